@@ -1,0 +1,65 @@
+"""What every command shares: the resolved config, the database, and output helpers."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+from sqlite_utils import Database
+
+from ..config import Config, find_config_path, load_config
+from ..db import open_db
+
+DEFAULT_DB_NAME = "localoffer-audit.db"
+
+
+@dataclass
+class AppContext:
+    """Global options, and the config and database opened lazily from them."""
+
+    config_option: Path | None = None
+    db_option: Path | None = None
+    verbose: int = 0
+    _config: Config | None = field(default=None, repr=False)
+
+    @property
+    def config_path(self) -> Path:
+        return find_config_path(self.config_option)
+
+    def config(self) -> Config:
+        """The validated config; raises ConfigError (exit 1, one line) if absent or bad."""
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    def config_if_present(self) -> Config | None:
+        """The config if a file exists at the resolved path (a bad file still errors)."""
+        return self.config() if self.config_path.exists() else None
+
+    def database_path(self) -> Path:
+        if self.db_option is not None:
+            return self.db_option
+        config = self.config_if_present()
+        return config.database.path if config is not None else Path(DEFAULT_DB_NAME)
+
+    def open_db(self) -> Database:
+        return open_db(self.database_path())
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+def configure_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    # Scrapy and aiohttp are chatty at INFO; their detail is for -vv.
+    for noisy in ("scrapy", "aiohttp", "asyncio", "filelock"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
+
+
+def progress_enabled() -> bool:
+    """Progress output only for a person at a terminal; cron logs stay clean."""
+    return sys.stderr.isatty()

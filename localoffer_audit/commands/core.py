@@ -1,0 +1,91 @@
+"""`init` and `status`: set up a working folder and see what the database holds."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from importlib.resources import files
+from pathlib import Path
+
+import click
+
+from ..queries.status import StatusSummary, status_summary
+from .common import AppContext, pass_app
+
+
+@click.command()
+@click.option("--force", is_flag=True, help="Overwrite an existing config file.")
+@pass_app
+def init(app: AppContext, force: bool) -> None:
+    """Write a commented starter config file.
+
+    The file goes to --config, $LOCALOFFER_AUDIT_CONFIG or ./localoffer-audit.toml.
+    Edit its [directory] section to point at your council's directory.
+
+    Example:
+
+    \b
+        localoffer-audit init
+        localoffer-audit --config /etc/localoffer-audit.toml init --force
+    """
+    path = app.config_path
+    if path.exists() and not force:
+        raise click.ClickException(f"{path} already exists; pass --force to overwrite it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(starter_config_text(), encoding="utf-8")
+    click.echo(f"Wrote {path}. Edit [directory] start_urls for your site.")
+
+
+def starter_config_text() -> str:
+    return files("localoffer_audit").joinpath("starter.toml").read_text(encoding="utf-8")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--runs", "run_limit", default=5, show_default=True, help="How many recent runs to list.")
+@pass_app
+def status(app: AppContext, as_json: bool, run_limit: int) -> None:
+    """Show what the database holds: recent runs, services, links, findings.
+
+    Example:
+
+    \b
+        localoffer-audit status
+        localoffer-audit --db council.db status --json
+    """
+    db_path = app.database_path()
+    if not db_path.exists():
+        click.echo(f"No database at {db_path} yet: nothing has run.")
+        return
+    db = app.open_db()
+    try:
+        summary = status_summary(db, run_limit)
+    finally:
+        db.close()
+    if as_json:
+        click.echo(json.dumps(asdict(summary), indent=2))
+    else:
+        click.echo(format_status(db_path, summary))
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{key} {value}" for key, value in counts.items()) or "none"
+
+
+def format_status(db_path: Path, summary: StatusSummary) -> str:
+    lines = [f"Database: {db_path}"]
+    if summary.runs:
+        lines.append("Recent runs:")
+        for run in summary.runs:
+            finished = run.finished_at or "not finished"
+            counts = " ".join(f"{k}={v}" for k, v in run.counts.items() if not isinstance(v, dict | list))
+            lines.append(f"  #{run.id} {run.kind:<8} {run.status:<10} {run.started_at} -> {finished} {counts}".rstrip())
+    else:
+        lines.append("Recent runs: none yet")
+    lines.append(f"Services: {_counts(summary.services_by_state)}")
+    lines.append(f"Links: {_counts(summary.links_by_verdict)}")
+    lines.append(f"Open findings: {_counts(summary.open_findings_by_severity)}")
+    lines.append(f"Content managers: {summary.managers}")
+    lines.append(f"QA samples: {summary.qa_samples}")
+    lines.append(f"Emails: {_counts(summary.emails_by_status)}")
+    return "\n".join(lines)

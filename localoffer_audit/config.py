@@ -1,0 +1,286 @@
+"""The configuration file: one TOML file parsed into typed, validated objects.
+
+Where the file lives: ``--config``, else ``$LOCALOFFER_AUDIT_CONFIG``, else
+``localoffer-audit.toml`` in the working folder. Every key has a working default except
+the directory's start URLs. Unknown keys and bad values are rejected with a message
+naming the key and what is allowed. Relative paths are read from the config file's
+folder, so a cron job started elsewhere finds the same files.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import ConfigError
+from .models import Severity
+
+DEFAULT_CONFIG_NAME = "localoffer-audit.toml"
+CONFIG_ENV_VAR = "LOCALOFFER_AUDIT_CONFIG"
+
+
+class _Section(BaseModel):
+    # Unknown keys are errors: a misspelt key silently ignored is a setting not applied.
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class GenericSelectors(_Section):
+    """Selectors for the `generic` spider: a site on any platform, no code needed.
+
+    A selector starting with ``/`` or ``(`` is XPath, anything else is CSS.
+    """
+
+    service_link: str = Field(description="selects the links from a listing page to each service page")
+    next_page: str | None = Field(default=None, description="selects the link to the next listing page")
+    id_pattern: str | None = Field(
+        default=None, description="regular expression with one group taking the service id from its URL"
+    )
+    fields: dict[str, str] = Field(
+        default_factory=dict, description="field name -> selector on the service page (name, description, ...)"
+    )
+
+    @field_validator("fields")
+    @classmethod
+    def _name_selector_required(cls, value: dict[str, str]) -> dict[str, str]:
+        if "name" not in value:
+            raise ValueError("needs at least a 'name' selector")
+        return value
+
+
+class DirectoryConfig(_Section):
+    name: str = "Local Offer"
+    platform: Literal["fsd", "oruk", "generic"] = "fsd"
+    start_urls: list[str] = Field(min_length=1)
+    # Pagination is bounded: a listing that never ends is a finding, not an endless crawl.
+    max_listing_pages: int = Field(default=2000, ge=1)
+    # Labels of the "last updated" date differ between sites; matched case-insensitively.
+    date_labels: list[str] = Field(
+        default_factory=lambda: [
+            "last updated",
+            "record last updated",
+            "date updated",
+            "updated",
+            "reviewed",
+            "last reviewed",
+            "review date",
+            "date added",
+        ]
+    )
+    # Where a content manager edits a record, if the platform has such a page; {id} is
+    # replaced by the directory id.
+    edit_url_template: str | None = None
+    generic: GenericSelectors | None = None
+
+    @field_validator("start_urls")
+    @classmethod
+    def _urls_are_http(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"{url!r} is not an http:// or https:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _generic_needs_selectors(self) -> DirectoryConfig:
+        if self.platform == "generic" and self.generic is None:
+            raise ValueError("platform 'generic' needs a [directory.generic] section with selectors")
+        return self
+
+
+class CrawlConfig(_Section):
+    user_agent: str = "localoffer-audit (Local Offer link and content checker)"
+    contact_url: str | None = None
+    obey_robots_txt: bool = True
+    concurrent_requests_per_domain: int = Field(default=4, ge=1, le=64)
+    download_delay_seconds: float = Field(default=0.25, ge=0)
+    autothrottle: bool = True
+    timeout_seconds: float = Field(default=30, gt=0)
+    retries: int = Field(default=2, ge=0, le=10)
+    max_page_bytes: int = Field(default=5_000_000, ge=10_000)
+    # Below this share of the last complete crawl's services the crawl is incomplete.
+    min_complete_ratio: float = Field(default=0.8, gt=0, le=1)
+    allow_private_addresses: bool = False
+
+
+class LinksConfig(_Section):
+    concurrency: int = Field(default=100, ge=1, le=2000)
+    per_host: int = Field(default=2, ge=1, le=100)
+    per_host_delay_seconds: float = Field(default=0.0, ge=0)
+    connect_timeout_seconds: float = Field(default=10, gt=0)
+    read_timeout_seconds: float = Field(default=20, gt=0)
+    total_timeout_seconds: float = Field(default=45, gt=0)
+    max_redirects: int = Field(default=10, ge=0, le=50)
+    max_body_bytes: int = Field(default=512_000, ge=1024)
+    retries: int = Field(default=2, ge=0, le=10)
+    backoff_seconds: float = Field(default=1.0, ge=0)
+    max_retry_after_seconds: float = Field(default=30, ge=0)
+    recheck_ok_after_days: int = Field(default=7, ge=0)
+    allow_private_addresses: bool = False
+    check_email_mx: bool = False
+    user_agent: str | None = None
+    # URL prefixes never checked (e.g. a site that forbids automated checks).
+    exclude: list[str] = Field(default_factory=list)
+
+
+class RuleSetting(_Section):
+    enabled: bool = True
+    severity: Severity | None = None
+
+
+class ContentConfig(_Section):
+    stale_after_days: int = Field(default=365, ge=1)
+    archive_after_days: int = Field(default=730, ge=1)
+    min_description_chars: int = Field(default=60, ge=0)
+    # Per-rule switches and severities, keyed by rule id (see `localoffer-audit rules`).
+    rules: dict[str, RuleSetting] = Field(default_factory=dict)
+
+
+class ManagersConfig(_Section):
+    mapping_file: Path | None = None
+    # Use the service's own contact email as its manager when the mapping has no row.
+    fallback_to_service_email: bool = False
+    default_owner_name: str = "Local Offer team"
+    default_owner_email: str = "localoffer@example.invalid"
+
+
+class EmailConfig(_Section):
+    enabled: bool = False
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    security: Literal["none", "starttls", "ssl"] = "starttls"
+    username: str | None = None
+    # The password is never stored in the file: only the name of the variable holding it.
+    password_env: str = "LOCALOFFER_AUDIT_SMTP_PASSWORD"
+    from_address: str = "localoffer-audit@example.invalid"
+    reply_to: str | None = None
+    resend_after_days: int = Field(default=7, ge=0)
+    pause_seconds: float = Field(default=1.0, ge=0)
+    escalate_after_days: int = Field(default=28, ge=1)
+    send_all_clear: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_password_in_file(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "password" in data:
+            raise ValueError(
+                "'password' must not be in the config file: put it in the environment "
+                "variable named by password_env (default LOCALOFFER_AUDIT_SMTP_PASSWORD)"
+            )
+        return data
+
+    def password(self) -> str | None:
+        return os.environ.get(self.password_env) or None
+
+
+class OutputConfig(_Section):
+    folder: Path = Path("output")
+
+
+class DatabaseConfig(_Section):
+    path: Path = Path("localoffer-audit.db")
+
+
+class NightlyConfig(_Section):
+    # `nightly` exits 2 when a run opens new findings at or above this severity.
+    alert_severity: Severity = Severity.HIGH
+    log_file: Path | None = None
+
+
+class Config(_Section):
+    directory: DirectoryConfig
+    crawl: CrawlConfig = Field(default_factory=CrawlConfig)
+    links: LinksConfig = Field(default_factory=LinksConfig)
+    content: ContentConfig = Field(default_factory=ContentConfig)
+    managers: ManagersConfig = Field(default_factory=ManagersConfig)
+    email: EmailConfig = Field(default_factory=EmailConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    nightly: NightlyConfig = Field(default_factory=NightlyConfig)
+    # Where the file was read from; relative paths were resolved against its folder.
+    source: Path | None = Field(default=None, exclude=True)
+
+
+def find_config_path(explicit: Path | None) -> Path:
+    """The config path to use: --config, then the environment variable, then the default."""
+    if explicit is not None:
+        return explicit
+    from_env = os.environ.get(CONFIG_ENV_VAR)
+    if from_env:
+        return Path(from_env)
+    return Path(DEFAULT_CONFIG_NAME)
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate a config file; raise ConfigError saying what to fix."""
+    if not path.exists():
+        raise ConfigError(
+            f"No configuration file at {path}: run `localoffer-audit init` to write a starter one, "
+            f"or point --config / ${CONFIG_ENV_VAR} at yours"
+        )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    return config_from_dict(data, source=path)
+
+
+def config_from_dict(data: dict[str, Any], source: Path | None = None) -> Config:
+    """Validate a parsed TOML document (tests and the demo build configs this way)."""
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        where = f"{source}: " if source else ""
+        raise ConfigError(where + describe_validation_error(exc)) from exc
+    if source is not None:
+        config.source = source
+        _resolve_paths(config, source.parent)
+    return config
+
+
+def _resolve_paths(config: Config, base: Path) -> None:
+    def resolve(path: Path) -> Path:
+        return path if path.is_absolute() else base / path
+
+    config.database.path = resolve(config.database.path)
+    config.output.folder = resolve(config.output.folder)
+    if config.managers.mapping_file is not None:
+        config.managers.mapping_file = resolve(config.managers.mapping_file)
+    if config.nightly.log_file is not None:
+        config.nightly.log_file = resolve(config.nightly.log_file)
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line per problem, naming the key as written in the TOML file."""
+    problems = []
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        if error["type"] == "extra_forbidden":
+            section, _, name = key.rpartition(".")
+            allowed = _allowed_keys(section)
+            where = f"[{section}]" if section else "the top level"
+            problems.append(f"unknown key '{name}' in {where}; allowed keys: {', '.join(allowed)}")
+        elif error["type"] == "missing":
+            problems.append(f"{key}: required but missing")
+        else:
+            message = error["msg"].removeprefix("Value error, ")
+            shown = error.get("input")
+            got = f" (got {shown!r})" if shown is not None and not isinstance(shown, dict) else ""
+            problems.append(f"{key}: {message}{got}")
+    return "; ".join(problems)
+
+
+def _allowed_keys(section: str) -> list[str]:
+    model: type[BaseModel] = Config
+    for part in [p for p in section.split(".") if p]:
+        annotation = model.model_fields[part].annotation if part in model.model_fields else None
+        candidates = [annotation, *getattr(annotation, "__args__", ())]
+        nested = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
+        if not nested:
+            return []
+        model = nested[0]
+    return [name for name, info in model.model_fields.items() if not info.exclude]

@@ -1,0 +1,17 @@
+"""Scrapy settings for `scrapy list` / `scrapy crawl` run from the repository root.
+
+`localoffer-audit crawl` builds its settings from the config file instead
+(``localoffer_audit.crawl`` owns that); these are the polite defaults both start from.
+"""
+
+BOT_NAME = "localoffer_audit"
+SPIDER_MODULES = ["localoffer_audit.spiders"]
+NEWSPIDER_MODULE = "localoffer_audit.spiders"
+ROBOTSTXT_OBEY = True
+USER_AGENT = "localoffer-audit (Local Offer link and content checker)"
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.25
+AUTOTHROTTLE_ENABLED = True
+TELNETCONSOLE_ENABLED = False
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"

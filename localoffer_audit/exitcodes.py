@@ -1,0 +1,15 @@
+"""Exit codes of every command (README "Exit codes" lists them for cron users)."""
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0
+    # Something went wrong: bad config, unusable database, a failed stage. One line on stderr says what.
+    ERROR = 1
+    # Click's own code for a bad option or argument on the command line.
+    USAGE = 2
+    # `nightly` finished and opened new findings at or above [nightly] alert_severity.
+    NEW_SERIOUS_FINDINGS = 3
+    # Another run holds the lock on this database; nothing was done.
+    LOCKED = 4

@@ -1,0 +1,176 @@
+"""The shared vocabulary: what a crawled service, a link check and a finding are.
+
+Every stage speaks these types; the store turns them into rows and back. Enums are
+``StrEnum`` so their values are what the database, CSV files and templates show.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+
+class RunKind(enum.StrEnum):
+    NIGHTLY = "nightly"
+    CRAWL = "crawl"
+    LINKS = "links"
+    CONTENT = "content"
+
+
+class RunStatus(enum.StrEnum):
+    RUNNING = "running"
+    COMPLETE = "complete"
+    # Finished, but saw too little to be trusted (site down, layout changed, blocked):
+    # nothing is marked removed or fixed from an incomplete run.
+    INCOMPLETE = "incomplete"
+    FAILED = "failed"
+
+
+class Severity(enum.StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """0 for the most serious; sort by this to put the worst first."""
+        return list(Severity).index(self)
+
+
+class LinkVerdict(enum.StrEnum):
+    """The closed vocabulary of link verdicts (docs/verdicts.md says what each means)."""
+
+    OK = "ok"
+    REDIRECTED = "redirected"
+    MOVED_OFFSITE = "moved_offsite"
+    BROKEN = "broken"
+    SERVER_ERROR = "server_error"
+    TIMEOUT = "timeout"
+    SOFT_404 = "soft_404"
+    PARKED = "parked"
+    TLS_ERROR = "tls_error"
+    BLOCKED = "blocked"
+    INSECURE = "insecure"
+    INTERNAL_ADDRESS = "internal_address"
+    INVALID_EMAIL = "invalid_email"
+    INVALID_PHONE = "invalid_phone"
+    # Not checked on purpose (config exclusion) or a scheme we do not check (ftp:, javascript:).
+    EXCLUDED = "excluded"
+    UNSUPPORTED = "unsupported"
+
+
+class FindingStatus(enum.StrEnum):
+    OPEN = "open"
+    FIXED = "fixed"
+    REOPENED = "reopened"
+
+
+class ServiceState(enum.StrEnum):
+    LIVE = "live"
+    # Listed before, not seen by the latest *complete* crawl.
+    REMOVED = "removed"
+    # Listed, but its own page answered 404/410 (itself a finding).
+    PAGE_MISSING = "page_missing"
+
+
+@dataclass(slots=True)
+class Contact:
+    name: str | None = None
+    position: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+@dataclass(slots=True)
+class LinkPlace:
+    """One outbound link and exactly where it sits in a service entry.
+
+    ``field`` is the entry's field (``website``, ``description``, ``contact_email``...),
+    ``element``/``attribute`` the HTML (or JSON) place it was read from, so a fix list
+    can say precisely what to edit.
+    """
+
+    url: str
+    field: str
+    element: str = "a"
+    attribute: str = "href"
+    anchor_text: str | None = None
+
+
+@dataclass(slots=True)
+class ShownDate:
+    """A date printed on a service page, with its label and the text as shown."""
+
+    label: str
+    raw: str
+    value: date | None = None
+
+
+@dataclass(slots=True)
+class ServiceItem:
+    """One service entry as the crawl saw it."""
+
+    directory_id: str
+    url: str
+    name: str
+    organisation: str | None = None
+    description: str | None = None
+    categories: list[str] = field(default_factory=list)
+    age_range: str | None = None
+    cost: str | None = None
+    contacts: list[Contact] = field(default_factory=list)
+    website: str | None = None
+    address: str | None = None
+    postcode: str | None = None
+    dates: list[ShownDate] = field(default_factory=list)
+    links: list[LinkPlace] = field(default_factory=list)
+    # Every labelled field as read, including labels we do not model (kept, not lost).
+    fields: dict[str, str] = field(default_factory=dict)
+    # HTTP status of the service page itself: 404/410 means the entry vanished.
+    http_status: int = 200
+    platform: str = ""
+    # Platform-specific extras worth keeping (ORUK status, assured_date...).
+    extra: dict[str, Any] = field(default_factory=dict)
+    content_hash: str = ""
+
+
+@dataclass(slots=True)
+class LinkResult:
+    """What checking one URL found, with the evidence for the verdict."""
+
+    url: str
+    verdict: LinkVerdict
+    status_code: int | None = None
+    final_url: str | None = None
+    redirect_chain: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+    elapsed_ms: int | None = None
+    attempts: int = 1
+    method: str | None = None
+    # Hard evidence (404/410/NXDOMAIN) or a failure repeated after a delay.
+    confirmed: bool = False
+    checked_at: datetime | None = None
+    detail: str | None = None
+
+
+@dataclass(slots=True)
+class Finding:
+    """One problem with one service, as a rule or a link check reports it.
+
+    A finding is identified by (service_id, rule, subject); ``subject`` is the URL or
+    the field concerned, so the same rule can report two different links separately.
+    """
+
+    service_id: str
+    rule: str
+    subject: str
+    severity: Severity
+    title: str
+    message: str
+    fix_hint: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    confirmed: bool = True
