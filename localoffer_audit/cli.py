@@ -6,13 +6,14 @@ errors (``AuditError``) become one line on stderr and exit code 1, never a trace
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from pathlib import Path
 from typing import Any
 
 import click
 
-from . import __version__
-from .commands import core
+from . import __version__, commands
 from .commands.common import AppContext, configure_logging
 from .errors import AuditError
 from .exitcodes import ExitCode
@@ -61,5 +62,14 @@ def main(ctx: click.Context, config_option: Path | None, db_option: Path | None,
     ctx.obj = AppContext(config_option=config_option, db_option=db_option, verbose=verbose)
 
 
-for command in (core.init, core.status):
-    main.add_command(command)
+def _register_commands() -> None:
+    """Add the commands every module in ``commands/`` lists in its ``COMMANDS``."""
+    for module_info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if module_info.name.startswith("_") or module_info.name == "common":
+            continue
+        module = importlib.import_module(f"{commands.__name__}.{module_info.name}")
+        for command in getattr(module, "COMMANDS", ()):
+            main.add_command(command)
+
+
+_register_commands()

@@ -123,6 +123,15 @@ class LinksConfig(_Section):
     user_agent: str | None = None
     # URL prefixes never checked (e.g. a site that forbids automated checks).
     exclude: list[str] = Field(default_factory=list)
+    # Name resolution overrides, like curl --resolve: a file in /etc/hosts format whose
+    # names resolve to its addresses (trusted even when private: they are configured).
+    hosts_file: Path | None = None
+    # With a hosts file: names not in it do not resolve at all (an isolated test network).
+    hosts_file_only: bool = False
+    # Connect to another port than the URL's, e.g. {80 = 8080, 443 = 8443} behind a test rig.
+    port_map: dict[int, int] = Field(default_factory=dict)
+    # Extra certificate authority (PEM) trusted for https, e.g. a council's internal CA.
+    ca_file: Path | None = None
 
 
 class RuleSetting(_Section):
@@ -252,6 +261,10 @@ def _resolve_paths(config: Config, base: Path) -> None:
         config.managers.mapping_file = resolve(config.managers.mapping_file)
     if config.nightly.log_file is not None:
         config.nightly.log_file = resolve(config.nightly.log_file)
+    if config.links.hosts_file is not None:
+        config.links.hosts_file = resolve(config.links.hosts_file)
+    if config.links.ca_file is not None:
+        config.links.ca_file = resolve(config.links.ca_file)
 
 
 def describe_validation_error(exc: ValidationError) -> str:

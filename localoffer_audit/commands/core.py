@@ -89,3 +89,6 @@ def format_status(db_path: Path, summary: StatusSummary) -> str:
     lines.append(f"QA samples: {summary.qa_samples}")
     lines.append(f"Emails: {_counts(summary.emails_by_status)}")
     return "\n".join(lines)
+
+
+COMMANDS = [init, status]
