@@ -15,7 +15,7 @@ import click
 
 from . import __version__, commands
 from .commands.common import AppContext, configure_logging
-from .errors import AuditError
+from .errors import AuditError, LockedError
 from .exitcodes import ExitCode
 
 
@@ -27,7 +27,7 @@ class AuditGroup(click.Group):
             return super().invoke(ctx)
         except AuditError as exc:
             error = click.ClickException(str(exc))
-            error.exit_code = ExitCode.ERROR
+            error.exit_code = ExitCode.LOCKED if isinstance(exc, LockedError) else ExitCode.ERROR
             raise error from exc
 
 

@@ -53,11 +53,28 @@ pass_app = click.make_pass_decorator(AppContext)
 
 
 def configure_logging(verbose: int) -> None:
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    """Log to stderr at the chosen verbosity; the root logger passes INFO on so that a
+    log file (nightly) can record more than the terminal shows."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers = [h for h in root.handlers if not getattr(h, "_localoffer_audit", False)]
+    handler._localoffer_audit = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose >= 2 else logging.INFO)
     # Scrapy and aiohttp are chatty at INFO; their detail is for -vv.
     for noisy in ("scrapy", "aiohttp", "asyncio", "filelock"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
+
+
+def add_log_file(path: Path) -> None:
+    """Also log INFO and above to ``path`` (the nightly job's log)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
 
 
 def progress_enabled() -> bool:

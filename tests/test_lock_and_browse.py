@@ -1,0 +1,54 @@
+import multiprocessing
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from localoffer_audit.browse import datasette_metadata
+from localoffer_audit.errors import LockedError
+from localoffer_audit.lock import lock_path_for, run_lock
+from localoffer_audit.queries.canned import CANNED_QUERIES
+
+
+def test_second_holder_is_refused(tmp_path: Path) -> None:
+    db_path = tmp_path / "audit.db"
+    with run_lock(db_path):
+        with pytest.raises(LockedError, match="in use by a run"):
+            with run_lock(db_path):
+                pass
+    with run_lock(db_path):  # released on exit
+        pass
+
+
+def _hold_lock_forever(db_path: str) -> None:
+    with run_lock(Path(db_path)):
+        time.sleep(60)
+
+
+def test_killed_holder_releases_the_lock(tmp_path: Path) -> None:
+    db_path = tmp_path / "audit.db"
+    child = multiprocessing.get_context("spawn").Process(target=_hold_lock_forever, args=(str(db_path),))
+    child.start()
+    deadline = time.monotonic() + 20
+    while "pid" not in (lock_path_for(db_path).read_text() if lock_path_for(db_path).exists() else ""):
+        assert time.monotonic() < deadline, "child never took the lock"
+        time.sleep(0.05)
+    with pytest.raises(LockedError):
+        with run_lock(db_path):
+            pass
+    os.kill(child.pid, signal.SIGKILL)
+    child.join(10)
+    with run_lock(db_path):
+        pass
+
+
+@pytest.mark.parametrize("name", sorted(CANNED_QUERIES))
+def test_canned_queries_run_against_the_schema(db, name: str) -> None:
+    db.execute(CANNED_QUERIES[name]["sql"]).fetchall()
+
+
+def test_metadata_names_the_database(tmp_path: Path) -> None:
+    metadata = datasette_metadata(tmp_path / "council.db")
+    assert set(metadata["databases"]["council"]["queries"]) == set(CANNED_QUERIES)
