@@ -307,3 +307,11 @@ def m001_initial_schema(db: Database) -> None:
     ]
     for statement in statements:
         db.execute(statement)
+
+
+@migrations()
+def m101_qa_sample_item_findings(db: Database) -> None:
+    # The tool's open findings for each sampled service when the sample was drawn: the
+    # hints printed in the review pack, and what reviewers' verdicts are compared with
+    # (later findings would compare the tool's present with the reviewers' past).
+    db.execute("ALTER TABLE qa_sample_items ADD COLUMN findings_at_draw TEXT NOT NULL DEFAULT '[]'")
