@@ -395,3 +395,17 @@ def test_commands_end_to_end(runner: CliRunner, tmp_path: Path, world, db: Datab
     broken.write_text("sample_id,service_id,reviewer,outcome\n1,nope,Sam,accurate\n", encoding="utf-8")
     failed = runner.invoke(main, ["--db", str(tmp_path / "audit.db"), "qa", "import", str(broken)])
     assert failed.exit_code == 1 and "line 2: service id 'nope' is not in sample 1" in failed.output
+
+
+def test_pack_escapes_hostile_page_content(db: Database, tmp_path: Path) -> None:
+    add_service(db, "evil", category="<b>Health</b>", organisation="=HYPERLINK(\"http://x\")")
+    db["services"].update("evil", {"name": "<script>alert(1)</script>", "website": "javascript:alert(2)"})
+    drawn = draw_sample(db, None, SampleRequest(size=1, seed=1), tmp_path, now=NOW)
+    html = drawn.pack_html.read_text(encoding="utf-8")
+    soup = BeautifulSoup(html, "html.parser")
+    assert soup.find("script") is None and "&lt;script&gt;alert(1)" in html
+    assert not soup.find_all("a", href=lambda href: href and href.startswith("javascript:"))
+    assert "javascript:alert(2)" in soup.get_text()
+    with drawn.pack_csv.open(encoding="utf-8-sig", newline="") as handle:
+        row = next(csv.DictReader(handle))
+    assert row["stratum"] == "<b>Health</b>" and row["service_name"] == "<script>alert(1)</script>"
