@@ -51,6 +51,7 @@ from .sampling import (
     allocate_proportional,
     draw_stratified,
     estimate_share,
+    pool_smallest_strata,
     sample_size,
 )
 from .templates import render
@@ -151,6 +152,8 @@ class DrawnSample:
     requested_size: int
     sample_size: int
     allocation: list[StratumAllocation]
+    # Strata too small to get a place each, pooled into one "Other" stratum.
+    pooled_strata: list[str]
     units: list[SampledUnit]
     pack_html: Path
     pack_csv: Path
@@ -220,13 +223,10 @@ def draw_sample(
         from .managers import assign_managers
 
         managers = assign_managers(db, config)
-    units = [(s.directory_id, stratum_label(s, request.strata, managers)) for s in population]
-    stratum_sizes = dict(sorted(Counter(stratum for _, stratum in units).items()))
-
     if request.size is not None:
         if request.size < 1:
             raise QAError("--size must be at least 1")
-        calculation, requested = None, request.size
+        calculation, requested = None, min(request.size, len(population))
     else:
         calculation = sample_size(
             len(population),
@@ -235,6 +235,15 @@ def draw_sample(
             expected_rate=request.expected_rate if request.expected_rate is not None else DEFAULT_EXPECTED_RATE,
         )
         requested = calculation.n
+
+    labels = {s.directory_id: stratum_label(s, request.strata, managers) for s in population}
+    natural_sizes = Counter(labels.values())
+    noun = {"category": "categories", "organisation": "organisations", "manager": "content managers"}[request.strata]
+    pooled_label = f"Other (smaller {noun}, pooled)"
+    pooling = pool_smallest_strata(natural_sizes, requested, pooled_label)
+    pooled = sorted(name for name, target in pooling.items() if target != name)
+    units = [(service_id, pooling[label]) for service_id, label in labels.items()]
+    stratum_sizes = dict(sorted(Counter(stratum for _, stratum in units).items()))
     allocation = allocate_proportional(stratum_sizes, requested)
     seed = request.seed if request.seed is not None else seed_for_date(today)
     drawn = draw_stratified(units, allocation, seed)
@@ -247,6 +256,7 @@ def draw_sample(
         "live_services": len(services),
         "exclude_reviewed_within_days": request.exclude_reviewed_within_days,
         "excluded": len(excluded),
+        "pooled_strata": pooled,
         # Every stratum's size, including any that got no sampled service, so estimates
         # can say which part of the directory they do not cover.
         "allocation": {name: [size, allocation[name]] for name, size in stratum_sizes.items()},
@@ -295,6 +305,7 @@ def draw_sample(
         requested_size=requested,
         sample_size=len(drawn),
         allocation=[StratumAllocation(name, size, allocation[name]) for name, size in stratum_sizes.items()],
+        pooled_strata=pooled,
         units=drawn,
         pack_html=pack_html,
         pack_csv=pack_csv,

@@ -13,6 +13,8 @@ The method, and why (docs/qa.md says the same for the QA group):
 * **Allocation** to strata is proportional, by the largest-remainder (Hamilton) method,
   with at least one service per stratum when the sample is at least as large as the
   number of strata, so every stratum is seen and gets an estimate.
+  When there are more strata than the sample has places, the smallest strata are
+  pooled into one first, so no service is left with no chance of selection.
 * **Selection** inside a stratum is simple random sampling without replacement by
   *permanent random numbers*: each service gets a key ``sha256(seed:stratum:id)`` and the
   ``n_h`` smallest keys are taken. The same seed and population always give the same
@@ -150,6 +152,23 @@ def allocate_proportional(stratum_sizes: Mapping[str, int], n: int) -> dict[str,
         allocation[loser] -= 1
         given -= 1
     return allocation
+
+
+def pool_smallest_strata(stratum_sizes: Mapping[str, int], max_strata: int, pooled_label: str) -> dict[str, str]:
+    """Map each stratum to itself, or to ``pooled_label`` when there are too many strata.
+
+    A sample smaller than the number of strata cannot give each one a service, and a
+    stratum with no chance of selection is left out of every estimate. So the smallest
+    strata (ties: by name) are pooled into one until there are at most ``max_strata``:
+    every service keeps a positive inclusion probability and the estimate covers the
+    whole directory.
+    """
+    names = [name for name, size in stratum_sizes.items() if size > 0]
+    if max_strata < 1 or len(names) <= max_strata:
+        return {name: name for name in stratum_sizes}
+    smallest_first = sorted(names, key=lambda name: (stratum_sizes[name], name))
+    pooled = set(smallest_first[: len(names) - max_strata + 1])
+    return {name: pooled_label if name in pooled else name for name in stratum_sizes}
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from localoffer_audit.sampling import (
     allocate_proportional,
     draw_stratified,
     estimate_share,
+    pool_smallest_strata,
     sample_size,
     wilson_interval,
     z_value,
@@ -246,3 +247,12 @@ def test_a_census_is_known_exactly_and_unreviewed_strata_are_reported() -> None:
     assert partial.share == pytest.approx(1 / 3)
     nothing = estimate_share([], {"a": 30})
     assert nothing.share is None and nothing.reviewed == 0
+
+
+def test_pooling_the_smallest_strata_when_there_are_more_strata_than_places() -> None:
+    sizes = {"big": 50, "mid": 10, "a": 1, "b": 2, "c": 1, "d": 3}
+    assert pool_smallest_strata(sizes, 10, "Other") == {name: name for name in sizes}
+    pooled = pool_smallest_strata(sizes, 3, "Other")
+    assert pooled == {"big": "big", "mid": "mid", "a": "Other", "b": "Other", "c": "Other", "d": "Other"}
+    assert len(set(pooled.values())) == 3
+    assert set(pool_smallest_strata(sizes, 1, "Other").values()) == {"Other"}

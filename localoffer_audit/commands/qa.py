@@ -110,9 +110,11 @@ def format_drawn_sample(drawn: qa.DrawnSample) -> str:
     for a in drawn.allocation:
         probability = a.sample / a.population if a.population else 0.0
         lines.append(f"  {a.stratum:<{width}}  {a.population:>4}  {a.sample:>7}  {probability:.3f}")
-    unsampled = [a.stratum for a in drawn.allocation if a.sample == 0]
-    if unsampled:
-        lines.append(f"Too small a sample for one per stratum: {len(unsampled)} strata have none and no estimate.")
+    if drawn.pooled_strata:
+        lines.append(
+            f"More {drawn.strata} groups than sample places: the {len(drawn.pooled_strata)} smallest are pooled "
+            "into one stratum, so every service has a chance of selection."
+        )
     lines.append(f"Review pack: {drawn.pack_html}")
     lines.append(f"Reviewers' CSV: {drawn.pack_csv} (fill in reviewer and outcome, then `localoffer-audit qa import` it)")
     return "\n".join(lines)
