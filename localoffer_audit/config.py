@@ -132,6 +132,20 @@ class LinksConfig(_Section):
     port_map: dict[int, int] = Field(default_factory=dict)
     # Extra certificate authority (PEM) trusted for https, e.g. a council's internal CA.
     ca_file: Path | None = None
+    # Ask each site for a made-up path once per run; a link answering like it is a soft 404.
+    soft_404_probe: bool = True
+    # Try https:// for an http:// link that works (verdict `insecure` when it does).
+    check_https: bool = True
+    # Timeouts, 5xx, resets and refusals are checked once more after this delay in the
+    # same run; failing again confirms them (0 = only a second failing run confirms).
+    confirm_delay_seconds: float = Field(default=30, ge=0)
+    # A host failing this many times in a row, after being fine before, is paused and
+    # its other links left unverified this run (0 = never pause).
+    host_pause_after_failures: int = Field(default=5, ge=0)
+    # A run whose failing share is this many times the previous run's (and at least
+    # spike_min_increase higher) is treated as a network fault: failures stay unconfirmed.
+    spike_ratio: float = Field(default=3.0, ge=1)
+    spike_min_increase: float = Field(default=0.10, ge=0, le=1)
 
 
 class RuleSetting(_Section):
@@ -143,8 +157,31 @@ class ContentConfig(_Section):
     stale_after_days: int = Field(default=365, ge=1)
     archive_after_days: int = Field(default=730, ge=1)
     min_description_chars: int = Field(default=60, ge=0)
+    # An event is "past" this many days after its last date (0 = the day after).
+    past_event_grace_days: int = Field(default=0, ge=0)
+    # plain_english: reading age (Flesch-Kincaid grade + 5) above which a description is
+    # reported, sentences longer than this many words, and descriptions shorter than
+    # plain_english_min_words are not judged at all.
+    reading_age_max: int = Field(default=14, ge=5, le=25)
+    long_sentence_words: int = Field(default=40, ge=10)
+    plain_english_min_words: int = Field(default=40, ge=1)
+    # near_duplicate: how alike (0-100, rapidfuzz token-sort ratio) names and descriptions must be.
+    near_duplicate_name_similarity: float = Field(default=90, ge=50, le=100)
+    near_duplicate_description_similarity: float = Field(default=90, ge=50, le=100)
     # Per-rule switches and severities, keyed by rule id (see `localoffer-audit rules`).
     rules: dict[str, RuleSetting] = Field(default_factory=dict)
+
+    @field_validator("rules")
+    @classmethod
+    def _known_rule_ids(cls, value: dict[str, RuleSetting]) -> dict[str, RuleSetting]:
+        from .checks.rule_catalogue import ALL_RULES, unknown_rule_ids
+
+        unknown = unknown_rule_ids(list(value))
+        if unknown:
+            raise ValueError(
+                f"unknown rule id(s) {', '.join(unknown)}; valid ids: {', '.join(sorted(ALL_RULES))}"
+            )
+        return value
 
 
 class ManagersConfig(_Section):

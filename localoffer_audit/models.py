@@ -155,6 +155,9 @@ class LinkResult:
     confirmed: bool = False
     checked_at: datetime | None = None
     detail: str | None = None
+    # Not checked this run (its host was paused after a spike of failures): the verdict
+    # is a placeholder and the link keeps its previous state.
+    unverified: bool = False
 
 
 @dataclass(slots=True)

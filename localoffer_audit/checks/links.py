@@ -1,0 +1,658 @@
+"""Check outbound links: every URL once, politely, with a verdict and its evidence.
+
+``check_urls(urls, settings)`` is the whole network layer: it takes its inputs (no
+globals), opens one ``ClientSession``, and returns one ``LinkResult`` per URL. Storing
+results is the stage's job (``checks/stage.py``).
+
+How one http(s) link is checked:
+1. The name is resolved first under the run's policy (``resolver.py``): a non-public
+   address is ``internal_address`` and never connected to; NXDOMAIN is ``broken``.
+2. Documents (PDF, Office files...) are asked with HEAD, falling back to GET when HEAD
+   is refused or answered wrongly; pages are fetched with GET because their body says
+   whether they are really there (soft 404, parked domain, bot challenge). Bodies are
+   read and decompressed only up to fixed limits.
+3. Redirects are followed by hand, each hop checked like the first, the chain recorded;
+   loops and over-long chains end the check.
+4. 408/429/5xx, timeouts and resets are retried with doubling back-off, honouring
+   ``Retry-After`` up to a cap. A 403 is retried once with a browser's Accept headers.
+5. The final answer is classified (docs/verdicts.md). A 200 deep link is compared with
+   what the site answers for a made-up path (asked once per site per run).
+6. Soft failures (timeouts, 5xx, resets, refusals) are checked once more after a delay;
+   a second failure confirms them. A site that was fine before and now fails
+   repeatedly is paused: its remaining links are left unverified this run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import aiohttp
+
+from ..models import LinkResult, LinkVerdict
+from .classify import (
+    PageFingerprint,
+    bot_challenge_signal,
+    fingerprint,
+    is_site_root,
+    lands_on_home_page,
+    page_text,
+    parking_signal,
+    registrable_domain,
+    same_as_probe,
+    soft_404_signal,
+)
+from .contact_links import check_email, check_phone, email_from_mailto, number_from_tel, scheme_of
+from .http import (
+    BROWSER_ACCEPT,
+    RETRYABLE_FAILURES,
+    RETRYABLE_STATUSES,
+    Answer,
+    Failure,
+    FailureKind,
+    fetch,
+    make_ssl_context,
+    make_timeout,
+)
+from .resolver import AuditResolver, InternalAddressError, NameLookupFailedError, NameNotFoundError
+from .settings import LinkCheckSettings, default_user_agent, user_agent_for
+
+__all__ = ["LinkCheckSettings", "check_urls", "default_user_agent", "user_agent_for", "ProgressCallback"]
+
+log = logging.getLogger(__name__)
+
+# progress(done, total, result) after each URL.
+ProgressCallback = Callable[[int, int, LinkResult], None]
+
+DOCUMENT_EXTENSIONS = frozenset(
+    {".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".odt", ".ods", ".rtf", ".csv", ".zip",
+     ".mp3", ".mp4", ".mov", ".avi", ".jpg", ".jpeg", ".png", ".gif", ".svg", ".webp", ".epub"}
+)
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+PERMANENT_REDIRECTS = frozenset({301, 308})
+# Verdicts that say "the link itself failed"; the run-level spike guard watches them.
+FAILURE_VERDICTS = frozenset({LinkVerdict.BROKEN, LinkVerdict.SERVER_ERROR, LinkVerdict.TIMEOUT})
+
+
+def wants_body(url: str) -> bool:
+    """Pages are fetched with GET (their body is evidence); documents are asked with HEAD."""
+    path = urlsplit(url).path.lower()
+    dot = path.rfind(".")
+    return not (dot > path.rfind("/") and path[dot:] in DOCUMENT_EXTENSIONS)
+
+
+def malformed_reason(url: str) -> str | None:
+    """Why an http(s) URL cannot be requested as written, or None."""
+    if any(ch.isspace() for ch in url.strip()) or any(ord(ch) < 32 for ch in url):
+        return "contains spaces or control characters"
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError as exc:
+        return str(exc)
+    host = parts.hostname
+    if not host:
+        return "no host name"
+    if port == 0:
+        return "port 0"
+    if ".." in host or host.startswith(".") or host.startswith("-"):
+        return f"{host!r} is not a valid host name"
+    if any(ch in host for ch in "<>\"'{}|\\^`%"):
+        return f"{host!r} is not a valid host name"
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        return f"{host!r} is not a valid international host name"
+    return None
+
+
+def _host_key(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{(parts.hostname or '').lower()}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class HostGate:
+    """Per-host politeness: at most ``per_host`` requests at once, a delay between
+    requests, and a pause when the host asks for one (429 with Retry-After)."""
+
+    def __init__(self, per_host: int, delay: float) -> None:
+        self._slots = asyncio.Semaphore(per_host)
+        self._delay = delay
+        self._next_start = 0.0
+        self.pause_until = 0.0
+
+    async def __aenter__(self) -> HostGate:
+        await self._slots.acquire()
+        loop = asyncio.get_running_loop()
+        wait = max(self._next_start, self.pause_until) - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._next_start = loop.time() + self._delay
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._slots.release()
+
+
+@dataclass(slots=True)
+class Trace:
+    """Where following a link led: the hops, the last answer or the failure."""
+
+    chain: list[dict[str, object]]
+    answer: Answer | None = None
+    failure: Failure | None = None
+    attempts: int = 0
+    end_reason: str | None = None  # redirect loop, too many redirects...
+
+
+class _Checker:
+    def __init__(self, session: aiohttp.ClientSession, resolver: AuditResolver, settings: LinkCheckSettings) -> None:
+        self.session = session
+        self.resolver = resolver
+        self.settings = settings
+        self.ssl_context = make_ssl_context(settings)
+        self.requests = asyncio.Semaphore(settings.concurrency)
+        self.gates: dict[str, HostGate] = {}
+        self.probes: dict[str, asyncio.Task[PageFingerprint | None]] = {}
+
+    def gate(self, url: str) -> HostGate:
+        key = _host_key(url)
+        gate = self.gates.get(key)
+        if gate is None:
+            gate = self.gates[key] = HostGate(self.settings.per_host, self.settings.per_host_delay)
+        return gate
+
+    # --- one request, retried --------------------------------------------------------
+
+    async def request(
+        self, url: str, method: str, *, extra_headers: dict[str, str] | None = None, read_body: bool = True
+    ) -> tuple[Answer | Failure, int]:
+        """One request with retries for passing failures; (outcome, attempts)."""
+        attempts = 0
+        gate = self.gate(url)
+        while True:
+            attempts += 1
+            async with gate, self.requests:
+                outcome = await fetch(
+                    self.session, url, method, self.settings, self.ssl_context,
+                    extra_headers=extra_headers, read_body=read_body,
+                )
+            delay = self._retry_delay(outcome, attempts)
+            if delay is None:
+                return outcome, attempts
+            if isinstance(outcome, Answer) and outcome.status == 429:
+                # The whole host asked us to slow down, not just this URL.
+                gate.pause_until = max(gate.pause_until, asyncio.get_running_loop().time() + delay)
+            await asyncio.sleep(delay)
+
+    def _retry_delay(self, outcome: Answer | Failure, attempts: int) -> float | None:
+        """Seconds to wait before trying again, or None to stop here."""
+        if attempts > self.settings.retries:
+            return None
+        backoff = self.settings.backoff * (2 ** (attempts - 1))
+        if isinstance(outcome, Failure):
+            return backoff if outcome.kind in RETRYABLE_FAILURES else None
+        if outcome.status not in RETRYABLE_STATUSES:
+            return None
+        page = page_text(outcome.text) if outcome.text else None
+        if bot_challenge_signal(outcome.status, outcome.headers, page):
+            return None  # a challenge does not go away by asking again
+        retry_after = _retry_after_seconds(outcome.header("retry-after"))
+        if retry_after is not None:
+            if retry_after > self.settings.max_retry_after:
+                return None
+            return max(retry_after, 0.0)
+        return backoff
+
+    # --- following a link ------------------------------------------------------------
+
+    async def admit(self, url: str) -> Failure | None:
+        """Resolve before connecting: refuse internal addresses, report missing names."""
+        host = urlsplit(url).hostname or ""
+        try:
+            await self.resolver.addresses(host)
+        except InternalAddressError as exc:
+            return Failure(url, "", FailureKind.INTERNAL_ADDRESS, str(exc))
+        except NameNotFoundError as exc:
+            return Failure(url, "", FailureKind.NAME_NOT_FOUND, str(exc))
+        except (NameLookupFailedError, OSError) as exc:
+            return Failure(url, "", FailureKind.NAME_LOOKUP_FAILED, str(exc))
+        return None
+
+    async def follow(self, url: str, *, body: bool) -> Trace:
+        trace = Trace(chain=[])
+        seen: set[str] = set()
+        current = url
+        for _hop in range(self.settings.max_redirects + 1):
+            reason = malformed_reason(current)
+            if reason:
+                trace.failure = Failure(current, "", FailureKind.MALFORMED_URL, f"malformed URL: {reason}")
+                return trace
+            refused = await self.admit(current)
+            if refused:
+                trace.chain.append({"url": current, "status": None})
+                trace.failure = refused
+                return trace
+            outcome, attempts = await self._request_hop(current, body)
+            trace.attempts += attempts
+            if isinstance(outcome, Failure):
+                trace.chain.append({"url": current, "status": None})
+                trace.failure = outcome
+                return trace
+            trace.chain.append({"url": current, "status": outcome.status})
+            location = outcome.header("location")
+            if outcome.status not in REDIRECT_STATUSES or not location:
+                trace.answer = outcome
+                return trace
+            seen.add(current)
+            try:
+                target = urljoin(current, location.strip())
+            except ValueError:
+                trace.answer = outcome
+                trace.end_reason = f"redirect to a malformed address {location!r}"
+                return trace
+            if urlsplit(target).scheme not in ("http", "https"):
+                trace.answer = outcome
+                trace.end_reason = f"redirect to a non-web address {target!r}"
+                return trace
+            if target in seen:
+                trace.answer = outcome
+                trace.end_reason = f"redirect loop back to {target}"
+                return trace
+            current = target
+        trace.end_reason = f"more than {self.settings.max_redirects} redirects"
+        return trace
+
+    async def _request_hop(self, url: str, body: bool) -> tuple[Answer | Failure, int]:
+        attempts = 0
+        if not body:
+            outcome, attempts = await self.request(url, "HEAD")
+            # HEAD is refused or answered wrongly by many servers: ask again with GET.
+            if isinstance(outcome, Answer) and (outcome.status < 400 or outcome.status == 429):
+                return outcome, attempts
+        outcome, more = await self.request(url, "GET", read_body=body)
+        attempts += more
+        if isinstance(outcome, Answer) and outcome.status == 403:
+            page = page_text(outcome.text) if outcome.text else None
+            if not bot_challenge_signal(outcome.status, outcome.headers, page):
+                retried, more = await self.request(url, "GET", extra_headers=BROWSER_ACCEPT, read_body=body)
+                attempts += more
+                if isinstance(retried, Answer):
+                    retried.note = "answered after retrying with a browser's Accept headers" if retried.status != 403 else retried.note
+                    return retried, attempts
+        return outcome, attempts
+
+    # --- soft-404 probe --------------------------------------------------------------
+
+    async def probe(self, url: str) -> PageFingerprint | None:
+        """What the site answers for a made-up path (once per site per run)."""
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        task = self.probes.get(origin)
+        if task is None:
+            task = self.probes[origin] = asyncio.ensure_future(self._probe(origin))
+        return await asyncio.shield(task)
+
+    async def _probe(self, origin: str) -> PageFingerprint | None:
+        made_up = f"{origin}/{secrets.token_hex(10)}-{secrets.token_hex(4)}"
+        try:
+            trace = await self.follow(made_up, body=True)
+        except Exception:  # noqa: BLE001 - a failed probe only means "no comparison"
+            log.debug("soft-404 probe of %s failed", origin, exc_info=True)
+            return None
+        answer = trace.answer
+        if answer is None or trace.end_reason or not 200 <= answer.status < 300 or answer.text is None:
+            return None
+        return fingerprint(answer.url, page_text(answer.text))
+
+    # --- verdicts --------------------------------------------------------------------
+
+    async def check(self, url: str) -> LinkResult:
+        started = time.monotonic()
+        result = await self._check(url)
+        result.elapsed_ms = int((time.monotonic() - started) * 1000)
+        result.checked_at = datetime.now(UTC)
+        return result
+
+    async def _check(self, url: str) -> LinkResult:
+        stripped = url.strip()
+        for prefix in self.settings.exclude:
+            if stripped.startswith(prefix):
+                return LinkResult(url, LinkVerdict.EXCLUDED, detail=f"excluded by the config ({prefix})", attempts=0, confirmed=True)
+        scheme = scheme_of(stripped)
+        if scheme == "mailto":
+            return await self._check_email(url, stripped)
+        if scheme == "tel":
+            verdict = check_phone(number_from_tel(stripped))
+            if verdict.valid:
+                return LinkResult(url, LinkVerdict.OK, detail=verdict.value, attempts=0, confirmed=True)
+            return LinkResult(url, LinkVerdict.INVALID_PHONE, error=verdict.reason, attempts=0, confirmed=True)
+        if scheme not in ("http", "https"):
+            return LinkResult(url, LinkVerdict.UNSUPPORTED, detail=f"{scheme or 'no'} scheme is not checked", attempts=0, confirmed=True)
+        reason = malformed_reason(stripped)
+        if reason:
+            return LinkResult(url, LinkVerdict.BROKEN, error=f"malformed URL: {reason}", attempts=0, confirmed=True)
+        trace = await self.follow(stripped, body=wants_body(stripped))
+        result = await self._verdict(url, stripped, trace)
+        if result.verdict is LinkVerdict.OK and urlsplit(stripped).scheme == "http" and len(trace.chain) == 1:
+            result = await self._maybe_insecure(result, stripped)
+        return result
+
+    async def _check_email(self, url: str, stripped: str) -> LinkResult:
+        verdict = check_email(email_from_mailto(stripped))
+        if not verdict.valid:
+            return LinkResult(url, LinkVerdict.INVALID_EMAIL, error=verdict.reason, attempts=0, confirmed=True)
+        if self.settings.check_email_mx:
+            domain = verdict.value.rsplit("@", 1)[1]
+            try:
+                await self.resolver.addresses(domain)
+            except NameNotFoundError:
+                return LinkResult(url, LinkVerdict.INVALID_EMAIL, error=f"mail domain {domain} does not exist", attempts=1, confirmed=True)
+            except OSError:
+                pass  # an internal or unreachable mail domain is not proof the address is wrong
+        return LinkResult(url, LinkVerdict.OK, detail=verdict.value, attempts=0, confirmed=True)
+
+    async def _verdict(self, url: str, stripped: str, trace: Trace) -> LinkResult:
+        final_url = trace.chain[-1]["url"] if trace.chain else stripped
+        base = LinkResult(
+            url=url,
+            verdict=LinkVerdict.OK,
+            final_url=str(final_url),
+            redirect_chain=trace.chain,
+            attempts=max(trace.attempts, 1),
+        )
+        if trace.failure is not None:
+            return self._failure_verdict(base, trace.failure)
+        answer = trace.answer
+        if trace.end_reason or answer is None:
+            base.status_code = answer.status if answer else None
+            if answer is not None and (trace.end_reason or "").startswith("redirect to a non-web"):
+                return replace(base, verdict=LinkVerdict.OK, detail=trace.end_reason, confirmed=True)
+            return replace(base, verdict=LinkVerdict.BROKEN, error=trace.end_reason, confirmed=True)
+        base.status_code = answer.status
+        base.method = answer.method
+        notes = "; ".join(n for n in (answer.note,) if n)
+        page = page_text(answer.text) if answer.text else None
+        challenge = bot_challenge_signal(answer.status, answer.headers, page)
+        if challenge:
+            return replace(base, verdict=LinkVerdict.BLOCKED, detail=f"bot protection: {challenge}", confirmed=True)
+        status = answer.status
+        if 200 <= status < 300:
+            return await self._success_verdict(base, stripped, answer, page, notes)
+        if status in (404, 410):
+            return replace(base, verdict=LinkVerdict.BROKEN, error=f"HTTP {status}", confirmed=True)
+        if status == 401:
+            return replace(base, verdict=LinkVerdict.BLOCKED, detail="needs a login (401): could not verify", confirmed=True)
+        if status == 403:
+            return replace(base, verdict=LinkVerdict.BLOCKED, detail="refused (403) without bot-protection signals: could not verify", confirmed=True)
+        if status == 429:
+            return replace(base, verdict=LinkVerdict.BLOCKED, detail="rate-limited (429) after retries: could not verify", confirmed=True)
+        if status >= 500:
+            return replace(base, verdict=LinkVerdict.SERVER_ERROR, error=f"HTTP {status} after {base.attempts} attempts")
+        if status in REDIRECT_STATUSES:
+            return replace(base, verdict=LinkVerdict.BROKEN, error=f"HTTP {status} redirect without a Location")
+        # Other 4xx (400, 405 to GET, 451...) are failures but not hard evidence.
+        return replace(base, verdict=LinkVerdict.BROKEN, error=f"HTTP {status}")
+
+    def _failure_verdict(self, base: LinkResult, failure: Failure) -> LinkResult:
+        kind = failure.kind
+        base.error = failure.message
+        if kind is FailureKind.INTERNAL_ADDRESS:
+            return replace(base, verdict=LinkVerdict.INTERNAL_ADDRESS, confirmed=True)
+        if kind is FailureKind.NAME_NOT_FOUND:
+            return replace(base, verdict=LinkVerdict.BROKEN, confirmed=True)
+        if kind is FailureKind.MALFORMED_URL:
+            return replace(base, verdict=LinkVerdict.BROKEN, confirmed=True)
+        if kind is FailureKind.TLS:
+            return replace(base, verdict=LinkVerdict.TLS_ERROR, confirmed=True)
+        if kind is FailureKind.TIMEOUT:
+            return replace(base, verdict=LinkVerdict.TIMEOUT)
+        if kind in (FailureKind.RESET, FailureKind.BAD_RESPONSE):
+            return replace(base, verdict=LinkVerdict.SERVER_ERROR)
+        # refused, name lookup failed (not NXDOMAIN), could not connect: not hard evidence.
+        return replace(base, verdict=LinkVerdict.BROKEN)
+
+    async def _success_verdict(
+        self, base: LinkResult, url: str, answer: Answer, page, notes: str
+    ) -> LinkResult:
+        final_url = answer.url
+        parked = parking_signal(page, final_url)
+        if parked:
+            return replace(base, verdict=LinkVerdict.PARKED, detail=parked, confirmed=True)
+        if lands_on_home_page(url, final_url):
+            return replace(base, verdict=LinkVerdict.SOFT_404, detail=f"deep link redirected to the home page {final_url}", confirmed=True)
+        if page is not None:
+            said = soft_404_signal(page)
+            if said:
+                return replace(base, verdict=LinkVerdict.SOFT_404, detail=said, confirmed=True)
+            if self.settings.soft_404_probe and not is_site_root(url) and not is_site_root(final_url):
+                probe = await self.probe(final_url)
+                if probe is not None:
+                    alike = same_as_probe(fingerprint(final_url, page), probe)
+                    if alike:
+                        return replace(base, verdict=LinkVerdict.SOFT_404, detail=alike, confirmed=True)
+        detail = notes or None
+        if len(base.redirect_chain) > 1:
+            return self._redirect_verdict(base, url, final_url, detail)
+        return replace(base, verdict=LinkVerdict.OK, detail=detail, confirmed=True)
+
+    def _redirect_verdict(self, base: LinkResult, url: str, final_url: str, detail: str | None) -> LinkResult:
+        first, last = urlsplit(url), urlsplit(final_url)
+        if registrable_domain(first.hostname or "") != registrable_domain(last.hostname or ""):
+            return replace(base, verdict=LinkVerdict.MOVED_OFFSITE, detail=f"redirects to another site: {final_url}", confirmed=True)
+        statuses = [hop["status"] for hop in base.redirect_chain[:-1]]
+        if not any(status in PERMANENT_REDIRECTS for status in statuses):
+            return replace(base, verdict=LinkVerdict.OK, detail=detail or "temporary redirect", confirmed=True)
+        if _same_but_slash(first, last):
+            return replace(base, verdict=LinkVerdict.OK, detail="redirect only adds or removes a trailing slash", confirmed=True)
+        if first.scheme == "http" and last.scheme == "https" and _same_but_slash(first._replace(scheme="https"), last):
+            return replace(base, verdict=LinkVerdict.INSECURE, detail=f"http:// link redirected to {final_url}", confirmed=True)
+        return replace(base, verdict=LinkVerdict.REDIRECTED, detail=f"moved permanently to {final_url}", confirmed=True)
+
+    async def _maybe_insecure(self, result: LinkResult, url: str) -> LinkResult:
+        if not self.settings.check_https:
+            return result
+        twin = urlunsplit(urlsplit(url)._replace(scheme="https"))
+        try:
+            trace = await self.follow(twin, body=False)
+        except Exception:  # noqa: BLE001 - the twin is a bonus check
+            return result
+        answer = trace.answer
+        if answer is not None and not trace.end_reason and 200 <= answer.status < 300:
+            same_site = registrable_domain(urlsplit(answer.url).hostname or "") == registrable_domain(urlsplit(url).hostname or "")
+            if same_site:
+                return replace(result, verdict=LinkVerdict.INSECURE, detail=f"{twin} works: use https", attempts=result.attempts + trace.attempts)
+        return result
+
+
+def _same_but_slash(a, b) -> bool:
+    return (
+        (a.scheme, (a.hostname or "").lower(), a.port, a.query) == (b.scheme, (b.hostname or "").lower(), b.port, b.query)
+        and a.path.rstrip("/") == b.path.rstrip("/")
+    )
+
+
+# --- the run ---------------------------------------------------------------------------
+
+SOFT_FAILURE_VERDICTS = FAILURE_VERDICTS
+
+
+def _needs_confirmation(result: LinkResult) -> bool:
+    return result.verdict in SOFT_FAILURE_VERDICTS and not result.confirmed and not result.unverified
+
+
+def _order_hosts(urls: Sequence[str]) -> list[tuple[str, deque[str]]]:
+    """URLs grouped by host, busiest host first (so the longest queue starts earliest)."""
+    by_host: dict[str, deque[str]] = defaultdict(deque)
+    for url in urls:
+        try:
+            key = _host_key(url.strip()) if scheme_of(url) in ("http", "https") else "~other"
+        except ValueError:
+            key = "~other"
+        by_host[key].append(url)
+    return sorted(by_host.items(), key=lambda item: -len(item[1]))
+
+
+async def check_urls(
+    urls: Sequence[str],
+    settings: LinkCheckSettings,
+    *,
+    progress: ProgressCallback | None = None,
+    host_failure_baseline: Mapping[str, float] | None = None,
+) -> list[LinkResult]:
+    """Check each distinct URL once; results in the order of ``urls`` (duplicates dropped).
+
+    ``host_failure_baseline`` maps a host name to the share of its links failing at the
+    previous check; only a host that was mostly fine (share < 0.5) can be paused, since
+    a sudden run of failures there is more likely an outage than dead links.
+    """
+    distinct = list(dict.fromkeys(urls))
+    total = len(distinct)
+    results: dict[str, LinkResult] = {}
+    resolver = AuditResolver(settings.resolver_policy(), lookup_timeout=settings.connect_timeout)
+    connector = aiohttp.TCPConnector(
+        resolver=resolver,
+        limit=settings.concurrency,
+        limit_per_host=0,  # our HostGate limits per host, including redirect hops
+        ttl_dns_cache=None,
+        use_dns_cache=False,  # the resolver caches per run and applies the policy each time
+        enable_cleanup_closed=False,
+    )
+    done = 0
+
+    def record(result: LinkResult) -> None:
+        nonlocal done
+        results[result.url] = result
+        done += 1
+        if progress is not None:
+            progress(done, total, result)
+
+    async with aiohttp.ClientSession(
+        connector=connector,
+        timeout=make_timeout(settings),
+        headers={"User-Agent": settings.user_agent},
+        auto_decompress=False,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        trust_env=False,
+    ) as session:
+        checker = _Checker(session, resolver, settings)
+        baseline = host_failure_baseline or {}
+
+        async def host_worker(host_key: str, queue: deque[str], pause: dict[str, object]) -> None:
+            while queue:
+                url = queue.popleft()
+                if pause.get("paused"):
+                    record(LinkResult(url, LinkVerdict.EXCLUDED, attempts=0, unverified=True, detail=str(pause["why"])))
+                    continue
+                try:
+                    result = await checker.check(url)
+                except Exception as exc:  # noqa: BLE001 - one bad link never ends the run
+                    log.exception("checking %s failed unexpectedly", url)
+                    result = LinkResult(url, LinkVerdict.SERVER_ERROR, error=f"checker error: {type(exc).__name__}: {exc}")
+                record(result)
+                if host_key == "~other":
+                    continue
+                if _needs_confirmation(result):
+                    pause["streak"] = int(pause.get("streak", 0)) + 1  # type: ignore[call-overload]
+                else:
+                    pause["streak"] = 0
+                host = host_key.rsplit(":", 1)[0]
+                if (
+                    settings.host_pause_after
+                    and pause["streak"] >= settings.host_pause_after  # type: ignore[operator]
+                    and baseline.get(host, 1.0) < 0.5
+                ):
+                    pause["paused"] = True
+                    pause["why"] = (
+                        f"not checked: {host} paused after {pause['streak']} failures in a row "
+                        "(it was fine before; likely an outage, checked again next run)"
+                    )
+
+        tasks = []
+        for host_key, queue in _order_hosts(distinct):
+            shared: dict[str, object] = {"streak": 0}
+            workers = len(queue) if host_key == "~other" else min(settings.per_host, len(queue))
+            for _ in range(min(workers, 50)):
+                tasks.append(asyncio.ensure_future(host_worker(host_key, queue, shared)))
+        await asyncio.gather(*tasks)
+
+        await _confirm_soft_failures(checker, results, settings, paused_hosts={
+            k.rsplit(":", 1)[0] for k, v in _paused(results).items()
+        })
+        for task in checker.probes.values():
+            if not task.done():
+                task.cancel()
+    return [results[url] for url in distinct]
+
+
+def _paused(results: Mapping[str, LinkResult]) -> dict[str, bool]:
+    return {_host_key(r.url.strip()): True for r in results.values() if r.unverified}
+
+
+async def _confirm_soft_failures(
+    checker: _Checker,
+    results: dict[str, LinkResult],
+    settings: LinkCheckSettings,
+    *,
+    paused_hosts: set[str],
+) -> None:
+    """Check soft failures once more after a delay: failing again confirms them."""
+    if settings.confirm_delay <= 0:
+        return
+    pending = [
+        r for r in results.values()
+        if _needs_confirmation(r) and (urlsplit(r.url.strip()).hostname or "") not in paused_hosts
+    ]
+    if not pending:
+        return
+    loop_now = datetime.now(UTC)
+
+    async def recheck(first: LinkResult) -> None:
+        waited = (loop_now - (first.checked_at or loop_now)).total_seconds()
+        if waited < settings.confirm_delay:
+            await asyncio.sleep(settings.confirm_delay - waited)
+        try:
+            again = await checker.check(first.url)
+        except Exception:  # noqa: BLE001
+            log.exception("rechecking %s failed unexpectedly", first.url)
+            return
+        attempts = first.attempts + again.attempts
+        if again.verdict in SOFT_FAILURE_VERDICTS:
+            results[first.url] = replace(
+                again, confirmed=True, attempts=attempts,
+                detail=(again.detail + "; " if again.detail else "") + "failed again on a delayed recheck",
+            )
+        else:
+            results[first.url] = replace(
+                again, attempts=attempts,
+                detail=(again.detail + "; " if again.detail else "") + f"recovered on a delayed recheck (first: {first.verdict})",
+            )
+
+    await asyncio.gather(*(recheck(r) for r in pending))
+
+
+def verdict_counts(results: Sequence[LinkResult]) -> Counter[str]:
+    return Counter("unverified" if r.unverified else str(r.verdict) for r in results)

@@ -1,0 +1,112 @@
+"""Everything one link-check run needs, as plain values (no globals, no config object).
+
+``LinkCheckSettings`` is what ``check_urls`` takes, so a job queue can later hand a
+slice of hosts to another machine with the same politeness limits.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .. import __version__
+from .resolver import ResolverPolicy, read_hosts_file
+
+if TYPE_CHECKING:
+    from ..config import Config, LinksConfig
+
+log = logging.getLogger(__name__)
+
+
+def default_user_agent(config: Config) -> str:
+    """Names the audit tool, the council's directory and a contact page.
+
+    Some servers refuse any User-Agent containing "link" (they take it for a link
+    spammer), so the name of the tool is used and the word is avoided.
+    """
+    contact = config.crawl.contact_url
+    detail = f"{config.directory.name} audit" + (f"; +{contact}" if contact else "")
+    return f"localoffer-audit/{__version__} ({detail})"
+
+
+def user_agent_for(config: Config) -> str:
+    agent = config.links.user_agent or default_user_agent(config)
+    if re.search(r"link", agent, re.I):
+        log.warning("The link checker's User-Agent contains 'link'; some servers refuse such agents: %s", agent)
+    return agent
+
+
+@dataclass(frozen=True, slots=True)
+class LinkCheckSettings:
+    user_agent: str = f"localoffer-audit/{__version__}"
+    concurrency: int = 100
+    per_host: int = 2
+    per_host_delay: float = 0.0
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    total_timeout: float = 45.0
+    max_redirects: int = 10
+    max_body_bytes: int = 512_000
+    max_decoded_bytes: int = 2_048_000
+    retries: int = 2
+    backoff: float = 1.0
+    max_retry_after: float = 30.0
+    allow_private_addresses: bool = False
+    check_email_mx: bool = False
+    exclude: tuple[str, ...] = ()
+    hosts: Mapping[str, list[str]] = field(default_factory=dict)
+    hosts_only: bool = False
+    port_map: Mapping[int, int] = field(default_factory=dict)
+    ca_file: Path | None = None
+    # Ask each site for a made-up path once per run and compare (soft 404 probe).
+    soft_404_probe: bool = True
+    # Check whether an http:// link also works over https (verdict `insecure`).
+    check_https: bool = True
+    # Recheck soft failures (timeouts, 5xx, resets, refusals) once after this long in
+    # the same run; a second failure confirms them. 0 = no recheck in the run.
+    confirm_delay: float = 30.0
+    # Pause a host after this many soft failures in a row (only a host that was fine
+    # before: a spike); its remaining links are left unverified. 0 = never.
+    host_pause_after: int = 5
+
+    @classmethod
+    def from_config(cls, links: LinksConfig, *, user_agent: str) -> LinkCheckSettings:
+        hosts = read_hosts_file(links.hosts_file) if links.hosts_file is not None else {}
+        return cls(
+            user_agent=user_agent,
+            concurrency=links.concurrency,
+            per_host=links.per_host,
+            per_host_delay=links.per_host_delay_seconds,
+            connect_timeout=links.connect_timeout_seconds,
+            read_timeout=links.read_timeout_seconds,
+            total_timeout=links.total_timeout_seconds,
+            max_redirects=links.max_redirects,
+            max_body_bytes=links.max_body_bytes,
+            max_decoded_bytes=links.max_body_bytes * 4,
+            retries=links.retries,
+            backoff=links.backoff_seconds,
+            max_retry_after=links.max_retry_after_seconds,
+            allow_private_addresses=links.allow_private_addresses,
+            check_email_mx=links.check_email_mx,
+            exclude=tuple(links.exclude),
+            hosts=hosts,
+            hosts_only=links.hosts_file_only,
+            port_map=dict(links.port_map),
+            ca_file=links.ca_file,
+            soft_404_probe=links.soft_404_probe,
+            check_https=links.check_https,
+            confirm_delay=links.confirm_delay_seconds,
+            host_pause_after=links.host_pause_after_failures,
+        )
+
+    def resolver_policy(self) -> ResolverPolicy:
+        return ResolverPolicy(
+            hosts=self.hosts,
+            hosts_only=self.hosts_only,
+            allow_private=self.allow_private_addresses,
+            port_map=self.port_map,
+        )
