@@ -154,7 +154,8 @@ def format_report(report: qa.QAReport) -> str:
         f"{agreement.both_found} of them ({_pct(agreement.recall)})."
     )
     lines.append(
-        f"  The tool flagged {agreement.tool_flagged} reviewed services; reviewers confirmed "
+        f"  The tool flagged {agreement.tool_flagged} reviewed service{'' if agreement.tool_flagged == 1 else 's'}; "
+        "reviewers confirmed "
         f"{agreement.both_found} ({_pct(agreement.precision)})."
     )
     lines.append("Trend across rounds:")
