@@ -1,0 +1,100 @@
+"""`worklists` and `email`: each content manager's fix list, as files and by email."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..mail import prepare_and_send
+from ..worklists import build_worklists
+from .common import AppContext, pass_app
+
+
+@click.command()
+@click.option("--manager", metavar="EMAIL", help="Only this content manager's list.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Output folder (default: [output] folder); lists go in its worklists/ subfolder.",
+)
+@pass_app
+def worklists(app: AppContext, manager: str | None, out_dir: Path | None) -> None:
+    """Write each content manager's fix list as HTML and CSV.
+
+    One list per manager: their open, confirmed findings grouped by service, most
+    serious and oldest first, with where to edit, the exact link or field, what is
+    wrong, since when and what to do, plus what is new and what was fixed since their
+    last list. Also writes worklists/index.html and, when serious problems have been
+    open too long, worklists/escalation.html.
+
+    Example:
+
+    \b
+        localoffer-audit worklists
+        localoffer-audit worklists --manager sam.smith@council.gov.uk --out /tmp/lists
+    """
+    config = app.config()
+    db = app.open_db()
+    try:
+        results = build_worklists(db, config, out_dir=out_dir or config.output.folder, manager=manager)
+    finally:
+        db.close()
+    if not results:
+        click.echo("No worklist to write: nobody has anything to fix" + (f" ({manager})." if manager else "."))
+        return
+    for result in results:
+        click.echo(
+            f"{result.manager.name} <{result.manager.email}>: {result.open} open in {result.services} services, "
+            f"{result.new} new, {result.fixed} fixed -> {result.html_path}"
+        )
+    click.echo(f"Wrote {len(results)} worklist{'' if len(results) == 1 else 's'} (HTML and CSV).")
+
+
+@click.command()
+@click.option("--send", is_flag=True, help="Really send by SMTP. Without it, write .eml previews only.")
+@click.option("--manager", metavar="EMAIL", help="Only this content manager's message.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Output folder for .eml files (default: [output] folder); they go in its emails/ subfolder.",
+)
+@pass_app
+def email(app: AppContext, send: bool, manager: str | None, out_dir: Path | None) -> None:
+    """Email each content manager their fix list (preview unless --send).
+
+    One multipart (text and HTML) message per manager with something to fix, and an
+    escalation digest for the default owner. Every message is logged in the database;
+    an unchanged list is not re-sent within [email] resend_after_days; a message that
+    could not be sent stays queued and is retried on the next run. The SMTP password
+    is read from the environment variable named by [email] password_env.
+
+    Example:
+
+    \b
+        localoffer-audit email
+        LOCALOFFER_AUDIT_SMTP_PASSWORD=... localoffer-audit email --send
+    """
+    config = app.config()
+    db = app.open_db()
+    try:
+        summary = prepare_and_send(
+            db, config, send=send, out_dir=out_dir or config.output.folder, manager=manager
+        )
+    finally:
+        db.close()
+    for outcome in summary.outcomes:
+        line = f"{outcome.status:<9} {outcome.kind:<10} {outcome.manager_email}: {outcome.subject}"
+        if outcome.error:
+            line += f" ({outcome.error})"
+        if outcome.unchanged_since_last_sent:
+            line += " (unchanged since last sent: --send would skip it)"
+        click.echo(line)
+    counts = ", ".join(f"{status} {count}" for status, count in summary.counts.items()) or "nothing to send"
+    where = " Previews in " + str((out_dir or config.output.folder) / "emails") + "." if not send and summary.outcomes else ""
+    click.echo(f"Emails: {counts}.{where}")
+
+
+COMMANDS = [worklists, email]

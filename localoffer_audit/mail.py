@@ -1,0 +1,386 @@
+"""Emailing worklists: one multipart (text + HTML) message per content manager.
+
+Preview by default: each message is written as an .eml file and logged as ``preview``;
+nothing is sent. With ``send=True`` messages go out over SMTP, with a pause between
+them, and every message is logged in the ``emails`` table:
+
+- a message is logged as ``queued`` *before* it is sent and marked ``sent`` after the
+  server accepted it, so a failure (refused connection, dropped connection, a 4xx/5xx
+  answer) leaves it queued with the error, and the next run retries it;
+- if the manager's list changed in the meantime, the queued message is marked
+  ``superseded`` and the newer list is sent instead (it holds everything still open);
+- a list identical to the last one sent (same content hash) is not sent again until
+  ``[email] resend_after_days`` have passed;
+- a manager with nothing to fix gets nothing, or an "all clear" with
+  ``send_all_clear = true``;
+- the default owner (the Local Offer team) also gets an escalation digest of serious
+  findings open ``escalate_after_days`` or more, with owner and reminders sent.
+
+The SMTP password comes only from the environment variable named by
+``[email] password_env``; it is never logged or stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import smtplib
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from .config import Config, EmailConfig
+from .errors import AuditError
+from .managers import Manager, default_owner, normalise_email
+from .queries import emails as log
+from .worklists import (
+    Baseline,
+    EscalationItem,
+    Worklist,
+    compute_worklists,
+    escalation_items,
+    file_stem,
+)
+from .templates import render
+
+logger = logging.getLogger(__name__)
+
+WORKLIST = "worklist"
+ALL_CLEAR = "all_clear"
+ESCALATION = "escalation"
+EMAIL_FOLDER = "emails"
+
+# Per SMTP operation; a server that accepts the connection and then says nothing costs this once.
+SMTP_TIMEOUT_SECONDS = 30.0
+
+# Outcome statuses beyond the logged ones: a list not re-sent because nothing changed.
+UNCHANGED = "unchanged"
+
+
+class SendError(Exception):
+    """One message could not be handed to the SMTP server."""
+
+
+@dataclass(slots=True)
+class PreparedEmail:
+    kind: str
+    to: Manager
+    subject: str
+    text: str
+    html: str
+    content_hash: str
+    finding_ids: list[int]
+
+
+@dataclass(slots=True)
+class EmailOutcome:
+    kind: str
+    manager_email: str
+    subject: str
+    # preview | sent | queued (attempt failed, will be retried) | unchanged
+    status: str
+    eml_path: Path | None = None
+    error: str | None = None
+    # In preview: --send would not send this now (same list sent recently).
+    unchanged_since_last_sent: bool = False
+
+
+@dataclass(slots=True)
+class EmailRunSummary:
+    send: bool
+    outcomes: list[EmailOutcome] = field(default_factory=list)
+    superseded: int = 0
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for outcome in self.outcomes:
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        if self.superseded:
+            counts["superseded"] = self.superseded
+        return counts
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _hash(payload: object) -> str:
+    return hashlib.sha256(json.dumps(payload, ensure_ascii=False, default=str).encode("utf-8")).hexdigest()
+
+
+def _one_line(text: str) -> str:
+    # Names come from CSV cells and web pages; a line break in a header would break the message.
+    return " ".join(text.split())
+
+
+def worklist_email(worklist: Worklist, config: Config) -> PreparedEmail:
+    directory = config.directory.name
+    subject = f"{directory}: {_plural(len(worklist.lines), 'problem')} to fix in your services"
+    if worklist.new_lines:
+        subject += f" ({len(worklist.new_lines)} new)"
+    context = {"worklist": worklist, "directory_name": directory, "subject": subject}
+    return PreparedEmail(
+        kind=WORKLIST,
+        to=worklist.manager,
+        subject=subject,
+        text=render("worklist_email.txt", **context),
+        html=render("worklist_email.html", **context),
+        content_hash=worklist.content_hash,
+        finding_ids=worklist.finding_ids,
+    )
+
+
+def all_clear_email(worklist: Worklist, config: Config) -> PreparedEmail:
+    directory = config.directory.name
+    subject = f"{directory}: nothing to fix in your services"
+    context = {"worklist": worklist, "directory_name": directory, "subject": subject}
+    return PreparedEmail(
+        kind=ALL_CLEAR,
+        to=worklist.manager,
+        subject=subject,
+        text=render("worklist_all_clear_email.txt", **context),
+        html=render("worklist_all_clear_email.html", **context),
+        content_hash=_hash([ALL_CLEAR, worklist.manager.email]),
+        finding_ids=[],
+    )
+
+
+def escalation_email(items: list[EscalationItem], config: Config, today: date) -> PreparedEmail:
+    directory = config.directory.name
+    days = config.email.escalate_after_days
+    subject = f"{directory}: {_plural(len(items), 'serious problem')} open {days} days or more"
+    context = {
+        "items": items,
+        "today": today,
+        "escalate_after_days": days,
+        "directory_name": directory,
+        "subject": subject,
+    }
+    # Reminder counts grow with every send, so they are left out: the digest is "the
+    # same" while the same findings with the same owners are on it.
+    payload = [[item.line.finding_id, str(item.line.severity), item.owner.email] for item in items]
+    return PreparedEmail(
+        kind=ESCALATION,
+        to=default_owner(config),
+        subject=subject,
+        text=render("escalation_email.txt", **context),
+        html=render("escalation_email.html", **context),
+        content_hash=_hash([ESCALATION, payload]),
+        finding_ids=[item.line.finding_id for item in items],
+    )
+
+
+def prepare_emails(db: Database, config: Config, *, today: date, manager: str | None = None) -> list[PreparedEmail]:
+    """The messages this run would send, newest state of every list.
+
+    "New since your last list" is measured from the last message actually sent to the
+    manager, so previews and failed attempts do not hide anything.
+    """
+    last_sent = log.last_sent_by_manager(db, (WORKLIST, ALL_CLEAR))
+    baselines = {email: Baseline(rec.sent_at or rec.created_at, frozenset(rec.finding_ids)) for email, rec in last_sent.items()}
+    prepared = []
+    for worklist in compute_worklists(
+        db, config, today=today, baselines=baselines, manager=manager, include_idle=config.email.send_all_clear
+    ):
+        if worklist.has_problems:
+            prepared.append(worklist_email(worklist, config))
+        elif config.email.send_all_clear:
+            prepared.append(all_clear_email(worklist, config))
+    owner = default_owner(config)
+    if manager is None or normalise_email(manager) == owner.email:
+        items = escalation_items(db, config, today=today)
+        if items:
+            prepared.append(escalation_email(items, config, today))
+    return prepared
+
+
+def build_message(prepared: PreparedEmail, config: EmailConfig) -> EmailMessage:
+    message = EmailMessage()
+    message["Subject"] = _one_line(prepared.subject)
+    message["From"] = config.from_address
+    message["To"] = formataddr((_one_line(prepared.to.name), prepared.to.email))
+    if config.reply_to:
+        message["Reply-To"] = config.reply_to
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = make_msgid(domain=config.from_address.rpartition("@")[2] or None)
+    # Automatic mail: out-of-office replies and auto-responders should stay quiet.
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"
+    message.set_content(prepared.text)
+    message.add_alternative(prepared.html, subtype="html")
+    return message
+
+
+class SmtpSender:
+    """One SMTP connection for the run, opened on first use and reopened after a failure.
+
+    If the server cannot be reached at all, later messages are not tried this run (so
+    a dead server costs one timeout, not one per manager); they stay queued.
+    """
+
+    def __init__(self, config: EmailConfig, timeout: float = SMTP_TIMEOUT_SECONDS) -> None:
+        self.config = config
+        self.timeout = timeout
+        self._smtp: smtplib.SMTP | None = None
+        self._unreachable: str | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        config = self.config
+        context = ssl.create_default_context()
+        smtp: smtplib.SMTP
+        if config.security == "ssl":
+            smtp = smtplib.SMTP_SSL(config.smtp_host, config.smtp_port, timeout=self.timeout, context=context)
+        else:
+            smtp = smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=self.timeout)
+            if config.security == "starttls":
+                smtp.ehlo()
+                smtp.starttls(context=context)
+        smtp.ehlo()
+        if config.username:
+            smtp.login(config.username, config.password() or "")
+        return smtp
+
+    def send(self, message: EmailMessage) -> None:
+        if self._unreachable is not None:
+            raise SendError(f"not tried: {self._unreachable}")
+        if self._smtp is None:
+            try:
+                self._smtp = self._connect()
+            except (smtplib.SMTPException, OSError) as exc:
+                self._unreachable = f"could not connect to {self.config.smtp_host}:{self.config.smtp_port}: {_describe(exc)}"
+                raise SendError(self._unreachable) from exc
+        try:
+            self._smtp.send_message(message)
+        except (smtplib.SMTPException, OSError) as exc:
+            self.close()
+            raise SendError(_describe(exc)) from exc
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+
+
+def _recently_sent(record: log.EmailRecord | None, content_hash: str, config: EmailConfig, now: datetime) -> bool:
+    if record is None or record.content_hash != content_hash or record.sent_at is None:
+        return False
+    return now - datetime.fromisoformat(record.sent_at) < timedelta(days=config.resend_after_days)
+
+
+def _write_eml(out_dir: Path, prepared: PreparedEmail, message: EmailMessage) -> Path:
+    folder = out_dir / EMAIL_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{prepared.kind}-{file_stem(prepared.to.email)}.eml"
+    path.write_bytes(message.as_bytes())
+    return path
+
+
+def prepare_and_send(
+    db: Database,
+    config: Config,
+    *,
+    send: bool,
+    out_dir: Path,
+    manager: str | None = None,
+    today: date | None = None,
+    sender_factory: Callable[[EmailConfig], SmtpSender] | None = None,
+) -> EmailRunSummary:
+    """Prepare every manager's message; write .eml previews, or send (see the module doc)."""
+    now = datetime.now(UTC)
+    today = today or now.date()
+    email_config = config.email
+    if send and email_config.username and not email_config.password():
+        raise AuditError(
+            f"[email] username is set but the environment variable {email_config.password_env} holding "
+            "the SMTP password is empty; set it, or remove username for a server without login"
+        )
+    prepared_list = prepare_emails(db, config, today=today, manager=manager)
+    summary = EmailRunSummary(send=send)
+    last_sent = {kind: log.last_sent_by_manager(db, (kind,)) for kind in (WORKLIST, ALL_CLEAR, ESCALATION)}
+    if not send:
+        for prepared in prepared_list:
+            message = build_message(prepared, email_config)
+            path = _write_eml(out_dir, prepared, message)
+            log.add_email(
+                db, kind=prepared.kind, manager_email=prepared.to.email, subject=prepared.subject,
+                content_hash=prepared.content_hash, status=log.PREVIEW, finding_ids=prepared.finding_ids,
+                eml_path=str(path),
+            )
+            recent = _recently_sent(last_sent[prepared.kind].get(prepared.to.email), prepared.content_hash, email_config, now)
+            summary.outcomes.append(
+                EmailOutcome(prepared.kind, prepared.to.email, prepared.subject, log.PREVIEW, path, None, recent)
+            )
+        return summary
+
+    wanted = normalise_email(manager) if manager else None
+    queued = [q for q in log.queued_emails(db) if wanted is None or q.manager_email == wanted]
+    sender = (sender_factory or SmtpSender)(email_config)
+    attempted = 0
+    handled: set[tuple[str, str]] = set()
+    try:
+        for prepared in prepared_list:
+            key = (prepared.kind, prepared.to.email)
+            handled.add(key)
+            waiting = [q for q in queued if (q.kind, q.manager_email) == key]
+            if _recently_sent(last_sent[prepared.kind].get(prepared.to.email), prepared.content_hash, email_config, now):
+                for stale in waiting:
+                    log.mark_superseded(db, stale.id, "the same list was sent meanwhile")
+                    summary.superseded += 1
+                summary.outcomes.append(EmailOutcome(prepared.kind, prepared.to.email, prepared.subject, UNCHANGED))
+                continue
+            retry = next((q for q in waiting if q.content_hash == prepared.content_hash), None)
+            for stale in waiting:
+                if stale is not retry:
+                    log.mark_superseded(db, stale.id, "replaced by a newer list")
+                    summary.superseded += 1
+            message = build_message(prepared, email_config)
+            path = _write_eml(out_dir, prepared, message)
+            if retry is not None:
+                email_id = retry.id
+                log.refresh_queued(db, email_id, subject=prepared.subject, eml_path=str(path))
+            else:
+                email_id = log.add_email(
+                    db, kind=prepared.kind, manager_email=prepared.to.email, subject=prepared.subject,
+                    content_hash=prepared.content_hash, status=log.QUEUED, finding_ids=prepared.finding_ids,
+                    eml_path=str(path),
+                )
+            if attempted and email_config.pause_seconds:
+                time.sleep(email_config.pause_seconds)
+            attempted += 1
+            try:
+                sender.send(message)
+            except SendError as exc:
+                log.mark_attempt_failed(db, email_id, str(exc))
+                logger.warning("Could not send %s to %s (kept queued for the next run): %s", prepared.kind, prepared.to.email, exc)
+                summary.outcomes.append(
+                    EmailOutcome(prepared.kind, prepared.to.email, prepared.subject, log.QUEUED, path, str(exc))
+                )
+                continue
+            log.mark_sent(db, email_id)
+            logger.info("Sent %s to %s: %s", prepared.kind, prepared.to.email, prepared.subject)
+            summary.outcomes.append(EmailOutcome(prepared.kind, prepared.to.email, prepared.subject, log.SENT, path))
+    finally:
+        sender.close()
+    # Queued messages for lists that no longer exist (everything fixed): nothing left to say.
+    for stale in queued:
+        if (stale.kind, stale.manager_email) not in handled:
+            log.mark_superseded(db, stale.id, "nothing left to send: the list is empty now")
+            summary.superseded += 1
+    return summary

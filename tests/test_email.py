@@ -1,0 +1,398 @@
+"""Emailing worklists through a real SMTP server (aiosmtpd) on loopback."""
+
+from __future__ import annotations
+
+import email
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from bs4 import BeautifulSoup
+from click.testing import CliRunner
+
+from localoffer_audit.cli import main
+from localoffer_audit.errors import AuditError
+from localoffer_audit.mail import prepare_and_send
+from localoffer_audit.managers import import_mapping
+
+from .test_worklists_support import add_finding, add_service, make_config, set_status
+
+TODAY = date(2026, 11, 25)
+OWNER = "localoffer@council.example"
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message, and can refuse the next few."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[list[str], EmailMessage]] = []
+        self.refuse_next = 0
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd's name)
+        if self.refuse_next:
+            self.refuse_next -= 1
+            return "451 4.3.0 Mailbox temporarily unavailable, try again later"
+        message = email.message_from_bytes(envelope.original_content, policy=default_policy)
+        self.received.append((list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+        return "250 OK"
+
+    def by_recipient(self) -> dict[str, EmailMessage]:
+        found: dict[str, EmailMessage] = {}
+        for recipients, message in self.received:
+            for recipient in recipients:
+                assert recipient not in found, f"{recipient} got two messages"
+                found[recipient] = message
+        return found
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_smtp(port: int, inbox: Inbox, **kwargs) -> Controller:
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, **kwargs)
+    controller.start()
+    return controller
+
+
+@pytest.fixture
+def port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def smtp(port: int) -> Iterator[Inbox]:
+    inbox = Inbox()
+    controller = start_smtp(port, inbox)
+    yield inbox
+    controller.stop()
+
+
+def config_for(tmp_path: Path, port: int, **email_settings):
+    settings = {"smtp_host": "127.0.0.1", "smtp_port": port, "security": "none", "pause_seconds": 0,
+                "from_address": "audit@council.example"}
+    settings.update(email_settings)
+    return make_config(
+        tmp_path,
+        email=settings,
+        managers={"default_owner_email": OWNER},
+        directory={"name": "Testshire Local Offer"},
+    )
+
+
+def setup_world(db, tmp_path: Path) -> dict[str, int]:
+    add_service(db, "a", "Sunny Days Club", organisation="Sunny Days CIC")
+    add_service(db, "b", "Speech Drop-in", organisation="NHS Trust")
+    add_service(db, "c", "Quiet Service", organisation="Quiet Org")
+    mapping = tmp_path / "managers.csv"
+    mapping.write_text(
+        "service_id,organisation,manager_name,manager_email\n"
+        ",Sunny Days CIC,Sam Smith,sam@sunny.example\n"
+        "b,,Priya Patel,priya@nhs.example\n"
+        "c,,Quinn Jones,quinn@quiet.example\n"
+    )
+    import_mapping(db, mapping)
+    return {
+        "sam_old": add_finding(db, "a", "link_broken", "https://sunny.example/old", severity="high",
+                               first_seen_at="2026-09-01T02:00:00+00:00", title="Broken link to sunny"),
+        "sam_new": add_finding(db, "a", "stale_date", "dates", severity="medium", title="Review date too old"),
+        "priya": add_finding(db, "b", "link_parked", "https://expired.example/", severity="critical",
+                             first_seen_at="2026-11-20T02:00:00+00:00", title="Parked domain linked"),
+    }
+
+
+def parts(message: EmailMessage) -> tuple[str, str]:
+    assert message.get_content_type() == "multipart/alternative"
+    text = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    assert text is not None and html is not None
+    return text.get_content(), html.get_content()
+
+
+def finding_ids_in(html: str) -> list[int]:
+    soup = BeautifulSoup(html, "html.parser")
+    return [int(li["data-finding-id"]) for li in soup.select("li.item")]
+
+
+def statuses(db) -> list[tuple[str, str, str, int]]:
+    return [
+        (row["kind"], row["manager_email"], row["status"], row["attempts"])
+        for row in db.query("SELECT * FROM emails ORDER BY id")
+    ]
+
+
+def test_preview_writes_eml_files_and_sends_nothing(db, tmp_path: Path, smtp: Inbox, port: int) -> None:
+    setup_world(db, tmp_path)
+    summary = prepare_and_send(db, config_for(tmp_path, port), send=False, out_dir=tmp_path / "out", today=TODAY)
+    assert smtp.received == []
+    assert summary.counts == {"preview": 3}
+    files = sorted(p.name for p in (tmp_path / "out" / "emails").glob("*.eml"))
+    assert len(files) == 3 and any(name.startswith("escalation-") for name in files)
+    for outcome in summary.outcomes:
+        message = email.message_from_bytes(outcome.eml_path.read_bytes(), policy=default_policy)
+        assert message["To"].addresses[0].addr_spec == outcome.manager_email
+        parts(message)
+    assert {row[2] for row in statuses(db)} == {"preview"}
+
+
+def test_send_delivers_the_right_list_to_each_manager(db, tmp_path: Path, smtp: Inbox, port: int) -> None:
+    ids = setup_world(db, tmp_path)
+    config = config_for(tmp_path, port, reply_to="localoffer@council.example")
+    summary = prepare_and_send(db, config, send=True, out_dir=tmp_path / "out", today=TODAY)
+    assert summary.counts == {"sent": 3}
+    inbox = smtp.by_recipient()
+    # Quinn has nothing to fix and gets nothing.
+    assert set(inbox) == {"sam@sunny.example", "priya@nhs.example", OWNER}
+
+    sam = inbox["sam@sunny.example"]
+    assert sam["Subject"] == "Testshire Local Offer: 2 problems to fix in your services"
+    assert sam["From"] == "audit@council.example" and sam["Reply-To"] == "localoffer@council.example"
+    assert str(sam["To"]) == "Sam Smith <sam@sunny.example>"
+    assert sam["Auto-Submitted"] == "auto-generated"
+    text, html = parts(sam)
+    assert finding_ids_in(html) == [ids["sam_old"], ids["sam_new"]]
+    assert "Broken link to sunny" in text and "Review date too old" in text
+    assert "https://sunny.example/old" in text and "Since: 1 September 2026 (85 days)" in text
+    assert "Parked domain linked" not in text + html
+
+    priya = inbox["priya@nhs.example"]
+    assert priya["Subject"] == "Testshire Local Offer: 1 problem to fix in your services"
+    assert finding_ids_in(parts(priya)[1]) == [ids["priya"]]
+
+    # Escalation: serious and open 28+ days is only Sam's broken link; it names Sam as owner.
+    digest = inbox[OWNER]
+    assert digest["Subject"] == "Testshire Local Offer: 1 serious problem open 28 days or more"
+    digest_text, digest_html = parts(digest)
+    rows = BeautifulSoup(digest_html, "html.parser").select("table.escalations tbody tr")
+    assert [int(r["data-finding-id"]) for r in rows] == [ids["sam_old"]]
+    assert "sam@sunny.example" in rows[0].select_one(".owner").get_text()
+    assert rows[0].select_one(".reminders").get_text(strip=True) == "0"
+    assert "reminders sent: 0" in digest_text
+
+    assert sorted(statuses(db)) == sorted(
+        [("worklist", "sam@sunny.example", "sent", 1), ("worklist", "priya@nhs.example", "sent", 1),
+         ("escalation", OWNER, "sent", 1)]
+    )
+
+    # A second run with nothing changed sends nothing.
+    again = prepare_and_send(db, config, send=True, out_dir=tmp_path / "out", today=TODAY)
+    assert again.counts == {"unchanged": 3}
+    assert len(smtp.received) == 3
+
+    # A change is sent: Sam gets the new list, with what is new and what was fixed.
+    set_status(db, ids["sam_new"], "fixed")
+    newer = add_finding(db, "a", "link_soft_404", "https://sunny.example/events", severity="high",
+                        first_seen_at="2026-11-24T02:00:00+00:00", title="Events page gone")
+    third = prepare_and_send(db, config, send=True, out_dir=tmp_path / "out", today=TODAY)
+    assert third.counts == {"sent": 1, "unchanged": 2}
+    latest = smtp.received[-1][1]
+    assert latest["Subject"] == "Testshire Local Offer: 2 problems to fix in your services (1 new)"
+    soup = BeautifulSoup(parts(latest)[1], "html.parser")
+    assert [int(li["data-finding-id"]) for li in soup.select("ul.new-list li")] == [newer]
+    assert [int(li["data-finding-id"]) for li in soup.select("ul.fixed-list li")] == [ids["sam_new"]]
+
+    # The escalation digest now counts the reminders Sam was sent about the old link,
+    # once it is due again.
+    db.execute("UPDATE emails SET sent_at = '2026-01-01T00:00:00+00:00' WHERE kind = 'escalation'")
+    fourth = prepare_and_send(db, config, send=True, out_dir=tmp_path / "out", today=TODAY)
+    assert fourth.counts == {"sent": 1, "unchanged": 2}
+    digest = BeautifulSoup(parts(smtp.received[-1][1])[1], "html.parser")
+    assert digest.select_one(".reminders").get_text(strip=True) == "2"
+
+
+def test_unchanged_list_is_sent_again_after_resend_days(db, tmp_path: Path, smtp: Inbox, port: int) -> None:
+    setup_world(db, tmp_path)
+    config = config_for(tmp_path, port, resend_after_days=7)
+    prepare_and_send(db, config, send=True, out_dir=tmp_path, manager="sam@sunny.example", today=TODAY)
+    db.execute("UPDATE emails SET sent_at = '2026-11-01T00:00:00+00:00'")
+    summary = prepare_and_send(db, config, send=True, out_dir=tmp_path, manager="SAM@sunny.example", today=TODAY)
+    assert summary.counts == {"sent": 1}
+    assert [recipients for recipients, _ in smtp.received] == [["sam@sunny.example"], ["sam@sunny.example"]]
+
+
+def test_refused_connection_leaves_messages_queued_and_the_next_run_sends_them(db, tmp_path: Path, port: int) -> None:
+    setup_world(db, tmp_path)
+    config = config_for(tmp_path, port)  # nothing listens on this port yet
+    started = time.monotonic()
+    failed = prepare_and_send(db, config, send=True, out_dir=tmp_path, today=TODAY)
+    assert time.monotonic() - started < 5
+    assert failed.counts == {"queued": 3}
+    assert all("could not connect to 127.0.0.1" in (o.error or "") for o in failed.outcomes)
+    rows = list(db.query("SELECT * FROM emails"))
+    assert {r["status"] for r in rows} == {"queued"} and all(r["last_error"] for r in rows)
+
+    inbox = Inbox()
+    controller = start_smtp(port, inbox)
+    try:
+        summary = prepare_and_send(db, config, send=True, out_dir=tmp_path, today=TODAY)
+    finally:
+        controller.stop()
+    assert summary.counts == {"sent": 3}
+    assert len(inbox.received) == 3 and len(inbox.by_recipient()) == 3
+    # The same rows were retried, not new ones added: nothing lost, nothing doubled.
+    assert sorted(statuses(db)) == sorted(
+        [("worklist", "sam@sunny.example", "sent", 2), ("worklist", "priya@nhs.example", "sent", 2),
+         ("escalation", OWNER, "sent", 2)]
+    )
+
+
+class DroppingServer:
+    """Accepts TCP connections and closes them at once, like a crashed or overloaded relay."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen()
+        # A blocked accept() would keep the port bound after close(); poll instead.
+        self.sock.settimeout(0.05)
+        self.accepted = 0
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            self.accepted += 1
+            conn.close()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=5)
+        self.sock.close()
+
+
+def test_dropped_connection_leaves_messages_queued(db, tmp_path: Path, port: int) -> None:
+    setup_world(db, tmp_path)
+    config = config_for(tmp_path, port)
+    dropper = DroppingServer(port)
+    try:
+        failed = prepare_and_send(db, config, send=True, out_dir=tmp_path, today=TODAY)
+    finally:
+        dropper.stop()
+    assert dropper.accepted == 1  # one attempt, then the rest wait for the next run
+    assert failed.counts == {"queued": 3}
+    assert "SMTPServerDisconnected" in failed.outcomes[0].error
+
+    inbox = Inbox()
+    controller = start_smtp(port, inbox)
+    try:
+        assert prepare_and_send(db, config, send=True, out_dir=tmp_path, today=TODAY).counts == {"sent": 3}
+    finally:
+        controller.stop()
+    assert len(inbox.by_recipient()) == 3
+
+
+def test_a_temporary_rejection_mid_run_is_retried_next_run(db, tmp_path: Path, smtp: Inbox, port: int) -> None:
+    setup_world(db, tmp_path)
+    config = config_for(tmp_path, port)
+    smtp.refuse_next = 1
+    first = prepare_and_send(db, config, send=True, out_dir=tmp_path, today=TODAY)
+    assert first.counts == {"queued": 1, "sent": 2}
+    (queued,) = [o for o in first.outcomes if o.status == "queued"]
+    assert "451" in queued.error
+    second = prepare_and_send(db, config, send=True, out_dir=tmp_path, today=TODAY)
+    assert second.counts == {"sent": 1, "unchanged": 2}
+    assert [o.manager_email for o in second.outcomes if o.status == "sent"] == [queued.manager_email]
+    assert len(smtp.by_recipient()) == 3
+
+
+def test_a_queued_list_that_changed_is_superseded_by_the_new_one(db, tmp_path: Path, smtp: Inbox, port: int) -> None:
+    ids = setup_world(db, tmp_path)
+    config = config_for(tmp_path, port)
+    closed = config_for(tmp_path, free_port())
+    prepare_and_send(db, closed, send=True, out_dir=tmp_path, manager="sam@sunny.example", today=TODAY)
+    set_status(db, ids["sam_new"], "fixed")
+    summary = prepare_and_send(db, config, send=True, out_dir=tmp_path, manager="sam@sunny.example", today=TODAY)
+    assert summary.counts == {"sent": 1, "superseded": 1}
+    assert [row[2] for row in statuses(db)] == ["superseded", "sent"]
+    assert finding_ids_in(parts(smtp.received[0][1])[1]) == [ids["sam_old"]]
+
+
+def test_all_clear_only_when_configured(db, tmp_path: Path, smtp: Inbox, port: int) -> None:
+    setup_world(db, tmp_path)
+    summary = prepare_and_send(db, config_for(tmp_path, port, send_all_clear=True), send=True, out_dir=tmp_path,
+                               manager="quinn@quiet.example", today=TODAY)
+    assert summary.counts == {"sent": 1}
+    message = smtp.by_recipient()["quinn@quiet.example"]
+    assert message["Subject"] == "Testshire Local Offer: nothing to fix in your services"
+    assert "Good news" in parts(message)[0]
+    nothing = prepare_and_send(db, config_for(tmp_path, port), send=True, out_dir=tmp_path,
+                               manager="quinn@quiet.example", today=TODAY)
+    assert nothing.outcomes == []
+
+
+def test_login_uses_the_password_from_the_environment_only(
+    db, db_path: Path, tmp_path: Path, port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    setup_world(db, tmp_path)
+    seen: list[tuple[bytes, bytes]] = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data) -> AuthResult:
+        assert isinstance(auth_data, LoginPassword)
+        seen.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.password == b"s3cret-pa55", handled=False)
+
+    inbox = Inbox()
+    controller = start_smtp(port, inbox, authenticator=authenticator, auth_require_tls=False)
+    try:
+        config = config_for(tmp_path, port, username="audit-bot", password_env="TEST_SMTP_PASSWORD")
+        monkeypatch.delenv("TEST_SMTP_PASSWORD", raising=False)
+        with pytest.raises(AuditError, match="TEST_SMTP_PASSWORD"):
+            prepare_and_send(db, config, send=True, out_dir=tmp_path, today=TODAY)
+        monkeypatch.setenv("TEST_SMTP_PASSWORD", "bad-pa55-xyz")
+        refused = prepare_and_send(db, config, send=True, out_dir=tmp_path, today=TODAY)
+        assert refused.counts == {"queued": 3} and "535" in refused.outcomes[0].error
+        monkeypatch.setenv("TEST_SMTP_PASSWORD", "s3cret-pa55")
+        assert prepare_and_send(db, config, send=True, out_dir=tmp_path, today=TODAY).counts == {"sent": 3}
+    finally:
+        controller.stop()
+    assert (b"audit-bot", b"s3cret-pa55") in seen
+    db.execute("PRAGMA wal_checkpoint(FULL)")
+    stored = db_path.read_bytes() + b"".join(p.read_bytes() for p in tmp_path.rglob("*.eml"))
+    assert b"s3cret-pa55" not in stored and b"bad-pa55-xyz" not in stored
+
+
+def test_pause_between_messages(db, tmp_path: Path, smtp: Inbox, port: int) -> None:
+    setup_world(db, tmp_path)
+    started = time.monotonic()
+    prepare_and_send(db, config_for(tmp_path, port, pause_seconds=0.3), send=True, out_dir=tmp_path, today=TODAY)
+    assert len(smtp.received) == 3
+    assert time.monotonic() - started >= 0.6  # two pauses between three messages
+
+
+def test_cli_email_preview_and_send(runner: CliRunner, tmp_path: Path, smtp: Inbox, port: int) -> None:
+    (tmp_path / "localoffer-audit.toml").write_text(
+        '[directory]\nstart_urls = ["https://lo.example/"]\n'
+        f'[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\nsecurity = "none"\npause_seconds = 0\n'
+    )
+    from localoffer_audit.db import open_db
+
+    db = open_db(tmp_path / "localoffer-audit.db")
+    add_service(db, "s1", "Club")
+    add_finding(db, "s1", "link_insecure", "http://x.example/", severity="low")
+    db.close()
+    preview = runner.invoke(main, ["email"])
+    assert preview.exit_code == 0, preview.output
+    assert "Emails: preview 1." in preview.output and "emails" in preview.output
+    assert smtp.received == []
+    sent = runner.invoke(main, ["email", "--send"])
+    assert sent.exit_code == 0, sent.output
+    assert "Emails: sent 1." in sent.output
+    assert len(smtp.received) == 1
+    again = runner.invoke(main, ["email", "--send"])
+    assert "Emails: unchanged 1." in again.output and len(smtp.received) == 1
