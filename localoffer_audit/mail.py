@@ -1,6 +1,7 @@
 """Emailing worklists: one multipart (text + HTML) message per content manager.
 
-Preview by default: each message is written as an .eml file and logged as ``preview``;
+Preview by default: each message is written as an .eml file into ``out_dir`` and logged
+as ``preview``;
 nothing is sent. With ``send=True`` messages go out over SMTP, with a pause between
 them, and every message is logged in the ``emails`` table:
 
@@ -56,7 +57,6 @@ logger = logging.getLogger(__name__)
 WORKLIST = "worklist"
 ALL_CLEAR = "all_clear"
 ESCALATION = "escalation"
-EMAIL_FOLDER = "emails"
 
 # Per SMTP operation; a server that accepts the connection and then says nothing costs this once.
 SMTP_TIMEOUT_SECONDS = 30.0
@@ -285,7 +285,7 @@ def _recently_sent(record: log.EmailRecord | None, content_hash: str, config: Em
 
 
 def _write_eml(out_dir: Path, prepared: PreparedEmail, message: EmailMessage) -> Path:
-    folder = out_dir / EMAIL_FOLDER
+    folder = out_dir
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{prepared.kind}-{file_stem(prepared.to.email)}.eml"
     path.write_bytes(message.as_bytes())

@@ -39,7 +39,6 @@ from .queries.worklists import (
 )
 from .templates import render
 
-WORKLIST_FOLDER = "worklists"
 SERIOUS = (Severity.CRITICAL, Severity.HIGH)
 
 # How an entry's fields are named to a content manager (others: "contact_phone" -> "Contact phone").
@@ -97,6 +96,7 @@ class WorklistLine:
     message: str
     fix_hint: str
     is_link: bool
+    # The URL for a link finding; the field (or other thing) concerned otherwise.
     subject: str
     # Human wording of where the link or field sits: "Website field, link text 'Our site'".
     places: list[str]
@@ -104,6 +104,13 @@ class WorklistLine:
     days_open: int
     reopened: bool
     is_new: bool = False
+
+    @property
+    def subject_label(self) -> str:
+        """The subject as a content manager reads it: the URL, or "Review date" for a field id."""
+        if self.is_link or not re.fullmatch(r"[a-z_]+", self.subject):
+            return self.subject
+        return _field_label(self.subject)
 
 
 @dataclass(slots=True)
@@ -215,10 +222,7 @@ def _line(row: FindingRow, places: Mapping[tuple[str, str], list[PlaceRow]], tod
     is_link = row.rule.startswith("link_")
     reopened = row.status == "reopened"
     since = _to_date(row.reopened_at if reopened and row.reopened_at else row.first_seen_at)
-    if is_link:
-        described = [_describe_place(p) for p in places.get((row.service_id, row.subject), [])]
-    else:
-        described = [f"{_field_label(row.subject)} field"] if re.fullmatch(r"[a-z_]+", row.subject) else []
+    described = [_describe_place(p) for p in places.get((row.service_id, row.subject), [])] if is_link else []
     try:
         severity = Severity(row.severity)
     except ValueError:
@@ -364,7 +368,7 @@ def csv_rows(worklist: Worklist, config: Config) -> list[dict[str, object]]:
                     "severity": str(line.severity),
                     "problem": line.title,
                     "what_is_wrong": line.message,
-                    "link_or_field": line.subject,
+                    "link_or_field": line.subject_label,
                     "where_on_the_page": "; ".join(line.places),
                     "open_since": line.open_since.isoformat(),
                     "days_open": line.days_open,
@@ -398,14 +402,14 @@ def build_worklists(
     today: date | None = None,
     run_id: int | None = None,
 ) -> list[WorklistResult]:
-    """Write each manager's worklist (HTML and CSV) under ``out_dir/worklists/`` and
-    record it, so the next list can say what is new and what was fixed.
+    """Write each manager's worklist (HTML and CSV) into ``out_dir`` and record it, so
+    the next list can say what is new and what was fixed.
 
     Also writes ``index.html`` (every list, for the Local Offer team) and, when
     serious findings have been open too long, ``escalation.html``.
     """
     today = today or datetime.now(UTC).date()
-    folder = out_dir / WORKLIST_FOLDER
+    folder = out_dir
     folder.mkdir(parents=True, exist_ok=True)
     baselines = {
         email: Baseline(stored.created_at, frozenset(stored.finding_ids))

@@ -136,7 +136,7 @@ def test_preview_writes_eml_files_and_sends_nothing(db, tmp_path: Path, smtp: In
     summary = prepare_and_send(db, config_for(tmp_path, port), send=False, out_dir=tmp_path / "out", today=TODAY)
     assert smtp.received == []
     assert summary.counts == {"preview": 3}
-    files = sorted(p.name for p in (tmp_path / "out" / "emails").glob("*.eml"))
+    files = sorted(p.name for p in (tmp_path / "out").glob("*.eml"))
     assert len(files) == 3 and any(name.startswith("escalation-") for name in files)
     for outcome in summary.outcomes:
         message = email.message_from_bytes(outcome.eml_path.read_bytes(), policy=default_policy)
@@ -388,7 +388,8 @@ def test_cli_email_preview_and_send(runner: CliRunner, tmp_path: Path, smtp: Inb
     db.close()
     preview = runner.invoke(main, ["email"])
     assert preview.exit_code == 0, preview.output
-    assert "Emails: preview 1." in preview.output and "emails" in preview.output
+    assert "Emails: preview 1." in preview.output and "output/emails" in preview.output
+    assert len(list((tmp_path / "output" / "emails").glob("worklist-*.eml"))) == 1
     assert smtp.received == []
     sent = runner.invoke(main, ["email", "--send"])
     assert sent.exit_code == 0, sent.output

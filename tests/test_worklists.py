@@ -110,6 +110,9 @@ def test_worklists_group_order_and_explain(db, tmp_path: Path) -> None:
     card = soup.select_one("#service-svc-a")
     assert card.select_one("a.edit-page")["href"] == "https://cms.example/edit?record=svc-a"
     assert card.select_one("a.service-page")["href"] == "https://localoffer.example.gov.uk/service/svc-a"
+    stale = soup.select_one(f"#finding-{ids['a_stale']}")
+    assert stale.select_one(".subject").get_text(strip=True) == "Dates shown on the page"
+    assert stale.select_one(".where") is None
     # A reopened finding counts from when it came back.
     reopened = soup.select_one(f"#finding-{ids['reopened']}")
     assert "Back again" in reopened.get_text() and "1 November 2026" in reopened.select_one(".since").get_text()
@@ -127,7 +130,7 @@ def test_worklists_group_order_and_explain(db, tmp_path: Path) -> None:
     # The default owner gets the service nobody else owns.
     owner = by_email["localoffer@example.invalid"]
     assert [r["service_id"] for r in read_csv(owner.csv_path)] == ["svc-d"]
-    index = BeautifulSoup((tmp_path / "out" / "worklists" / "index.html").read_text(), "html.parser")
+    index = BeautifulSoup((tmp_path / "out" / "index.html").read_text(), "html.parser")
     assert len(index.select("table.worklists tbody tr")) == 3
 
 
@@ -188,7 +191,7 @@ def test_csv_injection_is_inert(db, tmp_path: Path) -> None:
 def test_escalation_digest_written_for_old_serious_findings(db, tmp_path: Path) -> None:
     ids = setup_world(db, tmp_path)
     build_worklists(db, make_config(tmp_path, email={"escalate_after_days": 28}), out_dir=tmp_path, today=TODAY)
-    soup = BeautifulSoup((tmp_path / "worklists" / "escalation.html").read_text(), "html.parser")
+    soup = BeautifulSoup((tmp_path / "escalation.html").read_text(), "html.parser")
     listed = [int(tr["data-finding-id"]) for tr in soup.select("table.escalations tbody tr")]
     # High or critical and open 28+ days: b_old_high (Jan), a_broken (Sep), d_missing_contact (Oct 1).
     assert listed == [ids["b_old_high"], ids["a_broken"], ids["d_missing_contact"]]
@@ -207,6 +210,8 @@ def test_cli_worklists(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(main, ["worklists", "--out", "lists"])
     assert result.exit_code == 0, result.output
     assert "1 worklist" in result.output and "Local Offer team" in result.output
-    assert (tmp_path / "lists" / "worklists" / "index.html").exists()
+    assert (tmp_path / "lists" / "index.html").exists()
+    default = runner.invoke(main, ["worklists"])
+    assert default.exit_code == 0 and (tmp_path / "output" / "worklists" / "index.html").exists()
     none = runner.invoke(main, ["worklists", "--manager", "nobody@x.example"])
     assert none.exit_code == 0 and "No worklist" in none.output

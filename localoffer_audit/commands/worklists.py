@@ -17,7 +17,7 @@ from .common import AppContext, pass_app
     "--out",
     "out_dir",
     type=click.Path(path_type=Path, file_okay=False),
-    help="Output folder (default: [output] folder); lists go in its worklists/ subfolder.",
+    help="Folder for the lists (default: the worklists/ folder in [output] folder).",
 )
 @pass_app
 def worklists(app: AppContext, manager: str | None, out_dir: Path | None) -> None:
@@ -26,8 +26,8 @@ def worklists(app: AppContext, manager: str | None, out_dir: Path | None) -> Non
     One list per manager: their open, confirmed findings grouped by service, most
     serious and oldest first, with where to edit, the exact link or field, what is
     wrong, since when and what to do, plus what is new and what was fixed since their
-    last list. Also writes worklists/index.html and, when serious problems have been
-    open too long, worklists/escalation.html.
+    last list. Also writes index.html (every list) and, when serious problems have
+    been open too long, escalation.html.
 
     Example:
 
@@ -38,7 +38,8 @@ def worklists(app: AppContext, manager: str | None, out_dir: Path | None) -> Non
     config = app.config()
     db = app.open_db()
     try:
-        results = build_worklists(db, config, out_dir=out_dir or config.output.folder, manager=manager)
+        folder = out_dir or config.output.folder / "worklists"
+        results = build_worklists(db, config, out_dir=folder, manager=manager)
     finally:
         db.close()
     if not results:
@@ -59,7 +60,7 @@ def worklists(app: AppContext, manager: str | None, out_dir: Path | None) -> Non
     "--out",
     "out_dir",
     type=click.Path(path_type=Path, file_okay=False),
-    help="Output folder for .eml files (default: [output] folder); they go in its emails/ subfolder.",
+    help="Folder for the .eml files (default: the emails/ folder in [output] folder).",
 )
 @pass_app
 def email(app: AppContext, send: bool, manager: str | None, out_dir: Path | None) -> None:
@@ -78,11 +79,10 @@ def email(app: AppContext, send: bool, manager: str | None, out_dir: Path | None
         LOCALOFFER_AUDIT_SMTP_PASSWORD=... localoffer-audit email --send
     """
     config = app.config()
+    folder = out_dir or config.output.folder / "emails"
     db = app.open_db()
     try:
-        summary = prepare_and_send(
-            db, config, send=send, out_dir=out_dir or config.output.folder, manager=manager
-        )
+        summary = prepare_and_send(db, config, send=send, out_dir=folder, manager=manager)
     finally:
         db.close()
     for outcome in summary.outcomes:
@@ -93,7 +93,7 @@ def email(app: AppContext, send: bool, manager: str | None, out_dir: Path | None
             line += " (unchanged since last sent: --send would skip it)"
         click.echo(line)
     counts = ", ".join(f"{status} {count}" for status, count in summary.counts.items()) or "nothing to send"
-    where = " Previews in " + str((out_dir or config.output.folder) / "emails") + "." if not send and summary.outcomes else ""
+    where = f" Previews in {folder}." if not send and summary.outcomes else ""
     click.echo(f"Emails: {counts}.{where}")
 
 
