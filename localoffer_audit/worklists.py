@@ -107,10 +107,13 @@ class WorklistLine:
 
     @property
     def subject_label(self) -> str:
-        """The subject as a content manager reads it: the URL, or "Review date" for a field id."""
-        if self.is_link or not re.fullmatch(r"[a-z_]+", self.subject):
+        """The subject as a content manager reads it: the URL as it is; a field capitalised
+        ("review date" -> "Review date", "contact_email" -> "Contact email")."""
+        if self.is_link:
             return self.subject
-        return _field_label(self.subject)
+        if self.subject in FIELD_LABELS or re.fullmatch(r"[a-z_]+", self.subject):
+            return _field_label(self.subject)
+        return self.subject[:1].upper() + self.subject[1:]
 
 
 @dataclass(slots=True)
@@ -192,6 +195,7 @@ class WorklistResult:
 @dataclass(slots=True)
 class EscalationItem:
     line: WorklistLine
+    service_url: str
     owner: Manager
     reminders: int
 
@@ -342,7 +346,9 @@ def escalation_items(db: Database, config: Config, *, today: date) -> list[Escal
     for row in visible_findings(db):
         line = _line(row, places, today)
         if line.severity in SERIOUS and line.days_open >= config.email.escalate_after_days:
-            items.append(EscalationItem(line, assigned.get(row.service_id, owner), reminders.get(row.id, 0)))
+            items.append(
+                EscalationItem(line, row.service_url, assigned.get(row.service_id, owner), reminders.get(row.id, 0))
+            )
     return sorted(items, key=lambda item: _line_order(item.line))
 
 

@@ -113,6 +113,7 @@ def test_worklists_group_order_and_explain(db, tmp_path: Path) -> None:
     stale = soup.select_one(f"#finding-{ids['a_stale']}")
     assert stale.select_one(".subject").get_text(strip=True) == "Dates shown on the page"
     assert stale.select_one(".where") is None
+    assert soup.select_one(f"#finding-{ids['b_old_high']} .subject").get_text(strip=True) == "https://gone.example/"
     # A reopened finding counts from when it came back.
     reopened = soup.select_one(f"#finding-{ids['reopened']}")
     assert "Back again" in reopened.get_text() and "1 November 2026" in reopened.select_one(".since").get_text()
@@ -215,3 +216,14 @@ def test_cli_worklists(runner: CliRunner, tmp_path: Path) -> None:
     assert default.exit_code == 0 and (tmp_path / "output" / "worklists" / "index.html").exists()
     none = runner.invoke(main, ["worklists", "--manager", "nobody@x.example"])
     assert none.exit_code == 0 and "No worklist" in none.output
+
+
+def test_subjects_read_as_a_content_manager_would(db, tmp_path: Path) -> None:
+    add_service(db, "s", "Club")
+    subjects = ["review date", "contact_email", "telephone 0121 496 0000", "email Sam@x.example"]
+    for subject in subjects:
+        add_finding(db, "s", "invalid_email", subject)
+    (result,) = build_worklists(db, make_config(tmp_path), out_dir=tmp_path, today=TODAY)
+    soup = BeautifulSoup(result.html_path.read_text(), "html.parser")
+    shown = sorted(dd.get_text(strip=True) for dd in soup.select("dd.subject"))
+    assert shown == ["Contact email", "Email Sam@x.example", "Review date", "Telephone 0121 496 0000"]

@@ -1,0 +1,94 @@
+"""`crawl`: walk the directory and store every service entry."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+import click
+
+from ..crawl.runner import CrawlSummary, run_crawl
+from ..errors import AuditError
+from ..models import RunStatus
+from .common import AppContext, pass_app, progress_enabled
+
+
+class CrawlFailed(AuditError):
+    """The crawl process failed; the message says why."""
+
+
+class _Progress:
+    """One self-overwriting status line on stderr, a few times a second at most."""
+
+    def __init__(self) -> None:
+        self.last = 0.0
+        self.started = time.monotonic()
+        self.shown = False
+
+    def __call__(self, counts: dict[str, Any]) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.2:
+            return
+        self.last = now
+        elapsed = now - self.started
+        line = (
+            f"crawl: {counts.get('pages', 0)} pages, {counts.get('services_seen', 0)} services, "
+            f"{counts.get('errors', 0)} errors, {elapsed:.0f}s"
+        )
+        sys.stderr.write("\r" + line.ljust(78))
+        sys.stderr.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+@click.command()
+@pass_app
+def crawl(app: AppContext) -> None:
+    """Crawl the directory and store every service entry.
+
+    Walks every listing page and every service page of the directory in the config
+    ([directory] platform: fsd, oruk or generic), politely ([crawl] settings), and
+    stores what it read. A crawl that ends early, has errors, or sees far fewer
+    services than the last complete crawl is marked incomplete: nothing is then
+    marked removed. Progress is shown on a terminal.
+
+    Example:
+
+    \b
+        localoffer-audit crawl
+        localoffer-audit --config council.toml --db council.db crawl
+    """
+    config = app.config()
+    progress = _Progress() if progress_enabled() else None
+    try:
+        summary = run_crawl(config, app.database_path(), progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
+    if summary.status == RunStatus.FAILED:
+        raise CrawlFailed(f"crawl run #{summary.run_id} failed: {summary.messages[0] if summary.messages else 'no reason given'}")
+    click.echo(format_summary(summary))
+
+
+def format_summary(summary: CrawlSummary) -> str:
+    counts = summary.counts
+    lines = [
+        f"Crawl run #{summary.run_id}: {summary.status}",
+        f"  pages {counts.get('pages', 0)} (listing {counts.get('listing_pages', 0)}), errors {counts.get('errors', 0)}",
+        f"  services seen {counts.get('services_seen', 0)}: new {counts.get('new', 0)}, changed {counts.get('changed', 0)}, "
+        f"returned {counts.get('returned', 0)}, page missing {counts.get('page_missing', 0)}",
+        f"  not seen since the last crawl {counts.get('missing', 0)}, marked removed {counts.get('removed', 0)}",
+    ]
+    shown = summary.messages[:10]
+    lines.extend(f"  ! {message}" for message in shown)
+    if len(summary.messages) > len(shown):
+        lines.append(f"  ... {len(summary.messages) - len(shown)} more (see the run's note and -v output)")
+    return "\n".join(lines)
+
+
+COMMANDS = [crawl]

@@ -1,0 +1,131 @@
+"""Dates as British directories print them, parsed strictly.
+
+"14/03/2022" is 14 March (day first, never American); "3 March 2023", "3rd Mar 2023",
+"Friday 3 March 2023", "2021-05-06" (ISO, optionally with a time), "March 2022" (read as
+the 1st of that month, the conservative choice for staleness). Anything else gives no
+value: a wrong date is worse than none, and the raw text is always kept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date
+
+from ..models import ShownDate
+from .text import clean, normalise_label
+
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sept", "sep"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_MONTH = "(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+_WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?,?\s+)?"
+
+_NUMERIC = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4}|\d{2})")
+_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ][\d:.]+(?:Z|[+\-]\d{2}:?\d{2})?)?")
+_DAY_MONTH_YEAR = re.compile(_WEEKDAY + r"(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r",?\s+(\d{4})", re.I)
+_MONTH_DAY_YEAR = re.compile(_MONTH + r"\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})", re.I)
+_MONTH_YEAR = re.compile(_MONTH + r",?\s+(\d{4})", re.I)
+
+# Plausible years for a date shown on a directory record.
+MIN_YEAR, MAX_YEAR = 1990, 2100
+
+
+def _make(year: int, month: int, day: int) -> date | None:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def parse_uk_date(text: str | None) -> date | None:
+    """The date in ``text`` if the whole text is one date in a known British format."""
+    value = clean(text).rstrip(".")
+    if not value:
+        return None
+    if match := _ISO.fullmatch(value):
+        return _make(int(match[1]), int(match[2]), int(match[3]))
+    if match := _NUMERIC.fullmatch(value):
+        year = int(match[3])
+        if len(match[3]) == 2:
+            year += 2000
+        return _make(year, int(match[2]), int(match[1]))
+    if match := _DAY_MONTH_YEAR.fullmatch(value):
+        return _make(int(match[3]), MONTHS[match[2].lower()], int(match[1]))
+    if match := _MONTH_DAY_YEAR.fullmatch(value):
+        return _make(int(match[3]), MONTHS[match[1].lower()], int(match[2]))
+    if match := _MONTH_YEAR.fullmatch(value):
+        return _make(int(match[2]), MONTHS[match[1].lower()], 1)
+    return None
+
+
+def match_date_label(label: str, date_labels: Iterable[str]) -> str | None:
+    """The label as shown (normalised) if it names a configured date label, else None.
+
+    Case and trailing colons are ignored. A configured label may be preceded by up to
+    two words ("Record reviewed" for "reviewed", "Record last updated" for "last
+    updated"), because sites prefix the same wording differently.
+    """
+    wanted = normalise_label(label)
+    if not wanted or len(wanted) > 60:
+        return None
+    for candidate in date_labels:
+        configured = normalise_label(candidate)
+        if wanted == configured:
+            return wanted
+        if wanted.endswith(" " + configured) and len(wanted[: -len(configured)].split()) <= 2:
+            return wanted
+    return None
+
+
+def shown_date(label: str, raw: str) -> ShownDate:
+    return ShownDate(label=normalise_label(label), raw=clean(raw), value=parse_uk_date(raw))
+
+
+_WORD = r"[A-Za-z]+"
+
+
+def find_labelled_dates(text: str, date_labels: Iterable[str]) -> list[ShownDate]:
+    """A date printed as a line of text: "Last updated: 14/03/2022", "Date added 2021-05-06".
+
+    The line must start with a date label (see ``match_date_label``); the rest of the
+    line, at most 40 characters, is the raw date (kept even when it does not parse).
+    """
+    line = clean(text)
+    if not line or len(line) > 120:
+        return []
+    head, colon, rest = line.partition(":")
+    if colon and match_date_label(head, date_labels):
+        rest = rest.strip()
+        if rest and len(rest) <= 40:
+            return [shown_date(head, rest)]
+        return []
+    # No colon: the longest run of leading words that is a label, followed by a date.
+    lowered = line.lower()
+    labels = sorted({normalise_label(label) for label in date_labels}, key=len, reverse=True)
+    for label in labels:
+        match = re.match(rf"((?:{_WORD}\s+){{0,2}}?{re.escape(label)})\s+[-\u2013]?\s*(.+)$", lowered)
+        if match and parse_uk_date(line[match.end(1) :].lstrip(" -\u2013")):
+            raw = line[match.end(1) :].lstrip(" -\u2013")
+            return [shown_date(line[: match.end(1)], raw)]
+    return []

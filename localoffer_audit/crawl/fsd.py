@@ -1,0 +1,428 @@
+"""Open Objects / Idox "Family Services Directory" (FSD, kb5) pages, parsed purely.
+
+``parse_fsd_results`` reads a results page: the service records it lists (ids
+normalised, advice pages ignored) and its pagination links (offset ``sr``).
+``parse_fsd_service`` reads a record page into a ServiceItem: every ``field_section``
+``<dl>`` by label, the venue, the description, the dates shown, and every outbound link
+of the record with its place. Only the record's own region is read, never site chrome.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from lxml import etree
+from parsel import Selector
+from scrapy.http import TextResponse
+
+from ..models import Contact, ServiceItem, ShownDate
+from .common import (
+    CHROME_XPATH,
+    LinkCollector,
+    ParseSettings,
+    absolute_url,
+    decode_cloudflare_spans,
+    is_back_to_results,
+    finalise,
+    lines_of,
+    text_of,
+)
+from .dates import find_labelled_dates, match_date_label, shown_date
+from .text import (
+    clean,
+    clean_phone,
+    clean_postcode,
+    find_postcode,
+    first_email,
+    normalise_label,
+    slug,
+    strip_map_text,
+)
+
+PLATFORM = "fsd"
+SERVICE_PAGE = "service.page"
+RESULTS_PAGE = "results.page"
+OFFSET_PARAM = "sr"
+_RECORD_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+_NEXT_TEXT = re.compile(r"^\s*(next|>|»|›|next page)\b", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceLink:
+    directory_id: str
+    url: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class PageLink:
+    offset: int
+    url: str
+
+
+@dataclass(slots=True)
+class ResultsPage:
+    """One page of results: the records it lists and where the other pages are."""
+
+    url: str
+    offset: int
+    services: list[ServiceLink] = field(default_factory=list)
+    # Links to other result pages of the same search, by offset (including lower ones).
+    pages: list[PageLink] = field(default_factory=list)
+    # The page a "next" link points to, if the site prints one.
+    next_url: str | None = None
+    # A "next" link pointing back to this page or an earlier one: a pagination loop.
+    next_points_back: bool = False
+    # Records listed twice on this page (the same id under several channels).
+    duplicates: int = 0
+
+    @property
+    def higher_pages(self) -> list[PageLink]:
+        return [page for page in self.pages if page.offset > self.offset]
+
+
+def fsd_record_id(url: str) -> str | None:
+    """The record id of a ``service.page?id=X[&channel=...]`` URL, else None."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if not parts.path.endswith(SERVICE_PAGE):
+        return None
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key.lower() == "id":
+            value = value.strip()
+            return value if _RECORD_ID.match(value) else None
+    return None
+
+
+def listing_offset(url: str) -> int:
+    for key, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+        if key == OFFSET_PARAM:
+            try:
+                return max(int(value), 0)
+            except ValueError:
+                return 0
+    return 0
+
+
+def listing_key(url: str) -> tuple[str, str, int]:
+    """The same search at the same offset, whatever the order of its parameters."""
+    parts = urlsplit(url)
+    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != OFFSET_PARAM)
+    return (parts.path, urlencode(query), listing_offset(url))
+
+
+def _is_listing_url(url: str) -> bool:
+    return urlsplit(url).path.endswith(RESULTS_PAGE)
+
+
+def _outside_chrome(selector: Selector) -> bool:
+    return not selector.xpath(CHROME_XPATH + " | ancestor::header[not(@id='hit-header')]")
+
+
+def parse_fsd_results(response: TextResponse) -> ResultsPage:
+    """Records and pagination links of one FSD results page."""
+    page = ResultsPage(url=response.url, offset=listing_offset(response.url))
+    seen: set[str] = set()
+    for anchor in response.xpath("//a[@href]"):
+        url = absolute_url(anchor.attrib["href"], response.url)
+        if url is None or not url.startswith(("http://", "https://")):
+            continue
+        record_id = fsd_record_id(url)
+        if record_id is not None:
+            if not _outside_chrome(anchor):
+                continue
+            if record_id in seen:
+                page.duplicates += 1
+                continue
+            seen.add(record_id)
+            page.services.append(ServiceLink(record_id, url, text_of(anchor)))
+            continue
+        if _is_listing_url(url) and urlsplit(url).netloc == urlsplit(response.url).netloc:
+            link = PageLink(listing_offset(url), url)
+            if any(p.offset == link.offset for p in page.pages):
+                pass
+            elif link.offset != page.offset:
+                page.pages.append(link)
+            is_next = anchor.attrib.get("rel", "").lower() == "next" or bool(_NEXT_TEXT.match(text_of(anchor)))
+            if is_next:
+                page.next_url = url
+                page.next_points_back = link.offset <= page.offset
+    page.pages.sort(key=lambda p: p.offset)
+    if page.next_url is None and page.higher_pages:
+        page.next_url = page.higher_pages[0].url
+    return page
+
+
+def canonical_service_url(url: str) -> str:
+    """``service.page?id=X`` without channel parameters: one URL per record."""
+    parts = urlsplit(url)
+    record_id = fsd_record_id(url)
+    if record_id is None:
+        return url
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode({"id": record_id}), ""))
+
+
+# --- record pages -----------------------------------------------------------------
+
+_PHONE_LABELS = ("telephone", "phone", "mobile", "tel", "tel.", "textphone", "minicom")
+_NAME_LABELS = {"name", "contact name", "contact", "contact person", "lead contact", "main contact"}
+_POSITION_LABELS = {"position", "job title", "role", "contact position"}
+_ORG_LABELS = {"organisation", "organisation name", "organization", "provider", "provided by", "run by", "service provider"}
+_AGE_LABELS = {"age range", "age groups", "age group", "ages", "age", "age bands", "age band", "age ranges"}
+_COST_LABELS = {"cost", "costs", "fees", "fee", "cost details", "cost table", "charges", "price", "prices"}
+_CATEGORY_LABELS = {"category", "categories", "service type", "type of service", "service category", "service types"}
+_ADDRESS_LABELS = {"address", "venue address", "location"}
+_POSTCODE_LABELS = {"postcode", "post code"}
+
+
+def _is_phone_label(label: str) -> bool:
+    return label in _PHONE_LABELS or any(word in label for word in ("telephone", "phone", "mobile"))
+
+
+def _is_email_label(label: str) -> bool:
+    return "email" in label or "e-mail" in label
+
+
+def _is_website_label(label: str) -> bool:
+    return "website" in label or label in {"web", "url", "web address", "web site"}
+
+
+def _link_field(label: str, in_local_offer: bool) -> str:
+    if in_local_offer:
+        return "local_offer"
+    if _is_website_label(label):
+        return "website"
+    if _is_email_label(label):
+        return "contact_email"
+    if "social" in label or label in {"facebook", "twitter", "instagram", "x", "youtube", "linkedin"}:
+        return "social_media"
+    if any(word in label for word in ("document", "download", "attachment", "leaflet", "file")):
+        return "documents"
+    return slug(label)
+
+
+def _common_ancestor(elements: list[etree._Element]) -> etree._Element | None:
+    if not elements:
+        return None
+    chains = [[elements[0], *elements[0].iterancestors()]]
+    candidate_chain = chains[0]
+    others = elements[1:]
+    for ancestor in candidate_chain:
+        if all(ancestor is other or any(a is ancestor for a in other.iterancestors()) for other in others):
+            return ancestor
+    return None
+
+
+def _record_name(sel: Selector) -> tuple[str, Selector | None]:
+    heading = sel.css("#hit-header h1")
+    if heading:
+        return text_of(heading[0]), heading[0]
+    headings = [h for h in sel.xpath("//h1") if _outside_chrome(h)]
+    if len(headings) >= 2:
+        return text_of(headings[1]), headings[1]
+    if headings:
+        return text_of(headings[0]), headings[0]
+    title = clean(sel.xpath("//title/text()").get())
+    return clean(title.split(" | ")[0]) if title else "", None
+
+
+def _record_region(sel: Selector, heading: Selector | None) -> Selector:
+    """The element holding the record: heading and every field section, nothing more."""
+    sections = sel.xpath("//*[contains(concat(' ', normalize-space(@class), ' '), ' field_section ')]")
+    elements = [s.root for s in sections if _outside_chrome(s)]
+    if heading is not None:
+        elements.insert(0, heading.root)
+    ancestor = _common_ancestor(elements)
+    if ancestor is not None and len(elements) > 1:
+        return Selector(root=ancestor)
+    for fallback in ("//main", "//*[@id='content']", "//*[@role='main']", "//body"):
+        found = sel.xpath(fallback)
+        if found:
+            return found[0]
+    return sel
+
+
+@dataclass(slots=True)
+class _Section:
+    heading: str
+    local_offer: bool
+    venue: bool
+    selector: Selector
+
+
+def _sections(region: Selector) -> list[_Section]:
+    found = []
+    for section in region.xpath(".//*[contains(concat(' ', normalize-space(@class), ' '), ' field_section ')]"):
+        if section.xpath(CHROME_XPATH):
+            continue
+        heading = text_of(section.xpath("(.//h2 | .//h3 | .//h4)[1]"))
+        marker = (heading + " " + (section.attrib.get("class") or "") + " " + (section.attrib.get("id") or "")).lower()
+        local_offer = "local offer" in marker or "localoffer" in marker or "local_offer" in marker
+        venue = "venue" in marker or "where to go" in marker or bool(section.attrib.get("data-html-address") is not None)
+        found.append(_Section(heading, local_offer, venue, section))
+    return found
+
+
+def _dd_for(dt: Selector) -> Selector | None:
+    """The <dd> answering a <dt> (the next <dd> before another <dt>)."""
+    dd = dt.xpath("following-sibling::*[1][self::dd]")
+    return dd[0] if dd else None
+
+
+def _description_region(region: Selector, date_labels: tuple[str, ...]) -> list[Selector]:
+    candidates = region.xpath(
+        ".//*[(contains(translate(@class, 'DESCRIPTION', 'description'), 'description')"
+        " or contains(translate(@id, 'DESCRIPTION', 'description'), 'description'))"
+        " and not(ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' field_section ')])]"
+    )
+    # Outermost matches only (a description div may wrap a description paragraph).
+    outer = [c for c in candidates if not any(o.root in c.root.iterancestors() for o in candidates if o is not c)]
+    if outer:
+        return outer
+    paragraphs = region.xpath(
+        ".//p[not(ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' field_section ')])"
+        " and not(ancestor::*[@id='hit-header'])]"
+    )
+    kept = []
+    for paragraph in paragraphs:
+        text = text_of(paragraph)
+        if paragraph.xpath(CHROME_XPATH) or not text or is_back_to_results(text):
+            continue
+        if find_labelled_dates(text, date_labels):
+            continue
+        kept.append(paragraph)
+    return kept
+
+
+_ADDRESS_TAG = re.compile(r"<(/?)address\b", re.I)
+
+
+def _address_as_div(html: str) -> str:
+    """FSD wraps venue <dl>s in <address>; libxml2 closes <address> at the <dl>, so rename it."""
+    return _ADDRESS_TAG.sub(lambda m: "</div" if m.group(1) else "<div data-html-address=''", html)
+
+
+def parse_fsd_service(response: TextResponse, settings: ParseSettings | None = None) -> ServiceItem:
+    """A record page as a ServiceItem (``http_status`` is the response's status)."""
+    settings = settings or ParseSettings()
+    sel = Selector(text=_address_as_div(response.text or "<html></html>"))
+    decode_cloudflare_spans(sel)
+    name, heading = _record_name(sel)
+    region = _record_region(sel, heading)
+    links = LinkCollector(response.url, settings)
+    item = ServiceItem(
+        directory_id=fsd_record_id(response.url) or response.url,
+        url=response.url,
+        name=name,
+        platform=PLATFORM,
+        http_status=response.status,
+    )
+
+    dates: list[ShownDate] = []
+    contacts: list[Contact] = []
+    websites: list[tuple[bool, str]] = []
+    tree = region.root.getroottree()
+    placed_anchors: set[str] = set()
+    for section in _sections(region):
+        contact = Contact()
+        is_venue = section.venue
+        for dt in section.selector.xpath(".//dt"):
+            raw_label = text_of(dt)
+            label = normalise_label(raw_label)
+            dd = _dd_for(dt)
+            if not label or dd is None:
+                continue
+            value = text_of(dd)
+            key = clean(raw_label).rstrip(":").strip()
+            if key in item.fields:
+                key = f"{section.heading or 'Section'}: {key}"
+            item.fields[key] = value
+            link_field = _link_field(label, section.local_offer)
+            placed_anchors.update(tree.getpath(a.root) for a in dd.xpath(".//a[@href]"))
+            if _is_website_label(label):
+                before = len(links.places)
+                links.add_anchors(dd, link_field, always=True)
+                hrefs = [p.url for p in links.places[before:]]
+                if not hrefs and value.startswith(("http://", "https://", "www.")):
+                    url = value if "://" in value else f"https://{value}"
+                    links.add(url, link_field, element="dd", attribute="text", anchor_text=value, always=True)
+                    hrefs = [url]
+                websites.extend((section.local_offer, h) for h in hrefs)
+            else:
+                links.add_anchors(dd, link_field)
+            if _is_email_label(label):
+                email = first_email(value)
+                if email and not any(p.url.lower() == f"mailto:{email}".lower() for p in links.places):
+                    links.add_email(email, link_field, element="dd")
+                if email and contact.email is None:
+                    contact.email = email
+            elif _is_phone_label(label):
+                contact.phone = contact.phone or clean_phone(value)
+            elif label in _NAME_LABELS and not is_venue:
+                contact.name = contact.name or value or None
+            elif label in _POSITION_LABELS:
+                contact.position = contact.position or value or None
+            elif label in _ORG_LABELS:
+                item.organisation = item.organisation or value or None
+            elif label in _AGE_LABELS:
+                # The main sections win over the Local Offer block's copy.
+                if value and (item.age_range is None or not section.local_offer):
+                    item.age_range = value
+            elif label in _COST_LABELS:
+                item.cost = item.cost or value or None
+            elif label in _CATEGORY_LABELS:
+                values = [clean(v) for v in dd.xpath(".//li//text()").getall()] or re.split(r"[,;\n]", value)
+                item.categories.extend(v for v in (clean(v) for v in values) if v and v not in item.categories)
+            elif label in _ADDRESS_LABELS:
+                item.address = item.address or ", ".join(lines_of(dd)) or None
+            elif label in _POSTCODE_LABELS:
+                item.postcode = item.postcode or clean_postcode(value)
+            if match_date_label(raw_label, settings.date_labels):
+                dates.append(shown_date(label, value))
+        if contact.name or contact.phone or contact.email or contact.position:
+            if contact not in contacts:
+                contacts.append(contact)
+    item.contacts = contacts
+    main_sites = [url for lo, url in websites if not lo] or [url for _, url in websites]
+    item.website = main_sites[0] if main_sites else None
+
+    _read_venue(region, item)
+
+    description = _description_region(region, settings.date_labels)
+    item.description = clean(" ".join(text_of(d) for d in description)) or None
+    for block in description:
+        links.add_anchors(block, "description")
+        placed_anchors.update(tree.getpath(a.root) for a in block.xpath(".//a[@href]"))
+
+    # Any other outbound link in the record (a banner, a "download leaflet" button).
+    for anchor in region.xpath(".//a[@href]"):
+        if tree.getpath(anchor.root) in placed_anchors:
+            continue
+        links.add_anchor(anchor, "other")
+
+    for line in lines_of(region):
+        for found in find_labelled_dates(line, settings.date_labels):
+            if all((d.label, d.raw) != (found.label, found.raw) for d in dates):
+                dates.append(found)
+    item.dates = dates
+    item.links = links.places
+    return finalise(item)
+
+
+def _read_venue(region: Selector, item: ServiceItem) -> None:
+    """The venue block: address lines as <span>s split by <br>, postcode often glued to map text."""
+    venue = region.css(".service_venue, [class*='venue'], [data-html-address]")
+    if not venue:
+        return
+    block = venue[0]
+    lines = [strip_map_text(line) for line in lines_of(block)]
+    # Drop map links and labels printed as lines of their own ("Address", "Venue").
+    lines = [line for line in lines if line and normalise_label(line) not in {"address", "venue", "where", "venue address"}]
+    if item.address is None and lines:
+        item.address = ", ".join(lines)
+    if item.postcode is None:
+        item.postcode = find_postcode(" \n ".join(lines))

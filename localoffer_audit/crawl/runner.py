@@ -1,0 +1,166 @@
+"""Run one crawl: a run record, a crawl process, the completeness verdict.
+
+``run_crawl`` may be called any number of times from one process (tests, ``nightly``):
+each crawl runs in a child process (Scrapy's reactor starts once per process), which
+writes services to the database through the pipeline and reports progress as JSON
+lines. This side decides whether the crawl was complete and only then lets services
+become ``removed``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config import Config
+from ..db import open_db, utc_now
+from ..models import RunKind, RunStatus
+from ..queries import runs as run_store
+from ..queries import services as service_store
+
+ProgressCallback = Callable[[dict[str, Any]], None]
+
+
+@dataclass(slots=True)
+class CrawlSummary:
+    run_id: int
+    status: RunStatus
+    counts: dict[str, Any] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return self.status == RunStatus.COMPLETE
+
+
+@dataclass(slots=True)
+class _ChildOutcome:
+    returncode: int
+    result: dict[str, Any] | None
+    last_counts: dict[str, Any]
+    stderr_tail: str
+
+
+def run_crawl(
+    config: Config,
+    db_path: Path,
+    *,
+    parent_run_id: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> CrawlSummary:
+    """Crawl the configured directory into the database at ``db_path``."""
+    db = open_db(db_path)
+    try:
+        run_id = run_store.start_run(db, RunKind.CRAWL, platform=config.directory.platform, parent_run_id=parent_run_id)
+    finally:
+        db.close()
+    try:
+        outcome = _run_child(config, Path(db_path), run_id, progress)
+    except BaseException:
+        db = open_db(db_path)
+        try:
+            run_store.finish_run(db, run_id, RunStatus.FAILED, note="interrupted before the crawl finished")
+        finally:
+            db.close()
+        raise
+    db = open_db(db_path)
+    try:
+        return _conclude(db, config, run_id, outcome)
+    finally:
+        db.close()
+
+
+def _run_child(config: Config, db_path: Path, run_id: int, progress: ProgressCallback | None) -> _ChildOutcome:
+    job = {"config": config.model_dump(mode="json"), "db_path": str(db_path), "run_id": run_id}
+    with tempfile.TemporaryDirectory(prefix="localoffer-crawl-") as folder:
+        job_path = Path(folder) / "job.json"
+        job_path.write_text(json.dumps(job), encoding="utf-8")
+        stderr_path = Path(folder) / "stderr.log"
+        result: dict[str, Any] | None = None
+        last_counts: dict[str, Any] = {}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        with stderr_path.open("w+", encoding="utf-8") as stderr:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "localoffer_audit.crawl.child", str(job_path)],
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                env=env,
+            )
+            try:
+                assert process.stdout is not None
+                for line in process.stdout:
+                    try:
+                        message = json.loads(line)
+                    except ValueError:
+                        continue  # a stray print from a library; not ours
+                    if not isinstance(message, dict):
+                        continue
+                    last_counts = message.get("counts", last_counts)
+                    if message.get("type") == "result":
+                        result = message
+                    if progress is not None:
+                        progress(dict(last_counts))
+                returncode = process.wait()
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+            stderr.seek(0)
+            tail = [line for line in stderr.read().splitlines() if line.strip()][-5:]
+    return _ChildOutcome(returncode, result, last_counts, "\n".join(tail))
+
+
+def _conclude(db, config: Config, run_id: int, outcome: _ChildOutcome) -> CrawlSummary:  # noqa: ANN001
+    counts: dict[str, Any] = dict(outcome.result["counts"] if outcome.result else outcome.last_counts)
+    messages: list[str] = list(outcome.result.get("messages", [])) if outcome.result else []
+    seen = service_store.services_seen_in_run(db, run_id)
+    counts["services_seen"] = seen
+    if outcome.result is None or outcome.returncode != 0:
+        last_line = outcome.stderr_tail.splitlines()[-1] if outcome.stderr_tail else "no error output"
+        note = f"the crawl process failed (exit code {outcome.returncode}): {last_line}"
+        closing = service_store.close_crawl(db, run_id, complete=False, at=utc_now())
+        counts.update(closing)
+        run_store.finish_run(db, run_id, RunStatus.FAILED, counts=counts, note=note)
+        return CrawlSummary(run_id, RunStatus.FAILED, counts, [note, *messages])
+
+    reasons = incomplete_reasons(db, config, run_id, outcome.result["finish_reason"], counts)
+    complete = not reasons
+    counts.update(service_store.close_crawl(db, run_id, complete=complete, at=utc_now()))
+    status = RunStatus.COMPLETE if complete else RunStatus.INCOMPLETE
+    if not complete:
+        messages = [f"INCOMPLETE crawl, nothing marked removed: {'; '.join(reasons)}", *messages]
+    run_store.finish_run(db, run_id, status, counts=counts, note="; ".join(reasons) or None)
+    return CrawlSummary(run_id, status, counts, messages)
+
+
+def incomplete_reasons(db, config: Config, run_id: int, finish_reason: str, counts: dict[str, Any]) -> list[str]:  # noqa: ANN001
+    """Why this crawl cannot be trusted to say what was removed (empty: it can)."""
+    reasons = []
+    if finish_reason != "finished":
+        reasons.append(f"the crawl ended early ({finish_reason})")
+    if counts.get("errors"):
+        reasons.append(f"{counts['errors']} page(s) failed")
+    if counts.get("listing_cap_reached"):
+        reasons.append(f"stopped at the limit of {config.directory.max_listing_pages} listing pages")
+    seen = counts.get("services_seen", 0)
+    if seen == 0:
+        reasons.append("no services found")
+    previous = run_store.last_complete_run(db, RunKind.CRAWL, before=run_id)
+    if previous is not None:
+        previous_seen = int(previous.counts.get("services_seen", 0) or 0)
+        ratio = config.crawl.min_complete_ratio
+        if previous_seen and seen < ratio * previous_seen:
+            reasons.append(
+                f"saw {seen} services, fewer than {ratio:.0%} of the {previous_seen} "
+                f"seen by the last complete crawl (run #{previous.id})"
+            )
+    return reasons

@@ -1,0 +1,150 @@
+"""What every spider shares: the config, the report, failure handling, bounds.
+
+Spiders (in ``spiders/``) only walk pages; they call the pure parsers of this package
+and yield ServiceItems. Everything that can go wrong with a page is counted in the
+report with a one-line message, never raised: one bad page must not stop the crawl.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
+
+from ..config import Config
+from ..models import ServiceItem
+from .common import ParseSettings, finalise
+from .report import CrawlReport
+
+MISSING_STATUSES = (404, 410)
+
+
+class AuditSpider(scrapy.Spider):
+    """Base for the platform spiders. ``config`` and ``report`` come from the runner."""
+
+    platform = ""
+
+    def __init__(self, *args: Any, config: Config | None = None, report: CrawlReport | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.config = config
+        self.report = report or CrawlReport()
+        self.parse_settings = ParseSettings.from_config(config) if config is not None else ParseSettings()
+        self.start_urls = list(config.directory.start_urls) if config is not None else []
+        # Off-site links are never followed: only the directory's own hosts.
+        self.allowed_domains = sorted({urlsplit(url).hostname or "" for url in self.start_urls} - {""})
+        self.max_listing_pages = config.directory.max_listing_pages if config is not None else 2000
+        self.seen_services: set[str] = set()
+        self.listing_requests = 0
+
+    # --- bounds and bookkeeping -----------------------------------------------------
+
+    def is_on_site(self, url: str) -> bool:
+        host = (urlsplit(url).hostname or "").lower()
+        return host in self.allowed_domains
+
+    def may_request_listing(self, url: str) -> bool:
+        """Listing pages are capped; reaching the cap makes the crawl incomplete."""
+        if not self.is_on_site(url):
+            return False
+        if self.listing_requests >= self.max_listing_pages:
+            if not self.report.listing_cap_reached:
+                self.report.listing_cap_reached = True
+                self.report.note(
+                    f"stopped after {self.max_listing_pages} listing pages ([directory] max_listing_pages); "
+                    "the crawl is incomplete"
+                )
+            return False
+        self.listing_requests += 1
+        return True
+
+    def listing_request(self, url: str, callback: Any, **meta: Any) -> scrapy.Request:
+        return scrapy.Request(url, callback=callback, errback=self.listing_failed, meta=meta, priority=10)
+
+    def service_request(self, url: str, callback: Any, **meta: Any) -> scrapy.Request:
+        return scrapy.Request(url, callback=callback, errback=self.service_failed, meta=meta, dont_filter=True)
+
+    def new_service(self, directory_id: str) -> bool:
+        if directory_id in self.seen_services:
+            self.report.duplicates += 1
+            return False
+        self.seen_services.add(directory_id)
+        return True
+
+    def counted(self, response: Response, *, listing: bool = False) -> None:
+        self.report.pages += 1
+        if listing:
+            self.report.listing_pages += 1
+        self.report.emit()
+
+    # --- failures ---------------------------------------------------------------------
+
+    def listing_failed(self, failure: Failure) -> None:
+        self.report.error(f"listing page {failure.request.url} failed: {_describe(failure)}", listing=True)
+
+    def service_failed(self, failure: Failure) -> None:
+        self.report.error(f"service page {failure.request.url} failed: {_describe(failure)}")
+
+    def listing_status_ok(self, response: Response) -> bool:
+        self.counted(response, listing=True)
+        if response.status != 200:
+            self.report.error(f"listing page {response.url} answered HTTP {response.status}", listing=True)
+            return False
+        if not isinstance(response, TextResponse) or not response.body.strip():
+            self.report.error(f"listing page {response.url} was empty", listing=True)
+            return False
+        return True
+
+    def service_outcome(self, response: Response) -> str:
+        """'missing' (404/410), 'ok', or 'failed' (already reported)."""
+        self.counted(response)
+        if response.status in MISSING_STATUSES:
+            return "missing"
+        if response.status != 200:
+            self.report.error(f"service page {response.url} answered HTTP {response.status}")
+            return "failed"
+        if not isinstance(response, TextResponse) or not response.body.strip():
+            self.report.error(f"service page {response.url} was empty")
+            return "failed"
+        if _looks_truncated(response):
+            # Stored as read (lxml recovers what it can), but said out loud.
+            self.report.truncated_pages += 1
+            self.report.note(f"service page {response.url} looks truncated (no closing </html>); stored what was there")
+        return "ok"
+
+    def missing_item(self, directory_id: str, response: Response, name: str, **extra: Any) -> ServiceItem:
+        """A listed service whose own page answered 404/410: recorded, not dropped."""
+        return finalise(
+            ServiceItem(
+                directory_id=directory_id,
+                url=response.request.url if response.request is not None else response.url,
+                name=name,
+                platform=self.platform,
+                http_status=response.status,
+                extra=dict(extra),
+            )
+        )
+
+    def usable(self, item: ServiceItem, response: Response) -> bool:
+        if not item.name:
+            self.report.error(f"service page {response.url} has no record name (not a record page, or truncated)")
+            return False
+        return True
+
+    def parse_failed(self, what: str, response: Response, exc: Exception) -> None:
+        self.report.error(f"{what} {response.url} could not be read: {exc.__class__.__name__}: {exc}")
+
+
+def _looks_truncated(response: Response) -> bool:
+    content_type = response.headers.get(b"Content-Type", b"") or b""
+    if b"html" not in content_type.lower():
+        return False
+    return b"</html" not in response.body[-4096:].lower()
+
+
+def _describe(failure: Failure) -> str:
+    value = failure.value
+    text = str(value).strip() or value.__class__.__name__
+    return text.splitlines()[0][:300]

@@ -1,0 +1,81 @@
+"""Open Referral UK APIs (v1 or v3, detected): /services pages -> /services/{id}."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from scrapy.http import Response
+
+from localoffer_audit.crawl.oruk import (
+    PLATFORM,
+    OrukFormatError,
+    api_base,
+    oruk_detail_missing,
+    parse_oruk_service,
+    parse_oruk_services_page,
+    service_detail_url,
+    services_page_url,
+)
+from localoffer_audit.crawl.spiderbase import AuditSpider
+
+
+class OrukSpider(AuditSpider):
+    name = "oruk"
+    platform = PLATFORM
+
+    async def start(self) -> AsyncIterator[Any]:
+        for url in self.start_urls:
+            base = api_base(url)
+            first = services_page_url(base, 1)
+            if self.may_request_listing(first):
+                yield self.listing_request(first, self.parse_page, base=base, page=1)
+
+    def parse_page(self, response: Response) -> Iterator[Any]:
+        if not self.listing_status_ok(response):
+            return
+        base, number = response.meta["base"], response.meta["page"]
+        try:
+            page = parse_oruk_services_page(response)
+        except OrukFormatError as exc:
+            self.report.error(f"listing page {response.url} is not an ORUK page: {exc}", listing=True)
+            return
+        new_ids = [service_id for service_id in page.ids if self.new_service(service_id)]
+        for service_id in new_ids:
+            yield self.service_request(
+                service_detail_url(base, service_id),
+                self.parse_service,
+                directory_id=service_id,
+                name=page.names.get(service_id, ""),
+                version=page.version,
+            )
+        # Totals are not trusted: stop on the last-page flag, an empty page, or no new ids.
+        if page.is_last or not new_ids:
+            if page.total_pages and number < page.total_pages and not page.is_last:
+                self.report.note(
+                    f"stopped paging at page {number}: no new ids, although the API claims {page.total_pages} pages"
+                )
+            return
+        following = services_page_url(base, number + 1)
+        if self.may_request_listing(following):
+            yield self.listing_request(following, self.parse_page, base=base, page=number + 1)
+
+    def parse_service(self, response: Response) -> Iterator[Any]:
+        meta = response.meta
+        outcome = self.service_outcome(response)
+        if outcome == "missing":
+            yield oruk_detail_missing(
+                meta["directory_id"], response.request.url, meta.get("name") or "", response.status, version=meta["version"]
+            )
+            return
+        if outcome != "ok":
+            return
+        try:
+            item = parse_oruk_service(response, self.parse_settings, version=meta["version"])
+        except Exception as exc:  # noqa: BLE001 - a bad answer is reported, never fatal
+            self.parse_failed("service", response, exc)
+            return
+        item.directory_id = meta["directory_id"]
+        item.name = item.name or meta.get("name") or ""
+        if self.usable(item, response):
+            yield item
