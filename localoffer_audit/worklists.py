@@ -106,6 +106,13 @@ class WorklistLine:
     is_new: bool = False
 
     @property
+    def age_text(self) -> str:
+        """How long it has been open, as a person says it: "today", "1 day", "85 days"."""
+        if self.days_open == 0:
+            return "today"
+        return f"{self.days_open} day{'' if self.days_open == 1 else 's'}"
+
+    @property
     def subject_label(self) -> str:
         """The subject as a content manager reads it: the URL as it is; a field capitalised
         ("review date" -> "Review date", "contact_email" -> "Contact email")."""

@@ -227,3 +227,14 @@ def test_subjects_read_as_a_content_manager_would(db, tmp_path: Path) -> None:
     soup = BeautifulSoup(result.html_path.read_text(), "html.parser")
     shown = sorted(dd.get_text(strip=True) for dd in soup.select("dd.subject"))
     assert shown == ["Contact email", "Email Sam@x.example", "Review date", "Telephone 0121 496 0000"]
+
+
+def test_age_is_said_plainly(db, tmp_path: Path) -> None:
+    add_service(db, "s", "Club")
+    for when in ("2026-11-25T01:00:00+00:00", "2026-11-24T01:00:00+00:00", "2026-11-20T01:00:00+00:00"):
+        add_finding(db, "s", "link_broken", f"https://x.example/{when[:10]}", first_seen_at=when)
+    (result,) = build_worklists(db, make_config(tmp_path), out_dir=tmp_path, today=TODAY)
+    soup = BeautifulSoup(result.html_path.read_text(), "html.parser")
+    assert [dd.get_text(strip=True) for dd in soup.select("dd.since")] == [
+        "20 November 2026 (5 days)", "24 November 2026 (1 day)", "25 November 2026 (today)"
+    ]

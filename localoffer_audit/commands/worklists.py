@@ -47,7 +47,8 @@ def worklists(app: AppContext, manager: str | None, out_dir: Path | None) -> Non
         return
     for result in results:
         click.echo(
-            f"{result.manager.name} <{result.manager.email}>: {result.open} open in {result.services} services, "
+            f"{result.manager.name} <{result.manager.email}>: {result.open} open in "
+            f"{result.services} service{'' if result.services == 1 else 's'}, "
             f"{result.new} new, {result.fixed} fixed -> {result.html_path}"
         )
     click.echo(f"Wrote {len(results)} worklist{'' if len(results) == 1 else 's'} (HTML and CSV).")
