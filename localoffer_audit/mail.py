@@ -227,15 +227,19 @@ class SmtpSender:
     a dead server costs one timeout, not one per manager); they stay queued.
     """
 
-    def __init__(self, config: EmailConfig, timeout: float = SMTP_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self, config: EmailConfig, timeout: float = SMTP_TIMEOUT_SECONDS, context: ssl.SSLContext | None = None
+    ) -> None:
         self.config = config
         self.timeout = timeout
+        # Certificates are checked against the system's authorities (tests pass their own).
+        self.context = context or ssl.create_default_context()
         self._smtp: smtplib.SMTP | None = None
         self._unreachable: str | None = None
 
     def _connect(self) -> smtplib.SMTP:
         config = self.config
-        context = ssl.create_default_context()
+        context = self.context
         smtp: smtplib.SMTP
         if config.security == "ssl":
             smtp = smtplib.SMTP_SSL(config.smtp_host, config.smtp_port, timeout=self.timeout, context=context)
