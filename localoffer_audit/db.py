@@ -315,3 +315,18 @@ def m101_qa_sample_item_findings(db: Database) -> None:
     # hints printed in the review pack, and what reviewers' verdicts are compared with
     # (later findings would compare the tool's present with the reviewers' past).
     db.execute("ALTER TABLE qa_sample_items ADD COLUMN findings_at_draw TEXT NOT NULL DEFAULT '[]'")
+
+
+@migrations()
+def m060_links_check_history(db: Database) -> None:
+    """What the link checker keeps on each link beyond its latest verdict."""
+    for statement in [
+        # How many live services carry the URL (a broken link on 30 entries matters more).
+        "ALTER TABLE links ADD COLUMN service_count INTEGER NOT NULL DEFAULT 0",
+        # When the current run of failures started (NULL while the link works).
+        "ALTER TABLE links ADD COLUMN first_failed_at TEXT",
+        # When the verdict last changed (first check included).
+        "ALTER TABLE links ADD COLUMN verdict_changed_at TEXT",
+        "CREATE INDEX idx_link_checks_run ON link_checks(run_id)",
+    ]:
+        db.execute(statement)

@@ -1,0 +1,211 @@
+"""The link-check stage: pick the links to check, check them, store verdicts with history.
+
+``run_link_checks(db, config)`` records its own run (kind ``links``). It checks every
+URL a live service carries, except OK results younger than ``recheck_ok_after_days``
+(failures are always checked again), and decides what is *confirmed*:
+``links.confirmed = 1`` means the current verdict may go on a fix list.
+
+- Hard evidence (404/410, NXDOMAIN, malformed URL) and deterministic verdicts
+  (parked, soft 404, redirected, TLS errors...) are confirmed at once.
+- Timeouts, 5xx, resets and refusals are confirmed when they failed again on a delayed
+  recheck in this run, or when the previous check failed too (two runs in a row).
+- A run whose failure share jumps far above the previous run's is treated as a fault of
+  the checker or the network first: its *new* failures stay unconfirmed and the run is
+  recorded as incomplete, saying why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlite_utils import Database
+
+from ..config import Config
+from ..models import LinkResult, LinkVerdict, RunKind, RunStatus
+from ..queries.links import (
+    LinkUpdate,
+    StoredLink,
+    host_failure_shares,
+    links_of_live_services,
+    previous_failure_share,
+    save_link_results,
+    set_service_counts,
+)
+from ..queries.runs import finish_run, start_run
+from .links import FAILURE_VERDICTS, check_urls
+from .settings import LinkCheckSettings, user_agent_for
+
+log = logging.getLogger(__name__)
+
+# Below this many checked web links a failure share says too little to call a spike.
+SPIKE_MIN_LINKS = 20
+
+
+@dataclass(slots=True)
+class LinkCheckSummary:
+    run_id: int
+    status: str
+    counts: dict[str, Any] = field(default_factory=dict)
+    note: str | None = None
+
+
+def run_link_checks(
+    db: Database,
+    config: Config,
+    *,
+    parent_run_id: int | None = None,
+    only_failed: bool = False,
+    max_age_days: int | None = None,
+    progress: Callable[[int, int, LinkResult], None] | None = None,
+    settings: LinkCheckSettings | None = None,
+) -> LinkCheckSummary:
+    """Check the live services' links and store the results (see the module docstring).
+
+    ``settings`` overrides what the config gives (the command's --concurrency/--per-host).
+    """
+    return asyncio.run(
+        run_link_checks_async(
+            db, config, parent_run_id=parent_run_id, only_failed=only_failed,
+            max_age_days=max_age_days, progress=progress, settings=settings,
+        )
+    )
+
+
+def settings_for(config: Config) -> LinkCheckSettings:
+    return LinkCheckSettings.from_config(config.links, user_agent=user_agent_for(config))
+
+
+async def run_link_checks_async(
+    db: Database,
+    config: Config,
+    *,
+    parent_run_id: int | None = None,
+    only_failed: bool = False,
+    max_age_days: int | None = None,
+    progress: Callable[[int, int, LinkResult], None] | None = None,
+    settings: LinkCheckSettings | None = None,
+    now: datetime | None = None,
+) -> LinkCheckSummary:
+    """The same as ``run_link_checks``, for callers already inside an event loop."""
+    run_id = start_run(db, RunKind.LINKS, parent_run_id=parent_run_id)
+    try:
+        settings = settings or settings_for(config)
+        now = now or datetime.now(UTC)
+        stored = links_of_live_services(db)
+        set_service_counts(db, [(link.url, link.service_count) for link in stored])
+        recheck_days = config.links.recheck_ok_after_days if max_age_days is None else max_age_days
+        to_check, reused = _select(stored, only_failed=only_failed, recheck_after=timedelta(days=recheck_days), now=now)
+        results = await check_urls(
+            [link.url for link in to_check], settings, progress=progress,
+            host_failure_baseline=host_failure_shares(db),
+        )
+        checked = [r for r in results if not r.unverified]
+        unverified = len(results) - len(checked)
+        previous = previous_failure_share(db, run_id)
+        share, spike_note = _spike(checked, reused, previous, config)
+        by_url = {link.url: link for link in to_check}
+        stamp = now.isoformat(timespec="seconds")
+        updates = [_update(by_url[r.url], r, stamp, spike=spike_note is not None) for r in checked]
+        save_link_results(db, run_id, updates)
+        counts: dict[str, Any] = dict(sorted(Counter(str(r.verdict) for r in checked).items()))
+        counts.update(
+            total=len(stored),
+            checked=len(checked),
+            reused=reused,
+            unverified=unverified,
+            confirmed_failures=sum(1 for u in updates if u.confirmed and u.result.verdict in FAILURE_VERDICTS),
+            unconfirmed_failures=sum(1 for u in updates if not u.confirmed and u.result.verdict in FAILURE_VERDICTS),
+            failure_share=round(share, 4),
+        )
+        notes = []
+        if spike_note:
+            notes.append(spike_note)
+        if unverified:
+            notes.append(f"{unverified} links left unverified: their sites were paused after a sudden run of failures")
+        note = "; ".join(notes) or None
+        status = RunStatus.INCOMPLETE if spike_note else RunStatus.COMPLETE
+        finish_run(db, run_id, status, counts=counts, note=note)
+        return LinkCheckSummary(run_id=run_id, status=str(status), counts=counts, note=note)
+    except BaseException as exc:
+        finish_run(db, run_id, RunStatus.FAILED, note=f"link check failed: {type(exc).__name__}: {exc}")
+        raise
+
+
+def _select(
+    stored: list[StoredLink], *, only_failed: bool, recheck_after: timedelta, now: datetime
+) -> tuple[list[StoredLink], int]:
+    """The links to check now, and how many recent OK results are reused instead."""
+    to_check: list[StoredLink] = []
+    reused = 0
+    for link in stored:
+        is_ok = link.verdict == LinkVerdict.OK
+        if only_failed:
+            if link.verdict is not None and not is_ok:
+                to_check.append(link)
+            continue
+        if is_ok and link.last_checked_at and _age(link.last_checked_at, now) < recheck_after:
+            reused += 1
+            continue
+        to_check.append(link)
+    return to_check, reused
+
+
+def _age(stamp: str, now: datetime) -> timedelta:
+    try:
+        when = datetime.fromisoformat(stamp)
+    except ValueError:
+        return timedelta.max
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return now - when
+
+
+def _is_web(url: str) -> bool:
+    return urlsplit(url.strip()).scheme.lower() in ("http", "https") if "://" in url else False
+
+
+def _spike(
+    checked: list[LinkResult], reused: int, previous: float | None, config: Config
+) -> tuple[float, str | None]:
+    """This run's failure share among web links, and a note when it is a suspicious jump."""
+    web = [r for r in checked if _is_web(r.url)]
+    failures = sum(1 for r in web if r.verdict in FAILURE_VERDICTS)
+    considered = len(web) + reused
+    share = failures / considered if considered else 0.0
+    if previous is None or considered < SPIKE_MIN_LINKS:
+        return share, None
+    jump = share - previous
+    if share > previous * config.links.spike_ratio and jump >= config.links.spike_min_increase:
+        return share, (
+            f"failure share jumped from {previous:.0%} to {share:.0%}: treated as a checker or network "
+            "fault first, so this run's new failures stay unconfirmed (a second run will tell)"
+        )
+    return share, None
+
+
+def _update(link: StoredLink, result: LinkResult, stamp: str, *, spike: bool) -> LinkUpdate:
+    failing = result.verdict in FAILURE_VERDICTS
+    was_failing = link.consecutive_failures > 0 and link.verdict in FAILURE_VERDICTS
+    if failing:
+        # Confirmed by hard evidence, a delayed recheck, or the previous run failing too;
+        # in a spike run a *new* failure waits for the next run whatever the evidence.
+        confirmed = was_failing or (result.confirmed and not spike)
+    else:
+        confirmed = result.confirmed
+    changed = link.verdict != str(result.verdict)
+    return LinkUpdate(
+        result=result,
+        confirmed=confirmed,
+        consecutive_failures=link.consecutive_failures + 1 if failing else 0,
+        first_failed_at=(link.first_failed_at or stamp) if failing and was_failing else (stamp if failing else None),
+        verdict_changed_at=stamp if changed or link.verdict_changed_at is None else link.verdict_changed_at,
+        last_ok_at=stamp if result.verdict == LinkVerdict.OK else link.last_ok_at,
+        checked_at=stamp,
+    )

@@ -1,0 +1,197 @@
+"""The link-check stage over a real database: selection, history, confirmation, guards."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from click.testing import CliRunner
+
+from localoffer_audit.checks.stage import run_link_checks, settings_for
+from localoffer_audit.cli import main
+from localoffer_audit.config import config_from_dict
+from localoffer_audit.queries.links import latest_checks
+
+STATE: dict[str, str] = {}
+
+
+async def site(request: web.Request) -> web.Response:
+    path = request.path
+    mode = STATE.get(path, "ok")
+    if mode == "ok":
+        return web.Response(text=f"<html><title>Page {path}</title><body><h1>Welcome</h1><p>Real page {path}</p></body></html>",
+                            content_type="text/html")
+    if mode == "404":
+        return web.Response(status=404, text="not here")
+    return web.Response(status=500, text="broken server")
+
+
+class ThreadedServer:
+    """An aiohttp server on loopback in its own thread (for sync code under test)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.port = 0
+        ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, args=(ready,), daemon=True)
+        self.thread.start()
+        ready.wait(10)
+
+    def _run(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self.loop)
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", site)
+        self.runner = web.AppRunner(app)
+        self.loop.run_until_complete(self.runner.setup())
+        tcp = web.TCPSite(self.runner, "127.0.0.1", 0)
+        self.loop.run_until_complete(tcp.start())
+        self.port = tcp._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        ready.set()
+        self.loop.run_forever()
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+@pytest.fixture
+def server() -> Iterator[ThreadedServer]:
+    STATE.clear()
+    srv = ThreadedServer()
+    yield srv
+    srv.stop()
+
+
+def make_config(tmp_path: Path, port: int, **links):
+    hosts = tmp_path / "hosts"
+    hosts.write_text("127.0.0.1 provider.test other.test\n")
+    data = {
+        "directory": {"start_urls": ["https://directory.test/"]},
+        "database": {"path": str(tmp_path / "audit.db")},
+        "links": {
+            "hosts_file": str(hosts), "hosts_file_only": True, "port_map": {"80": port},
+            "connect_timeout_seconds": 1, "read_timeout_seconds": 1, "total_timeout_seconds": 2,
+            "retries": 0, "backoff_seconds": 0, "confirm_delay_seconds": 0, "check_https": False,
+            **links,
+        },
+    }
+    return config_from_dict(data, source=tmp_path / "localoffer-audit.toml")
+
+
+def add_services(db, links_by_service: dict[str, list[str]], state: str = "live") -> None:
+    now = "2026-01-01T00:00:00+00:00"
+    for service_id, urls in links_by_service.items():
+        db["services"].insert({"id": service_id, "url": f"https://directory.test/{service_id}", "name": service_id,
+                               "first_seen_at": now, "last_seen_at": now, "state": state}, replace=True)
+        for url in urls:
+            host = url.split("/")[2] if "://" in url else None
+            db["links"].insert({"url": url, "host": host, "first_seen_at": now, "last_seen_at": now}, ignore=True)
+            db["link_places"].insert({"service_id": service_id, "url": url, "field": "website",
+                                      "element": "a", "attribute": "href"})
+
+
+def link(db, url: str) -> dict:
+    return next(db.query("SELECT * FROM links WHERE url = ?", [url]))
+
+
+def test_stage_stores_history_and_link_state(db, tmp_path: Path, server: ThreadedServer) -> None:
+    config = make_config(tmp_path, server.port)
+    STATE["/gone"] = "404"
+    STATE["/down"] = "500"
+    add_services(db, {
+        "s1": ["http://provider.test/ok", "http://provider.test/gone", "mailto:x@@y"],
+        "s2": ["http://provider.test/ok", "http://provider.test/down"],
+    })
+    add_services(db, {"old": ["http://provider.test/removed-only"]}, state="removed")
+    summary = run_link_checks(db, config)
+    assert summary.status == "complete"
+    assert summary.counts["checked"] == 4 and summary.counts["total"] == 4
+    assert summary.counts["ok"] == 1 and summary.counts["broken"] == 1 and summary.counts["server_error"] == 1
+    ok, gone, down = (link(db, u) for u in ("http://provider.test/ok", "http://provider.test/gone", "http://provider.test/down"))
+    assert ok["service_count"] == 2 and ok["verdict"] == "ok" and ok["last_ok_at"]
+    assert gone["verdict"] == "broken" and gone["confirmed"] == 1 and gone["first_failed_at"]
+    assert down["verdict"] == "server_error" and down["confirmed"] == 0 and down["consecutive_failures"] == 1
+    assert link(db, "mailto:x@@y")["verdict"] == "invalid_email"
+    assert link(db, "http://provider.test/removed-only")["verdict"] is None  # not a live service's link
+    history = latest_checks(db, summary.run_id)
+    assert {row["url"] for row in history} == {"http://provider.test/ok", "http://provider.test/gone",
+                                               "http://provider.test/down", "mailto:x@@y"}
+    assert gone["last_check_id"] in {row["id"] for row in history}
+
+    # Second run: OK results reused, failures checked again; the 500 twice in a row is confirmed.
+    second = run_link_checks(db, config)
+    assert second.counts["reused"] == 1 and second.counts["checked"] == 3
+    down = link(db, "http://provider.test/down")
+    assert down["confirmed"] == 1 and down["consecutive_failures"] == 2
+    assert down["first_failed_at"] == link(db, "http://provider.test/down")["first_failed_at"]
+
+    # The server recovers: the link is OK again and its failure history is cleared.
+    STATE["/down"] = "ok"
+    third = run_link_checks(db, config, only_failed=True)
+    assert third.counts["checked"] == 3  # the broken, the 500 and the bad email
+    down = link(db, "http://provider.test/down")
+    assert down["verdict"] == "ok" and down["consecutive_failures"] == 0 and down["first_failed_at"] is None
+    assert down["verdict_changed_at"] is not None
+    assert len(list(db.query("SELECT * FROM link_checks WHERE url = ?", ["http://provider.test/down"]))) == 3
+
+
+def test_max_age_zero_rechecks_everything(db, tmp_path: Path, server: ThreadedServer) -> None:
+    config = make_config(tmp_path, server.port)
+    add_services(db, {"s1": ["http://provider.test/a", "http://provider.test/b"]})
+    run_link_checks(db, config)
+    assert run_link_checks(db, config).counts["reused"] == 2
+    assert run_link_checks(db, config, max_age_days=0).counts["checked"] == 2
+
+
+def test_failure_spike_keeps_new_failures_unconfirmed(db, tmp_path: Path, server: ThreadedServer) -> None:
+    config = make_config(tmp_path, server.port, recheck_ok_after_days=0)
+    urls = [f"http://provider.test/p{i}" for i in range(30)]
+    add_services(db, {f"s{i}": [url] for i, url in enumerate(urls)})
+    first = run_link_checks(db, config)
+    assert first.status == "complete" and first.counts["failure_share"] == 0
+    for i in range(15):
+        STATE[f"/p{i}"] = "404"
+    spiked = run_link_checks(db, config)
+    assert spiked.status == "incomplete" and "unconfirmed" in (spiked.note or "")
+    assert link(db, urls[0])["verdict"] == "broken" and link(db, urls[0])["confirmed"] == 0
+    # Still failing a run later: not a jump any more, and failing twice confirms them.
+    again = run_link_checks(db, config)
+    assert again.status == "complete"
+    assert link(db, urls[0])["confirmed"] == 1
+
+
+def test_check_command_prints_a_summary(tmp_path: Path, server: ThreadedServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = make_config(tmp_path, server.port)
+    (tmp_path / "localoffer-audit.toml").write_text(
+        "\n".join([
+            "[directory]", 'start_urls = ["https://directory.test/"]',
+            "[database]", f'path = "{tmp_path / "audit.db"}"',
+            "[links]", f'hosts_file = "{config.links.hosts_file}"', "hosts_file_only = true",
+            f'port_map = {{ 80 = {server.port} }}', "retries = 0", "confirm_delay_seconds = 0", "check_https = false",
+        ])
+    )
+    from localoffer_audit.db import open_db
+
+    database = open_db(tmp_path / "audit.db")
+    STATE["/gone"] = "404"
+    add_services(database, {"s1": ["http://provider.test/ok", "http://provider.test/gone"]})
+    database.close()
+    result = CliRunner().invoke(main, ["check", "--per-host", "1", "--concurrency", "4"])
+    assert result.exit_code == 0, result.output
+    assert "2 checked" in result.output and "broken" in result.output
+    assert "Link check run #1: complete" in result.output
+
+
+def test_settings_from_config_read_the_hosts_file(tmp_path: Path) -> None:
+    config = make_config(tmp_path, 8080)
+    settings = settings_for(config)
+    assert settings.hosts["provider.test"] == ["127.0.0.1"] and settings.port_map == {80: 8080}
+    assert "link" not in settings.user_agent.lower()
+    assert datetime.now(UTC) - timedelta(seconds=1) < datetime.now(UTC)
