@@ -1,0 +1,140 @@
+"""Is this telephone number, email address or postcode one that can be right?
+
+Telephone numbers are judged by the UK numbering plan through ``phonenumbers`` (region
+GB), so 0800, 0300, 01xx, 02x and 07xx numbers pass and 01234 5 does not. Pure.
+"""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+# --- telephone -----------------------------------------------------------------------
+
+_PHONE_CANDIDATE = re.compile(r"(?:\+|\(?0)[\d\s().-]{6,}\d")
+_EXTENSION = re.compile(r"\s*(?:ext\.?|extension|x)\s*\d{1,6}\s*$", re.IGNORECASE)
+_SEPARATORS = re.compile(r"\s*(?:/|;|,|\bor\b|\band\b|\|)\s*", re.IGNORECASE)
+
+
+def phone_numbers_in(text: str | None) -> list[str]:
+    """The telephone numbers written in a field ("01234 567890 or 07700 900123")."""
+    if not text or not re.search(r"\d", text):
+        return []
+    numbers = []
+    for part in _SEPARATORS.split(text):
+        part = _EXTENSION.sub("", part.strip())
+        match = _PHONE_CANDIDATE.search(part)
+        if match:
+            numbers.append(match.group(0).strip())
+        elif sum(ch.isdigit() for ch in part) >= 3 and not re.search(r"[a-z]{4,}", part, re.IGNORECASE):
+            # Digits that do not even look like a number ("123 45") are still a bad number.
+            numbers.append(part.strip())
+    return numbers
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def undouble_phone(text: str) -> str:
+    """A number printed twice by the page ("01454 77211701454 772117") read once."""
+    digits = _digits(text)
+    half = len(digits) // 2
+    if len(digits) >= 18 and len(digits) % 2 == 0 and digits[:half] == digits[half:]:
+        return digits[:half]
+    return text
+
+
+def is_valid_uk_phone(text: str) -> bool:
+    candidate = undouble_phone(text)
+    try:
+        number = phonenumbers.parse(candidate, "GB")
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number(number)
+
+
+def format_phone(text: str) -> str:
+    try:
+        number = phonenumbers.parse(undouble_phone(text), "GB")
+    except phonenumbers.NumberParseException:
+        return text
+    if phonenumbers.is_valid_number(number):
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return text
+
+
+# --- email ---------------------------------------------------------------------------
+
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+# Domains that mean "no address here" (RFC 2606 / 6761 names and common fillers).
+_PLACEHOLDER_DOMAINS = re.compile(
+    r"(?:^|\.)(?:example\.(?:com|org|net|co\.uk)|[\w-]*\.invalid|invalid|test|localhost|noemail\.[\w.]+|none\.[\w.]+|nomail\.[\w.]+)$",
+    re.IGNORECASE,
+)
+# Frequent slips in the big webmail domains: a message to these never arrives.
+_MISSPELT_DOMAINS = {
+    "gmail.co", "gmail.con", "gmial.com", "gmai.com", "gmal.com", "gamil.com", "gmail.co.uk", "googlemail.co",
+    "hotmail.con", "hotmial.com", "hotmal.com", "hotmail.co", "homail.com", "hotmail.c.uk",
+    "yahoo.con", "yaho.com", "yahoo.co", "outlook.con", "outlok.com", "btinternet.co", "btinterent.com",
+}
+# What a page shows in place of an address Cloudflare hid: a crawl artefact, not the entry's fault.
+_OBFUSCATED = re.compile(r"\[\s*email\s*(?:&#160;|\s)*protected\s*\]", re.IGNORECASE)
+
+
+def clean_email(text: str) -> str:
+    value = text.strip()
+    if value.lower().startswith("mailto:"):
+        value = value[7:]
+    return value.split("?", 1)[0].strip()
+
+
+def email_problem(text: str | None) -> str | None:
+    """Why an email address cannot be right, or None when it can."""
+    if not text or not text.strip() or _OBFUSCATED.search(text):
+        return None
+    value = clean_email(text)
+    if not value:
+        return None
+    if " " in value:
+        return "it contains a space"
+    if value.count("@") != 1:
+        return "it does not have exactly one @"
+    if not _EMAIL.match(value):
+        return "it is not written as name@organisation.domain"
+    domain = value.rsplit("@", 1)[1].lower()
+    if _PLACEHOLDER_DOMAINS.search(domain):
+        return f"{domain} is a placeholder, not a real mail domain"
+    if domain in _MISSPELT_DOMAINS:
+        return f"{domain} looks like a misspelling of a webmail domain"
+    return None
+
+
+# --- postcode ------------------------------------------------------------------------
+
+# The UK postcode format (the government's published pattern, with GIR 0AA).
+_POSTCODE = re.compile(
+    r"^(?:GIR ?0AA|(?:[A-PR-UWYZ](?:[0-9]{1,2}|[A-HK-Y][0-9][0-9ABEHMNPRV-Y]?|[0-9][A-HJKPSTUW]|[A-HK-Y][0-9]))"
+    r" ?[0-9][ABD-HJLNP-UW-Z]{2})$"
+)
+# Map-link text some platforms glue onto the postcode ("GL4 5BQGet directions").
+_MAP_LINK_TEXT = re.compile(r"\s*(?:get\s+directions|directions|view\s+(?:on\s+)?map|show\s+map|map\s+it|map)\s*$", re.IGNORECASE)
+
+
+def clean_postcode(text: str) -> str:
+    value = _MAP_LINK_TEXT.sub("", text.strip())
+    value = re.sub(r"\s+", " ", value).strip().upper()
+    return value
+
+
+def is_valid_uk_postcode(text: str) -> bool:
+    value = clean_postcode(text)
+    if _POSTCODE.match(value):
+        return True
+    # "GL45BQ" without its space, or with two.
+    compact = value.replace(" ", "")
+    return bool(_POSTCODE.match(compact[:-3] + " " + compact[-3:])) if len(compact) >= 5 else False

@@ -1,0 +1,303 @@
+"""Wording detectors: closure notices, COVID-era notices, placeholders, past events.
+
+Each detector reads one piece of text and returns what it found (the sentence or phrase
+that triggered it), or nothing. They work sentence by sentence, because the wording
+that makes a notice ("suspended", "until further notice") has to sit in the same
+sentence as what it is about ("coronavirus"). Tuned on ordinary British council and
+charity wording, with the false alarms that wording invites kept out:
+"COVID vaccination clinic" is a service, not a notice; "closed on bank holidays" is
+opening hours, not a closure; "founded in 2019" is history, not an event.
+
+Pure functions; the date of today is passed in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from .dates import DateMention, find_dates
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+|\s*•\s*|\s+-\s+(?=[A-Z])")
+
+
+def sentences(text: str) -> list[str]:
+    return [part.strip() for part in _SENTENCE_END.split(text or "") if part and part.strip()]
+
+
+def _any(patterns: list[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+
+# --- closure -------------------------------------------------------------------------
+
+_SERVICE_NOUN = (
+    r"(?:service|club|group|project|centre|center|scheme|provision|nursery|clinic|session|sessions|"
+    r"charity|organisation|organization|business|programme|playgroup|pre-school|preschool|"
+    r"provider|practice|surgery|setting|café|cafe|class|classes|team|initiative|youth club|support)"
+)
+
+_CLOSURE = _any([
+    # "has now closed", "has sadly closed permanently", "have closed down"
+    r"\b(?:has|have)\s+(?:now\s+|sadly\s+|unfortunately\s+|permanently\s+|recently\s+)*"
+    r"(?:closed|shut|ceased|stopped)(?:\s+down)?\b(?![\s,]+(?:its|their|the|our|for|to|on|at|during|over|until|between|from|early|temporarily))",
+    r"\b(?:is|are)\s+(?:now\s+)?(?:permanently\s+)?closed\s*(?:down\s*)?(?:[.!]|$)(?<!temporarily closed)",
+    r"\b(?:now|permanently)\s+closed\b(?![\s,]+(?:for|on|at|during|over|until|to|between|from|temporarily))",
+    r"\bclosed\s+(?:permanently|for\s+good|down)\b",
+    r"\b(?:has|have)\s+been\s+(?:permanently\s+)?(?:closed|discontinued|decommissioned|withdrawn|disbanded|dissolved)\b"
+    r"(?![\s,]+(?:for|on|at|during|over|until|to|between|temporarily))",
+    r"\bceased\s+(?:trading|operating|operation|operations|to\s+(?:operate|run|exist|trade))\b",
+    r"\bno\s+longer\s+(?:running|operating|operational|operates|runs|exists|in\s+operation|trading|open|active|"
+    r"delivered|being\s+delivered|being\s+run|offered|provided|available)\b",
+    rf"\bno\s+longer\s+(?:run|runs|offer|offers|provide|provides|deliver|delivers)\s+(?:this|the|our|these|any)\s+{_SERVICE_NOUN}",
+    rf"\b(?:this|the|our)\s+{_SERVICE_NOUN}\s+(?:has\s+)?(?:now\s+)?(?:ended|finished|stopped|folded|wound\s+up)\b(?!\s+(?:for|at|on))",
+    r"\b(?:will\s+be|is\s+being|has\s+been)\s+(?:permanently\s+)?closing\s+down\b",
+    r"\bclosing\s+down\b",
+])
+
+# "No longer available" is only a closure when it is the service that is unavailable.
+_NEEDS_SERVICE_SUBJECT = re.compile(r"no\s+longer\s+(?:available|offered|provided|open|active)", re.IGNORECASE)
+_SERVICE_SUBJECT = re.compile(rf"\b(?:this|the|our|we|that)\s+(?:\w+\s+){{0,2}}?{_SERVICE_NOUN}\b|\bwe\b", re.IGNORECASE)
+
+# Temporary closures, opening hours, closed groups and referral routes are not closures.
+_NOT_CLOSURE = _any([
+    r"\btemporar(?:y|ily)\b",
+    r"\bclosed\s+(?:on|at|during|over|for|between|from|every|each)\b",
+    r"\bclosed\s+(?:group|facebook|caption|captions|question|referral|door|session)s?\b",
+    r"\b(?:if|when|once|should)\s+(?:the|this|a|your|our)?\s*\w*\s*(?:service|club|group|setting)?\s*(?:closes|has closed|is closed)",
+    r"\bno\s+longer\s+(?:need|needs|needed|require|requires|eligible|able|attend|attends|wish|wishes|want|wants|living|lives|in\s+education|at\s+school)\b",
+    r"\b(?:referrals?|waiting\s+list|applications?|admissions?|new\s+(?:members|families|children|starters|clients))\b",
+    r"(?<!not\s)(?<!never\s)(?<!n't\s)\b(?:re-?open(?:s|ed|ing)?|will\s+return|resume[sd]?|back\s+(?:on|in|from))\b",
+    r"\bbank\s+holidays?\b|\bchristmas\b|\bhalf[\s-]?term\b|\bschool\s+holidays?\b",
+])
+
+_CLOSED_NAME = re.compile(
+    r"^\s*[\[(*]?\s*(?:service\s+|now\s+|permanently\s+)?closed\s*(?:down\s*)?[\])*]?\s*(?:[-–—:|!]|$)"
+    r"|[\[(]\s*(?:service\s+|now\s+|permanently\s+)?closed(?:\s+down)?\s*[\])]"
+    r"|[-–—:|]\s*(?:service\s+|now\s+|permanently\s+)?closed\s*$",
+    re.IGNORECASE,
+)
+
+
+def closure_sentence(text: str) -> str | None:
+    """The sentence saying the service has closed for good, if there is one."""
+    for sentence in sentences(text):
+        match = _CLOSURE.search(sentence)
+        if not match:
+            continue
+        if _NOT_CLOSURE.search(sentence):
+            continue
+        if _NEEDS_SERVICE_SUBJECT.search(match.group(0)) and not _SERVICE_SUBJECT.search(sentence):
+            continue
+        return sentence
+    return None
+
+
+def name_says_closed(name: str) -> bool:
+    """Entry titles such as "CLOSED - Sunshine Club" or "Sunshine Club (closed)"."""
+    return bool(_CLOSED_NAME.search(name or ""))
+
+
+# --- COVID-era notices ---------------------------------------------------------------
+
+_COVID_TERM = re.compile(
+    r"\b(?:covid(?:[\s-]?19)?|coronavirus|corona\s+virus|pandemic|sars-cov-2)\b", re.IGNORECASE
+)
+# Words that by themselves date a notice to 2020-2022.
+_COVID_ERA = _any([
+    r"\block\s?downs?\b",
+    r"\bsocial(?:ly)?\s+distanc(?:ing|ed|e)\b",
+    r"\bself[\s-]isolat(?:e|ing|ion)\b",
+    r"\bcovid[\s-]?secure\b",
+    r"\bcovid[\s-]?19\s+(?:restrictions|guidance|guidelines|measures|rules|outbreak|crisis|situation)\b",
+    r"\btier\s+[1-4]\s+restrictions\b",
+    r"\brule\s+of\s+six\b",
+])
+# What makes a covid mention a notice about the service rather than its subject.
+_NOTICE = _any([
+    r"\bsuspend(?:ed|ing)?\b", r"\bcancel+(?:ed|ing|ations?)?\b", r"\bpostpon(?:ed|ing|e)\b",
+    r"\bpaused?\b", r"\bon\s+hold\b", r"\bclosed\b", r"\bclosure\b", r"\bnot\s+(?:currently\s+)?(?:running|operating|meeting|open)\b",
+    r"\buntil\s+further\s+notice\b", r"\bdue\s+to\b", r"\bbecause\s+of\b", r"\bowing\s+to\b",
+    r"\bas\s+a\s+result\s+of\b", r"\bin\s+(?:light|response)\s+(?:of|to)\b", r"\bduring\s+the\b",
+    r"\brestrictions?\b", r"\bguidance\b", r"\bguidelines\b", r"\bre-?open(?:ed|ing|s)?\b",
+    r"\bcurrently\b", r"\bat\s+(?:this|the\s+present|present)\s+time\b", r"\bfor\s+the\s+time\s+being\b",
+    r"\bremote(?:ly)?\b", r"\bvirtual(?:ly)?\b", r"\bonline\s+only\b", r"\bby\s+phone\s+only\b",
+    r"\bface\s+(?:masks?|coverings?)\b", r"\bmeasures\b", r"\boutbreak\b", r"\bsituation\b",
+])
+# Services *about* the virus: a vaccination clinic or a long-COVID service is not a notice.
+_COVID_SERVICE = re.compile(r"\b(?:vaccin\w*|booster|jabs?|long[\s-]covid|immunis\w*)\b", re.IGNORECASE)
+
+
+def covid_sentence(text: str) -> str | None:
+    """The sentence that is a COVID-era notice, if there is one."""
+    for sentence in sentences(text):
+        if _COVID_ERA.search(sentence):
+            return sentence
+        if not _COVID_TERM.search(sentence):
+            continue
+        notice = _NOTICE.search(sentence)
+        if not notice:
+            continue
+        if _COVID_SERVICE.search(sentence) and not re.search(
+            r"suspend|cancel|postpon|paused|on hold|closed|until further notice", sentence, re.IGNORECASE
+        ):
+            continue
+        return sentence
+    return None
+
+
+# --- placeholders --------------------------------------------------------------------
+
+_PLACEHOLDER = _any([
+    r"\blorem\s+ipsum\b", r"\bdolor\s+sit\s+amet\b",
+    r"\binsert\s+(?:[\w-]+\s+){0,3}here\b", r"\[\s*insert\b[^\]]*\]", r"<\s*insert\b[^>]*>", r"\{\s*insert\b",
+    r"\b(?:add|enter|type|put)\s+(?:your\s+)?(?:text|description|details|content)\s+here\b",
+    r"\bplaceholder\s+text\b", r"\btext\s+to\s+follow\b", r"\bdescription\s+to\s+follow\b",
+    r"(?<![\w-])TB[CA](?![\w-])", r"\bto\s+be\s+(?:confirmed|advised|announced|added|completed)\b",
+    r"(?<![\w.@])(?:xxx+|XXX+)(?![\w])", r"\btest\s+(?:entry|record|service)\b",
+])
+# A whole field that is a programming value or a filler is a placeholder.
+_WHOLE_FIELD_PLACEHOLDER = re.compile(
+    r"^\s*(?:undefined|null|none|nil|nan|n/?a|tbc|tba|tbd|test|todo|\[object object\]|-+|\.+|\?+|x+|0)\s*$",
+    re.IGNORECASE,
+)
+
+
+def placeholder_phrase(text: str, *, whole_field_values: bool = True) -> str | None:
+    """The placeholder found in ``text`` ("TBC", "lorem ipsum", "undefined"...), if any."""
+    if not text:
+        return None
+    if whole_field_values and _WHOLE_FIELD_PLACEHOLDER.match(text):
+        return text.strip()
+    match = _PLACEHOLDER.search(text)
+    return match.group(0).strip() if match else None
+
+
+def is_placeholder_value(text: str | None) -> bool:
+    """True for a field whose whole value is filler ("undefined", "N/A", "-", "TBC")."""
+    return bool(text) and bool(_WHOLE_FIELD_PLACEHOLDER.match(text or ""))
+
+
+# --- past events ---------------------------------------------------------------------
+
+_SEASON_END: dict[str, tuple[int, int, int]] = {
+    # season -> (month, day, years after the stated year) of the latest day it can mean
+    "easter": (4, 30, 0),
+    "spring": (5, 31, 0),
+    "may": (6, 15, 0),
+    "whitsun": (6, 15, 0),
+    "summer": (9, 15, 0),
+    "autumn": (11, 30, 0),
+    "october": (11, 10, 0),
+    "february": (3, 10, 0),
+    "christmas": (1, 10, 1),
+    "xmas": (1, 10, 1),
+    "winter": (2, 28, 1),
+    "half term": (12, 31, 0),
+}
+
+_SEASON_YEAR = re.compile(
+    r"\b(?P<season>easter|spring|summer|autumn|winter|christmas|xmas|whitsun|"
+    r"(?:february|feb|may|october|oct)\s+half[\s-]?term|half[\s-]?term)"
+    r"(?:\s+(?:holidays?|break|term|half[\s-]?term|hols))?\s+(?P<year>20\d{2})\b"
+    r"|\b(?P<year2>20\d{2})\s+(?P<season2>easter|spring|summer|autumn|winter|christmas|whitsun|half[\s-]?term)\b",
+    re.IGNORECASE,
+)
+
+_EVENT_NOUN = (
+    r"(?:holiday\s+clubs?|holiday\s+scheme|play\s?schemes?|summer\s+schemes?|summer\s+camps?|camps?|"
+    r"programmes?|timetables?|term\s+dates|events?|festivals?|activities|activity\s+programme|"
+    r"sessions|courses?|workshops?|fun\s+days?|open\s+days?|trips?)"
+)
+_EVENT_YEAR = re.compile(
+    rf"\b{_EVENT_NOUN}\s+(?:for\s+|in\s+)?(?P<year>20\d{{2}})(?:\s*[/-]\s*(?P<next>\d{{2}}|20\d{{2}}))?\b"
+    rf"|\b(?P<year2>20\d{{2}})(?:\s*[/-]\s*(?P<next2>\d{{2}}|20\d{{2}}))?\s+{_EVENT_NOUN}",
+    re.IGNORECASE,
+)
+
+# What makes a dated sentence about something that happens on that date.
+_EVENT_CONTEXT = _any([
+    r"\bsessions?\b", r"\bclubs?\b", r"\bevents?\b", r"\bworkshops?\b", r"\bcourses?\b", r"\bclass(?:es)?\b",
+    r"\bterm\b", r"\bholidays?\b", r"\btrips?\b", r"\bmeetings?\b", r"\bcoffee\s+mornings?\b", r"\bdrop[\s-]?ins?\b",
+    r"\bopen\s+days?\b", r"\bfun\s+days?\b", r"\bbook(?:ing|ings|ed)?\b", r"\bplaces\b", r"\bplay\s?schemes?\b",
+    r"\bschemes?\b", r"\bcamps?\b", r"\bactivit(?:y|ies)\b", r"\bprogramme\b", r"\bfestivals?\b", r"\bpart(?:y|ies)\b",
+    r"\btraining\b", r"\bwebinars?\b", r"\bconsultation\b", r"\bconference\b", r"\bfairs?\b", r"\bcelebrat\w+\b",
+    r"\bwill\s+be\s+held\b", r"\btak(?:es|ing)\s+place\b", r"\bwill\s+(?:run|take|start|begin|restart|resume|re-?open)\b",
+    r"\bruns?\b", r"\brunning\b", r"\buntil\b", r"\btill\b", r"\bdeadline\b", r"\bclosing\s+date\b",
+    r"\bapply\s+by\b", r"\bregister\s+by\b", r"\bstarts?\b", r"\bstarting\b", r"\bcommencing\b", r"\bw/c\b",
+    r"\bweek\s+commencing\b", r"\bjoin\s+us\b", r"\bcoming\s+up\b", r"\bnext\b", r"\bupcoming\b",
+])
+
+# What makes a dated sentence history or a document reference instead.
+_HISTORY_CONTEXT = _any([
+    r"\bfounded\b", r"\bestablished\b", r"\bset\s+up\b", r"\bsince\b", r"\bregistered\b", r"\bformed\b",
+    r"\bincorporated\b", r"\bbegan\b", r"\blaunched\b", r"\bopened\s+in\b", r"\bstarted\s+in\b", r"\bcreated\b",
+    r"\bawards?\b", r"\bawarded\b", r"\bwon\b", r"\binspect(?:ed|ion)\b", r"\brated\b", r"\bofsted\b",
+    r"\breports?\b", r"\bpolic(?:y|ies)\b", r"\bnewsletters?\b", r"\bpublished\b", r"\bupdated\b",
+    r"\breviewed\b", r"\baccessed\b", r"\bpdf\b", r"\.docx?\b", r"\bversion\b", r"\bannual\b", r"\baccounts\b",
+    r"\bcopyright\b", r"©", r"\bcharity\s+(?:no|number)\b", r"\bcompany\s+(?:no|number)\b", r"\bborn\b",
+    r"\bbetween\s+(?:19|20)\d{2}\s+and\b", r"\bover\s+the\s+(?:last|past)\b", r"\bhistory\b",
+])
+
+
+@dataclass(frozen=True, slots=True)
+class PastEvent:
+    phrase: str
+    sentence: str
+    ended: date
+
+
+def _season_end(season: str, year: int) -> date:
+    key = re.sub(r"\s+", " ", season.lower().replace("-", " "))
+    key = {"feb half term": "february", "oct half term": "october", "february half term": "february",
+           "may half term": "may", "october half term": "october", "halfterm": "half term"}.get(key, key)
+    month, day, offset = _SEASON_END.get(key, (12, 31, 0))
+    return date(year + offset, month, day)
+
+
+def past_events(text: str, today: date, *, grace_days: int = 0) -> list[PastEvent]:
+    """Dated sessions, clubs and holidays in ``text`` that were over before ``today``.
+
+    A date only counts when its sentence is about something happening (a session, club,
+    holiday, booking, "until") and not about history or a document ("founded in 2019",
+    "Ofsted report March 2019", "Annual report 2021 (PDF)").
+    """
+    cutoff = today - timedelta(days=grace_days)
+    found: list[PastEvent] = []
+    for sentence in sentences(text):
+        if _HISTORY_CONTEXT.search(sentence):
+            continue
+        event = _first_past_event(sentence, cutoff)
+        if event is not None:
+            found.append(event)
+    return found
+
+
+def _first_past_event(sentence: str, cutoff: date) -> PastEvent | None:
+    for match in _SEASON_YEAR.finditer(sentence):
+        season = match.group("season") or match.group("season2")
+        year = int(match.group("year") or match.group("year2"))
+        ended = _season_end(season, year)
+        if ended < cutoff:
+            return PastEvent(match.group(0).strip(), sentence, ended)
+    for match in _EVENT_YEAR.finditer(sentence):
+        year = int(match.group("year") or match.group("year2"))
+        following = match.group("next") or match.group("next2")
+        if following:
+            # An academic year, 2021/22 or 2021-2022, runs to the end of August.
+            ended = date(year + 1, 8, 31)
+        else:
+            ended = date(year, 12, 31)
+        if ended < cutoff:
+            return PastEvent(match.group(0).strip(), sentence, ended)
+    if not _EVENT_CONTEXT.search(sentence):
+        return None
+    mentions: list[DateMention] = find_dates(sentence)
+    if not mentions:
+        return None
+    # A range ("1 June 2021 - 30 July 2022") is over when its last date is.
+    latest = max(mentions, key=lambda m: m.end)
+    if latest.end < cutoff:
+        return PastEvent(latest.raw, sentence, latest.end)
+    return None

@@ -1,0 +1,109 @@
+"""The `content`, `findings` and `rules` commands, and the stable export formats."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from localoffer_audit.cli import main
+from localoffer_audit.db import open_db
+from localoffer_audit.findings import EXPORT_COLUMNS
+from localoffer_audit.models import RunKind, RunStatus
+from localoffer_audit.queries.runs import finish_run, start_run
+
+from .test_findings_lifecycle import HOST, put_service
+
+CONFIG = f"""
+[directory]
+start_urls = ["https://{HOST}/kb5/x/directory/results.page"]
+[database]
+path = "audit.db"
+"""
+
+
+def setup_world(tmp_path: Path) -> None:
+    (tmp_path / "localoffer-audit.toml").write_text(CONFIG, encoding="utf-8")
+    db = open_db(tmp_path / "audit.db")
+    put_service(db, "s1", name='=HYPERLINK("http://evil.example","click")', postcode="GL4")
+    put_service(db, "s2", dates=[{"label": "Last updated", "raw": "3 March 2023", "value": "2023-03-03"}])
+    finish_run(db, start_run(db, RunKind.CRAWL), RunStatus.COMPLETE)
+    db.close()
+
+
+def test_content_then_list_in_every_format(runner: CliRunner, tmp_path: Path) -> None:
+    setup_world(tmp_path)
+    result = runner.invoke(main, ["content", "--today", "2025-06-15"])
+    assert result.exit_code == 0, result.output
+    assert "2 new" in result.output and "complete" in result.output
+
+    table = runner.invoke(main, ["findings"])
+    assert table.exit_code == 0, table.output
+    assert "invalid_postcode" in table.output and "stale_date" in table.output and "2 finding(s)" in table.output
+
+    as_csv = runner.invoke(main, ["findings", "list", "--format", "csv"])
+    assert as_csv.exit_code == 0, as_csv.output
+    rows = list(csv.DictReader(io.StringIO(as_csv.output)))
+    assert tuple(rows[0].keys()) == EXPORT_COLUMNS
+    by_rule = {row["rule"]: row for row in rows}
+    assert by_rule["invalid_postcode"]["service_name"].startswith("'=HYPERLINK")  # formula escaped
+    assert by_rule["stale_date"]["service_id"] == "s2" and by_rule["stale_date"]["status"] == "open"
+    assert by_rule["stale_date"]["service_url"].endswith("id=s2")
+
+    as_json = runner.invoke(main, ["findings", "list", "--format", "json", "--severity", "medium"])
+    assert as_json.exit_code == 0, as_json.output
+    [record] = json.loads(as_json.output)
+    assert record["rule"] == "stale_date" and set(EXPORT_COLUMNS) == set(record)
+
+
+def test_dismiss_import_and_report(runner: CliRunner, tmp_path: Path) -> None:
+    setup_world(tmp_path)
+    assert runner.invoke(main, ["content", "--today", "2025-06-15"]).exit_code == 0
+    records = json.loads(runner.invoke(main, ["findings", "list", "--format", "json"]).output)
+    ids = {r["rule"]: r["id"] for r in records}
+
+    result = runner.invoke(main, ["findings", "dismiss", str(ids["invalid_postcode"]), "--reason", "Farm address",
+                                  "--by", "Jo", "--wont-fix"])
+    assert result.exit_code == 0, result.output and "won't fix" in result.output
+    listed = json.loads(runner.invoke(main, ["findings", "list", "--format", "json"]).output)
+    assert [r["rule"] for r in listed] == ["stale_date"]
+
+    bad = tmp_path / "d.csv"
+    bad.write_text("finding_id,kind,reason,dismissed_by\n12345,false_alarm,x,Jo\n", encoding="utf-8")
+    failed = runner.invoke(main, ["findings", "import-dismissals", str(bad)])
+    assert failed.exit_code == 1 and "line 2" in failed.output and "Traceback" not in failed.output
+
+    good = tmp_path / "g.csv"
+    good.write_text(f"finding_id,kind,reason,dismissed_by\n{ids['stale_date']},,Reviewed by phone,Jo\n", encoding="utf-8")
+    imported = runner.invoke(main, ["findings", "import-dismissals", str(good)])
+    assert imported.exit_code == 0 and "Imported 1" in imported.output
+
+    report = runner.invoke(main, ["findings", "dismissals"])
+    assert report.exit_code == 0
+    assert "invalid_postcode" in report.output and "wont_fix" in report.output and "stale_date" in report.output
+    as_json = json.loads(runner.invoke(main, ["findings", "dismissals", "--json"]).output)
+    assert {(r["rule"], r["kind"]) for r in as_json["by_rule"]} == {
+        ("invalid_postcode", "wont_fix"), ("stale_date", "false_alarm")}
+
+
+def test_dismissing_an_unknown_finding_is_one_line(runner: CliRunner, tmp_path: Path) -> None:
+    setup_world(tmp_path)
+    result = runner.invoke(main, ["findings", "dismiss", "777", "--reason", "x", "--by", "y"])
+    assert result.exit_code == 1 and "no finding with id 777" in result.output
+    assert len([line for line in result.output.splitlines() if line.strip()]) == 1
+
+
+def test_rules_lists_every_rule_with_configured_settings(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "localoffer-audit.toml").write_text(
+        CONFIG + '[content.rules.plain_english]\nenabled = false\n[content.rules.stale_date]\nseverity = "high"\n',
+        encoding="utf-8",
+    )
+    result = runner.invoke(main, ["rules"])
+    assert result.exit_code == 0, result.output
+    lines = {line.split()[0]: line.split() for line in result.output.splitlines()}
+    assert lines["plain_english"][2] == "off"
+    assert lines["stale_date"][1] == "high"
+    assert "link_broken" in lines and "archive_candidate" in lines

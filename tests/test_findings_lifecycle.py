@@ -1,0 +1,349 @@
+"""The findings lifecycle over several runs, on a real SQLite file.
+
+Services and link verdicts are written the way the crawl and the link checker store
+them; ``run_findings`` is then run as ``content`` / ``nightly`` would.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from localoffer_audit.config import config_from_dict
+from localoffer_audit.db import utc_now
+from localoffer_audit.findings import (
+    FindingsError,
+    dismiss_finding,
+    dismissals_report,
+    import_dismissals,
+    list_findings,
+    run_findings,
+)
+from localoffer_audit.models import RunKind, RunStatus
+from localoffer_audit.queries import findings as store
+from localoffer_audit.queries.runs import finish_run, start_run
+
+TODAY = date(2025, 6, 15)
+HOST = "directory.example.gov.uk"
+DESCRIPTION = (
+    "A friendly youth club for young people aged 11 to 18 with additional needs. "
+    "We meet every Tuesday evening in term time for games, cooking and trips."
+)
+
+
+@pytest.fixture
+def config(tmp_path: Path):
+    return config_from_dict({"directory": {"start_urls": [f"https://{HOST}/kb5/x/directory/results.page"]}})
+
+
+def put_service(db, service_id: str = "s1", *, state: str = "live", **changes: Any) -> None:
+    row = {
+        "id": service_id,
+        "url": f"https://{HOST}/kb5/x/directory/service.page?id={service_id}",
+        "name": f"Youth club {service_id}",
+        "organisation": "Northtown Youth Trust",
+        "description": DESCRIPTION,
+        "contacts": json.dumps([{"name": "Sam", "phone": "0113 496 0999", "email": "club@northtown-trust.org.uk"}]),
+        "website": "https://www.northtown-trust.org.uk/",
+        "postcode": "LS1 4AP",
+        "dates": json.dumps([{"label": "Last updated", "raw": "02/05/2025", "value": "2025-05-02"}]),
+        "fields": "{}",
+        "extra": "{}",
+        "categories": "[]",
+        "http_status": 200,
+        "state": state,
+        "first_seen_at": utc_now(),
+        "last_seen_at": utc_now(),
+    }
+    for key, value in changes.items():
+        row[key] = json.dumps(value) if isinstance(value, list | dict) else value
+    db["services"].upsert(row, pk="id")
+
+
+def put_link(db, service_id: str, url: str, verdict: str, *, confirmed: bool = True, status_code: int | None = 404,
+             final_url: str | None = None, field: str = "website") -> None:
+    now = utc_now()
+    db["links"].upsert({
+        "url": url, "host": url.split("/")[2] if "//" in url else None, "first_seen_at": now, "last_seen_at": now, "last_checked_at": now,
+        "verdict": verdict, "status_code": status_code, "final_url": final_url or url, "confirmed": int(confirmed),
+    }, pk="url")
+    if not list(db.query("SELECT 1 FROM link_places WHERE service_id = ? AND url = ?", [service_id, url])):
+        db["link_places"].insert({"service_id": service_id, "url": url, "field": field, "element": "a",
+                                  "attribute": "href", "anchor_text": "Our website"})
+
+
+def crawl(db, status: RunStatus = RunStatus.COMPLETE) -> None:
+    run_id = start_run(db, RunKind.CRAWL)
+    finish_run(db, run_id, status)
+
+
+def the_finding(db, rule: str, service_id: str = "s1") -> store.FindingRow:
+    [row] = [r for r in store.open_findings(db, status="all", include_dismissed=True)
+             if r.rule == rule and r.service_id == service_id]
+    return row
+
+
+def events(db, finding_id: int) -> list[str]:
+    return [e["event"] for e in store.finding_events(db, finding_id)]
+
+
+def test_open_fixed_reopened_across_runs_and_an_incomplete_run_changes_nothing(db, config) -> None:
+    put_service(db, dates=[{"label": "Last updated", "raw": "3 March 2023", "value": "2023-03-03"}])
+    crawl(db)
+    first = run_findings(db, config, today=TODAY)
+    assert first.status == RunStatus.COMPLETE
+    assert first.counts["new"] == 1 and first.counts["fixed"] == 0
+    finding = the_finding(db, "stale_date")
+    assert finding.status == "open" and finding.fixed_at is None
+    assert "3 March 2023, over 12 months ago" in finding.detail
+
+    # The entry is reviewed, but the next crawl was incomplete: nothing may be marked fixed.
+    put_service(db)
+    crawl(db, RunStatus.INCOMPLETE)
+    second = run_findings(db, config, today=TODAY)
+    assert second.status == RunStatus.INCOMPLETE and second.counts["fixed"] == 0
+    assert the_finding(db, "stale_date").status == "open"
+
+    crawl(db)
+    third = run_findings(db, config, today=TODAY)
+    assert third.counts["fixed"] == 1
+    fixed = the_finding(db, "stale_date")
+    assert fixed.status == "fixed" and fixed.fixed_at is not None
+    assert store.open_findings(db) == []
+
+    put_service(db, dates=[{"label": "Last updated", "raw": "3 March 2023", "value": "2023-03-03"}])
+    crawl(db)
+    fourth = run_findings(db, config, today=TODAY)
+    assert fourth.counts["reopened"] == 1 and fourth.counts["new"] == 0
+    reopened = the_finding(db, "stale_date")
+    assert reopened.status == "reopened" and reopened.times_reopened == 1 and reopened.reopened_at
+    assert reopened.first_seen_at == finding.first_seen_at
+    assert events(db, reopened.id) == ["opened", "fixed", "reopened"]
+    runs = list(db.query("SELECT kind, status FROM runs WHERE kind = 'content' ORDER BY id"))
+    assert [r["status"] for r in runs] == ["complete", "incomplete", "complete", "complete"]
+
+
+def test_complete_defaults_to_the_latest_crawl_and_can_be_forced(db, config) -> None:
+    put_service(db, postcode="GL4")
+    crawl(db, RunStatus.INCOMPLETE)
+    assert run_findings(db, config, today=TODAY).status == RunStatus.INCOMPLETE
+    assert run_findings(db, config, today=TODAY, complete=True).status == RunStatus.COMPLETE
+
+
+def test_link_findings_only_once_confirmed(db, config) -> None:
+    put_service(db)
+    url = "https://www.northtown-trust.org.uk/"
+    put_link(db, "s1", url, "broken", confirmed=False)
+    crawl(db)
+    run_findings(db, config, today=TODAY)
+    assert [r.rule for r in store.open_findings(db)] == []
+
+    put_link(db, "s1", url, "broken", confirmed=True)
+    run_findings(db, config, today=TODAY)
+    [finding] = store.open_findings(db)
+    assert finding.rule == "link_broken" and finding.subject == url and finding.severity == "high"
+    assert "in the website" in finding.detail
+
+    # A later unconfirmed failure neither fixes nor refreshes it: a transient blip closes nothing.
+    put_link(db, "s1", url, "timeout", confirmed=False, status_code=None)
+    summary = run_findings(db, config, today=TODAY)
+    assert summary.counts["fixed"] == 0 and the_finding(db, "link_broken").status == "open"
+
+    put_link(db, "s1", url, "ok", status_code=200)
+    run_findings(db, config, today=TODAY)
+    assert the_finding(db, "link_broken").status == "fixed"
+
+
+@pytest.mark.parametrize(
+    ("verdict", "rule", "severity"),
+    [
+        ("ok", None, None),
+        ("excluded", None, None),
+        ("unsupported", None, None),
+        ("blocked", "link_blocked", "info"),
+        ("parked", "link_parked", "critical"),
+        ("redirected", "link_redirected", "low"),
+        ("soft_404", "link_soft_404", "high"),
+    ],
+)
+def test_each_verdict_makes_the_right_finding(db, config, verdict, rule, severity) -> None:
+    put_service(db)
+    put_link(db, "s1", "https://www.northtown-trust.org.uk/", verdict, status_code=403 if verdict == "blocked" else 200)
+    crawl(db)
+    run_findings(db, config, today=TODAY)
+    found = [(r.rule, r.severity) for r in store.open_findings(db)]
+    assert found == ([] if rule is None else [(rule, severity)])
+    if verdict == "blocked":
+        detail = store.open_findings(db)[0].detail + store.open_findings(db)[0].fix_hint
+        assert "not a broken link" in detail and "check" in detail.lower()
+
+
+def test_one_finding_per_service_and_url_with_every_place(db, config) -> None:
+    put_service(db)
+    url = "https://old.example.org/timetable"
+    put_link(db, "s1", url, "broken", field="description")
+    db["link_places"].insert({"service_id": "s1", "url": url, "field": "related_links", "element": "a",
+                              "attribute": "href", "anchor_text": "Timetable"})
+    crawl(db)
+    run_findings(db, config, today=TODAY)
+    [finding] = store.open_findings(db)
+    assert len(finding.evidence["places"]) == 2 and "related links" in finding.detail
+
+
+def test_dismissal_holds_until_the_evidence_changes(db, config) -> None:
+    put_service(db)
+    url = "https://www.northtown-trust.org.uk/"
+    put_link(db, "s1", url, "broken", status_code=404)
+    crawl(db)
+    run_findings(db, config, today=TODAY)
+    finding = the_finding(db, "link_broken")
+    dismiss_finding(db, finding.id, reason="Works in a browser", by="Jo Bloggs")
+    assert store.open_findings(db) == []
+    assert [r.id for r in store.open_findings(db, include_dismissed=True)] == [finding.id]
+
+    run_findings(db, config, today=TODAY)
+    assert store.open_findings(db) == []  # same evidence: still dismissed
+
+    put_link(db, "s1", url, "broken", status_code=410)  # different status: the evidence changed
+    summary = run_findings(db, config, today=TODAY)
+    assert summary.counts["dismissals_lapsed"] == 1
+    [back] = store.open_findings(db)
+    assert back.id == finding.id and not back.dismissed
+    assert "dismissal_lapsed" in events(db, finding.id)
+
+
+def test_dismissal_of_a_content_finding_follows_its_value(db, config) -> None:
+    put_service(db, postcode="GL4")
+    crawl(db)
+    run_findings(db, config, today=TODAY)
+    finding = the_finding(db, "invalid_postcode")
+    dismiss_finding(db, finding.id, reason="Rural address without a full postcode", by="Ann", kind="wont_fix")
+    run_findings(db, config, today=TODAY)
+    assert store.open_findings(db) == []
+    put_service(db, postcode="GL99")
+    run_findings(db, config, today=TODAY)
+    assert [r.rule for r in store.open_findings(db)] == ["invalid_postcode"]
+
+
+def test_dismiss_unknown_finding_or_empty_reason_is_an_error(db, config) -> None:
+    with pytest.raises(FindingsError, match="no finding with id 99"):
+        dismiss_finding(db, 99, reason="x", by="y")
+    put_service(db, postcode="GL4")
+    crawl(db)
+    run_findings(db, config, today=TODAY)
+    finding = the_finding(db, "invalid_postcode")
+    with pytest.raises(FindingsError, match="reason is required"):
+        dismiss_finding(db, finding.id, reason="  ", by="y")
+
+
+def test_csv_import_is_all_or_nothing_with_line_numbers(db, config, tmp_path: Path) -> None:
+    put_service(db, "s1", postcode="GL4")
+    put_service(db, "s2", postcode="GL5")
+    crawl(db)
+    run_findings(db, config, today=TODAY)
+    ids = [the_finding(db, "invalid_postcode", sid).id for sid in ("s1", "s2")]
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "finding_id,kind,reason,dismissed_by\n"
+        f"{ids[0]},false_alarm,Checked with provider,Jo\n"
+        "abc,false_alarm,x,Jo\n"
+        f"{ids[1]},maybe,x,Jo\n"
+        "9999,,x,Jo\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(FindingsError) as error:
+        import_dismissals(db, bad)
+    message = str(error.value)
+    assert "nothing imported" in message and "line 3" in message and "line 4" in message and "line 5" in message
+    assert db["dismissals"].count == 0
+
+    good = tmp_path / "good.csv"
+    good.write_text(
+        "finding_id,kind,reason,dismissed_by\n"
+        f"{ids[0]},false alarm,Checked with provider,Jo\n"
+        f"{ids[1]},won't fix,Provider's choice,Jo\n",
+        encoding="utf-8",
+    )
+    assert import_dismissals(db, good).imported == 2
+    assert store.open_findings(db) == []
+    report = dismissals_report(db)
+    assert {(c.rule, c.kind, c.active) for c in report.counts} == {
+        ("invalid_postcode", "false_alarm", 1), ("invalid_postcode", "wont_fix", 1)}
+    assert report.share_dismissed("invalid_postcode") == 0.5
+
+
+def test_service_states_become_findings_and_page_missing_skips_content_rules(db, config) -> None:
+    put_service(db, "gone", state="removed", removed_at="2025-06-01T02:00:00+00:00")
+    put_service(db, "missing", state="page_missing", http_status=404, description=None, contacts=[], website=None)
+    put_service(db, "api", state="page_missing", http_status=404, description=None, contacts=[],
+                extra={"oruk_detail_missing": True})
+    crawl(db)
+    run_findings(db, config, today=TODAY)
+    found = {(r.service_id, r.rule) for r in store.open_findings(db)}
+    assert found == {("gone", "service_removed"), ("missing", "page_missing"), ("api", "oruk_detail_missing")}
+
+    # The removed entry comes back: its finding is fixed.
+    put_service(db, "gone", state="live")
+    run_findings(db, config, today=TODAY)
+    assert the_finding(db, "service_removed", "gone").status == "fixed"
+
+
+@pytest.mark.parametrize(
+    ("description", "verdict", "last_updated", "expected"),
+    [
+        (DESCRIPTION + " This service has now closed.", None, "2025-05-02", True),
+        (DESCRIPTION, "parked", "2022-01-10", True),
+        (DESCRIPTION, "broken", "2022-01-10", True),
+        (DESCRIPTION, "broken", "2024-01-10", False),  # website gone but reviewed within two years
+        (DESCRIPTION, "timeout", "2022-01-10", False),  # a timeout is not "gone"
+        (DESCRIPTION, None, "2022-01-10", False),
+    ],
+)
+def test_archive_candidates(db, config, description, verdict, last_updated, expected) -> None:
+    put_service(db, description=description,
+                dates=[{"label": "Last updated", "raw": last_updated, "value": last_updated}])
+    if verdict:
+        put_link(db, "s1", "https://www.northtown-trust.org.uk/", verdict, status_code=404)
+    crawl(db)
+    run_findings(db, config, today=TODAY)
+    rules = {r.rule for r in store.open_findings(db)}
+    assert ("archive_candidate" in rules) is expected
+    if expected:
+        assert "Consider archiving" in the_finding(db, "archive_candidate").detail
+
+
+def test_invalid_mailto_link_is_not_reported_twice(db, config) -> None:
+    put_service(db, contacts=[{"phone": "0113 496 0999", "email": "club@gmail.con"}])
+    put_link(db, "s1", "mailto:club@gmail.con", "invalid_email", status_code=None, field="contact_email")
+    crawl(db)
+    run_findings(db, config, today=TODAY)
+    assert [r.rule for r in store.open_findings(db)] == ["invalid_email"]
+
+
+def test_near_duplicates_and_filters(db, config) -> None:
+    put_service(db, "a1", name="Sunshine Stay and Play")
+    put_service(db, "a2", name="Sunshine Stay & Play")
+    put_service(db, "b1", name="Riverside Parent Forum", postcode="GL4")
+    crawl(db)
+    run_findings(db, config, today=TODAY)
+    dupes = list_findings(db, config, rule="near_duplicate")
+    assert {(r.service_id, r.subject) for r in dupes} == {("a1", "duplicate of a2"), ("a2", "duplicate of a1")}
+    assert [r.service_id for r in list_findings(db, config, service_id="b1")] == ["b1"]
+    assert [r.rule for r in list_findings(db, config, severity="low", service_id="b1")] == ["invalid_postcode"]
+    with pytest.raises(FindingsError, match="unknown rule"):
+        list_findings(db, config, rule="nonsense")
+
+
+def test_disabled_rule_makes_no_finding_and_closes_old_ones(db, tmp_path) -> None:
+    base = {"directory": {"start_urls": [f"https://{HOST}/"]}}
+    put_service(db, postcode="GL4")
+    crawl(db)
+    run_findings(db, config_from_dict(base), today=TODAY)
+    assert [r.rule for r in store.open_findings(db)] == ["invalid_postcode"]
+    off = config_from_dict({**base, "content": {"rules": {"invalid_postcode": {"enabled": False}}}})
+    run_findings(db, off, today=TODAY)
+    assert store.open_findings(db) == []
