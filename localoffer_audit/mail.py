@@ -15,7 +15,8 @@ them, and every message is logged in the ``emails`` table:
 - a manager with nothing to fix gets nothing, or an "all clear" with
   ``send_all_clear = true``;
 - the default owner (the Local Offer team) also gets an escalation digest of serious
-  findings open ``escalate_after_days`` or more, with owner and reminders sent.
+  findings open ``escalate_after_days`` or more, with owner and reminders sent, and of
+  messages still queued after several failed attempts (a wrong address, say).
 
 The SMTP password comes only from the environment variable named by
 ``[email] password_env``; it is never logged or stored.
@@ -43,6 +44,7 @@ from .errors import AuditError
 from .managers import Manager, default_owner, normalise_email
 from .queries import emails as log
 from .worklists import (
+    STUCK_AFTER_ATTEMPTS,
     Baseline,
     EscalationItem,
     Worklist,
@@ -154,12 +156,20 @@ def all_clear_email(worklist: Worklist, config: Config) -> PreparedEmail:
     )
 
 
-def escalation_email(items: list[EscalationItem], config: Config, today: date) -> PreparedEmail:
+def escalation_email(
+    items: list[EscalationItem], stuck: list[log.EmailRecord], config: Config, today: date
+) -> PreparedEmail:
     directory = config.directory.name
     days = config.email.escalate_after_days
-    subject = f"{directory}: {_plural(len(items), 'serious problem')} open {days} days or more"
+    parts = []
+    if items:
+        parts.append(f"{_plural(len(items), 'serious problem')} open {days} days or more")
+    if stuck:
+        parts.append(f"{_plural(len(stuck), 'email')} not delivered")
+    subject = f"{directory}: " + ", ".join(parts)
     context = {
         "items": items,
+        "stuck": stuck,
         "today": today,
         "escalate_after_days": days,
         "directory_name": directory,
@@ -168,6 +178,7 @@ def escalation_email(items: list[EscalationItem], config: Config, today: date) -
     # Reminder counts grow with every send, so they are left out: the digest is "the
     # same" while the same findings with the same owners are on it.
     payload = [[item.line.finding_id, str(item.line.severity), item.owner.email] for item in items]
+    payload.append([record.id for record in stuck])
     return PreparedEmail(
         kind=ESCALATION,
         to=default_owner(config),
@@ -198,8 +209,9 @@ def prepare_emails(db: Database, config: Config, *, today: date, manager: str | 
     owner = default_owner(config)
     if manager is None or normalise_email(manager) == owner.email:
         items = escalation_items(db, config, today=today)
-        if items:
-            prepared.append(escalation_email(items, config, today))
+        stuck = log.stuck_emails(db, STUCK_AFTER_ATTEMPTS)
+        if items or stuck:
+            prepared.append(escalation_email(items, stuck, config, today))
     return prepared
 
 

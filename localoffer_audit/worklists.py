@@ -26,7 +26,7 @@ from .config import Config
 from .csvsafe import write_csv
 from .managers import Manager, assign_managers, default_owner, normalise_email
 from .models import Severity
-from .queries.emails import reminder_counts
+from .queries.emails import EmailRecord, reminder_counts, stuck_emails
 from .queries.worklists import (
     FindingRow,
     PlaceRow,
@@ -40,6 +40,8 @@ from .queries.worklists import (
 from .templates import render
 
 SERIOUS = (Severity.CRITICAL, Severity.HIGH)
+# A message still queued after this many failed attempts is reported in the escalation digest.
+STUCK_AFTER_ATTEMPTS = 3
 
 # How an entry's fields are named to a content manager (others: "contact_phone" -> "Contact phone").
 FIELD_LABELS = {
@@ -449,6 +451,7 @@ def build_worklists(
         )
     if manager is None:
         escalations = escalation_items(db, config, today=today)
+        stuck = stuck_emails(db, STUCK_AFTER_ATTEMPTS)
         (folder / "index.html").write_text(
             render(
                 "worklist_index.html",
@@ -460,18 +463,21 @@ def build_worklists(
             encoding="utf-8",
         )
         digest = folder / "escalation.html"
-        if escalations:
-            digest.write_text(render_escalation_html(escalations, config, today), encoding="utf-8")
+        if escalations or stuck:
+            digest.write_text(render_escalation_html(escalations, config, today, stuck), encoding="utf-8")
         elif digest.exists():
             # An old digest must not suggest problems that have since been dealt with.
             digest.unlink()
     return results
 
 
-def render_escalation_html(items: Sequence[EscalationItem], config: Config, today: date) -> str:
+def render_escalation_html(
+    items: Sequence[EscalationItem], config: Config, today: date, stuck: Sequence[EmailRecord] = ()
+) -> str:
     return render(
         "escalation_email.html",
         items=list(items),
+        stuck=list(stuck),
         today=today,
         escalate_after_days=config.email.escalate_after_days,
         directory_name=config.directory.name,

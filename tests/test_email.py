@@ -397,3 +397,44 @@ def test_cli_email_preview_and_send(runner: CliRunner, tmp_path: Path, smtp: Inb
     assert len(smtp.received) == 1
     again = runner.invoke(main, ["email", "--send"])
     assert "Emails: unchanged 1." in again.output and len(smtp.received) == 1
+
+
+class PickyInbox(Inbox):
+    """Refuses one address for good, as a relay does for a mailbox that no longer exists."""
+
+    def __init__(self, refused: str) -> None:
+        super().__init__()
+        self.refused = refused
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:  # noqa: N802
+        if address == self.refused:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_a_list_that_keeps_failing_is_reported_to_the_local_offer_team(db, tmp_path: Path, port: int) -> None:
+    setup_world(db, tmp_path)
+    inbox = PickyInbox("priya@nhs.example")
+    controller = start_smtp(port, inbox)
+    try:
+        config = config_for(tmp_path, port)
+        for _ in range(3):
+            summary = prepare_and_send(db, config, send=True, out_dir=tmp_path, today=TODAY)
+            (failed,) = [o for o in summary.outcomes if o.status == "queued"]
+            assert failed.manager_email == "priya@nhs.example" and "550" in failed.error
+        fourth = prepare_and_send(db, config, send=True, out_dir=tmp_path, today=TODAY)
+    finally:
+        controller.stop()
+    # Never lost: still one queued row for Priya, with every attempt counted.
+    assert [(r["status"], r["attempts"]) for r in db.query("SELECT * FROM emails WHERE manager_email = 'priya@nhs.example'")] == [
+        ("queued", 4)
+    ]
+    assert [o.status for o in fourth.outcomes if o.kind == "escalation"] == ["sent"]
+    digests = [m for recipients, m in inbox.received if recipients == [OWNER]]
+    assert len(digests) == 2  # the first one, and the one that now names the stuck message
+    assert digests[-1]["Subject"] == "Testshire Local Offer: 1 serious problem open 28 days or more, 1 email not delivered"
+    text, html = parts(digests[-1])
+    stuck = BeautifulSoup(html, "html.parser").select("table.stuck-emails tbody tr")
+    assert [row.select("td")[0].get_text() for row in stuck] == ["priya@nhs.example"]
+    assert "550" in stuck[0].get_text() and "priya@nhs.example" in text

@@ -138,3 +138,13 @@ def reminder_counts(db: Database) -> dict[int, int]:
         [SENT],
     ).fetchall()
     return {int(finding_id): int(count) for finding_id, count in rows}
+
+
+def stuck_emails(db: Database, min_attempts: int) -> list[EmailRecord]:
+    """Queued messages that failed at least ``min_attempts`` times (a wrong address, a
+    relay that refuses us): the Local Offer team should hear about them."""
+    rows = db.query(
+        "SELECT * FROM emails WHERE status = ? AND attempts >= ? AND kind != 'escalation' ORDER BY id",
+        [QUEUED, min_attempts],
+    )
+    return [_record(row) for row in rows]
