@@ -34,7 +34,10 @@ CHROME_XPATH = (
     "ancestor-or-self::*[self::nav or self::footer or self::script or self::style or self::form"
     " or contains(concat(' ', normalize-space(@class), ' '), ' breadcrumb')"
     " or contains(@class, 'breadcrumb') or contains(@id, 'breadcrumb')"
-    " or @role='navigation' or @role='contentinfo' or @aria-label='breadcrumb']"
+    " or @role='navigation' or @role='contentinfo' or @aria-label='breadcrumb'"
+    # Page tools around a record (print, share, shortlist, "report a problem") are template.
+    " or contains(@class, 'record-actions') or contains(@class, 'record-tools') or contains(@class, 'share')"
+    " or contains(@class, 'toolbar') or contains(@class, 'shortlist') or contains(@class, 'feedback')]"
 )
 
 
@@ -82,8 +85,17 @@ def absolute_url(href: str | None, base: str) -> str | None:
     return url if scheme in RECORDED_SCHEMES else None
 
 
+# Links the site's template adds to every record (a map for the postcode): not content a
+# content manager wrote or can fix.
+_TEMPLATE_LINK_TEXT = re.compile(r"^\s*(get directions|directions|view (on )?(a )?map|show (on )?(a )?map|map)\s*$", re.I)
+
+
 def is_back_to_results(anchor_text: str) -> bool:
     return bool(_BACK_TO_RESULTS.match(anchor_text))
+
+
+def is_template_link(anchor: Selector, anchor_text: str) -> bool:
+    return bool(_TEMPLATE_LINK_TEXT.match(anchor_text)) or "map-link" in (anchor.attrib.get("class") or "")
 
 
 def decode_cloudflare_spans(selector: Selector) -> None:
@@ -204,7 +216,7 @@ class LinkCollector:
         if anchor.xpath(CHROME_XPATH):
             return
         anchor_text = text_of(anchor)
-        if is_back_to_results(anchor_text):
+        if is_back_to_results(anchor_text) or is_template_link(anchor, anchor_text):
             return
         url = absolute_url(anchor.attrib.get("href"), self.page_url)
         element = anchor.root.tag if isinstance(anchor.root.tag, str) else "a"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from lxml import etree
 from parsel import Selector
@@ -329,6 +329,7 @@ def parse_fsd_service(response: TextResponse, settings: ParseSettings | None = N
     placed_anchors: set[str] = set()
     for section in _sections(region):
         contact = Contact()
+        extra_phones: list[str] = []
         is_venue = section.venue
         for dt in section.selector.xpath(".//dt"):
             raw_label = text_of(dt)
@@ -355,13 +356,17 @@ def parse_fsd_service(response: TextResponse, settings: ParseSettings | None = N
             else:
                 links.add_anchors(dd, link_field)
             if _is_email_label(label):
-                email = first_email(value)
+                email = _email_as_shown(dd, value)
                 if email and not any(p.url.lower() == f"mailto:{email}".lower() for p in links.places):
                     links.add_email(email, link_field, element="dd")
                 if email and contact.email is None:
                     contact.email = email
             elif _is_phone_label(label):
-                contact.phone = contact.phone or clean_phone(value)
+                phone = clean_phone(value)
+                if contact.phone is None:
+                    contact.phone = phone
+                elif phone and phone != contact.phone:
+                    extra_phones.append(phone)
             elif label in _NAME_LABELS and not is_venue:
                 contact.name = contact.name or value or None
             elif label in _POSITION_LABELS:
@@ -383,14 +388,23 @@ def parse_fsd_service(response: TextResponse, settings: ParseSettings | None = N
                 item.postcode = item.postcode or clean_postcode(value)
             if match_date_label(raw_label, settings.date_labels):
                 dates.append(shown_date(label, value))
+        if not section.selector.xpath(".//dt"):
+            _read_list_section(section, item, links, placed_anchors, tree)
         if contact.name or contact.phone or contact.email or contact.position:
             if contact not in contacts:
                 contacts.append(contact)
+        # A second number in one block: another way to reach the same contact.
+        for phone in extra_phones:
+            contacts.append(Contact(name=contact.name, position=contact.position, phone=phone))
     item.contacts = contacts
     main_sites = [url for lo, url in websites if not lo] or [url for _, url in websites]
     item.website = main_sites[0] if main_sites else None
 
     _read_venue(region, item)
+    if item.organisation is None:
+        # Some templates print the provider under the heading rather than as a field.
+        org = region.css("#hit-header [class*='org'], #hit-header [class*='provider']")
+        item.organisation = text_of(org[0]) or None if org else None
 
     description = _description_region(region, settings.date_labels)
     item.description = clean(" ".join(text_of(d) for d in description)) or None
@@ -411,6 +425,41 @@ def parse_fsd_service(response: TextResponse, settings: ParseSettings | None = N
     item.dates = dates
     item.links = links.places
     return finalise(item)
+
+
+def _email_as_shown(dd: Selector, value: str) -> str | None:
+    """The address as the page gives it (a mailto: href, else the text), not a cleaned-up
+    guess: a malformed address must reach the email checks as it is."""
+    for href in dd.xpath(".//a/@href").getall():
+        url = absolute_url(href, "https://x.invalid/")
+        if url and url.lower().startswith("mailto:"):
+            address = unquote(url[len("mailto:") :].split("?", 1)[0]).strip()
+            if address:
+                return address
+    tokens = [token for token in value.split() if "@" in token]
+    if len(tokens) == 1:
+        return tokens[0].strip("<>()[],;")
+    return first_email(value)
+
+
+def _read_list_section(section: _Section, item: ServiceItem, links: LinkCollector, placed: set[str], tree) -> None:  # noqa: ANN001
+    """A field section without <dl>: a heading and a list ("Categories", "Documents")."""
+    label = normalise_label(section.heading)
+    if not label:
+        return
+    values = [text_of(li) for li in section.selector.xpath(".//li")] or [
+        line for line in lines_of(section.selector) if normalise_label(line) != label
+    ]
+    values = [v for v in values if v]
+    if label in _CATEGORY_LABELS:
+        item.categories.extend(v for v in values if v not in item.categories)
+    elif values:
+        key = clean(section.heading).rstrip(":").strip()
+        item.fields.setdefault(key, "; ".join(values))
+    field_name = _link_field(label, section.local_offer)
+    for anchor in section.selector.xpath(".//a[@href]"):
+        links.add_anchor(anchor, field_name, always=_is_website_label(label))
+        placed.add(tree.getpath(anchor.root))
 
 
 def _read_venue(region: Selector, item: ServiceItem) -> None:
