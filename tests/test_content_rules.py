@@ -141,6 +141,8 @@ def test_describe_days(days: int, text: str) -> None:
         ("Summer 2025 holiday club now booking.", False),
         ("The next session is on 2 July 2025.", False),
         ("Timetable 2024/25 available from reception.", False),
+        ("Information correct as of March 2021; sessions run weekly.", False),
+        ("We offer a hearing test service for children.", False),
         ("Sessions until July 2025.", False),
     ],
 )
@@ -198,6 +200,7 @@ def test_covid_notices(text: str, expected: bool) -> None:
         ("Please join our closed Facebook group for parents.", False),
         ("If your child no longer needs support, let us know.", False),
         ("The waiting list has now closed for this year.", False),
+        ("The Tuesday session is no longer running; come on Thursdays instead.", False),
     ],
 )
 def test_closure_wording(text: str, expected: bool) -> None:
@@ -233,6 +236,8 @@ def test_closure_from_name_and_status(name: str, extra: dict, expected: bool) ->
         ({"description": HEALTHY_DESCRIPTION + " We can arrange a Text Relay call."}, set()),
         ({"description": HEALTHY_DESCRIPTION + " XXL sizes of the club T-shirt are available."}, set()),
         ({"cost": "Free"}, set()),
+        ({"postcode": "TBC"}, {"postcode"}),
+        ({"description": HEALTHY_DESCRIPTION + " We offer a hearing test service."}, set()),
     ],
 )
 def test_placeholder_text(changes: dict, expected_subjects: set[str]) -> None:
@@ -274,6 +279,9 @@ def test_minimum_description_length_is_configurable() -> None:
         ("+44 (0)1454 772117", True),
         ("01454 772117 ext. 204", True),
         ("01454 772117 or 07911 123456", True),
+        ("Freephone 0800 123 4567 (24 hours)", True),
+        ("0113 496 0999 07911 123456", True),  # two numbers with only a space between
+        ("(01454) 772117", True),
         # Printed twice by the page: read once, never a crash.
         ("01454 77211701454 772117", True),
         ("Ask at reception", True),  # no number at all is not a wrong number
@@ -321,6 +329,9 @@ def test_email_addresses(email: str, valid: bool) -> None:
         ("SW1A 1AA", True),
         ("M1 1AE", True),
         ("DN55 1PT", True),
+        ("Leeds LS1 4AP", True),
+        ("Online", True),  # not a postcode at all: nothing to correct
+
         ("", True),
         (None, True),
         ("GL4", False),

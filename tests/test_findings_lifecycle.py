@@ -347,3 +347,19 @@ def test_disabled_rule_makes_no_finding_and_closes_old_ones(db, tmp_path) -> Non
     off = config_from_dict({**base, "content": {"rules": {"invalid_postcode": {"enabled": False}}}})
     run_findings(db, off, today=TODAY)
     assert store.open_findings(db) == []
+
+
+def test_listing_agrees_with_the_worklist_visibility_rule(db, config) -> None:
+    from localoffer_audit.queries.worklists import visible_findings
+
+    put_service(db, "s1", postcode="GL4")
+    put_service(db, "s2", dates=[{"label": "Last updated", "raw": "3 March 2023", "value": "2023-03-03"}])
+    put_link(db, "s2", "https://www.northtown-trust.org.uk/", "broken")
+    crawl(db)
+    run_findings(db, config, today=TODAY)
+    dismiss_finding(db, the_finding(db, "invalid_postcode").id, reason="Farm", by="Jo")
+    put_service(db, "s2")
+    run_findings(db, config, today=TODAY)  # stale_date fixed
+    listed = {r.id for r in store.open_findings(db) if r.confirmed}
+    assert listed == {r.id for r in visible_findings(db)}
+    assert {r.rule for r in store.open_findings(db)} == {"link_broken"}

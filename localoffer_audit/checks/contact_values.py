@@ -12,7 +12,9 @@ import phonenumbers
 
 # --- telephone -----------------------------------------------------------------------
 
-_PHONE_CANDIDATE = re.compile(r"(?:\+|\(?0)[\d\s().-]{6,}\d")
+# A number starts +44 / +44 (0) / 0 / (0; "(" is allowed only there, so "0800 123 4567 (24 hours)"
+# ends at the number.
+_PHONE_CANDIDATE = re.compile(r"(?:\+\d{1,3}\s?(?:\(0\)\s?)?|\(?0)\d[\d\s).-]{5,}\d")
 _EXTENSION = re.compile(r"\s*(?:ext\.?|extension|x)\s*\d{1,6}\s*$", re.IGNORECASE)
 _SEPARATORS = re.compile(r"\s*(?:/|;|,|\bor\b|\band\b|\|)\s*", re.IGNORECASE)
 
@@ -26,11 +28,23 @@ def phone_numbers_in(text: str | None) -> list[str]:
         part = _EXTENSION.sub("", part.strip())
         match = _PHONE_CANDIDATE.search(part)
         if match:
-            numbers.append(match.group(0).strip())
+            numbers.extend(_split_glued(match.group(0).strip()))
         elif sum(ch.isdigit() for ch in part) >= 3 and not re.search(r"[a-z]{4,}", part, re.IGNORECASE):
             # Digits that do not even look like a number ("123 45") are still a bad number.
             numbers.append(part.strip())
     return numbers
+
+
+def _split_glued(candidate: str) -> list[str]:
+    """Two numbers printed with only a space between them, read as two."""
+    if len(_digits(candidate)) < 20 or undouble_phone(candidate) != candidate:
+        return [candidate]
+    gaps = [m.start() for m in re.finditer(r"\s+", candidate)]
+    for gap in gaps:
+        first, second = candidate[:gap].strip(), candidate[gap:].strip()
+        if is_valid_uk_phone(first) and is_valid_uk_phone(second):
+            return [first, second]
+    return [candidate]
 
 
 def _digits(text: str) -> str:
@@ -125,6 +139,11 @@ _POSTCODE = re.compile(
 _MAP_LINK_TEXT = re.compile(r"\s*(?:get\s+directions|directions|view\s+(?:on\s+)?map|show\s+map|map\s+it|map)\s*$", re.IGNORECASE)
 
 
+def looks_like_postcode_attempt(text: str) -> bool:
+    """A value with no digit ("Online", "Various venues") is not trying to be a postcode."""
+    return any(ch.isdigit() for ch in text)
+
+
 def clean_postcode(text: str) -> str:
     value = _MAP_LINK_TEXT.sub("", text.strip())
     value = re.sub(r"\s+", " ", value).strip().upper()
@@ -134,6 +153,10 @@ def clean_postcode(text: str) -> str:
 def is_valid_uk_postcode(text: str) -> bool:
     value = clean_postcode(text)
     if _POSTCODE.match(value):
+        return True
+    # "Leeds LS1 4AP": a town written before the postcode in the same field.
+    last_two = " ".join(value.split()[-2:])
+    if len(value.split()) > 2 and _POSTCODE.match(last_two):
         return True
     # "GL45BQ" without its space, or with two.
     compact = value.replace(" ", "")

@@ -22,7 +22,14 @@ from urllib.parse import urlsplit
 from ..config import ContentConfig
 from ..models import Finding, ServiceItem, Severity
 from . import rules_text
-from .contact_values import email_problem, is_valid_uk_phone, is_valid_uk_postcode, phone_numbers_in, undouble_phone
+from .contact_values import (
+    email_problem,
+    is_valid_uk_phone,
+    is_valid_uk_postcode,
+    looks_like_postcode_attempt,
+    phone_numbers_in,
+    undouble_phone,
+)
 from .dates import DateMention, find_dates, format_uk_date, parse_uk_date
 from .readability import readability
 from .rule_catalogue import ALL_RULES
@@ -373,6 +380,7 @@ def rule_placeholder(service: ServiceItem, context: RuleContext) -> list[Finding
         ("description", service.description, True),
         ("cost", service.cost, True),
         ("age range", service.age_range, True),
+        ("postcode", service.postcode, True),
     ]
     candidates += [(subject, text, False) for subject, text in prose_fields(service) if subject != "description"]
     for index, contact in enumerate(service.contacts):
@@ -426,7 +434,7 @@ def rule_emails(service: ServiceItem, context: RuleContext) -> list[Finding]:
 
 def rule_postcode(service: ServiceItem, context: RuleContext) -> list[Finding]:
     postcode = _clean(service.postcode)
-    if not postcode or is_valid_uk_postcode(postcode):
+    if not postcode or not looks_like_postcode_attempt(postcode) or is_valid_uk_postcode(postcode):
         return []
     return [make_finding(
         context, "invalid_postcode", service.directory_id, "postcode",

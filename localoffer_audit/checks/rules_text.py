@@ -70,6 +70,8 @@ _NOT_CLOSURE = _any([
     r"\b(?:referrals?|waiting\s+list|applications?|admissions?|new\s+(?:members|families|children|starters|clients))\b",
     r"(?<!not\s)(?<!never\s)(?<!n't\s)\b(?:re-?open(?:s|ed|ing)?|will\s+return|resume[sd]?|back\s+(?:on|in|from))\b",
     r"\bbank\s+holidays?\b|\bchristmas\b|\bhalf[\s-]?term\b|\bschool\s+holidays?\b",
+    # One session moved or replaced, not the service closed.
+    r"\binstead\b|\bmoved\s+to\b|\breplaced\s+by\b|\bnew\s+(?:venue|location|address|day|time)\b|\bnow\s+(?:on|at|meets|runs|held)\b",
 ])
 
 _CLOSED_NAME = re.compile(
@@ -155,7 +157,7 @@ _PLACEHOLDER = _any([
     r"\b(?:add|enter|type|put)\s+(?:your\s+)?(?:text|description|details|content)\s+here\b",
     r"\bplaceholder\s+text\b", r"\btext\s+to\s+follow\b", r"\bdescription\s+to\s+follow\b",
     r"(?<![\w-])TB[CA](?![\w-])", r"\bto\s+be\s+(?:confirmed|advised|announced|added|completed)\b",
-    r"(?<![\w.@])(?:xxx+|XXX+)(?![\w])", r"\btest\s+(?:entry|record|service)\b",
+    r"(?<![\w.@])(?:xxx+|XXX+)(?![\w])",
 ])
 # A whole field that is a programming value or a filler is a placeholder.
 _WHOLE_FIELD_PLACEHOLDER = re.compile(
@@ -238,6 +240,8 @@ _HISTORY_CONTEXT = _any([
     r"\breviewed\b", r"\baccessed\b", r"\bpdf\b", r"\.docx?\b", r"\bversion\b", r"\bannual\b", r"\baccounts\b",
     r"\bcopyright\b", r"©", r"\bcharity\s+(?:no|number)\b", r"\bcompany\s+(?:no|number)\b", r"\bborn\b",
     r"\bbetween\s+(?:19|20)\d{2}\s+and\b", r"\bover\s+the\s+(?:last|past)\b", r"\bhistory\b",
+    r"\bstarted\b", r"\bopened\b", r"\bdated\b", r"\bissued\b", r"\beffective\s+from\b", r"\bas\s+(?:of|at)\b",
+    r"\bcorrect\s+(?:at|as)\b", r"\brevised\b", r"\bamended\b",
 ])
 
 
