@@ -306,3 +306,51 @@ def test_canonical_service_url_drops_channels():
 
 def test_listing_key_ignores_parameter_order():
     assert listing_key(BASE + "results.page?a=1&b=2&sr=10") == listing_key(BASE + "results.page?sr=10&b=2&a=1")
+
+
+# --- a record with list sections, two phones and page tools ---
+
+
+@pytest.fixture(scope="module")
+def lists():
+    url = "https://directory.westshire.gov.uk/kb5/westshire/fsd/service.page?id=Hq7_Tt-9LmN"
+    return parse_fsd_service(page("fsd_service_lists.html", url), ParseSettings())
+
+
+def test_organisation_under_the_heading(lists):
+    assert lists.organisation == "Hilltop Community Trust"
+
+
+def test_categories_from_a_list_section(lists):
+    assert lists.categories == ["Youth clubs", "Leisure"]
+
+
+def test_category_links_are_navigation_not_outbound(lists):
+    assert not [link for link in lists.links if "results.page" in link.url]
+
+
+def test_documents_section_links(lists):
+    assert urls(lists, "documents") == ["https://hilltoptrust.org.uk/files/inclusion-policy.pdf"]
+
+
+def test_second_phone_is_kept(lists):
+    assert [c.phone for c in lists.contacts] == ["01632 960321", "07700 900456"]
+
+
+def test_malformed_email_is_kept_as_shown(lists):
+    assert lists.contacts[0].email == "youth@@hilltoptrust.org.uk"
+
+
+def test_malformed_email_link_is_recorded_for_the_checks(lists):
+    assert urls(lists, "contact_email") == ["mailto:youth@@hilltoptrust.org.uk"]
+
+
+def test_weekday_date_line_without_colon(lists):
+    assert [(d.label, d.value) for d in lists.dates] == [("last updated", date(2026, 8, 9))]
+
+
+def test_page_tools_and_footer_are_not_service_links(lists):
+    assert urls(lists) == [
+        "mailto:youth@@hilltoptrust.org.uk",
+        "https://hilltoptrust.org.uk/files/inclusion-policy.pdf",
+    ]

@@ -1,0 +1,191 @@
+"""End to end: crawl the demo directory (FSD and ORUK v1/v3) and score it against the
+demo's ground-truth manifest. Only tests read the manifest; the crawler never does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from localoffer_audit.config import config_from_dict
+from localoffer_audit.crawl.runner import run_crawl
+from localoffer_audit.db import open_db
+from localoffer_audit.models import RunStatus
+from localoffer_audit.queries.services import live_services
+
+demo_package = pytest.importorskip("localoffer_audit.demo")
+if not hasattr(demo_package, "run_demo_in_thread"):
+    pytest.skip("the demo world is not in this checkout yet", allow_module_level=True)
+
+from localoffer_audit.demo import DemoWorld, run_demo_in_thread  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo():
+    with run_demo_in_thread(DemoWorld(seed=1, services=400)) as running:
+        yield running
+
+
+def crawl(demo, folder: Path, platform: str = "fsd", **directory):
+    config = demo.config_dict(folder, platform=platform)
+    config["directory"].update(directory)
+    db_path = folder / "crawl.db"
+    return run_crawl(config_from_dict(config), db_path), db_path
+
+
+def stored(db_path: Path):
+    db = open_db(db_path)
+    try:
+        services = {s.directory_id: s for s in live_services(db)}
+        states = {row["id"]: row["state"] for row in db.query("SELECT id, state FROM services")}
+    finally:
+        db.close()
+    return services, states
+
+
+@pytest.fixture(scope="module")
+def fsd_crawl(demo, tmp_path_factory):
+    demo.set_day(0)
+    summary, db_path = crawl(demo, tmp_path_factory.mktemp("fsd"))
+    services, states = stored(db_path)
+    return summary, services, states, demo.manifest()
+
+
+def expected_links(manifest, sid: str, platform: str) -> set[str]:
+    return {
+        url
+        for url, link in manifest["links"].items()
+        if sid in link["services"] and link["platform"] in ("both", platform) and link["kind"] != "phone"
+    }
+
+
+def test_fsd_crawl_is_complete(fsd_crawl):
+    summary, _, _, manifest = fsd_crawl
+    assert summary.status == RunStatus.COMPLETE, summary.messages
+    assert summary.counts["services_seen"] == len(manifest["services"])
+
+
+def test_fsd_every_manifest_service_stored(fsd_crawl):
+    _, services, _, manifest = fsd_crawl
+    assert set(services) == set(manifest["services"])
+
+
+def test_fsd_advice_pages_are_not_services(fsd_crawl):
+    _, services, _, manifest = fsd_crawl
+    assert manifest["advice_ids"] and not set(manifest["advice_ids"]) & set(services)
+
+
+def test_fsd_missing_pages_recorded(fsd_crawl):
+    _, _, states, manifest = fsd_crawl
+    expected = {sid for sid, s in manifest["services"].items() if "page_missing" in s["expected_rules"]}
+    assert expected and {sid for sid, state in states.items() if state == "page_missing"} == expected
+
+
+@pytest.mark.parametrize("field", ["name", "organisation", "categories", "website", "postcode", "phones", "emails", "dates"])
+def test_fsd_fields_match_the_manifest(fsd_crawl, field):
+    _, services, _, manifest = fsd_crawl
+    wrong = []
+    for sid, expected in manifest["services"].items():
+        item = services[sid]
+        if item.http_status != 200:
+            continue
+        got = {
+            "name": item.name,
+            "organisation": item.organisation,
+            "categories": sorted(item.categories),
+            "website": item.website,
+            "postcode": item.postcode,
+            "phones": sorted({c.phone for c in item.contacts if c.phone}),
+            "emails": sorted({c.email for c in item.contacts if c.email}),
+            "dates": sorted(d.value.isoformat() for d in item.dates if d.value),
+        }[field]
+        want = {
+            "categories": sorted(expected["categories"]),
+            "phones": sorted(set(expected["phones"])),
+            "emails": sorted(set(expected["emails"])),
+            "dates": sorted(d["date"] for d in expected["dates_shown"]),
+        }.get(field, expected.get(field))
+        if got != want:
+            wrong.append((sid, got, want))
+    assert not wrong, wrong[:5]
+
+
+def test_fsd_links_match_the_manifest_and_nothing_from_chrome(fsd_crawl):
+    _, services, _, manifest = fsd_crawl
+    wrong = []
+    for sid, item in services.items():
+        if item.http_status != 200:
+            continue
+        got = {link.url for link in item.links if not link.url.startswith("tel:")}
+        want = expected_links(manifest, sid, "fsd")
+        if got != want:
+            wrong.append((sid, sorted(got - want), sorted(want - got)))
+    assert not wrong, wrong[:5]
+
+
+# Our field names (docs/crawl.md) where the demo's manifest words them differently.
+MANIFEST_FIELD = {"documents": "document", "related_links": "related"}
+
+
+def test_fsd_link_fields_match_the_manifest(fsd_crawl):
+    _, services, _, manifest = fsd_crawl
+    wrong = []
+    for sid, item in services.items():
+        for link in item.links:
+            entry = manifest["links"].get(link.url)
+            if entry is not None and MANIFEST_FIELD.get(link.field, link.field) not in entry["fields"]:
+                wrong.append((sid, link.url, link.field, entry["fields"]))
+    assert not wrong, wrong[:5]
+
+
+@pytest.mark.parametrize("version", ["oruk", "oruk3"])
+def test_oruk_crawl_stores_every_service(demo, tmp_path, version):
+    demo.set_day(0)
+    summary, db_path = crawl(demo, tmp_path, platform=version)
+    manifest = demo.manifest()
+    services, states = stored(db_path)
+    assert summary.status == RunStatus.COMPLETE, summary.messages
+    by_oruk_id = {str(s["oruk_id"]): s for s in manifest["services"].values()}
+    assert set(services) == set(by_oruk_id)
+    missing = {oid for oid, s in by_oruk_id.items() if "oruk_detail_missing" in s["expected_rules_oruk"]}
+    assert {oid for oid, item in services.items() if item.extra.get("oruk_detail_missing")} == missing
+    assert {oid for oid, state in states.items() if state == "page_missing"} == missing
+    for oid, item in services.items():
+        expected = by_oruk_id[oid]
+        assert item.name == expected["name"]
+        if oid not in missing:
+            assert (item.organisation, sorted(item.categories), item.postcode) == (
+                expected["organisation"],
+                sorted(expected["categories"]),
+                expected["postcode"],
+            )
+            assert item.extra["oruk_version"] == ("v3" if version == "oruk3" else "v1")
+
+
+def test_next_night_counts_new_and_removed(demo, tmp_path):
+    demo.set_day(0)
+    first, db_path = crawl(demo, tmp_path)
+    demo.set_day(1)
+    try:
+        manifest = demo.manifest()
+        second, _ = crawl(demo, tmp_path)
+    finally:
+        demo.set_day(0)
+    assert first.status == second.status == RunStatus.COMPLETE
+    assert second.counts["new"] == len(manifest["added_today"])
+    assert second.counts["removed"] == len(manifest["removed_today"])
+    _, states = stored(db_path)
+    assert {sid for sid in manifest["removed_today"]} <= {sid for sid, s in states.items() if s == "removed"}
+
+
+def test_demo_crawl_cut_short_is_incomplete_and_removes_nothing(demo, tmp_path):
+    demo.set_day(0)
+    first, db_path = crawl(demo, tmp_path)
+    assert first.status == RunStatus.COMPLETE
+    cut, _ = crawl(demo, tmp_path, max_listing_pages=3)
+    assert cut.status == RunStatus.INCOMPLETE
+    assert cut.counts["missing"] > 0 and cut.counts["removed"] == 0
+    _, states = stored(db_path)
+    assert "removed" not in set(states.values())
