@@ -144,6 +144,7 @@ def test_probe_comparison_needs_enough_text_to_compare() -> None:
         ("info@sunnyside", False),
         ("info at sunnyside.org.uk", False),
         ("info@sunnyside..org.uk", False),
+        ("office@northmoor.gov.uk.", False),
         ("info@-sunnyside.org.uk", False),
         (".info@sunnyside.org.uk", False),
         ("", False),
@@ -170,3 +171,15 @@ def test_email_syntax(address: str, valid: bool) -> None:
 )
 def test_uk_phone_numbers(number: str, valid: bool) -> None:
     assert check_phone(number).valid is valid
+
+
+MORE_SOFT_404 = [
+    "<title>Oops!</title><h1>Oops!</h1><p>We can't seem to find the page you're looking for. Error code: 404</p>",
+    "<title>Not Found</title><h1>Not Found</h1><p>The requested URL /services was not found on this server.</p>",
+    "<title>Nothing here</title><h1>Nothing here</h1><p>This page doesn't exist any more. Try our home page.</p>",
+]
+
+
+@pytest.mark.parametrize("markup", MORE_SOFT_404)
+def test_common_error_page_wording(markup: str) -> None:
+    assert soft_404_signal(page_text(markup))

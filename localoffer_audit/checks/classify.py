@@ -110,7 +110,9 @@ _NOT_FOUND_SENTENCE = re.compile(
     r"sorry,? (?:we|we're|we are) (?:can't|cannot|couldn't|could not|unable to) find (?:that|the|this|your) page|"
     r"(?:this|that) page (?:no longer exists|does not exist|doesn't exist|could not be found|cannot be found|"
     r"can't be found|has been removed)|"
-    r"\berror 404\b|\b404 error\b|\b404 (?:-|–|:|\|) ?page not found|\bhttp 404\b|\bpage not found\b"
+    r"(?:can't|cannot|couldn't|could not|unable to) (?:seem to )?find the page you(?:'re| are| were) looking for|"
+    r"the requested url (?:\S+ )?was not found on this server|"
+    r"\berror(?: code)?:? 404\b|\b404 error\b|\b404 (?:-|–|:|\|) ?page not found|\bhttp 404\b|\bpage not found\b"
     r")",
     re.I,
 )

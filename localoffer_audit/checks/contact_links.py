@@ -46,7 +46,8 @@ def check_email(address: str) -> ContactCheck:
     local, domain = address.split("@")
     if not local or len(local) > 64 or not _LOCAL_PART.match(local):
         return ContactCheck(False, address, f"{local!r} is not a valid mailbox name")
-    domain = domain.rstrip(".")
+    if domain.endswith("."):
+        return ContactCheck(False, address, f"{domain!r} ends with a dot")
     if len(domain) > 253 or "." not in domain:
         return ContactCheck(False, address, f"{domain!r} is not a full domain (no dot)")
     labels = domain.split(".")

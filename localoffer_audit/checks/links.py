@@ -291,8 +291,13 @@ class _Checker:
         if not body:
             outcome, attempts = await self.request(url, "HEAD")
             # HEAD is refused or answered wrongly by many servers: ask again with GET.
+            # A "document" that answers with an HTML page is read too: it is often an
+            # error page served with 200 in place of the file.
             if isinstance(outcome, Answer) and (outcome.status < 400 or outcome.status == 429):
-                return outcome, attempts
+                is_page = "html" in (outcome.header("content-type") or "").lower()
+                if not (200 <= outcome.status < 300 and is_page):
+                    return outcome, attempts
+                body = True
         outcome, more = await self.request(url, "GET", read_body=body)
         attempts += more
         if isinstance(outcome, Answer) and outcome.status == 403:
