@@ -267,6 +267,7 @@ def reconcile(
     counts = {"seen": 0, "new": 0, "reopened": 0, "fixed": 0, "changed": 0, "dismissals_lapsed": 0}
     events: list[dict[str, Any]] = []
     seen_keys: set[tuple[str, str, str]] = set()
+    updates: list[tuple[int, dict[str, Any]]] = []
     with db.atomic():
         for finding in _unique(collected.findings):
             key = (finding.service_id, finding.rule, finding.subject)
@@ -299,7 +300,9 @@ def reconcile(
                 if lapsed:
                     counts["dismissals_lapsed"] += lapsed
                     events.append(_event(existing.id, run_id, now, "dismissal_lapsed", "the evidence changed"))
-            store.update_finding(db, existing.id, values)
+            updates.append((existing.id, values))
+        store.update_findings(db, updates)
+        updates = []
         if complete:
             for key, existing in stored.items():
                 if key in seen_keys or existing.status == FindingStatus.FIXED:
@@ -307,9 +310,10 @@ def reconcile(
                 service_id, rule, subject = key
                 if rule.startswith("link_") and (service_id, subject) in collected.unsettled_links:
                     continue
-                store.update_finding(db, existing.id, {"status": str(FindingStatus.FIXED), "fixed_at": now})
+                updates.append((existing.id, {"status": str(FindingStatus.FIXED), "fixed_at": now}))
                 counts["fixed"] += 1
                 events.append(_event(existing.id, run_id, now, "fixed"))
+        store.update_findings(db, updates)
         if events:
             store.add_events(db, events)
     return counts

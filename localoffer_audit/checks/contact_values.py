@@ -7,6 +7,7 @@ GB), so 0800, 0300, 01xx, 02x and 07xx numbers pass and 01234 5 does not. Pure.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 
@@ -60,6 +61,7 @@ def undouble_phone(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=4096)
 def is_valid_uk_phone(text: str) -> bool:
     candidate = undouble_phone(text)
     try:

@@ -458,6 +458,8 @@ def rule_website_is_directory(service: ServiceItem, context: RuleContext) -> lis
 
 def rule_plain_english(service: ServiceItem, context: RuleContext) -> list[Finding]:
     text = _clean(service.description)
+    if len(text.split()) < context.config.plain_english_min_words:
+        return []
     result = readability(text)
     if result is None or result.words < context.config.plain_english_min_words:
         return []

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, timedelta
 
 from .dates import DateMention, find_dates
@@ -22,8 +23,14 @@ from .dates import DateMention, find_dates
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+|\s*•\s*|\s+-\s+(?=[A-Z])")
 
 
+@lru_cache(maxsize=2048)
+def _sentences(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in _SENTENCE_END.split(text) if part and part.strip())
+
+
 def sentences(text: str) -> list[str]:
-    return [part.strip() for part in _SENTENCE_END.split(text or "") if part and part.strip()]
+    # Cached: several rules read the same description, sentence by sentence.
+    return list(_sentences(text or ""))
 
 
 def _any(patterns: list[str]) -> re.Pattern[str]:

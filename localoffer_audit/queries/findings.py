@@ -162,17 +162,34 @@ def stored_findings(db: Database) -> dict[tuple[str, str, str], StoredFinding]:
 
 
 def insert_finding(db: Database, values: dict[str, Any]) -> int:
-    table = db["findings"]
-    table.insert(values)
-    return int(table.last_pk)  # type: ignore[attr-defined]
+    columns = list(values)
+    cursor = db.execute(
+        f"INSERT INTO findings ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+        [values[c] for c in columns],
+    )
+    return int(cursor.lastrowid)  # type: ignore[arg-type]
 
 
 def update_finding(db: Database, finding_id: int, values: dict[str, Any]) -> None:
-    db["findings"].update(finding_id, values)  # type: ignore[union-attr]
+    update_findings(db, [(finding_id, values)])
+
+
+def update_findings(db: Database, updates: list[tuple[int, dict[str, Any]]]) -> None:
+    """Many updates at once; rows with the same set of columns share one statement."""
+    groups: dict[tuple[str, ...], list[list[Any]]] = {}
+    for finding_id, values in updates:
+        columns = tuple(values)
+        groups.setdefault(columns, []).append([values[c] for c in columns] + [finding_id])
+    for columns, params in groups.items():
+        assignments = ", ".join(f"{column} = ?" for column in columns)
+        db.conn.executemany(f"UPDATE findings SET {assignments} WHERE id = ?", params)
 
 
 def add_events(db: Database, events: Iterable[dict[str, Any]]) -> None:
-    db["finding_events"].insert_all(events)
+    db.conn.executemany(
+        "INSERT INTO finding_events (finding_id, run_id, at, event, note) VALUES (?, ?, ?, ?, ?)",
+        [(e["finding_id"], e["run_id"], e["at"], e["event"], e.get("note")) for e in events],
+    )
 
 
 def deactivate_dismissals(db: Database, finding_id: int, current_evidence_key: str | None) -> int:
