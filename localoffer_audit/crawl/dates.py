@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from datetime import date
 
 from ..models import ShownDate
@@ -79,6 +80,15 @@ def parse_uk_date(text: str | None) -> date | None:
     return None
 
 
+@lru_cache(maxsize=64)
+def _prepared(date_labels: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...], re.Pattern[str]]:
+    """Normalised labels, and one regex for "<up to two words> <label> <date>" lines."""
+    labels = tuple(sorted({normalise_label(label) for label in date_labels if normalise_label(label)}, key=len, reverse=True))
+    alternatives = "|".join(re.escape(label) for label in labels) or "(?!)"
+    line = re.compile(rf"((?:[a-z]+\s+){{0,2}}?(?:{alternatives}))\s+[-\u2013]?\s*(.+)$", re.I)
+    return frozenset(labels), labels, line
+
+
 def match_date_label(label: str, date_labels: Iterable[str]) -> str | None:
     """The label as shown (normalised) if it names a configured date label, else None.
 
@@ -89,10 +99,10 @@ def match_date_label(label: str, date_labels: Iterable[str]) -> str | None:
     wanted = normalise_label(label)
     if not wanted or len(wanted) > 60:
         return None
-    for candidate in date_labels:
-        configured = normalise_label(candidate)
-        if wanted == configured:
-            return wanted
+    exact, labels, _ = _prepared(tuple(date_labels))
+    if wanted in exact:
+        return wanted
+    for configured in labels:
         if wanted.endswith(" " + configured) and len(wanted[: -len(configured)].split()) <= 2:
             return wanted
     return None
@@ -120,12 +130,10 @@ def find_labelled_dates(text: str, date_labels: Iterable[str]) -> list[ShownDate
         if rest and len(rest) <= 40:
             return [shown_date(head, rest)]
         return []
-    # No colon: the longest run of leading words that is a label, followed by a date.
-    lowered = line.lower()
-    labels = sorted({normalise_label(label) for label in date_labels}, key=len, reverse=True)
-    for label in labels:
-        match = re.match(rf"((?:{_WORD}\s+){{0,2}}?{re.escape(label)})\s+[-\u2013]?\s*(.+)$", lowered)
-        if match and parse_uk_date(line[match.end(1) :].lstrip(" -\u2013")):
-            raw = line[match.end(1) :].lstrip(" -\u2013")
-            return [shown_date(line[: match.end(1)], raw)]
+    # No colon: up to two words and a label, then something that parses as a date.
+    if not any(char.isdigit() for char in line):
+        return []
+    match = _prepared(tuple(date_labels))[2].match(line)
+    if match and (value := parse_uk_date(match.group(2))):
+        return [ShownDate(label=normalise_label(match.group(1)), raw=clean(match.group(2)), value=value)]
     return []
