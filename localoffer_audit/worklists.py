@@ -136,6 +136,15 @@ class ServiceGroup:
     lines: list[WorklistLine] = field(default_factory=list)
 
     @property
+    def organisation_shown(self) -> str | None:
+        """The organisation, unless it only repeats the service's name."""
+        if not self.organisation or " ".join(self.organisation.split()).casefold() == " ".join(
+            self.service_name.split()
+        ).casefold():
+            return None
+        return self.organisation
+
+    @property
     def worst(self) -> Severity:
         return min((line.severity for line in self.lines), key=lambda s: s.rank)
 

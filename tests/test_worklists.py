@@ -238,3 +238,14 @@ def test_age_is_said_plainly(db, tmp_path: Path) -> None:
     assert [dd.get_text(strip=True) for dd in soup.select("dd.since")] == [
         "20 November 2026 (5 days)", "24 November 2026 (1 day)", "25 November 2026 (today)"
     ]
+
+
+def test_organisation_is_not_repeated_when_it_is_the_service_name(db, tmp_path: Path) -> None:
+    add_service(db, "s", "Busy Bees Club", organisation="busy bees  club")
+    add_service(db, "t", "Holiday Scheme", organisation="Busy Bees CIC")
+    add_finding(db, "s", "link_broken", "https://x.example/")
+    add_finding(db, "t", "link_broken", "https://y.example/")
+    (result,) = build_worklists(db, make_config(tmp_path), out_dir=tmp_path, today=TODAY)
+    soup = BeautifulSoup(result.html_path.read_text(), "html.parser")
+    assert soup.select_one("#service-s p.muted").get_text(strip=True) == "1 problem"
+    assert soup.select_one("#service-t p.muted").get_text(strip=True) == "Busy Bees CIC · 1 problem"
