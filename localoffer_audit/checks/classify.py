@@ -118,6 +118,9 @@ _NOT_FOUND_SENTENCE = re.compile(
 )
 
 
+_NOT_FOUND_WORDS = ("found", "exist", "404", "moved", "removed", "deleted", "find")
+
+
 def soft_404_signal(page: PageText) -> str | None:
     """The wording that says an answered page is really "not found", or None."""
     for place, text in (("title", page.title), ("heading", page.headings)):
@@ -125,7 +128,8 @@ def soft_404_signal(page: PageText) -> str | None:
         if found:
             return f"{place} says {found.strip()!r}"
     # Short pages only: a long article that quotes an error message is not an error page.
-    if len(page.text) <= 6000:
+    # The substring test first is only for speed (every sentence holds one of them).
+    if len(page.text) <= 6000 and any(word in page.text for word in _NOT_FOUND_WORDS):
         match = _NOT_FOUND_SENTENCE.search(page.text)
         if match:
             return f"page says {match.group(0).strip()!r}"
@@ -255,6 +259,9 @@ _PARKING_WORDING = re.compile(
 )
 
 
+_PARKING_WORDS = ("domain", "parked", "for sale", "godaddy", "web page is parked", "webpage is parked")
+
+
 def is_marketplace_host(host: str) -> bool:
     return registrable_domain(host) in MARKETPLACE_DOMAINS
 
@@ -271,6 +278,8 @@ def parking_signal(page: PageText | None, final_url: str | None = None) -> str |
     if match:
         return f"parking-service markup {match.group(0)!r}"
     for text in (page.title, page.headings, page.text[:20000]):
+        if not any(word in text for word in _PARKING_WORDS):
+            continue  # speed only: every wording pattern holds one of these
         match = _PARKING_WORDING.search(text)
         if match:
             return f"says {match.group(0).strip()!r}"
@@ -281,18 +290,32 @@ def parking_signal(page: PageText | None, final_url: str | None = None) -> str |
 
 # Markup and wording of challenge / block pages of the common bot-protection services.
 # Any one of these is a challenge on its own.
-_CHALLENGE_MARKUP = re.compile(
-    r"/cdn-cgi/challenge-platform|cf-browser-verification|cf_chl_opt|cf-chl-|"
-    r"_incapsula_resource|incapsula incident id|request unsuccessful\. incapsula|"
-    r"captcha-delivery\.com|geo\.captcha-delivery|datadome|"
-    r"px-captcha|perimeterx|_pxappid|"
-    r"pardon our interruption|distil_r_captcha|"
-    r"sucuri website firewall|sucuri_cloudproxy|"
-    r"awswaf|aws-waf-token|challenge\.js\?|"
-    r"checking your browser before accessing|"
-    r"enable javascript and cookies to continue|"
-    r"verify(?:ing)? you are (?:a )?human|are you a robot\?"
+_CHALLENGE_MARKERS = (
+    "/cdn-cgi/challenge-platform", "cf-browser-verification", "cf_chl_opt", "cf-chl-",
+    "_incapsula_resource", "incapsula incident id", "request unsuccessful. incapsula",
+    "captcha-delivery.com", "datadome",
+    "px-captcha", "perimeterx", "_pxappid",
+    "pardon our interruption", "distil_r_captcha",
+    "sucuri website firewall", "sucuri_cloudproxy",
+    "awswaf", "aws-waf-token",
+    "checking your browser before accessing",
+    "enable javascript and cookies to continue",
+    "are you a robot?",
 )
+_HUMAN_CHECK = re.compile(r"verify(?:ing)? you are (?:a )?human")
+
+
+def _challenge_marker(markup: str) -> str | None:
+    for marker in _CHALLENGE_MARKERS:
+        if marker in markup:
+            return marker
+    if "human" in markup:
+        match = _HUMAN_CHECK.search(markup)
+        if match:
+            return match.group(0)
+    return None
+
+
 _CHALLENGE_TITLES = re.compile(
     r"^(?:just a moment\.*|attention required!? \| cloudflare|access denied \| .* used cloudflare.*|"
     r"please wait\.*|security check|ddos-guard|one more step|human verification)$"
@@ -332,9 +355,9 @@ def bot_challenge_signal(status: int, headers: Mapping[str, str], page: PageText
         return "cf-mitigated: challenge"
     if page is None:
         return None
-    match = _CHALLENGE_MARKUP.search(page.markup)
-    if match:
-        return f"challenge markup {match.group(0)!r}"
+    marker = _challenge_marker(page.markup)
+    if marker:
+        return f"challenge markup {marker!r}"
     if status >= 400 and _CHALLENGE_TITLES.match(page.title):
         return f"challenge page titled {page.title!r}"
     vendor = _vendor(headers)

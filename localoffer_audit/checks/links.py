@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
 import time
 from collections import Counter, defaultdict, deque
@@ -89,9 +90,12 @@ def wants_body(url: str) -> bool:
     return not (dot > path.rfind("/") and path[dot:] in DOCUMENT_EXTENSIONS)
 
 
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
 def malformed_reason(url: str) -> str | None:
     """Why an http(s) URL cannot be requested as written, or None."""
-    if any(ch.isspace() for ch in url.strip()) or any(ord(ch) < 32 for ch in url):
+    if _SPACE_OR_CONTROL.search(url.strip()):
         return "contains spaces or control characters"
     try:
         parts = urlsplit(url.strip())

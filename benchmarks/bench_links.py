@@ -1,0 +1,158 @@
+"""Benchmark the link checker: 20,000 distinct links on 1,000 hosts, 20-200 ms per answer.
+
+The "outside web" is a separate process on loopback (so its CPU is not counted against
+the checker) answering for every host name through one port; the checker reaches the
+names through a hosts file and a port map, as any test rig would. Each host answers
+every request after a fixed latency drawn once between 20 and 200 ms.
+
+The lower bound on wall time: a host with n links and latency L, at most `per_host`
+requests at once, needs ceil(n / per_host) * L; and all requests together need
+sum(latencies) / concurrency. The bound is the larger of the two. The soft-404 probe
+adds one request per host, which the bound does not include (it is our overhead).
+
+    python benchmarks/bench_links.py                 # 20,000 links, 1,000 hosts
+    python benchmarks/bench_links.py --links 2000 --hosts 100 --concurrency 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import multiprocessing
+import random
+import resource
+import socket
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from aiohttp import web
+
+from localoffer_audit.checks.links import LinkCheckSettings, check_urls
+from localoffer_audit.checks.resolver import read_hosts_file
+
+WORDS = (
+    "family support service children young people special educational needs disabilities parents carers "
+    "short breaks play group drop-in sessions advice transport school nursery county borough council "
+    "speech language therapy autism mental health wellbeing holiday club youth activities"
+).split()
+
+
+def host_name(index: int) -> str:
+    return f"provider{index:04d}.bench-outside.test"
+
+
+def latency_ms(index: int, low: int, high: int) -> int:
+    return random.Random(index).randint(low, high)
+
+
+def page_for(host: str, path: str) -> str:
+    rng = random.Random(f"{host}{path}")
+    text = " ".join(rng.choice(WORDS) for _ in range(300))
+    return f"<!doctype html><html><head><title>{host}{path}</title></head><body><h1>{path}</h1><p>{text}</p></body></html>"
+
+
+def serve(port_holder, ready, hosts: int, low: int, high: int) -> None:  # runs in the server process
+    latencies = {host_name(i): latency_ms(i, low, high) / 1000 for i in range(hosts)}
+
+    async def handle(request: web.Request) -> web.Response:
+        host = (request.host or "").split(":")[0]
+        delay = latencies.get(host)
+        if delay is None:
+            return web.Response(status=421)
+        await asyncio.sleep(delay)
+        if not request.path.startswith("/page/"):
+            return web.Response(status=404, text="<html><title>Not Found</title></html>", content_type="text/html")
+        return web.Response(text=page_for(host, request.path), content_type="text/html")
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", handle)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(4096)
+        site = web.SockSite(runner, sock, backlog=4096)
+        await site.start()
+        port_holder.value = sock.getsockname()[1]
+        ready.set()
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+def lower_bound(links_per_host: Counter[int], latencies: dict[int, float], per_host: int, concurrency: int) -> tuple[float, float, float]:
+    per_host_bound = max(math.ceil(n / per_host) * latencies[h] for h, n in links_per_host.items())
+    total_work = sum(n * latencies[h] for h, n in links_per_host.items())
+    concurrency_bound = total_work / concurrency
+    return max(per_host_bound, concurrency_bound), per_host_bound, concurrency_bound
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--links", type=int, default=20_000)
+    parser.add_argument("--hosts", type=int, default=1_000)
+    parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--per-host", type=int, default=2)
+    parser.add_argument("--latency-ms", type=int, nargs=2, default=(20, 200), metavar=("LOW", "HIGH"))
+    parser.add_argument("--no-probe", action="store_true", help="switch off the soft-404 probe")
+    args = parser.parse_args()
+
+    port = multiprocessing.Value("i", 0)
+    ready = multiprocessing.Event()
+    server = multiprocessing.Process(target=serve, args=(port, ready, args.hosts, *args.latency_ms), daemon=True)
+    server.start()
+    if not ready.wait(30):
+        print("server did not start", file=sys.stderr)
+        return 1
+
+    rng = random.Random(1)
+    hosts_of_links = [i % args.hosts for i in range(args.links)]
+    rng.shuffle(hosts_of_links)
+    urls = [f"http://{host_name(h)}/page/{n}" for n, h in enumerate(hosts_of_links)]
+    links_per_host = Counter(hosts_of_links)
+    latencies = {i: latency_ms(i, *args.latency_ms) / 1000 for i in range(args.hosts)}
+
+    with tempfile.TemporaryDirectory() as folder:
+        hosts_file = Path(folder) / "hosts"
+        hosts_file.write_text("".join(f"127.0.0.1 {host_name(i)}\n" for i in range(args.hosts)))
+        settings = LinkCheckSettings(
+            user_agent="localoffer-audit/bench",
+            concurrency=args.concurrency,
+            per_host=args.per_host,
+            hosts=read_hosts_file(hosts_file),
+            hosts_only=True,
+            port_map={80: port.value},
+            check_https=False,  # no https twin in this rig
+            soft_404_probe=not args.no_probe,
+            confirm_delay=0,
+        )
+        cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+        started = time.perf_counter()
+        results = asyncio.run(check_urls(urls, settings))
+        wall = time.perf_counter() - started
+        cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    server.terminate()
+
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    peak_rss_mb = cpu_after.ru_maxrss / 1024  # kilobytes on Linux
+    bound, per_host_bound, concurrency_bound = lower_bound(links_per_host, latencies, args.per_host, args.concurrency)
+    verdicts = Counter(str(r.verdict) for r in results)
+    print(f"links checked     {len(results)} on {len(links_per_host)} hosts, latency {args.latency_ms[0]}-{args.latency_ms[1]} ms")
+    print(f"settings          concurrency {args.concurrency}, per host {args.per_host}, soft-404 probe {'off' if args.no_probe else 'on'}")
+    print(f"verdicts          {dict(verdicts)}")
+    print(f"wall time         {wall:.2f} s")
+    print(f"links/s           {len(results) / wall:.0f}")
+    print(f"lower bound       {bound:.2f} s  (per-host limit {per_host_bound:.2f} s, concurrency limit {concurrency_bound:.2f} s)")
+    print(f"wall / bound      {wall / bound:.2f}  (target <= 1.5)")
+    print(f"CPU seconds       {cpu:.2f}  (checker process only)")
+    print(f"peak RSS          {peak_rss_mb:.0f} MB  (target < 300)")
+    return 0 if verdicts.get("ok", 0) == len(results) else 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
