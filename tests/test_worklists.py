@@ -172,6 +172,8 @@ def test_html_is_escaped(db, tmp_path: Path) -> None:
     assert "<script>alert(1)</script>" not in html and "<img src=x" not in html
     soup = BeautifulSoup(html, "html.parser")
     assert soup.select_one(".service-name").get_text() == "<script>alert(1)</script> Club"
+    # Links to broken or parked sites are shown as text, never as something to click.
+    assert [a["href"] for a in soup.select("a")] == ["https://localoffer.example.gov.uk/service/x"]
     assert soup.select_one(".todo").get_text() == "<img src=x onerror=alert(1)>"
 
 
@@ -249,3 +251,14 @@ def test_organisation_is_not_repeated_when_it_is_the_service_name(db, tmp_path: 
     soup = BeautifulSoup(result.html_path.read_text(), "html.parser")
     assert soup.select_one("#service-s p.muted").get_text(strip=True) == "1 problem"
     assert soup.select_one("#service-t p.muted").get_text(strip=True) == "Busy Bees CIC · 1 problem"
+
+
+def test_only_web_addresses_become_links(db, tmp_path: Path) -> None:
+    add_service(db, "x", "Club")
+    db["services"].update("x", {"url": "javascript:alert(1)"})
+    add_finding(db, "x", "link_broken", "https://x.example/")
+    config = make_config(tmp_path, directory={"edit_url_template": "https://cms.example/edit/{id}"})
+    (result,) = build_worklists(db, config, out_dir=tmp_path, today=TODAY)
+    soup = BeautifulSoup(result.html_path.read_text(), "html.parser")
+    assert [a["href"] for a in soup.select("a")] == ["https://cms.example/edit/x"]
+    assert "View the entry" in soup.select_one(".edit-links").get_text()
