@@ -167,7 +167,7 @@ class ContentConfig(_Section):
     plain_english_min_words: int = Field(default=40, ge=1)
     # near_duplicate: how alike (0-100, rapidfuzz token-sort ratio) names and descriptions must be.
     near_duplicate_name_similarity: float = Field(default=90, ge=50, le=100)
-    near_duplicate_description_similarity: float = Field(default=90, ge=50, le=100)
+    near_duplicate_description_similarity: float = Field(default=80, ge=50, le=100)
     # Per-rule switches and severities, keyed by rule id (see `localoffer-audit rules`).
     rules: dict[str, RuleSetting] = Field(default_factory=dict)
 

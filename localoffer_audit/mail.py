@@ -29,6 +29,7 @@ import json
 import logging
 import smtplib
 import ssl
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,14 +44,20 @@ from .config import Config, EmailConfig
 from .errors import AuditError
 from .managers import Manager, default_owner, normalise_email
 from .queries import emails as log
+from .csvsafe import write_csv
 from .worklists import (
+    CSV_COLUMNS,
+    ESCALATION_CSV_COLUMNS,
     STUCK_AFTER_ATTEMPTS,
     Baseline,
     EscalationItem,
     Worklist,
     compute_worklists,
+    csv_rows,
+    escalation_csv_rows,
     escalation_items,
     file_stem,
+    shortened,
 )
 from .templates import render
 
@@ -59,6 +66,10 @@ logger = logging.getLogger(__name__)
 WORKLIST = "worklist"
 ALL_CLEAR = "all_clear"
 ESCALATION = "escalation"
+
+# A longer list is cut to its most serious lines in the message, with the whole list
+# attached as a CSV spreadsheet.
+MAX_EMAIL_LINES = 200
 
 # Per SMTP operation; a server that accepts the connection and then says nothing costs this once.
 SMTP_TIMEOUT_SECONDS = 30.0
@@ -80,6 +91,8 @@ class PreparedEmail:
     html: str
     content_hash: str
     finding_ids: list[int]
+    # (file name, CSV bytes) attached to the message.
+    attachments: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -129,7 +142,17 @@ def worklist_email(worklist: Worklist, config: Config) -> PreparedEmail:
     subject = f"{directory}: {_plural(len(worklist.lines), 'problem')} to fix in your services"
     if worklist.new_lines:
         subject += f" ({len(worklist.new_lines)} new)"
-    context = {"worklist": worklist, "directory_name": directory, "subject": subject}
+    shown = shortened(worklist, MAX_EMAIL_LINES)
+    context = {
+        "worklist": shown,
+        "full": worklist,
+        "hidden_lines": len(worklist.lines) - len(shown.lines),
+        "directory_name": directory,
+        "subject": subject,
+    }
+    attachments = []
+    if shown is not worklist:
+        attachments.append(("fix-list.csv", _csv_bytes(CSV_COLUMNS, csv_rows(worklist, config))))
     return PreparedEmail(
         kind=WORKLIST,
         to=worklist.manager,
@@ -138,7 +161,16 @@ def worklist_email(worklist: Worklist, config: Config) -> PreparedEmail:
         html=render("worklist_email.html", **context),
         content_hash=worklist.content_hash,
         finding_ids=worklist.finding_ids,
+        attachments=attachments,
     )
+
+
+def _csv_bytes(columns: list[str], rows: list[dict[str, object]]) -> bytes:
+    """A CSV attachment, written through csvsafe like every CSV we make."""
+    with tempfile.TemporaryDirectory(prefix="localoffer-audit-") as folder:
+        path = Path(folder) / "attachment.csv"
+        write_csv(path, columns, rows)
+        return path.read_bytes()
 
 
 def all_clear_email(worklist: Worklist, config: Config) -> PreparedEmail:
@@ -168,7 +200,8 @@ def escalation_email(
         parts.append(f"{_plural(len(stuck), 'email')} not delivered")
     subject = f"{directory}: " + ", ".join(parts)
     context = {
-        "items": items,
+        "items": items[:MAX_EMAIL_LINES],
+        "hidden_items": max(0, len(items) - MAX_EMAIL_LINES),
         "stuck": stuck,
         "today": today,
         "escalate_after_days": days,
@@ -179,6 +212,9 @@ def escalation_email(
     # same" while the same findings with the same owners are on it.
     payload = [[item.line.finding_id, str(item.line.severity), item.owner.email] for item in items]
     payload.append([record.id for record in stuck])
+    attachments = []
+    if len(items) > MAX_EMAIL_LINES:
+        attachments.append(("escalations.csv", _csv_bytes(ESCALATION_CSV_COLUMNS, escalation_csv_rows(items))))
     return PreparedEmail(
         kind=ESCALATION,
         to=default_owner(config),
@@ -187,6 +223,7 @@ def escalation_email(
         html=render("escalation_email.html", **context),
         content_hash=_hash([ESCALATION, payload]),
         finding_ids=[item.line.finding_id for item in items],
+        attachments=attachments,
     )
 
 
@@ -229,6 +266,8 @@ def build_message(prepared: PreparedEmail, config: EmailConfig) -> EmailMessage:
     message["X-Auto-Response-Suppress"] = "All"
     message.set_content(prepared.text)
     message.add_alternative(prepared.html, subtype="html")
+    for filename, data in prepared.attachments:
+        message.add_attachment(data, maintype="text", subtype="csv", filename=filename)
     return message
 
 

@@ -11,6 +11,7 @@ their owner and how many reminders went out) is built here too; mail.py sends it
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -75,6 +76,22 @@ CSV_COLUMNS = [
     "days_open",
     "new_since_last_list",
     "what_to_do",
+    "finding_id",
+]
+
+
+ESCALATION_CSV_COLUMNS = [
+    "severity",
+    "service_id",
+    "service_name",
+    "service_page",
+    "problem",
+    "link_or_field",
+    "open_since",
+    "days_open",
+    "owner_name",
+    "owner_email",
+    "reminders_sent",
     "finding_id",
 ]
 
@@ -354,6 +371,23 @@ def compute_worklists(
     return worklists
 
 
+def shortened(worklist: Worklist, max_lines: int) -> Worklist:
+    """The same list showing only its ``max_lines`` most serious (then oldest) lines.
+
+    For email: a list of hundreds of problems is unreadable in an inbox and too big for
+    some mail relays. "New" and "fixed" stay complete.
+    """
+    if len(worklist.lines) <= max_lines:
+        return worklist
+    keep = {line.finding_id for line in sorted(worklist.lines, key=_line_order)[:max_lines]}
+    groups = []
+    for group in worklist.groups:
+        lines = [line for line in group.lines if line.finding_id in keep]
+        if lines:
+            groups.append(dataclasses.replace(group, lines=lines))
+    return dataclasses.replace(worklist, groups=groups)
+
+
 def escalation_items(db: Database, config: Config, *, today: date) -> list[EscalationItem]:
     """Serious findings open at least ``escalate_after_days``, with owner and reminders sent."""
     assigned = assign_managers(db, config)
@@ -402,6 +436,26 @@ def csv_rows(worklist: Worklist, config: Config) -> list[dict[str, object]]:
                 }
             )
     return rows
+
+
+def escalation_csv_rows(items: Sequence[EscalationItem]) -> list[dict[str, object]]:
+    return [
+        {
+            "severity": str(item.line.severity),
+            "service_id": item.line.service_id,
+            "service_name": item.line.service_name,
+            "service_page": item.service_url,
+            "problem": item.line.title,
+            "link_or_field": item.line.subject_label,
+            "open_since": item.line.open_since.isoformat(),
+            "days_open": item.line.days_open,
+            "owner_name": item.owner.name,
+            "owner_email": item.owner.email,
+            "reminders_sent": item.reminders,
+            "finding_id": item.line.finding_id,
+        }
+        for item in items
+    ]
 
 
 def render_worklist_html(worklist: Worklist, config: Config) -> str:
@@ -471,12 +525,14 @@ def build_worklists(
             ),
             encoding="utf-8",
         )
-        digest = folder / "escalation.html"
+        digest, digest_csv = folder / "escalation.html", folder / "escalation.csv"
         if escalations or stuck:
             digest.write_text(render_escalation_html(escalations, config, today, stuck), encoding="utf-8")
-        elif digest.exists():
+            write_csv(digest_csv, ESCALATION_CSV_COLUMNS, escalation_csv_rows(escalations))
+        else:
             # An old digest must not suggest problems that have since been dealt with.
-            digest.unlink()
+            digest.unlink(missing_ok=True)
+            digest_csv.unlink(missing_ok=True)
     return results
 
 
@@ -486,6 +542,7 @@ def render_escalation_html(
     return render(
         "escalation_email.html",
         items=list(items),
+        hidden_items=0,
         stuck=list(stuck),
         today=today,
         escalate_after_days=config.email.escalate_after_days,

@@ -31,8 +31,14 @@ def item(sid: str, name: str, description: str = DESCRIPTION, organisation: str 
         (item("a", "Sunshine Stay and Play"), item("b", "Sunshine Stay & Play"), True),
         (item("a", "Sunshine Stay and Play"), item("b", "The Sunshine Stay and Play", organisation=None), True),
         (item("a", "Sunshine Stay and Play"), item("b", "Sunshine Stay and Play", description=DESCRIPTION + " Free."), True),
-        # Same provider, same template, two venues: not a copy.
-        (item("a", "Sunshine Stay and Play"), item("b", "Sunshine Stay and Play", postcode="GL4 5BQ"), False),
+        # A copy made for a second venue is still a copy: merge, or keep both up to date.
+        (item("a", "Sunshine Stay and Play"), item("b", "Sunshine Stay and Play (Eastwick)", postcode="GL4 5BQ"), True),
+        (item("a", "Sunshine Stay and Play - Northtown sessions"), item("b", "Sunshine Stay and Play"), True),
+        # Same provider and name pattern, but the descriptions say different things.
+        (item("a", "Sunshine Stay and Play (Northtown)"),
+         item("b", "Sunshine Stay and Play (Southgate)",
+              description="Outdoor play sessions in the park for toddlers, with a forest school leader and hot drinks for carers."),
+         False),
         (item("a", "Sunshine Stay and Play"), item("b", "Sunshine Stay and Play", organisation="Moonbeam CIC"), False),
         (item("a", "Sunshine Stay and Play"), item("b", "Riverside Youth Club"), False),
         (item("a", "Sunshine Stay and Play"),

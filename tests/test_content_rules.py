@@ -189,6 +189,9 @@ def test_covid_notices(text: str, expected: bool) -> None:
         ("Sadly the group closed down in 2023.", True),
         ("This service is no longer running.", True),
         ("The service has ceased operating.", True),
+        ("Sadly the project ended in March 2024 when funding stopped, so we are not accepting referrals.", True),
+        ("Referrals have now closed for this year.", False),
+        ("This service has closed to new referrals.", False),
         ("Please note the club has now closed and will not reopen.", True),
         ("The club has closed while the hall is repaired and will reopen in May.", False),
         # Decided: not taking referrals is a referral route, not a closure (docs/rules.md).
@@ -233,6 +236,9 @@ def test_closure_from_name_and_status(name: str, extra: dict, expected: bool) ->
         ({"description": HEALTHY_DESCRIPTION + " Insert text here."}, {"description"}),
         ({"description": HEALTHY_DESCRIPTION + " Venue to be confirmed."}, {"description"}),
         ({"cost": "TBC"}, {"cost"}),
+        ({"cost": "Insert cost details"}, {"cost"}),
+        ({"description": "Enter a short description of the club here. Say who it is for."}, {"description"}),
+        ({"description": HEALTHY_DESCRIPTION + " You can add your name to the waiting list here."}, set()),
         ({"description": HEALTHY_DESCRIPTION + " We can arrange a Text Relay call."}, set()),
         ({"description": HEALTHY_DESCRIPTION + " XXL sizes of the club T-shirt are available."}, set()),
         ({"cost": "Free"}, set()),
@@ -251,8 +257,13 @@ def test_placeholder_text(changes: dict, expected_subjects: set[str]) -> None:
         (None, True),
         ("", True),
         ("Youth club.", True),
+        # Sentences that only point elsewhere describe nothing.
+        ("Drop-in sessions. More details on our website. For more information click here.", True),
+        ("Stay and play. Please visit our website for more information about times.", True),
         ("undefined", True),
         (HEALTHY_DESCRIPTION, False),
+        # Instruction text is reported as a placeholder, not also as a missing description.
+        ("[Insert a description of the service here: what it offers, who it is for and how to use it.]", False),
     ],
 )
 def test_short_description(description, expected: bool) -> None:
@@ -288,6 +299,9 @@ def test_minimum_description_length_is_configurable() -> None:
         ("01234 5", False),
         ("0123 456", False),
         ("12345", False),
+        # Not in the UK numbering plan.
+        ("+1 212 555 0123", False),
+        ("+353 1 234 5678", False),
     ],
 )
 def test_phone_numbers(phone: str, valid: bool) -> None:
@@ -313,6 +327,8 @@ def test_invalid_phone_names_the_number() -> None:
         ("jo.bloggs@northtown..org.uk", False),
         ("nobody@noemail.invalid", False),
         ("someone@gmail.con", False),
+        ("office@school.org.uk.", False),  # the trailing dot breaks the address
+        ("info at northtown-trust.org.uk", False),
     ],
 )
 def test_email_addresses(email: str, valid: bool) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import email
+import io
 import socket
 import threading
 import time
@@ -438,3 +440,43 @@ def test_a_list_that_keeps_failing_is_reported_to_the_local_offer_team(db, tmp_p
     stuck = BeautifulSoup(html, "html.parser").select("table.stuck-emails tbody tr")
     assert [row.select("td")[0].get_text() for row in stuck] == ["priya@nhs.example"]
     assert "550" in stuck[0].get_text() and "priya@nhs.example" in text
+
+
+def test_a_long_list_is_cut_to_the_most_serious_with_the_whole_list_attached(
+    db, tmp_path: Path, smtp: Inbox, port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from localoffer_audit import mail
+
+    monkeypatch.setattr(mail, "MAX_EMAIL_LINES", 3)
+    ids = setup_world(db, tmp_path)
+    extra = [add_finding(db, "a", "link_insecure", f"http://sunny.example/{n}", severity="low") for n in range(3)]
+    prepare_and_send(db, config_for(tmp_path, port), send=True, out_dir=tmp_path, manager="sam@sunny.example", today=TODAY)
+    message = smtp.by_recipient()["sam@sunny.example"]
+    assert message["Subject"] == "Testshire Local Offer: 5 problems to fix in your services"
+    text, html = (message.get_body(preferencelist=(kind,)).get_content() for kind in ("plain", "html"))
+    assert finding_ids_in(html) == [ids["sam_old"], ids["sam_new"], extra[0]]
+    assert "The other 2 are in the attached spreadsheet" in text
+    (attachment,) = list(message.iter_attachments())
+    assert attachment.get_filename() == "fix-list.csv"
+    rows = list(csv.DictReader(io.StringIO(attachment.get_content().lstrip("\ufeff"))))
+    assert [int(r["finding_id"]) for r in rows] == [ids["sam_old"], ids["sam_new"], *extra]
+
+
+def test_a_long_escalation_digest_is_cut_with_the_whole_list_attached(
+    db, tmp_path: Path, smtp: Inbox, port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from localoffer_audit import mail
+
+    monkeypatch.setattr(mail, "MAX_EMAIL_LINES", 1)
+    ids = setup_world(db, tmp_path)
+    older = add_finding(db, "b", "link_broken", "https://nhs.example/old", severity="critical",
+                        first_seen_at="2026-02-01T02:00:00+00:00")
+    prepare_and_send(db, config_for(tmp_path, port), send=True, out_dir=tmp_path, manager=OWNER, today=TODAY)
+    digest = smtp.by_recipient()[OWNER]
+    assert digest["Subject"] == "Testshire Local Offer: 2 serious problems open 28 days or more"
+    html = digest.get_body(preferencelist=("html",)).get_content()
+    assert [int(r["data-finding-id"]) for r in BeautifulSoup(html, "html.parser").select("table.escalations tbody tr")] == [older]
+    assert "And 1 more" in html
+    (attachment,) = list(digest.iter_attachments())
+    rows = list(csv.DictReader(io.StringIO(attachment.get_content().lstrip("\ufeff"))))
+    assert [int(r["finding_id"]) for r in rows] == [older, ids["sam_old"]]

@@ -40,13 +40,23 @@ def config(tmp_path: Path):
     return config_from_dict({"directory": {"start_urls": [f"https://{HOST}/kb5/x/directory/results.page"]}})
 
 
+# Different services need different descriptions, or they are near duplicates of each other.
+OTHER_DESCRIPTIONS = [
+    DESCRIPTION,
+    "Free advice for parents on education, health and care plans, with a helpline and drop-in sessions at the library.",
+    "Swimming lessons in a quiet pool for disabled children, with changing places toilets and trained instructors.",
+    "Short breaks at weekends for teenagers with complex needs, giving families time to rest and recharge.",
+    "Speech and language therapy for children under five, at home, in nurseries or at the health centre.",
+]
+
+
 def put_service(db, service_id: str = "s1", *, state: str = "live", **changes: Any) -> None:
     row = {
         "id": service_id,
         "url": f"https://{HOST}/kb5/x/directory/service.page?id={service_id}",
         "name": f"Youth club {service_id}",
         "organisation": "Northtown Youth Trust",
-        "description": DESCRIPTION,
+        "description": OTHER_DESCRIPTIONS[sum(map(ord, service_id)) % len(OTHER_DESCRIPTIONS)],
         "contacts": json.dumps([{"name": "Sam", "phone": "0113 496 0999", "email": "club@northtown-trust.org.uk"}]),
         "website": "https://www.northtown-trust.org.uk/",
         "postcode": "LS1 4AP",
@@ -325,8 +335,8 @@ def test_invalid_mailto_link_is_not_reported_twice(db, config) -> None:
 
 
 def test_near_duplicates_and_filters(db, config) -> None:
-    put_service(db, "a1", name="Sunshine Stay and Play")
-    put_service(db, "a2", name="Sunshine Stay & Play")
+    put_service(db, "a1", name="Sunshine Stay and Play", description=DESCRIPTION)
+    put_service(db, "a2", name="Sunshine Stay & Play", description=DESCRIPTION)
     put_service(db, "b1", name="Riverside Parent Forum", postcode="GL4")
     crawl(db)
     run_findings(db, config, today=TODAY)

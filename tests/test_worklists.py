@@ -200,6 +200,14 @@ def test_escalation_digest_written_for_old_serious_findings(db, tmp_path: Path) 
     assert listed == [ids["b_old_high"], ids["a_broken"], ids["d_missing_contact"]]
     owners = [td.get_text(" ", strip=True) for td in soup.select("td.owner")]
     assert owners[0] == "Sam Smith sam@sunny.example" and owners[2].startswith("Local Offer team")
+    rows = read_csv(tmp_path / "escalation.csv")
+    assert [int(r["finding_id"]) for r in rows] == listed
+    assert rows[0]["owner_email"] == "sam@sunny.example" and rows[0]["reminders_sent"] == "0"
+    # Dealt with: the digest files go, so nobody acts on an old one.
+    for finding_id in listed:
+        set_status(db, finding_id, "fixed")
+    build_worklists(db, make_config(tmp_path), out_dir=tmp_path, today=TODAY)
+    assert not (tmp_path / "escalation.html").exists() and not (tmp_path / "escalation.csv").exists()
 
 
 def test_cli_worklists(runner: CliRunner, tmp_path: Path) -> None:

@@ -61,6 +61,10 @@ def undouble_phone(text: str) -> str:
     return text
 
 
+# Regions of the UK numbering plan (+44): Great Britain and the Crown Dependencies.
+UK_REGIONS = frozenset({"GB", "GG", "JE", "IM"})
+
+
 @lru_cache(maxsize=4096)
 def is_valid_uk_phone(text: str) -> bool:
     candidate = undouble_phone(text)
@@ -68,7 +72,7 @@ def is_valid_uk_phone(text: str) -> bool:
         number = phonenumbers.parse(candidate, "GB")
     except phonenumbers.NumberParseException:
         return False
-    return phonenumbers.is_valid_number(number)
+    return phonenumbers.is_valid_number(number) and phonenumbers.region_code_for_number(number) in UK_REGIONS
 
 
 def format_phone(text: str) -> str:
@@ -116,6 +120,8 @@ def email_problem(text: str | None) -> str | None:
     value = clean_email(text)
     if not value:
         return None
+    if "@" not in value and re.search(r"\s(?:at|\[at\]|\(at\))\s", f" {value} ", re.IGNORECASE):
+        return "it is written out ('at') instead of with an @, so it cannot be used to send an email"
     if " " in value:
         return "it contains a space"
     if value.count("@") != 1:

@@ -97,6 +97,7 @@ _DATE_LABEL = re.compile(
 )
 _PHONE_LABEL = re.compile(r"phone|\btel\b|mobile|telephone", re.IGNORECASE)
 _EMAIL_LABEL = re.compile(r"e-?mail", re.IGNORECASE)
+_SPELT_OUT_EMAIL = re.compile(r"^[\w.+-]+\s*(?:\bat\b|\[at\]|\(at\))\s*[\w-]+(?:\s*(?:\.|\bdot\b|\[dot\])\s*[\w-]+)+$", re.IGNORECASE)
 
 
 def _clean(text: str | None) -> str:
@@ -213,8 +214,13 @@ def _emails(service: ServiceItem) -> list[str]:
     candidates += [v for k, v in service.fields.items() if _EMAIL_LABEL.search(k)]
     candidates += [p.url[7:].split("?", 1)[0] for p in service.links if p.url.lower().startswith("mailto:")]
     for value in candidates:
+        if value and _SPELT_OUT_EMAIL.match(value.strip()):
+            # "name at domain.org.uk": readable, but no mail program can use it.
+            if value.strip().lower() not in {e.lower() for e in found}:
+                found.append(value.strip())
+            continue
         for part in re.split(r"[\s,;]+", (value or "").strip()):
-            part = part.strip().strip(".()<>[]")
+            part = part.strip().strip("()<>[]")
             if part.lower().startswith("mailto:"):
                 part = part[7:].split("?", 1)[0]
             if "@" in part and part.lower() not in {e.lower() for e in found}:
@@ -354,7 +360,7 @@ def rule_contact_route(service: ServiceItem, context: RuleContext) -> list[Findi
 
 
 def rule_description(service: ServiceItem, context: RuleContext) -> list[Finding]:
-    text = _clean(service.description)
+    text = rules_text.substantive_text(_clean(service.description))
     minimum = context.config.min_description_chars
     if rules_text.is_placeholder_value(text):
         text = ""
@@ -377,7 +383,8 @@ def rule_placeholder(service: ServiceItem, context: RuleContext) -> list[Finding
     findings = []
     candidates: list[tuple[str, str | None, bool]] = [
         ("name", service.name, True),
-        ("description", service.description, True),
+        ("description", rules_text.substantive_text(_clean(service.description)), True),
+        ("description", service.description, False),
         ("cost", service.cost, True),
         ("age range", service.age_range, True),
         ("postcode", service.postcode, True),
@@ -531,8 +538,9 @@ def find_near_duplicates(services: Sequence[ServiceItem], context: RuleContext) 
                 context, "near_duplicate", this_id, f"duplicate of {other_id}",
                 f'This entry looks like a copy of "{other.name}" ({other.url}): the names are '
                 f"{pair.name_score:.0f}% alike and the descriptions {pair.description_score:.0f}% alike.",
-                f'Compare this entry with "{other.name}". If both describe the same service, archive one '
-                "and keep the other up to date; if they differ, make the names say how.",
+                f'Compare this entry with "{other.name}". If both describe the same service (perhaps at '
+                "different venues), archive one and list every venue on the other; if they really are "
+                "different services, make the names and descriptions say how.",
                 {"value": other_id, "other_url": other.url, "name_score": round(pair.name_score),
                  "description_score": round(pair.description_score)},
             ))

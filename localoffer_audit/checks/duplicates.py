@@ -4,9 +4,17 @@ Comparing every pair is quadratic (12.5 million pairs at 5,000 services), so ent
 are first put into blocks that share something rare: a name word few entries use, the
 whole normalised name, or a fingerprint of the description (the smallest hashes of its
 word 4-grams, a MinHash sketch). Only entries sharing a block are compared, with
-rapidfuzz. A pair is a duplicate when the names and the descriptions are both very
-alike, the organisations agree (or one is missing) and the venues do not contradict
-each other (two different postcodes mean two venues of one provider, not a copy).
+rapidfuzz. A pair is a possible duplicate when:
+
+- the organisations agree (or one is missing);
+- the names agree once a venue qualifier is set aside ("Stay and Play (Eastwick)",
+  "Stay and Play - Eastwick sessions" and "Stay and Play" share the base name), compared
+  as word sets so "Speech Therapy" and "Speech Therapy Group" agree;
+- the descriptions are mostly the same text (token-sort ratio).
+
+A copy made for a second venue counts: copies drift apart as one is updated and the
+other is not, so the content manager should merge them into one entry listing both
+venues or keep both up to date.
 """
 
 from __future__ import annotations
@@ -46,8 +54,19 @@ def normalise_name(name: str | None) -> str:
     return " ".join(w for w in _words(name) if w not in _STOP_WORDS)
 
 
-def _normalise_postcode(postcode: str | None) -> str:
-    return re.sub(r"[^A-Z0-9]", "", (postcode or "").upper())[:8]
+# A venue or area qualifier at the end of a name: "(Eastwick)", "- Eastwick sessions", ": Eastwick".
+_QUALIFIER = re.compile(r"\s*(?:\([^()]*\)|\s[-–—:|]\s.*)\s*$")
+
+
+def base_name(name: str | None) -> str:
+    """The name without a trailing venue qualifier, normalised."""
+    text = name or ""
+    for _ in range(2):
+        stripped = _QUALIFIER.sub("", text)
+        if not stripped.strip():
+            break
+        text = stripped
+    return normalise_name(text)
 
 
 def _sketch(words: list[str]) -> list[int]:
@@ -59,21 +78,21 @@ def _sketch(words: list[str]) -> list[int]:
 class _Prepared:
     id: str
     name: str
+    base: str
     description: str
     organisation: str
-    postcode: str
 
 
 def near_duplicate_pairs(
-    services: Sequence[ServiceItem], *, name_similarity: float = 90, description_similarity: float = 90
+    services: Sequence[ServiceItem], *, name_similarity: float = 90, description_similarity: float = 80
 ) -> list[DuplicatePair]:
     prepared = [
         _Prepared(
             id=s.directory_id,
             name=normalise_name(s.name),
+            base=base_name(s.name),
             description=" ".join(_words(s.description)),
             organisation=normalise_name(s.organisation),
-            postcode=_normalise_postcode(s.postcode),
         )
         for s in services
     ]
@@ -81,8 +100,8 @@ def near_duplicate_pairs(
     for index, item in enumerate(prepared):
         keys: set[tuple[str, object]] = set()
         if item.name:
-            keys.add(("name", item.name))
-            keys.add(("sorted", " ".join(sorted(item.name.split()))))
+            keys.add(("name", item.base))
+            keys.add(("sorted", " ".join(sorted(item.base.split()))))
             keys.update(("word", word) for word in item.name.split() if len(word) > 2)
         keys.update(("sketch", h) for h in _sketch(item.description.split()))
         for key in keys:
@@ -96,11 +115,9 @@ def near_duplicate_pairs(
         a, b = prepared[i], prepared[j]
         if a.id == b.id or not a.name or not b.name:
             continue
-        if a.postcode and b.postcode and a.postcode != b.postcode:
-            continue
         if a.organisation and b.organisation and fuzz.token_sort_ratio(a.organisation, b.organisation) < 90:
             continue
-        name_score = fuzz.token_sort_ratio(a.name, b.name)
+        name_score = fuzz.token_set_ratio(a.base, b.base) if a.base and b.base else 0.0
         if name_score < name_similarity:
             continue
         if a.description or b.description:

@@ -12,7 +12,7 @@ Rules:
 - with ``hosts_only`` a name not in the file does not resolve at all (NXDOMAIN);
 - any other name, and any IP literal, resolving to a non-public address (private,
   loopback, link-local, multicast, reserved, unspecified) is refused unless
-  ``allow_private`` is set;
+  ``allow_private`` is set or the name is in ``trusted`` (configured elsewhere);
 - ``port_map`` makes the connection go to another port than the URL's (a test rig).
 """
 
@@ -98,6 +98,9 @@ class ResolverPolicy:
     hosts_only: bool = False
     allow_private: bool = False
     port_map: Mapping[int, int] = field(default_factory=dict)
+    # Names or IP literals configured elsewhere as safe to fetch (the directory's own
+    # host when the crawl is allowed private addresses): exempt from the SSRF guard.
+    trusted: frozenset[str] = frozenset()
 
 
 class AuditResolver(AbstractResolver):
@@ -138,7 +141,7 @@ class AuditResolver(AbstractResolver):
         return self.policy.port_map.get(port, port)
 
     def _refuse_internal(self, name: str, addresses: list[str]) -> None:
-        if self.policy.allow_private:
+        if self.policy.allow_private or name in self.policy.trusted:
             return
         for address in addresses:
             if not is_public_address(address):

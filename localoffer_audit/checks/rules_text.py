@@ -74,7 +74,6 @@ _NOT_CLOSURE = _any([
     r"\bclosed\s+(?:group|facebook|caption|captions|question|referral|door|session)s?\b",
     r"\b(?:if|when|once|should)\s+(?:the|this|a|your|our)?\s*\w*\s*(?:service|club|group|setting)?\s*(?:closes|has closed|is closed)",
     r"\bno\s+longer\s+(?:need|needs|needed|require|requires|eligible|able|attend|attends|wish|wishes|want|wants|living|lives|in\s+education|at\s+school)\b",
-    r"\b(?:referrals?|waiting\s+list|applications?|admissions?|new\s+(?:members|families|children|starters|clients))\b",
     r"(?<!not\s)(?<!never\s)(?<!n't\s)\b(?:re-?open(?:s|ed|ing)?|will\s+return|resume[sd]?|back\s+(?:on|in|from))\b",
     r"\bbank\s+holidays?\b|\bchristmas\b|\bhalf[\s-]?term\b|\bschool\s+holidays?\b",
     # One session moved or replaced, not the service closed.
@@ -89,6 +88,20 @@ _CLOSED_NAME = re.compile(
 )
 
 
+# What closed may be a route into the service, not the service: "Referrals have now closed",
+# "the waiting list has now closed", "closed to new referrals".
+_CLOSED_ROUTE_BEFORE = re.compile(
+    r"\b(?:referrals?|waiting\s+lists?|applications?|admissions?|bookings?|registrations?|enrolments?|"
+    r"places|nominations|consultation|survey|vacanc(?:y|ies)|recruitment|new\s+(?:members|families|children|starters|clients))"
+    r"\b(?:\s+[\w']+){0,4}\s*$",
+    re.IGNORECASE,
+)
+_CLOSED_ROUTE_AFTER = re.compile(
+    r"^\s*(?:to|for)\s+(?:new\s+|any\s+|further\s+)?(?:referrals?|applications?|admissions?|bookings?|members|families|children|starters|clients|enquiries)\b",
+    re.IGNORECASE,
+)
+
+
 def closure_sentence(text: str) -> str | None:
     """The sentence saying the service has closed for good, if there is one."""
     for sentence in sentences(text):
@@ -96,6 +109,8 @@ def closure_sentence(text: str) -> str | None:
         if not match:
             continue
         if _NOT_CLOSURE.search(sentence):
+            continue
+        if _CLOSED_ROUTE_BEFORE.search(sentence[: match.start()]) or _CLOSED_ROUTE_AFTER.search(sentence[match.end():]):
             continue
         if _NEEDS_SERVICE_SUBJECT.search(match.group(0)) and not _SERVICE_SUBJECT.search(sentence):
             continue
@@ -156,19 +171,41 @@ def covid_sentence(text: str) -> str | None:
     return None
 
 
+# --- what a description says beyond pointing elsewhere -----------------------------
+
+# Sentences that only send the reader elsewhere ("More details on our website.",
+# "Click here.") describe nothing: they do not count towards a description's length.
+_POINTER_SENTENCE = re.compile(
+    r"^(?:(?:for\s+)?(?:more|further)\s+(?:details|information|info)\b.*|find\s+out\s+more\b.*|click\s+here\b.*|"
+    r"(?:please\s+)?(?:visit|see|go\s+to|check)\s+(?:our|the|their)\s+(?:website|web\s?site|page|facebook)\b.*|"
+    r"(?:read|see)\s+more\b.*|here)[.!]?$",
+    re.IGNORECASE,
+)
+
+
+def substantive_text(text: str) -> str:
+    """``text`` without sentences that only point elsewhere."""
+    kept = [s for s in sentences(text) if not _POINTER_SENTENCE.match(s.strip())]
+    return " ".join(kept)
+
+
 # --- placeholders --------------------------------------------------------------------
 
 _PLACEHOLDER = _any([
     r"\blorem\s+ipsum\b", r"\bdolor\s+sit\s+amet\b",
     r"\binsert\s+(?:[\w-]+\s+){0,3}here\b", r"\[\s*insert\b[^\]]*\]", r"<\s*insert\b[^>]*>", r"\{\s*insert\b",
     r"\b(?:add|enter|type|put)\s+(?:your\s+)?(?:text|description|details|content)\s+here\b",
+    # Template instructions left in: "Enter a short summary of your service here."
+    r"(?:^|[.!?]\s+)(?:insert|enter|type|write|add)\s+(?:[\w'’-]+\s+){0,8}?here\b",
     r"\bplaceholder\s+text\b", r"\btext\s+to\s+follow\b", r"\bdescription\s+to\s+follow\b",
     r"(?<![\w-])TB[CA](?![\w-])", r"\bto\s+be\s+(?:confirmed|advised|announced|added|completed)\b",
     r"(?<![\w.@])(?:xxx+|XXX+)(?![\w])",
 ])
 # A whole field that is a programming value or a filler is a placeholder.
 _WHOLE_FIELD_PLACEHOLDER = re.compile(
-    r"^\s*(?:undefined|null|none|nil|nan|n/?a|tbc|tba|tbd|test|todo|\[object object\]|-+|\.+|\?+|x+|0)\s*$",
+    r"^\s*(?:undefined|null|none|nil|nan|n/?a|tbc|tba|tbd|test|todo|\[object object\]|-+|\.+|\?+|x+|0)\s*$"
+    # A field whose value is an instruction to the editor: "Insert opening times".
+    r"|^\s*[\[<{(]?\s*insert\s+\w",
     re.IGNORECASE,
 )
 
@@ -183,9 +220,17 @@ def placeholder_phrase(text: str, *, whole_field_values: bool = True) -> str | N
     return match.group(0).strip() if match else None
 
 
+_FILLER = re.compile(
+    r"^\s*(?:undefined|null|none|nil|nan|n/?a|tbc|tba|tbd|test|todo|\[object object\]|-+|\.+|\?+|x+|0)\s*$",
+    re.IGNORECASE,
+)
+
+
 def is_placeholder_value(text: str | None) -> bool:
-    """True for a field whose whole value is filler ("undefined", "N/A", "-", "TBC")."""
-    return bool(text) and bool(_WHOLE_FIELD_PLACEHOLDER.match(text or ""))
+    """True for a field whose whole value is filler ("undefined", "N/A", "-", "TBC"): the
+    field is in effect empty. (Instruction text such as "[Insert description here]" is a
+    placeholder too, but reported as such rather than as an empty field.)"""
+    return bool(text) and bool(_FILLER.match(text or ""))
 
 
 # --- past events ---------------------------------------------------------------------

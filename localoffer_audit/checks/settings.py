@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import TYPE_CHECKING
 
 from .. import __version__
@@ -31,6 +32,20 @@ def default_user_agent(config: Config) -> str:
     contact = config.crawl.contact_url
     detail = f"{config.directory.name} audit" + (f"; +{contact}" if contact else "")
     return f"localoffer-audit/{__version__} ({detail})"
+
+
+def directory_hosts_to_trust(config: Config) -> frozenset[str]:
+    """The directory's own hosts, when the crawl is allowed to fetch private addresses.
+
+    A council whose directory sits on an internal address says so with
+    ``[crawl] allow_private_addresses``; links from entries back to the directory's own
+    pages are then fetched too, rather than reported as ``internal_address``.
+    """
+    if not config.crawl.allow_private_addresses:
+        return frozenset()
+    return frozenset(
+        (urlsplit(url).hostname or "").lower() for url in config.directory.start_urls if urlsplit(url).hostname
+    )
 
 
 def user_agent_for(config: Config) -> str:
@@ -62,6 +77,8 @@ class LinkCheckSettings:
     hosts_only: bool = False
     port_map: Mapping[int, int] = field(default_factory=dict)
     ca_file: Path | None = None
+    # Hosts exempt from the SSRF guard because the config already allows fetching them.
+    trusted_hosts: frozenset[str] = frozenset()
     # Ask each site for a made-up path once per run and compare (soft 404 probe).
     soft_404_probe: bool = True
     # Check whether an http:// link also works over https (verdict `insecure`).
@@ -74,7 +91,9 @@ class LinkCheckSettings:
     host_pause_after: int = 5
 
     @classmethod
-    def from_config(cls, links: LinksConfig, *, user_agent: str) -> LinkCheckSettings:
+    def from_config(
+        cls, links: LinksConfig, *, user_agent: str, trusted_hosts: frozenset[str] = frozenset()
+    ) -> LinkCheckSettings:
         hosts = read_hosts_file(links.hosts_file) if links.hosts_file is not None else {}
         return cls(
             user_agent=user_agent,
@@ -101,6 +120,7 @@ class LinkCheckSettings:
             check_https=links.check_https,
             confirm_delay=links.confirm_delay_seconds,
             host_pause_after=links.host_pause_after_failures,
+            trusted_hosts=trusted_hosts,
         )
 
     def resolver_policy(self) -> ResolverPolicy:
@@ -109,4 +129,5 @@ class LinkCheckSettings:
             hosts_only=self.hosts_only,
             allow_private=self.allow_private_addresses,
             port_map=self.port_map,
+            trusted=self.trusted_hosts,
         )

@@ -40,7 +40,7 @@ from ..queries.links import (
 )
 from ..queries.runs import finish_run, start_run
 from .links import FAILURE_VERDICTS, check_urls
-from .settings import LinkCheckSettings, user_agent_for
+from .settings import LinkCheckSettings, directory_hosts_to_trust, user_agent_for
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,9 @@ def run_link_checks(
 
 
 def settings_for(config: Config) -> LinkCheckSettings:
-    return LinkCheckSettings.from_config(config.links, user_agent=user_agent_for(config))
+    return LinkCheckSettings.from_config(
+        config.links, user_agent=user_agent_for(config), trusted_hosts=directory_hosts_to_trust(config)
+    )
 
 
 async def run_link_checks_async(
@@ -109,7 +111,7 @@ async def run_link_checks_async(
         checked = [r for r in results if not r.unverified]
         unverified = len(results) - len(checked)
         previous = previous_failure_share(db, run_id)
-        share, spike_note = _spike(checked, reused, previous, config)
+        share, spike_note = _spike(stored, checked, previous, config)
         by_url = {link.url: link for link in to_check}
         stamp = now.isoformat(timespec="seconds")
         updates = [_update(by_url[r.url], r, stamp, spike=spike_note is not None) for r in checked]
@@ -172,14 +174,17 @@ def _is_web(url: str) -> bool:
 
 
 def _spike(
-    checked: list[LinkResult], reused: int, previous: float | None, config: Config
+    stored: list[StoredLink], checked: list[LinkResult], previous: float | None, config: Config
 ) -> tuple[float, str | None]:
-    """This run's failure share among web links, and a note when it is a suspicious jump."""
-    web = [r for r in checked if _is_web(r.url)]
-    failures = sum(1 for r in web if r.verdict in FAILURE_VERDICTS)
-    considered = len(web) + reused
-    share = failures / considered if considered else 0.0
-    if previous is None or considered < SPIKE_MIN_LINKS:
+    """The failure share among all web links of live services after this run (a link not
+    checked now keeps its stored verdict), and a note when it is a suspicious jump."""
+    now_verdict = {r.url: str(r.verdict) for r in checked}
+    web = [link for link in stored if _is_web(link.url)]
+    verdicts = [now_verdict.get(link.url, link.verdict) for link in web]
+    known = [v for v in verdicts if v is not None]
+    failures = sum(1 for v in known if v in FAILURE_VERDICTS)
+    share = failures / len(known) if known else 0.0
+    if previous is None or len(known) < SPIKE_MIN_LINKS:
         return share, None
     jump = share - previous
     if share > previous * config.links.spike_ratio and jump >= config.links.spike_min_increase:
