@@ -29,6 +29,7 @@ from itertools import combinations
 from rapidfuzz import fuzz
 
 from ..models import ServiceItem
+from .rules_text import substantive_text
 
 _STOP_WORDS = frozenset(
     "the a an and of for in at on to with by & ltd limited cic llp uk our your".split()
@@ -91,7 +92,8 @@ def near_duplicate_pairs(
             id=s.directory_id,
             name=normalise_name(s.name),
             base=base_name(s.name),
-            description=" ".join(_words(s.description)),
+            # Sentences that only point elsewhere ("More details on our website.") are not content.
+            description=" ".join(_words(substantive_text(s.description or ""))),
             organisation=normalise_name(s.organisation),
         )
         for s in services
