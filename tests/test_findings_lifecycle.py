@@ -373,3 +373,23 @@ def test_listing_agrees_with_the_worklist_visibility_rule(db, config) -> None:
     listed = {r.id for r in store.open_findings(db) if r.confirmed}
     assert listed == {r.id for r in visible_findings(db)}
     assert {r.rule for r in store.open_findings(db)} == {"link_broken"}
+
+
+def test_manager_filter_follows_the_mapping(db, config, tmp_path: Path) -> None:
+    from localoffer_audit.managers import import_mapping
+
+    put_service(db, "s1", postcode="GL4")
+    put_service(db, "s2", postcode="GL5", organisation="Riverside Parents")
+    crawl(db)
+    run_findings(db, config, today=TODAY)
+    mapping = tmp_path / "managers.csv"
+    mapping.write_text(
+        "service_id,organisation,manager_name,manager_email\n"
+        "s1,,Jo Bloggs,jo@northtown.gov.uk\n"
+        ",Riverside Parents,Ann Other,ann@northtown.gov.uk\n",
+        encoding="utf-8",
+    )
+    import_mapping(db, mapping)
+    assert [r.service_id for r in list_findings(db, config, manager="JO@northtown.gov.uk")] == ["s1"]
+    assert [r.service_id for r in list_findings(db, config, manager="ann@northtown.gov.uk")] == ["s2"]
+    assert list_findings(db, config, manager="nobody@northtown.gov.uk") == []
