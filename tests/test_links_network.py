@@ -413,3 +413,12 @@ async def test_progress_reports_every_url(world) -> None:
     results = await check_urls(urls, settings, progress=lambda done, total, result: seen.append((done, total)))
     assert len(results) == 3
     assert seen == [(1, 3), (2, 3), (3, 3)]
+
+
+async def test_trusted_hosts_pass_the_ssrf_guard(world) -> None:
+    _, settings = world
+    port = settings.port_map[80]
+    url = f"http://127.0.0.1:{port}/ok"
+    assert (await one(url, settings)).verdict is LinkVerdict.INTERNAL_ADDRESS
+    trusted = replace(settings, trusted_hosts=frozenset({"127.0.0.1"}))
+    assert (await one(url, trusted)).verdict is LinkVerdict.OK

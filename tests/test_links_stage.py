@@ -195,3 +195,23 @@ def test_settings_from_config_read_the_hosts_file(tmp_path: Path) -> None:
     assert settings.hosts["provider.test"] == ["127.0.0.1"] and settings.port_map == {80: 8080}
     assert "link" not in settings.user_agent.lower()
     assert datetime.now(UTC) - timedelta(seconds=1) < datetime.now(UTC)
+
+
+def test_only_failed_run_is_not_mistaken_for_a_spike(db, tmp_path: Path, server: ThreadedServer) -> None:
+    config = make_config(tmp_path, server.port)
+    urls = [f"http://provider.test/q{i}" for i in range(30)]
+    add_services(db, {f"s{i}": [url] for i, url in enumerate(urls)})
+    for i in range(3):
+        STATE[f"/q{i}"] = "404"
+    assert run_link_checks(db, config).status == "complete"
+    rerun = run_link_checks(db, config, only_failed=True)
+    assert rerun.counts["checked"] == 3
+    assert rerun.status == "complete" and rerun.counts["failure_share"] == 0.1
+
+
+def test_directory_host_is_trusted_only_when_the_crawl_may_fetch_private_addresses(tmp_path: Path) -> None:
+    config = make_config(tmp_path, 8080)
+    config.directory.start_urls = ["http://127.0.0.1:9999/kb5/x/directory/results.page"]
+    assert settings_for(config).trusted_hosts == frozenset()
+    config.crawl.allow_private_addresses = True
+    assert settings_for(config).trusted_hosts == frozenset({"127.0.0.1"})

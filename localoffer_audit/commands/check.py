@@ -11,6 +11,9 @@ from typing import TextIO
 import click
 
 from ..checks.stage import LinkCheckSummary, run_link_checks, settings_for
+from ..config import Config
+from ..lock import run_lock
+from ..checks.settings import LinkCheckSettings
 from ..models import LinkResult
 from .common import AppContext, pass_app, progress_enabled
 
@@ -90,15 +93,22 @@ def check(app: AppContext, only_failed: bool, max_age: int | None, concurrency: 
         settings = replace(settings, concurrency=concurrency)
     if per_host is not None:
         settings = replace(settings, per_host=per_host)
+    with run_lock(app.database_path()):
+        summary = _run(app, config, only_failed, max_age, settings)
+    click.echo(format_summary(summary))
+
+
+def _run(
+    app: AppContext, config: Config, only_failed: bool, max_age: int | None, settings: LinkCheckSettings
+) -> LinkCheckSummary:
     db = app.open_db()
     try:
-        summary = run_link_checks(
+        return run_link_checks(
             db, config, only_failed=only_failed, max_age_days=max_age, settings=settings,
             progress=LiveProgress(sys.stderr) if progress_enabled() else None,
         )
     finally:
         db.close()
-    click.echo(format_summary(summary))
 
 
 COMMANDS = [check]
