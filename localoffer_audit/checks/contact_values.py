@@ -124,6 +124,8 @@ def email_problem(text: str | None) -> str | None:
         return "it is written out ('at') instead of with an @, so it cannot be used to send an email"
     if " " in value:
         return "it contains a space"
+    if value.endswith("."):
+        return "it ends with a dot"
     if value.count("@") != 1:
         return "it does not have exactly one @"
     if not _EMAIL.match(value):

@@ -294,8 +294,8 @@ def rule_past_event(service: ServiceItem, context: RuleContext) -> list[Finding]
         listed = "; ".join(f'"{p}"' for p in phrases)
         findings.append(make_finding(
             context, "past_event", service.directory_id, subject,
-            f"The {subject} mentions {listed}, which ended by {format_uk_date(first.ended)}.",
-            f"The {subject} still advertises {listed}. Remove it or replace it with the current dates.",
+            f"{_the(subject)} mentions {listed}, which ended by {format_uk_date(first.ended)}.",
+            f"{_the(subject)} still advertises {listed}. Remove it or replace it with the current dates.",
             {"value": phrases, "sentences": [e.sentence for e in events]},
         ))
     return findings
@@ -308,8 +308,8 @@ def rule_covid_notice(service: ServiceItem, context: RuleContext) -> list[Findin
         if sentence:
             findings.append(make_finding(
                 context, "covid_notice", service.directory_id, subject,
-                f'The {subject} still has a COVID-19 notice: "{_short(sentence)}"',
-                f'The {subject} says "{_short(sentence)}". Ask the provider how the service runs now '
+                f'{_the(subject)} still has a COVID-19 notice: "{_short(sentence)}".',
+                f'{_the(subject)} says "{_short(sentence)}". Ask the provider how the service runs now '
                 "and remove the COVID-19 notice.",
                 {"value": sentence},
             ))
@@ -337,7 +337,7 @@ def rule_closure(service: ServiceItem, context: RuleContext) -> list[Finding]:
     subject, evidence = found
     return [make_finding(
         context, "closure_wording", service.directory_id, subject,
-        f'The {subject} says the service has closed: "{_short(evidence)}"',
+        f'{_the(subject)} says the service has closed: "{_short(evidence)}".',
         "Confirm with the provider that the service has closed. If it has, archive the entry; "
         "if not, remove the closure wording.",
         {"value": evidence},
@@ -402,8 +402,8 @@ def rule_placeholder(service: ServiceItem, context: RuleContext) -> list[Finding
         seen_subjects.add(subject)
         findings.append(make_finding(
             context, "placeholder_text", service.directory_id, subject,
-            f'The {subject} contains placeholder text: "{_short(phrase)}".',
-            f'Replace "{_short(phrase)}" in the {subject} with the real details, or remove it.',
+            f'{_the(subject)} contains placeholder text: "{_short(phrase)}".',
+            f'Replace "{_short(phrase)}" in {_the(subject).lower()} with the real details, or remove it.',
             {"value": phrase},
         ))
     return findings
@@ -486,6 +486,15 @@ def rule_plain_english(service: ServiceItem, context: RuleContext) -> list[Findi
         f"(aim for a reading age of {context.config.reading_age_max} or lower).",
         {"value": round(result.reading_age), "long_sentences": len(long_sentences), "words": result.words},
     )]
+
+
+# Fields the entry always has read naturally ("the description"); others are named as fields.
+_PLAIN_SUBJECTS = frozenset({"description", "name", "cost", "age range", "postcode", "contact name", "status", "website"})
+
+
+def _the(subject: str) -> str:
+    """"The description", or 'The "session information" field' for a labelled field."""
+    return f"The {subject}" if subject in _PLAIN_SUBJECTS else f'The "{subject}" field'
 
 
 def _short(text: str, limit: int = 160) -> str:
