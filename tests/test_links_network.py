@@ -115,6 +115,11 @@ async def outside_web(request: web.Request) -> web.StreamResponse:
     if path == "/vendor-404":
         return web.Response(status=404, text=page("Page not found"), content_type="text/html",
                             headers={"Server": "cloudflare", "cf-ray": "8a1b2c3d4e5f-LHR"})
+    if path == "/picky":
+        # Refuses clients that do not say they accept HTML, as some real servers do.
+        if "text/html" not in request.headers.get("Accept", ""):
+            return web.Response(status=403, text="<html><title>403 Forbidden</title></html>", content_type="text/html")
+        return web.Response(text=page("Picky but fine"), content_type="text/html")
     if path == "/hang":
         await asyncio.sleep(3600)
     if path == "/soft":
@@ -227,6 +232,7 @@ async def one(url: str, settings: LinkCheckSettings):
         ("https://provider.test/leaflet-405.pdf", LinkVerdict.OK),
         ("https://provider.test/leaflet-404.pdf", LinkVerdict.OK),
         ("https://provider.test/challenge", LinkVerdict.BLOCKED),
+        ("https://provider.test/picky", LinkVerdict.OK),
         ("https://provider.test/soft", LinkVerdict.SOFT_404),
         ("https://provider.test/old-service", LinkVerdict.SOFT_404),
         ("https://catchall.test/services/holiday-club", LinkVerdict.SOFT_404),

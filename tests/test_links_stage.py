@@ -215,3 +215,19 @@ def test_directory_host_is_trusted_only_when_the_crawl_may_fetch_private_address
     assert settings_for(config).trusted_hosts == frozenset()
     config.crawl.allow_private_addresses = True
     assert settings_for(config).trusted_hosts == frozenset({"127.0.0.1"})
+
+
+def test_live_progress_line_shows_counts_and_rate() -> None:
+    import io
+
+    from localoffer_audit.commands.check import LiveProgress
+    from localoffer_audit.models import LinkResult, LinkVerdict
+
+    stream = io.StringIO()
+    progress = LiveProgress(stream, every_seconds=0)
+    progress(1, 3, LinkResult("https://a.test/", LinkVerdict.OK))
+    progress(2, 3, LinkResult("https://a.test/x", LinkVerdict.BROKEN))
+    progress(3, 3, LinkResult("https://a.test/y", LinkVerdict.OK))
+    last = stream.getvalue().split("\r")[-1]
+    assert "checked 3/3" in last and "links/s" in last and "ok 2" in last and "broken 1" in last
+    assert stream.getvalue().endswith("\n")
