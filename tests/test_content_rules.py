@@ -325,7 +325,10 @@ def test_invalid_phone_names_the_number() -> None:
         ("info@@northtown.org.uk", False),
         ("info@northtown", False),
         ("jo.bloggs@northtown..org.uk", False),
-        ("nobody@noemail.invalid", False),
+        # A platform's "no email" filler is an absent address, not a wrong one (no_contact_route
+        # counts it as none).
+        ("nobody@noemail.invalid", True),
+        ("info@example.com", True),
         ("someone@gmail.con", False),
         ("office@school.org.uk.", False),  # the trailing dot breaks the address
         ("info at northtown-trust.org.uk", False),
@@ -384,6 +387,9 @@ def test_no_contact_route(contacts, website, expected: bool) -> None:
         (f"https://{OWN_HOST}/kb5/x/directory/service.page?id=zzz", True),
         ("https://www.northtown-trust.org.uk/", False),
         (None, False),
+        # Same machine, another port: another site.
+        (f"https://{OWN_HOST}:8443/services/1", False),
+        (f"https://{OWN_HOST}:443/kb5/x/directory/service.page?id=zzz", True),
     ],
 )
 def test_website_is_directory_page(website, expected: bool) -> None:

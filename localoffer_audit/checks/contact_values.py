@@ -113,6 +113,13 @@ def clean_email(text: str) -> str:
     return value.split("?", 1)[0].strip()
 
 
+def is_placeholder_email(text: str | None) -> bool:
+    """An address that stands for "no email" (noemail@noemail.invalid, x@example.com)."""
+    if not text or "@" not in text:
+        return False
+    return bool(_PLACEHOLDER_DOMAINS.search(clean_email(text).rsplit("@", 1)[1].lower()))
+
+
 def email_problem(text: str | None) -> str | None:
     """Why an email address cannot be right, or None when it can."""
     if not text or not text.strip() or _OBFUSCATED.search(text):
@@ -132,7 +139,9 @@ def email_problem(text: str | None) -> str | None:
         return "it is not written as name@organisation.domain"
     domain = value.rsplit("@", 1)[1].lower()
     if _PLACEHOLDER_DOMAINS.search(domain):
-        return f"{domain} is a placeholder, not a real mail domain"
+        # Platforms fill "no email" with addresses such as noemail@noemail.invalid: that is
+        # an absent address (no_contact_route counts it as none), not a mistyped one.
+        return None
     if domain in _MISSPELT_DOMAINS:
         return f"{domain} looks like a misspelling of a webmail domain"
     return None

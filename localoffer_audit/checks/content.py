@@ -24,6 +24,7 @@ from ..models import Finding, ServiceItem, Severity
 from . import rules_text
 from .contact_values import (
     email_problem,
+    is_placeholder_email,
     is_valid_uk_phone,
     is_valid_uk_postcode,
     looks_like_postcode_attempt,
@@ -35,18 +36,31 @@ from .readability import readability
 from .rule_catalogue import ALL_RULES
 
 
+def site_key(url: str) -> str:
+    """"host" or "host:port" (a port other than the scheme's default is another site)."""
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower()
+        port = parts.port
+    except ValueError:
+        return ""
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    return host if port is None or port == default else f"{host}:{port}"
+
+
 @dataclass(slots=True)
 class RuleContext:
     """What the rules need besides the entry: today's date, the settings, the directory's hosts."""
 
     today: date
     config: ContentConfig = field(default_factory=ContentConfig)
-    # Host names of the directory itself (from [directory] start_urls), lower case.
+    # The directory's own sites (from [directory] start_urls): host names, lower case, with
+    # ":port" when the URL names a port other than the scheme's default.
     own_hosts: frozenset[str] = frozenset()
 
     @classmethod
     def from_start_urls(cls, today: date, config: ContentConfig, start_urls: Iterable[str]) -> RuleContext:
-        hosts = frozenset(host for url in start_urls if (host := (urlsplit(url).hostname or "").lower()))
+        hosts = frozenset(site for url in start_urls if (site := site_key(url)))
         return cls(today=today, config=config, own_hosts=hosts)
 
     def enabled(self, rule_id: str) -> bool:
@@ -234,16 +248,9 @@ def _websites(service: ServiceItem) -> list[str]:
     return [s for s in sites if s and s.strip()]
 
 
-def _host(url: str) -> str:
-    try:
-        return (urlsplit(url.strip()).hostname or "").lower()
-    except ValueError:
-        return ""
-
-
 def _is_own_page(url: str, context: RuleContext) -> bool:
-    host = _host(url)
-    return bool(host) and host in context.own_hosts
+    site = site_key(url)
+    return bool(site) and site in context.own_hosts
 
 
 # --- the rules -----------------------------------------------------------------------
@@ -346,7 +353,7 @@ def rule_closure(service: ServiceItem, context: RuleContext) -> list[Finding]:
 
 def rule_contact_route(service: ServiceItem, context: RuleContext) -> list[Finding]:
     phones = _phones(service)
-    emails = [e for e in _emails(service) if email_problem(e) is None]
+    emails = [e for e in _emails(service) if email_problem(e) is None and not is_placeholder_email(e)]
     websites = [w for w in _websites(service) if w.lower().startswith(("http://", "https://", "www."))
                 and not _is_own_page(w, context)]
     if phones or emails or websites:
