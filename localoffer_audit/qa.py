@@ -51,7 +51,7 @@ from .sampling import (
     allocate_proportional,
     draw_stratified,
     estimate_share,
-    pool_smallest_strata,
+    pool_small_strata,
     sample_size,
 )
 from .templates import render
@@ -152,7 +152,7 @@ class DrawnSample:
     requested_size: int
     sample_size: int
     allocation: list[StratumAllocation]
-    # Strata too small to get a place each, pooled into one "Other" stratum.
+    # Strata too small to expect a place, pooled into one "Other" stratum.
     pooled_strata: list[str]
     units: list[SampledUnit]
     pack_html: Path
@@ -240,7 +240,7 @@ def draw_sample(
     natural_sizes = Counter(labels.values())
     noun = {"category": "categories", "organisation": "organisations", "manager": "content managers"}[request.strata]
     pooled_label = f"Other (smaller {noun}, pooled)"
-    pooling = pool_smallest_strata(natural_sizes, requested, pooled_label)
+    pooling = pool_small_strata(natural_sizes, requested, pooled_label)
     pooled = sorted(name for name, target in pooling.items() if target != name)
     units = [(service_id, pooling[label]) for service_id, label in labels.items()]
     stratum_sizes = dict(sorted(Counter(stratum for _, stratum in units).items()))

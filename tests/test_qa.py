@@ -412,18 +412,16 @@ def test_pack_escapes_hostile_page_content(db: Database, tmp_path: Path) -> None
     assert row["stratum"] == "<b>Health</b>" and row["service_name"] == "<script>alert(1)</script>"
 
 
-def test_more_organisations_than_places_are_pooled_so_every_service_can_be_drawn(db: Database, tmp_path: Path) -> None:
+def test_many_small_organisations_are_pooled_so_the_sample_stays_proportional(db: Database, tmp_path: Path) -> None:
     for i in range(60):
         add_service(db, f"o{i}", category="Health", organisation="Big Trust" if i < 30 else f"Small charity {i}")
     drawn = draw_sample(db, None, SampleRequest(size=8, seed=2, strata="organisation"), tmp_path, now=NOW)
-    assert len(drawn.pooled_strata) == 24  # 30 small charities + Big Trust -> 7 kept + 1 pooled
-    # Equal sizes pool in name order, so the 6 small charities kept are the last by name.
-    assert {a.stratum: a.population for a in drawn.allocation} == {
-        "Big Trust": 30,
-        **{f"Small charity {i}": 1 for i in sorted(range(30, 60), key=lambda i: f"Small charity {i}")[-6:]},
-        "Other (smaller organisations, pooled)": 24,
+    # 31 organisations for 8 places: each small charity expects 8/60 of a place.
+    assert len(drawn.pooled_strata) == 30
+    assert {a.stratum: (a.population, a.sample) for a in drawn.allocation} == {
+        "Big Trust": (30, 4),
+        "Other (smaller organisations, pooled)": (30, 4),
     }
-    assert sum(a.population for a in drawn.allocation) == 60 and all(a.sample >= 1 for a in drawn.allocation)
     report = qa_report(db, drawn.sample_id)  # no reviews yet
     assert report.estimate.share is None and report.reviewed == 0
     html = BeautifulSoup(write_report_html(report, tmp_path).read_text(encoding="utf-8"), "html.parser")

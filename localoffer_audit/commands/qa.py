@@ -112,8 +112,8 @@ def format_drawn_sample(drawn: qa.DrawnSample) -> str:
         lines.append(f"  {a.stratum:<{width}}  {a.population:>4}  {a.sample:>7}  {probability:.3f}")
     if drawn.pooled_strata:
         lines.append(
-            f"More {drawn.strata} groups than sample places: the {len(drawn.pooled_strata)} smallest are pooled "
-            "into one stratum, so every service has a chance of selection."
+            f"Many small {drawn.strata} groups: the {len(drawn.pooled_strata)} too small to expect a place in the "
+            "sample are pooled into one stratum (keeps the sample close to proportional)."
         )
     lines.append(f"Review pack: {drawn.pack_html}")
     lines.append(f"Reviewers' CSV: {drawn.pack_csv} (fill in reviewer and outcome, then `localoffer-audit qa import` it)")
