@@ -183,3 +183,10 @@ MORE_SOFT_404 = [
 @pytest.mark.parametrize("markup", MORE_SOFT_404)
 def test_common_error_page_wording(markup: str) -> None:
     assert soft_404_signal(page_text(markup))
+
+
+def test_a_shared_login_redirect_is_not_a_soft_404() -> None:
+    login = page_text(html("Sign in", "Sign in to the members' area"))
+    assert same_as_probe(fingerprint("https://a.uk/account/login", login), fingerprint("https://a.uk/account/login", login)) is None
+    assert same_as_probe(fingerprint("https://a.uk/sign-in", login), fingerprint("https://a.uk/sign-in", login)) is None
+    assert same_as_probe(fingerprint("https://a.uk/oops", login), fingerprint("https://a.uk/oops", login))

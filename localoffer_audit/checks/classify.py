@@ -155,6 +155,8 @@ def fingerprint(final_url: str, page: PageText) -> PageFingerprint:
     return PageFingerprint(final_url, page.title, frozenset(_shingles(words)), len(words))
 
 
+_LOGIN_PATH = re.compile(r"(?:^|/)(?:log-?in|log-?on|sign-?in|signin|auth|sso|saml|oauth2?|users?/sign_in|account/login)\b")
+
 # Below this many words a page is too thin to compare (a single-page app's shell, a
 # redirect stub): every page of such a site looks alike, so "alike" proves nothing.
 MIN_WORDS_TO_COMPARE = 25
@@ -163,6 +165,8 @@ MIN_WORDS_TO_COMPARE = 25
 def same_as_probe(page: PageFingerprint, probe: PageFingerprint, threshold: float = 0.9) -> str | None:
     """Evidence that a linked page is what the site answers for a made-up path, or None."""
     if page.final_url == probe.final_url:
+        if _LOGIN_PATH.search(urlsplit(page.final_url).path.lower()):
+            return None  # every page of a members-only site redirects to its login page
         return f"lands on the same page as a made-up path ({probe.final_url})"
     if page.word_count < MIN_WORDS_TO_COMPARE or probe.word_count < MIN_WORDS_TO_COMPARE:
         return None
