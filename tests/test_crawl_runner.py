@@ -169,3 +169,29 @@ def test_oruk_crawl_both_versions(tmp_path, version):
 def test_unreachable_directory_is_incomplete_not_a_crash(tmp_path):
     summary = crawl("http://127.0.0.1:9", tmp_path / "a.db")
     assert summary.status == RunStatus.INCOMPLETE and summary.counts["listing_errors"] == 1
+
+
+def test_oversized_page_is_cancelled_and_reported(tmp_path):
+    site = FakeSite(services=3, huge={2})
+    with serve(site) as base:
+        summary = crawl(base, tmp_path / "a.db", max_page_bytes=1_000_000)
+    assert summary.status == RunStatus.INCOMPLETE and summary.counts["services_seen"] == 2
+    assert any(record_id(2) in m and "failed" in m for m in summary.messages)
+
+
+def test_charset_declared_only_in_the_header_is_honoured(tmp_path):
+    site = FakeSite(services=3, cp1252={2})
+    with serve(site) as base:
+        crawl(base, tmp_path / "a.db")
+    db = open_db(tmp_path / "a.db")
+    names = {s.directory_id: s.name for s in live_services(db)}
+    db.close()
+    assert names[record_id(2)] == "Service 2 – St Mary’s £"
+
+
+def test_oruk_paging_stops_on_a_page_with_no_new_ids(tmp_path):
+    site = FakeSite(services=80, oruk_ignores_page=True)
+    with serve(site) as base:
+        summary = crawl(f"{base}/api/v1", tmp_path / "a.db", platform="oruk")
+    assert (summary.counts["listing_pages"], summary.counts["services_seen"]) == (2, 50)
+    assert any("no new ids" in m for m in summary.messages)

@@ -38,8 +38,14 @@ class FakeSite:
     empty: set[int] = field(default_factory=set)
     truncated: set[int] = field(default_factory=set)
     server_error: set[int] = field(default_factory=set)
+    # Pages of this many bytes (padding in an HTML comment).
+    huge: set[int] = field(default_factory=set)
+    # Pages sent in windows-1252, declared only in the Content-Type header.
+    cp1252: set[int] = field(default_factory=set)
     robots: str = "User-agent: *\nDisallow: /private/\n"
     oruk_missing: set[int] = field(default_factory=set)
+    # An API that ignores ?page= and always claims more pages (a paging bug seen in feeds).
+    oruk_ignores_page: bool = False
     requests: list[str] = field(default_factory=list)
     user_agents: set[str] = field(default_factory=set)
 
@@ -96,6 +102,11 @@ class FakeSite:
             if n in self.empty:
                 return web.Response(text="", content_type="text/html")
             html = self.service_html(n, request.host)
+            if n in self.huge:
+                html = html.replace("</main>", "<!--" + "x" * 2_000_000 + "--></main>")
+            if n in self.cp1252:
+                html = html.replace(f"Service {n}</h1>", f"Service {n} – St Mary’s £</h1>").replace('<meta charset="utf-8">', "")
+                return web.Response(body=html.encode("cp1252"), headers={"Content-Type": "text/html; charset=windows-1252"})
             if n in self.truncated:
                 html = html[: html.index("<section")] + "<section class='field_section'><dl><dt>Tele"
             return web.Response(text=html, content_type="text/html")
@@ -107,11 +118,13 @@ class FakeSite:
     def oruk(self, request: web.Request, version: str) -> web.Response:
         rest = request.path.split(f"/api/{version}", 1)[1]
         if rest == "/services":
-            page = int(request.query.get("page", "1"))
+            page = 1 if self.oruk_ignores_page else int(request.query.get("page", "1"))
             per_page = int(request.query.get("per_page", "50"))
             numbers = list(range((page - 1) * per_page + 1, min(page * per_page, self.services) + 1))
             content = [{"id": f"svc-{n}", "name": f"Service {n}"} for n in numbers]
             total_pages = max(1, -(-self.services // per_page))
+            if self.oruk_ignores_page:
+                total_pages = 99
             if version == "v1":
                 body = {"totalElements": self.services, "totalPages": total_pages, "number": page, "size": per_page,
                         "first": page == 1, "last": page >= total_pages, "content": content}
