@@ -36,6 +36,9 @@ class FsdSpider(AuditSpider):
         if not page.services:
             self.report.error(f"listing page {response.url} lists no services", listing=True)
         for link in page.services:
+            if not self.is_on_site(link.url):
+                self.report.note(f"not followed: {link.url} is a record on another site (listed on {response.url})")
+                continue
             if self.new_service(link.directory_id):
                 yield self.service_request(link.url, self.parse_service, directory_id=link.directory_id, name=link.name)
         if page.next_points_back:

@@ -195,3 +195,32 @@ def test_oruk_paging_stops_on_a_page_with_no_new_ids(tmp_path):
         summary = crawl(f"{base}/api/v1", tmp_path / "a.db", platform="oruk")
     assert (summary.counts["listing_pages"], summary.counts["services_seen"]) == (2, 50)
     assert any("no new ids" in m for m in summary.messages)
+
+
+def test_generic_crawl_from_selectors_alone(tmp_path):
+    site = FakeSite(services=25)
+    with serve(site) as base:
+        config = crawl_config(fsd_start(base), "generic")
+        config["directory"]["generic"] = {
+            "service_link": "main a.flex-grow-1",
+            "next_page": "a[rel=next]::attr(href)",
+            "id_pattern": r"[?&]id=([^&]+)",
+            "fields": {
+                "name": "#hit-header h1::text",
+                "description": ".service-description",
+                "phone": "//dt[.='Telephone']/following-sibling::dd[1]/text()",
+                "email": "//dt[.='E-mail']/following-sibling::dd[1]/a",
+                "website": "//dt[.='Website']/following-sibling::dd[1]//a/@href",
+                "last_updated": "//dt[starts-with(., 'Last updated')]/following-sibling::dd[1]/text()",
+            },
+        }
+        summary = run_crawl(config_from_dict(config), tmp_path / "a.db")
+    assert summary.status == RunStatus.COMPLETE, summary.messages
+    assert (summary.counts["services_seen"], summary.counts["listing_pages"]) == (25, 3)
+    db = open_db(tmp_path / "a.db")
+    services = {s.directory_id: s for s in live_services(db)}
+    db.close()
+    three = services[record_id(3)]
+    assert (three.name, three.contacts[0].phone, three.contacts[0].email) == ("Service 3", "01632 960003", "info3@provider3.example.org")
+    assert three.dates[0].value.isoformat() == "2022-03-04"
+    assert sorted(link.field for link in three.links) == ["contact_email", "description", "website"]

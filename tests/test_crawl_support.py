@@ -75,10 +75,15 @@ class FakeSite:
             for o in range(0, self.services, PAGE_SIZE)
             if o != offset and abs(o - offset) <= 3 * PAGE_SIZE
         )
+        next_link = (
+            f'<a rel="next" href="results.page?{channel}&amp;sr={offset + PAGE_SIZE}">Next</a>'
+            if offset + PAGE_SIZE < self.services
+            else ""
+        )
         return f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>Results</title></head><body>
 <header><nav><a href="home.page">Home</a></nav></header><main><h1>Local Offer</h1>{hits}
 <p><a href="advice.page?id=Advice00001">What is the Local Offer?</a></p>
-<ul class="pagination">{pages}</ul></main></body></html>"""
+<ul class="pagination">{pages}</ul>{next_link}</main></body></html>"""
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         self.requests.append(str(request.rel_url))
