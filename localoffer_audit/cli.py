@@ -73,3 +73,7 @@ def _register_commands() -> None:
 
 
 _register_commands()
+
+
+if __name__ == "__main__":  # `python -m localoffer_audit.cli`, as tests and cron wrappers may call it
+    main()

@@ -1,0 +1,121 @@
+"""`nightly`, `report` and `browse`: the scheduled job and its views."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from ..browse import datasette_metadata_path, datasette_missing_message
+from ..nightly import NightlySummary, run_nightly
+from ..report import write_run_report
+from .common import AppContext, add_log_file, pass_app, progress_enabled
+
+
+@click.command()
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Date the content rules treat as today (default: today).")
+@click.option("--send/--no-send", "send", default=None, help="Send email (default: [email] enabled in the config).")
+@pass_app
+def nightly(app: AppContext, today, send: bool | None) -> None:
+    """Run the whole audit once: crawl, check links, check content, update findings,
+    write worklists, send email (if configured) and the run report.
+
+    Safe under cron: one run at a time per database (a second exits with code 4), no
+    terminal needed, progress only when run at a terminal, a non-zero exit on failure.
+    Exit codes: 0 done, 1 a stage failed, 3 new findings at or above
+    [nightly] alert_severity, 4 another run holds the lock.
+
+    Example:
+
+    \b
+        localoffer-audit nightly
+        localoffer-audit --config /etc/localoffer-audit.toml nightly --no-send
+    """
+    config = app.config()
+    add_log_file(config.nightly.log_file or config.output.folder / "nightly.log")
+    say = (lambda message: click.echo(message, err=True)) if progress_enabled() else None
+    summary = run_nightly(
+        config, app.database_path(), today=today.date() if today else None, send_email=send, progress=say
+    )
+    click.echo(format_summary(summary))
+    sys.exit(int(summary.exit_code))
+
+
+def format_summary(summary: NightlySummary) -> str:
+    lines = [f"Run #{summary.run_id}: {summary.status.upper()}"]
+    for stage in summary.stages:
+        counts = ", ".join(f"{k} {v}" for k, v in stage.counts.items() if isinstance(v, int | float))
+        detail = f" — {stage.message}" if stage.message else ""
+        lines.append(f"  {stage.name:<10} {stage.status:<10} {stage.seconds:>7.1f}s  {counts}{detail}")
+    lines.extend(f"! {message}" for message in summary.messages)
+    if summary.new_serious:
+        lines.append(f"New serious findings: {summary.new_serious}")
+    if summary.report_path:
+        lines.append(f"Report: {summary.report_path}")
+    return "\n".join(lines)
+
+
+@click.command()
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), help="Folder for report.html (default: [output] folder).")
+@click.option("--run", "run_id", type=int, help="Nightly run to report on (default: the latest).")
+@pass_app
+def report(app: AppContext, out_dir: Path | None, run_id: int | None) -> None:
+    """Write the HTML run summary: totals by verdict, rule and severity, new and fixed
+    findings, per category and per content manager, and a trend chart over runs.
+
+    Example:
+
+    \b
+        localoffer-audit report
+        localoffer-audit report --out /var/www/localoffer-audit --run 12
+    """
+    config = app.config()
+    db = app.open_db()
+    try:
+        path = write_run_report(db, config, out_dir or config.output.folder, run_id=run_id)
+    finally:
+        db.close()
+    click.echo(f"Wrote {path}")
+
+
+@click.command()
+@click.option("--port", default=8001, show_default=True, help="Port for Datasette on 127.0.0.1.")
+@click.option("--open", "open_browser", is_flag=True, help="Open a browser at the database.")
+@pass_app
+def browse(app: AppContext, port: int, open_browser: bool) -> None:
+    """Browse the database in Datasette, with canned queries (open findings by manager,
+    broken links by host, stale services). Needs the optional extra:
+    pip install 'localoffer-audit[browse]'.
+
+    Example:
+
+    \b
+        localoffer-audit browse
+        localoffer-audit --db council.db browse --port 8010 --open
+    """
+    if shutil.which("datasette") is None and not _datasette_importable():
+        raise click.ClickException(datasette_missing_message())
+    db_path = app.database_path()
+    if not db_path.exists():
+        raise click.ClickException(f"No database at {db_path}; run `localoffer-audit nightly` first")
+    command = [sys.executable, "-m", "datasette", "serve", str(db_path), "--host", "127.0.0.1", "--port", str(port),
+               "--metadata", str(datasette_metadata_path(db_path)), "--setting", "sql_time_limit_ms", "5000"]
+    if open_browser:
+        command.append("--open")
+    click.echo(f"Datasette on http://127.0.0.1:{port}/ (Ctrl-C to stop)")
+    raise SystemExit(subprocess.call(command))
+
+
+def _datasette_importable() -> bool:
+    try:
+        import datasette  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+COMMANDS = [nightly, report, browse]

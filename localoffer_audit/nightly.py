@@ -1,0 +1,211 @@
+"""The nightly job: crawl -> link check -> content and findings -> worklists -> email -> report.
+
+Each stage is its own library function recording its own run; this module runs them in
+order under a lock, times them, and decides what may run after a problem:
+
+- a stage that raises, or a crawl that is incomplete, stops the stages that would change
+  findings (link check, findings, worklists, email): the previous complete state stays
+  as it was, and the run summary says why;
+- the run report is always written, so the team sees what happened.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from .checks.stage import run_link_checks
+from .config import Config
+from .crawl.runner import run_crawl
+from .db import open_db
+from .exitcodes import ExitCode
+from .findings import run_findings
+from .lock import run_lock
+from .mail import prepare_and_send
+from .models import RunKind, RunStatus, Severity
+from .queries.report import count_snapshot, new_findings_at_or_above
+from .queries.runs import finish_run, mark_abandoned_runs, record_stage, start_run
+from .report import write_run_report
+from .worklists import build_worklists
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+@dataclass(slots=True)
+class StageOutcome:
+    name: str
+    status: str  # complete / incomplete / failed / skipped
+    seconds: float = 0.0
+    counts: dict[str, Any] = field(default_factory=dict)
+    run_id: int | None = None
+    message: str | None = None
+
+
+@dataclass(slots=True)
+class NightlySummary:
+    run_id: int
+    status: RunStatus
+    stages: list[StageOutcome]
+    new_serious: int = 0
+    report_path: Path | None = None
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        if self.status == RunStatus.FAILED:
+            return ExitCode.ERROR
+        if self.new_serious:
+            return ExitCode.NEW_SERIOUS_FINDINGS
+        return ExitCode.OK
+
+
+def run_nightly(
+    config: Config,
+    db_path: Path | None = None,
+    *,
+    today: date | None = None,
+    send_email: bool | None = None,
+    progress: Progress | None = None,
+) -> NightlySummary:
+    """Run every stage once, under the database's run lock (LockedError if held)."""
+    db_path = db_path or config.database.path
+    today = today or date.today()
+    send = config.email.enabled if send_email is None else send_email
+    say = progress or (lambda message: None)
+    with run_lock(db_path):
+        db = open_db(db_path)
+        try:
+            return _run_stages(db, config, db_path, today=today, send=send, say=say)
+        finally:
+            db.close()
+
+
+def _run_stages(db: Database, config: Config, db_path: Path, *, today: date, send: bool, say: Progress) -> NightlySummary:
+    abandoned = mark_abandoned_runs(db)
+    run_id = start_run(db, RunKind.NIGHTLY, platform=config.directory.platform)
+    summary = NightlySummary(run_id=run_id, status=RunStatus.RUNNING, stages=[])
+    if abandoned:
+        summary.messages.append(f"{abandoned} earlier run(s) had been interrupted and are marked failed.")
+    out_dir = config.output.folder
+
+    def stage(name: str, action: Callable[[], tuple[str, dict[str, Any], int | None, str | None]]) -> StageOutcome:
+        say(f"{name}...")
+        started = time.monotonic()
+        try:
+            status, counts, child_run_id, message = action()
+        except Exception as exc:  # a stage's failure must not lose the run record
+            log.error("stage %s failed:\n%s", name, traceback.format_exc())
+            status, counts, child_run_id, message = "failed", {}, None, f"{type(exc).__name__}: {exc}"
+        outcome = StageOutcome(name, status, round(time.monotonic() - started, 2), counts, child_run_id, message)
+        summary.stages.append(outcome)
+        record_stage(db, run_id, _stage_record(outcome))
+        say(f"{name}: {status} in {outcome.seconds:.1f}s" + (f" ({message})" if message else ""))
+        return outcome
+
+    def skip(name: str, why: str) -> None:
+        outcome = StageOutcome(name, "skipped", message=why)
+        summary.stages.append(outcome)
+        record_stage(db, run_id, _stage_record(outcome))
+
+    crawl = stage("crawl", lambda: _crawl(config, db_path, run_id))
+    can_change_findings = crawl.status == "complete"
+    if not can_change_findings:
+        why = "the crawl failed" if crawl.status == "failed" else "the crawl was incomplete"
+        summary.messages.append(
+            f"{why.capitalize()}: links, findings, worklists and email were not updated; "
+            "the previous complete state is unchanged."
+        )
+        for name in ("links", "findings", "worklists", "email"):
+            skip(name, why)
+    else:
+        links = stage("links", lambda: _links(db, config, run_id))
+        if links.status == "failed":
+            summary.messages.append("The link check failed: findings, worklists and email were not updated.")
+            for name in ("findings", "worklists", "email"):
+                skip(name, "the link check failed")
+        else:
+            findings = stage("findings", lambda: _findings(db, config, run_id, today))
+            if findings.status == "failed":
+                for name in ("worklists", "email"):
+                    skip(name, "the findings stage failed")
+            else:
+                if findings.run_id is not None:
+                    summary.new_serious = new_findings_at_or_above(db, findings.run_id, config.nightly.alert_severity)
+                stage("worklists", lambda: _worklists(db, config, out_dir, today, run_id))
+                if send or config.email.enabled:
+                    stage("email", lambda: _email(db, config, out_dir, send, today))
+                else:
+                    skip("email", "email is off ([email] enabled = false)")
+
+    failed = [s for s in summary.stages if s.status == "failed"]
+    if failed:
+        summary.status = RunStatus.FAILED
+        summary.messages.extend(f"Stage {s.name} failed: {s.message}" for s in failed)
+    elif crawl.status != "complete" or any(s.status == "incomplete" for s in summary.stages):
+        summary.status = RunStatus.INCOMPLETE
+    else:
+        summary.status = RunStatus.COMPLETE
+
+    counts = {"snapshot": count_snapshot(db), "new_serious": summary.new_serious}
+    finish_run(db, run_id, summary.status, counts=counts, note=" ".join(summary.messages) or None)
+    try:
+        summary.report_path = write_run_report(db, config, out_dir, run_id=run_id)
+    except Exception:  # the report is a view; failing to draw it must not hide the run's result
+        log.error("run report could not be written:\n%s", traceback.format_exc())
+        summary.messages.append("The run report could not be written (see the log).")
+    return summary
+
+
+def _stage_record(outcome: StageOutcome) -> dict[str, Any]:
+    return {
+        "stage": outcome.name,
+        "status": outcome.status,
+        "seconds": outcome.seconds,
+        "run_id": outcome.run_id,
+        "counts": outcome.counts,
+        "message": outcome.message,
+    }
+
+
+def _crawl(config: Config, db_path: Path, parent: int) -> tuple[str, dict[str, Any], int | None, str | None]:
+    result = run_crawl(config, db_path, parent_run_id=parent)
+    message = "; ".join(result.messages) or None
+    return str(result.status), dict(result.counts), result.run_id, message
+
+
+def _links(db: Database, config: Config, parent: int) -> tuple[str, dict[str, Any], int | None, str | None]:
+    result = run_link_checks(db, config, parent_run_id=parent)
+    return str(result.status), dict(result.counts), result.run_id, None
+
+
+def _findings(db: Database, config: Config, parent: int, today: date) -> tuple[str, dict[str, Any], int | None, str | None]:
+    result = run_findings(db, config, today=today, parent_run_id=parent)
+    return str(result.status), dict(result.counts), result.run_id, None
+
+
+def _worklists(
+    db: Database, config: Config, out_dir: Path, today: date, run_id: int
+) -> tuple[str, dict[str, Any], int | None, str | None]:
+    results = build_worklists(db, config, out_dir=out_dir / "worklists", today=today, run_id=run_id)
+    return "complete", {"managers": len(results)}, None, None
+
+
+def _email(
+    db: Database, config: Config, out_dir: Path, send: bool, today: date
+) -> tuple[str, dict[str, Any], int | None, str | None]:
+    result = prepare_and_send(db, config, send=send, out_dir=out_dir / "emails", today=today)
+    queued = result.counts.get("queued", 0) if send else 0
+    message = f"{queued} message(s) could not be sent and stay queued for the next run" if queued else None
+    return "complete", dict(result.counts), None, message
+
+
