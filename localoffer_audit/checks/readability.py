@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
@@ -24,6 +25,7 @@ class Readability:
     sentence_lengths: tuple[int, ...]
 
 
+@lru_cache(maxsize=20_000)
 def count_syllables(word: str) -> int:
     word = word.lower().strip("'’-")
     if not word:

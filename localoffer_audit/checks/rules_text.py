@@ -297,6 +297,9 @@ _HISTORY_CONTEXT = _any([
 ])
 
 
+_HAS_YEAR_OR_DATE = re.compile(r"\d{2}")
+
+
 @dataclass(frozen=True, slots=True)
 class PastEvent:
     phrase: str
@@ -322,7 +325,8 @@ def past_events(text: str, today: date, *, grace_days: int = 0) -> list[PastEven
     cutoff = today - timedelta(days=grace_days)
     found: list[PastEvent] = []
     for sentence in sentences(text):
-        if _HISTORY_CONTEXT.search(sentence):
+        # Every dated event has a year or a date in figures: most sentences have none.
+        if not _HAS_YEAR_OR_DATE.search(sentence) or _HISTORY_CONTEXT.search(sentence):
             continue
         event = _first_past_event(sentence, cutoff)
         if event is not None:
