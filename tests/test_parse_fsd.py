@@ -354,3 +354,10 @@ def test_page_tools_and_footer_are_not_service_links(lists):
         "mailto:youth@@hilltoptrust.org.uk",
         "https://hilltoptrust.org.uk/files/inclusion-policy.pdf",
     ]
+
+
+def test_record_spread_over_main_and_aside_reads_no_site_chrome():
+    url = "https://localoffer.eastshire.gov.uk/kb5/eastshire/localoffer/service.page?id=Oak_Field-01"
+    item = parse_fsd_service(page("fsd_service_sidebar.html", url), ParseSettings())
+    assert (item.name, item.contacts[0].phone) == ("Oakfield Short Breaks", "01632 960888")
+    assert urls(item) == ["https://oakfieldbreaks.org.uk/"]

@@ -34,7 +34,10 @@ CHROME_XPATH = (
     "ancestor-or-self::*[self::nav or self::footer or self::script or self::style or self::form"
     " or contains(concat(' ', normalize-space(@class), ' '), ' breadcrumb')"
     " or contains(@class, 'breadcrumb') or contains(@id, 'breadcrumb')"
-    " or @role='navigation' or @role='contentinfo' or @aria-label='breadcrumb'"
+    " or @role='navigation' or @role='contentinfo' or @role='banner' or @aria-label='breadcrumb'"
+    " or (self::header and not(@id='hit-header') and not(ancestor::main) and not(ancestor::article))"
+    " or @id='header' or @id='footer' or contains(@class, 'site-header') or contains(@class, 'site-footer')"
+    " or contains(@class, 'cookie') or contains(@id, 'cookie') or contains(@class, 'skip-link')"
     # Page tools around a record (print, share, shortlist, "report a problem") are template.
     " or contains(@class, 'record-actions') or contains(@class, 'record-tools') or contains(@class, 'share')"
     " or contains(@class, 'toolbar') or contains(@class, 'shortlist') or contains(@class, 'feedback')]"

@@ -143,9 +143,7 @@ def parse_fsd_results(response: TextResponse) -> ResultsPage:
             continue
         if _is_listing_url(url) and urlsplit(url).netloc == urlsplit(response.url).netloc:
             link = PageLink(listing_offset(url), url)
-            if any(p.offset == link.offset for p in page.pages):
-                pass
-            elif link.offset != page.offset:
+            if link.offset != page.offset and all(p.offset != link.offset for p in page.pages):
                 page.pages.append(link)
             is_next = anchor.attrib.get("rel", "").lower() == "next" or bool(_NEXT_TEXT.match(text_of(anchor)))
             if is_next:
@@ -206,14 +204,13 @@ def _link_field(label: str, in_local_offer: bool) -> str:
 
 
 def _common_ancestor(elements: list[etree._Element]) -> etree._Element | None:
+    """The innermost element containing all of ``elements`` (or None)."""
     if not elements:
         return None
-    chains = [[elements[0], *elements[0].iterancestors()]]
-    candidate_chain = chains[0]
     others = elements[1:]
-    for ancestor in candidate_chain:
-        if all(ancestor is other or any(a is ancestor for a in other.iterancestors()) for other in others):
-            return ancestor
+    for candidate in [elements[0], *elements[0].iterancestors()]:
+        if all(candidate is other or any(a is candidate for a in other.iterancestors()) for other in others):
+            return candidate
     return None
 
 
