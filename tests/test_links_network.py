@@ -437,3 +437,22 @@ async def test_trusted_hosts_pass_the_ssrf_guard(world) -> None:
     assert (await one(url, settings)).verdict is LinkVerdict.INTERNAL_ADDRESS
     trusted = replace(settings, trusted_hosts=frozenset({"127.0.0.1"}))
     assert (await one(url, trusted)).verdict is LinkVerdict.OK
+
+
+async def test_free_slots_go_to_the_host_with_most_work_left() -> None:
+    from localoffer_audit.checks.links import _WORK_LEFT, PrioritySlots
+
+    slots = PrioritySlots(1)
+    served: list[int] = []
+
+    async def request(work_left: int) -> None:
+        _WORK_LEFT.set(lambda: work_left)
+        async with slots:
+            served.append(work_left)
+            await asyncio.sleep(0.01)
+
+    async with slots:  # hold the only slot while three hosts queue up
+        tasks = [asyncio.ensure_future(request(n)) for n in (1, 30, 5)]
+        await asyncio.sleep(0.01)
+    await asyncio.gather(*tasks)
+    assert served == [30, 5, 1]
