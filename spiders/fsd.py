@@ -7,7 +7,13 @@ from typing import Any
 
 from scrapy.http import Response
 
-from localoffer_audit.crawl.fsd import PLATFORM, listing_key, parse_fsd_results, parse_fsd_service
+from localoffer_audit.crawl.fsd import (
+    PLATFORM,
+    canonical_service_url,
+    listing_key,
+    parse_fsd_results,
+    parse_fsd_service,
+)
 from localoffer_audit.crawl.spiderbase import AuditSpider
 
 
@@ -56,7 +62,9 @@ class FsdSpider(AuditSpider):
         directory_id = response.meta["directory_id"]
         outcome = self.service_outcome(response)
         if outcome == "missing":
-            yield self.missing_item(directory_id, response, response.meta.get("name") or "")
+            missing = self.missing_item(directory_id, response, response.meta.get("name") or "")
+            missing.url = canonical_service_url(missing.url)
+            yield missing
             return
         if outcome != "ok":
             return
@@ -66,5 +74,7 @@ class FsdSpider(AuditSpider):
             self.parse_failed("service page", response, exc)
             return
         item.directory_id = directory_id
+        # One URL per record, whichever channel listed it first tonight.
+        item.url = canonical_service_url(response.url)
         if self.usable(item, response):
             yield item

@@ -83,7 +83,7 @@ def test_fsd_missing_pages_recorded(fsd_crawl):
     assert expected and {sid for sid, state in states.items() if state == "page_missing"} == expected
 
 
-@pytest.mark.parametrize("field", ["name", "organisation", "categories", "website", "postcode", "phones", "emails", "dates"])
+@pytest.mark.parametrize("field", ["url", "name", "organisation", "categories", "website", "postcode", "phones", "emails", "dates"])
 def test_fsd_fields_match_the_manifest(fsd_crawl, field):
     _, services, _, manifest = fsd_crawl
     wrong = []
@@ -92,6 +92,7 @@ def test_fsd_fields_match_the_manifest(fsd_crawl, field):
         if item.http_status != 200:
             continue
         got = {
+            "url": item.url,
             "name": item.name,
             "organisation": item.organisation,
             "categories": sorted(item.categories),

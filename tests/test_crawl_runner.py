@@ -42,6 +42,7 @@ def test_fsd_crawl_stores_every_service_with_fields_and_links(tmp_path):
     assert set(services) == {record_id(n) for n in range(1, 24)}
     seven = services[record_id(7)]
     assert (seven.name, seven.website, seven.contacts[0].phone) == ("Service 7", "https://provider7.example.org/", "01632 960007")
+    assert seven.url == f"{base}/kb5/testshire/directory/service.page?id={record_id(7)}"
     assert sorted((link.field, link.url) for link in seven.links) == [
         ("contact_email", "mailto:info7@provider7.example.org"),
         ("description", "https://provider7.example.org/about"),

@@ -233,7 +233,8 @@ class LinkCollector:
 def content_hash(item: ServiceItem) -> str:
     """A stable hash of what the entry says (not where or when it was fetched)."""
     data = asdict(item)
-    for volatile in ("content_hash", "http_status"):
+    # Where the entry was read (a listing's channel parameters vary) is not what it says.
+    for volatile in ("content_hash", "http_status", "url"):
         data.pop(volatile, None)
     encoded = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False).encode("utf-8")
     return hashlib.sha256(encoded).hexdigest()[:32]
