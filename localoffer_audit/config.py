@@ -103,6 +103,8 @@ class CrawlConfig(_Section):
     # Below this share of the last complete crawl's services the crawl is incomplete.
     min_complete_ratio: float = Field(default=0.8, gt=0, le=1)
     allow_private_addresses: bool = False
+    # A crawl still running after this long stops, and is incomplete (a hanging or endless site).
+    max_run_minutes: float = Field(default=360, gt=0)
 
 
 class LinksConfig(_Section):

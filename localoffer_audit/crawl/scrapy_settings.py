@@ -33,6 +33,8 @@ def scrapy_settings(config: Config, db_path: Path, run_id: int) -> dict[str, Any
         "AUTOTHROTTLE_START_DELAY": max(crawl.download_delay_seconds, 0.25),
         "AUTOTHROTTLE_TARGET_CONCURRENCY": float(crawl.concurrent_requests_per_domain),
         "DOWNLOAD_TIMEOUT": crawl.timeout_seconds,
+        # The whole crawl is bounded too: Scrapy closes with reason closespider_timeout.
+        "CLOSESPIDER_TIMEOUT": crawl.max_run_minutes * 60,
         "RETRY_ENABLED": crawl.retries > 0,
         "RETRY_TIMES": crawl.retries,
         "RETRY_HTTP_CODES": RETRY_HTTP_CODES,
