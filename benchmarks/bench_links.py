@@ -12,6 +12,7 @@ adds one request per host, which the bound does not include (it is our overhead)
 
     python benchmarks/bench_links.py                 # 20,000 links, 1,000 hosts
     python benchmarks/bench_links.py --links 2000 --hosts 100 --concurrency 200
+    python benchmarks/bench_links.py --skew 1.0 --per-host 4   # a few busy sites, a long tail
 """
 
 from __future__ import annotations
@@ -110,6 +111,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--per-host", type=int, default=2)
     parser.add_argument("--latency-ms", type=int, nargs=2, default=(20, 200), metavar=("LOW", "HIGH"))
+    parser.add_argument("--skew", type=float, default=0.0, help="Zipf exponent for links per host (0 = even)")
     parser.add_argument("--no-probe", action="store_true", help="switch off the soft-404 probe")
     args = parser.parse_args()
 
@@ -122,7 +124,13 @@ def main() -> int:
         return 1
 
     rng = random.Random(1)
-    hosts_of_links = [i % args.hosts for i in range(args.links)]
+    if args.skew:
+        # A few busy sites and a long tail, as in a real directory (the council's own
+        # site, a big charity...): weights 1/rank^skew, every host at least one link.
+        weights = [1 / (rank + 1) ** args.skew for rank in range(args.hosts)]
+        hosts_of_links = list(range(args.hosts)) + rng.choices(range(args.hosts), weights, k=args.links - args.hosts)
+    else:
+        hosts_of_links = [i % args.hosts for i in range(args.links)]
     rng.shuffle(hosts_of_links)
     urls = [f"http://{host_name(h)}/page/{n}" for n, h in enumerate(hosts_of_links)]
     links_per_host = Counter(hosts_of_links)
@@ -154,7 +162,8 @@ def main() -> int:
     peak_rss_mb = cpu_after.ru_maxrss / 1024  # kilobytes on Linux
     bound, per_host_bound, concurrency_bound = lower_bound(links_per_host, latencies, args.per_host, args.concurrency)
     verdicts = Counter(str(r.verdict) for r in results)
-    print(f"links checked     {len(results)} on {len(links_per_host)} hosts, latency {args.latency_ms[0]}-{args.latency_ms[1]} ms")
+    print(f"links checked     {len(results)} on {len(links_per_host)} hosts (busiest {max(links_per_host.values())}), "
+          f"latency {args.latency_ms[0]}-{args.latency_ms[1]} ms")
     print(f"settings          concurrency {args.concurrency}, per host {args.per_host}, soft-404 probe {'off' if args.no_probe else 'on'}")
     print(f"verdicts          {dict(verdicts)}")
     print(f"wall time         {wall:.2f} s")
