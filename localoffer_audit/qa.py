@@ -610,6 +610,8 @@ class QAReport:
     reviewed: int
     outcomes: dict[str, int]
     estimate: ShareEstimate
+    # The share that should be archived (part of the above), estimated the same way.
+    archive_estimate: ShareEstimate
     agreement: Agreement
     trend: list[Round]
 
@@ -619,9 +621,17 @@ def is_flagged(hints: Sequence[FindingHint]) -> bool:
 
 
 def estimate_for_sample(
-    sample: StoredSample, items: Sequence[StoredSampleItem], reviews: Sequence[StoredReview], confidence: float = REPORT_CONFIDENCE
+    sample: StoredSample,
+    items: Sequence[StoredSampleItem],
+    reviews: Sequence[StoredReview],
+    confidence: float = REPORT_CONFIDENCE,
+    *,
+    archive_only: bool = False,
 ) -> ShareEstimate:
-    """The weighted share needing action in one sample, overall and per stratum."""
+    """The weighted share needing action in one sample, overall and per stratum.
+
+    ``archive_only`` estimates the share that should be archived instead.
+    """
     stratum_of = {item.service_id: item.stratum for item in items}
     populations: dict[str, int] = {}
     samples: dict[str, int] = {}
@@ -631,7 +641,12 @@ def estimate_for_sample(
         populations.setdefault(item.stratum, item.stratum_population)
         samples.setdefault(item.stratum, item.stratum_sample)
     units = [
-        ReviewedUnit(stratum_of[r.service_id], ReviewOutcome(r.outcome).needs_action)
+        ReviewedUnit(
+            stratum_of[r.service_id],
+            ReviewOutcome(r.outcome) is ReviewOutcome.SHOULD_BE_ARCHIVED
+            if archive_only
+            else ReviewOutcome(r.outcome).needs_action,
+        )
         for r in reviews
         if r.service_id in stratum_of
     ]
@@ -688,6 +703,7 @@ def qa_report(db: Database, sample_id: int | None = None) -> QAReport:
         reviewed=len(reviews),
         outcomes={str(o): sum(1 for r in reviews if r.outcome == o) for o in ReviewOutcome},
         estimate=estimate_for_sample(chosen, items, reviews),
+        archive_estimate=estimate_for_sample(chosen, items, reviews, archive_only=True),
         agreement=_agreement(items, reviews),
         trend=trend,
     )

@@ -426,3 +426,24 @@ def test_many_small_organisations_are_pooled_so_the_sample_stays_proportional(db
     assert report.estimate.share is None and report.reviewed == 0
     html = BeautifulSoup(write_report_html(report, tmp_path).read_text(encoding="utf-8"), "html.parser")
     assert "No reviews imported" in html.select_one("#estimate").get_text()
+
+
+def test_archive_share_is_estimated_alongside(db: Database, world, tmp_path: Path) -> None:
+    drawn = draw_sample(db, None, SampleRequest(seed=8, size=20), tmp_path, now=NOW)
+    rows = fill_csv(drawn.pack_csv, world)
+    # The reviewer decides the first two services should be archived.
+    for row in rows[:2]:
+        row["outcome"] = "should be archived"
+    with drawn.pack_csv.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    report = import_reviews(db, drawn.pack_csv, now=NOW).report
+    items = {i.service_id: i for i in sample_items(db, drawn.sample_id)}
+    archived = [items[unescape_cell(r["service_id"])] for r in rows[:2]]
+    sizes = {a.stratum: a.population for a in drawn.allocation}
+    drawn_per_stratum = {a.stratum: a.sample for a in drawn.allocation}
+    expected = sum(sizes[i.stratum] / 400 / drawn_per_stratum[i.stratum] for i in archived)
+    assert report.archive_estimate.share == pytest.approx(expected)
+    assert report.outcomes["should be archived"] == 2
+    assert report.estimate.share >= report.archive_estimate.share

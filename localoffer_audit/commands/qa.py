@@ -133,6 +133,8 @@ def format_report(report: qa.QAReport) -> str:
             f"Estimated share needing remedial action: {_pct(estimate.share)} ({_interval(estimate)}); "
             f"unweighted {_pct(estimate.unweighted_share)}; effective sample size {estimate.effective_sample_size:.1f}"
         )
+        archive = report.archive_estimate
+        lines.append(f"  of which should be archived: {_pct(archive.share)} ({_interval(archive)})")
         if estimate.uncovered_strata:
             lines.append(
                 f"Not covered (no reviews): {', '.join(estimate.uncovered_strata)}; the estimate speaks for "
