@@ -14,6 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 
 from localoffer_audit.config import config_from_dict
 from localoffer_audit.crawl.runner import run_crawl
@@ -91,6 +92,14 @@ def test_a_qa_round_on_the_demo(audited) -> None:
     drawn = draw_sample(db, config, SampleRequest(seed=20261125), folder / "qa")
     assert drawn.population == len(live) and drawn.sample_size == drawn.size_calculation.n
     assert {u.service_id for u in drawn.units} <= live
+    # The pack shows each sampled service with the links stored for it.
+    soup = BeautifulSoup(drawn.pack_html.read_text(encoding="utf-8"), "html.parser")
+    sections = {section["id"].removeprefix("service-"): section for section in soup.select("section.service")}
+    assert set(sections) == {u.service_id for u in drawn.units}
+    for service_id, section in sections.items():
+        hrefs = {a["href"] for a in section.find_all("a")}
+        stored = {row[0] for row in db.execute("SELECT url FROM link_places WHERE service_id = ?", [service_id])}
+        assert {url for url in stored if url.startswith(("http://", "https://"))} <= hrefs
     decided = fill(drawn.pack_csv, manifest)
     result = import_reviews(db, drawn.pack_csv, folder / "qa")
     assert result.imported == drawn.sample_size
