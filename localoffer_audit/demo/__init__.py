@@ -1,0 +1,28 @@
+"""The demo world: a realistic Local Offer directory and outside web on loopback.
+
+Imported only by the ``demo`` command, tests and benchmarks; nothing in the pipeline
+knows it exists. See docs/demo.md.
+
+    world = DemoWorld(seed=1, services=400)
+    with run_demo_in_thread(world, day=0) as demo:
+        demo.fsd_start_url, demo.oruk_v1_url, demo.hosts_file, demo.port_map, demo.ca_file
+        demo.manifest(); demo.config_dict(output_dir); demo.set_day(1)
+"""
+
+from .manifest import build_manifest, write_manifest
+from .managers import manager_for, manager_rows
+from .server import RunningDemo, run_demo_in_thread, serve_demo, to_toml, write_hosts_file
+from .world import DemoWorld
+
+__all__ = [
+    "DemoWorld",
+    "RunningDemo",
+    "build_manifest",
+    "manager_for",
+    "manager_rows",
+    "run_demo_in_thread",
+    "serve_demo",
+    "to_toml",
+    "write_hosts_file",
+    "write_manifest",
+]

@@ -1,0 +1,68 @@
+"""`demo`: a realistic Local Offer directory and outside web on loopback, with ground truth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..demo.runner import DemoOutput, run_demo, serve_until_stopped
+from ..demo.server import RunningDemo
+
+
+@click.command()
+@click.option("--serve", is_flag=True, help="Keep serving and print the URLs until Ctrl-C.")
+@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=Path("demo-output"),
+              show_default=True, help="Folder for the demo config, manifest and managers CSV.")
+@click.option("--services", default=400, show_default=True, type=click.IntRange(1, 100_000), help="Services listed on night 0.")
+@click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same world.")
+@click.option("--day", default=0, show_default=True, type=click.IntRange(0, 365), help="Serve the world as it is N nights later.")
+@click.option("--port", default=0, type=click.IntRange(0, 65535), help="Directory port with --serve (default: any free port).")
+def demo(serve: bool, out: Path, services: int, seed: int, day: int, port: int) -> None:
+    """Start the demo Local Offer directory on loopback and write a config for it.
+
+    Serves an FSD-style directory, an Open Referral UK API (v1 and v3) and a simulated
+    outside web of provider sites with every link behaviour the auditor must judge,
+    then writes localoffer-audit.toml, demo-manifest.json (ground truth) and
+    managers.csv into --out. With --serve it keeps serving until Ctrl-C.
+
+    Example:
+
+    \b
+        localoffer-audit demo
+        localoffer-audit demo --serve --services 2000 --seed 7
+        localoffer-audit demo --serve --day 3 --port 8400
+    """
+    if serve:
+        serve_until_stopped(out, services=services, seed=seed, day=day, port=port, on_ready=_print_serving)
+        click.echo("Stopped.")
+        return
+    output = run_demo(out, services=services, seed=seed, day=day)
+    _print_written(output)
+    click.echo(
+        "The demo servers stopped when this command finished; the config's ports were theirs. "
+        f"Run `localoffer-audit demo --serve --out {out}` to serve the world and keep the config valid while it runs."
+    )
+
+
+def _print_written(output: DemoOutput) -> None:
+    click.echo(f"Demo world: {output.services} services, {output.links} links and contact values.")
+    click.echo(f"Wrote {output.config_path} (audit config for the demo)")
+    click.echo(f"Wrote {output.manifest_path} (ground truth: expected verdicts and findings)")
+    click.echo(f"Wrote {output.managers_path} (content managers mapping)")
+    click.echo(f"Wrote {output.hosts_file} and {output.ca_file} (outside web names and certificate authority)")
+
+
+def _print_serving(demo: RunningDemo, output: DemoOutput) -> None:
+    _print_written(output)
+    click.echo("")
+    click.echo(f"FSD directory (Local Offer results): {demo.fsd_start_url}")
+    click.echo(f"ORUK API v1: {demo.oruk_v1_url}/services")
+    click.echo(f"ORUK API v3: {demo.oruk_v3_url}/services")
+    click.echo(f"Outside web: http on port {demo.http_port}, https on port {demo.https_port}; names in {demo.hosts_file}")
+    click.echo(f"  e.g. {demo.curl_example()}")
+    click.echo(f"Audit it: localoffer-audit --config {output.config_path} nightly")
+    click.echo("Press Ctrl-C to stop.")
+
+
+COMMANDS = [demo]

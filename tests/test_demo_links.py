@@ -1,0 +1,228 @@
+"""A tiny test-only HTTP client for the demo's outside web (not part of the package).
+
+It resolves names only through the demo's hosts file, maps ports 80/443 to the demo's
+ports, trusts the demo CA, follows redirects by hand (so chains and private targets
+are visible) and retries once after a 503/429 Retry-After.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+
+
+def read_hosts_file(path: Path) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            address, *names = line.split()
+            for name in names:
+                mapping[name.lower()] = address
+    return mapping
+
+
+class HostsOnlyResolver(AbstractResolver):
+    def __init__(self, hosts: dict[str, str], port_map: dict[int, int]) -> None:
+        self.hosts = hosts
+        self.port_map = port_map
+
+    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        address = self.hosts.get(host.lower())
+        if address is None:
+            raise OSError(f"unresolvable: {host}")
+        return [ResolveResult(hostname=host, host=address, port=self.port_map.get(port, port), family=socket.AF_INET, proto=0, flags=socket.AI_NUMERICHOST)]
+
+    async def close(self) -> None:
+        return None
+
+
+@dataclass
+class Fetched:
+    url: str
+    status: int | None = None
+    final_url: str | None = None
+    hops: list[tuple[int, str]] = field(default_factory=list)
+    location: str | None = None
+    error: str | None = None
+    first_status: int | None = None
+    body_bytes: int = 0
+
+
+PRIVATE_PREFIXES = ("10.", "127.", "169.254.", "192.168.", "172.16.")
+
+
+def make_session(hosts_file: Path, port_map: dict[int, int], ca_file: Path, total: float = 6.0) -> aiohttp.ClientSession:
+    context = ssl.create_default_context(cafile=str(ca_file))
+    connector = aiohttp.TCPConnector(resolver=HostsOnlyResolver(read_hosts_file(hosts_file), port_map), ssl=context, limit=200, force_close=True)
+    return aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=total, sock_connect=2), auto_decompress=True)
+
+
+async def fetch(session: aiohttp.ClientSession, url: str, method: str = "GET", max_body: int = 1_000_000, total: float = 15.0) -> Fetched:
+    result = Fetched(url)
+    current = url
+    retried = False
+    try:
+        for _ in range(12):
+            timeout = aiohttp.ClientTimeout(total=total, sock_connect=3)
+            async with session.request(method, current, allow_redirects=False, timeout=timeout) as response:
+                if response.status in (503, 429) and not retried and response.headers.get("Retry-After"):
+                    result.first_status = response.status
+                    retried = True
+                    await asyncio.sleep(float(response.headers["Retry-After"]))
+                    continue
+                if response.status in (301, 302, 303, 307, 308):
+                    target = urljoin(current, response.headers["Location"])
+                    result.hops.append((response.status, target))
+                    result.status = response.status
+                    if urlsplit(target).hostname and urlsplit(target).hostname.startswith(PRIVATE_PREFIXES):
+                        result.location = target
+                        return result
+                    current = target
+                    continue
+                result.status = response.status
+                result.final_url = current
+                while result.body_bytes < max_body:
+                    chunk = await response.content.read(65536)
+                    if not chunk:
+                        break
+                    result.body_bytes += len(chunk)
+                return result
+        result.error = "too_many_redirects"
+    except (TimeoutError, asyncio.TimeoutError):
+        result.error = "timeout"
+    except aiohttp.ClientConnectorDNSError:
+        result.error = "unresolvable"
+    except aiohttp.ClientConnectorCertificateError:
+        result.error = "tls"
+    except aiohttp.ClientSSLError:
+        result.error = "tls"
+    except aiohttp.ClientConnectorError as exc:
+        text = str(exc)
+        result.error = "unresolvable" if "unresolvable" in text else "refused" if "refused" in text.lower() or "Connect call failed" in text else f"connect: {text}"
+    except (aiohttp.InvalidURL, ValueError) as exc:
+        result.error = f"malformed: {exc}"
+    except aiohttp.ClientError as exc:
+        result.error = f"client: {type(exc).__name__}: {exc}"
+    return result
+
+
+# ---------------------------------------------------------------------------- tests
+import json  # noqa: E402
+
+import phonenumbers  # noqa: E402
+import pytest  # noqa: E402
+
+from localoffer_audit.demo import DemoWorld, serve_demo  # noqa: E402
+from localoffer_audit.models import LinkVerdict  # noqa: E402
+
+EMAIL_SHAPE = __import__("re").compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
+def check_http_link(url: str, entry: dict, got: Fetched) -> str | None:
+    """None when the fetch matches the manifest's expectation, else what differs."""
+    expect = entry["expect"]
+    if "error" in expect:
+        wanted = expect["error"]
+        if wanted == "malformed":
+            return None if got.error else f"expected a malformed-URL failure, got {got}"
+        if got.error is None or not got.error.startswith(wanted):
+            return f"expected error {wanted}, got {got}"
+        return None
+    if "location" in expect:
+        return None if got.location == expect["location"] else f"expected redirect to {expect['location']}, got {got}"
+    if got.error:
+        return f"expected status {expect['status']}, got error {got.error}"
+    if got.status != expect["status"]:
+        return f"expected status {expect['status']}, got {got.status} ({got})"
+    if expect.get("final_url") and got.final_url != expect["final_url"]:
+        return f"expected final {expect['final_url']}, got {got.final_url}"
+    if "redirects" in expect and len(got.hops) != expect["redirects"]:
+        return f"expected {expect['redirects']} redirects, got {got.hops}"
+    if "first_status" in expect and got.first_status != expect["first_status"]:
+        return f"expected a first {expect['first_status']}, got {got.first_status}"
+    return None
+
+
+@pytest.mark.slow
+@pytest.mark.asyncio
+async def test_every_manifest_link_behaves_as_the_manifest_says(tmp_path: Path) -> None:
+    world = DemoWorld(seed=3, services=400)
+    async with serve_demo(world, day=0, workdir=tmp_path) as demo:
+        manifest = demo.manifest()
+        json.dumps(manifest)  # JSON-serialisable
+        links = manifest["links"]
+        http = {url: entry for url, entry in links.items() if entry["kind"] == "http"}
+        assert len(http) > 500
+        async with make_session(demo.hosts_file, demo.port_map, demo.ca_file) as session:
+            # A short client timeout where the manifest expects one; generous elsewhere
+            # (slow hosts take up to 2.5 s, and hundreds of TLS handshakes share one CPU here).
+            results = await asyncio.gather(*(
+                fetch(session, url, total=3.0 if http[url]["expect"].get("error") == "timeout" else 15.0) for url in http
+            ))
+            problems = {url: check_http_link(url, http[url], got) for url, got in zip(http, results, strict=True)}
+            problems = {url: p for url, p in problems.items() if p}
+            assert not problems, f"{len(problems)} links misbehave, e.g. {list(problems.items())[:5]}"
+
+            by_behaviour: dict[str, list[str]] = {}
+            for url, entry in http.items():
+                by_behaviour.setdefault(entry["behaviour"], []).append(url)
+            # HEAD quirks: HEAD fails, GET (checked above) works.
+            for behaviour, status in (("head_405", 405), ("head_404", 404)):
+                got = await fetch(session, by_behaviour[behaviour][0], method="HEAD")
+                assert got.status == status
+            # "http where https works": the https twin answers 200 with a trusted certificate.
+            for url in by_behaviour["insecure"][:3] + by_behaviour["insecure_redirect"][:3]:
+                twin = await fetch(session, "https://" + url.split("://", 1)[1])
+                assert twin.status == 200, twin
+            # http-only sites really have no https.
+            only = await fetch(session, "https://" + by_behaviour["http_only"][0].split("://", 1)[1])
+            assert only.status is None and only.error and only.error != "unresolvable", only
+            # Moved off-site lands on another organisation's host.
+            moved = http[by_behaviour["moved_offsite"][0]]
+            assert urlsplit(moved["expect"]["final_url"]).hostname != moved["host"]
+            # The endless body and the gzip bomb are bounded by the client, not by luck.
+            for behaviour in ("endless_body", "gzip_bomb"):
+                got = await fetch(session, by_behaviour[behaviour][0], max_body=2_000_000)
+                assert got.status == 200 and got.body_bytes >= 1_000_000, got
+
+    # Every behaviour of the verdict table is present at the default size.
+    behaviours = {entry["behaviour"] for entry in links.values()}
+    for needed in ("ok", "slow", "redirect_chain", "not_found", "gone", "server_error", "transient_503",
+                   "rate_limited_429", "head_405", "head_404", "bot_403", "no_answer", "refused", "unresolvable",
+                   "soft_404_page", "home_redirect", "parked", "self_signed", "redirect_loop", "moved_offsite",
+                   "insecure", "malformed", "email_invalid", "phone_invalid", "trickle", "endless_body",
+                   "gzip_bomb", "private_redirect"):
+        assert needed in behaviours, needed
+    verdicts = {entry["verdict"] for entry in links.values()}
+    assert verdicts <= {v.value for v in LinkVerdict}
+    # Most links are fine.
+    ok_share = sum(1 for e in http.values() if e["verdict"] == "ok") / len(http)
+    assert 0.7 < ok_share < 0.95, ok_share
+
+
+def test_contact_values_are_what_the_manifest_says() -> None:
+    manifest = DemoWorld(seed=5, services=400).manifest("http://dir.example/kb5/x/y/")
+    phones = {u[4:]: e for u, e in manifest["links"].items() if e["kind"] == "phone"}
+    emails = {u[7:]: e for u, e in manifest["links"].items() if e["kind"] == "email"}
+    assert any(e["verdict"] == "invalid_phone" for e in phones.values())
+    for number, entry in phones.items():
+        parsed = None
+        try:
+            parsed = phonenumbers.parse(number, "GB")
+        except phonenumbers.NumberParseException:
+            pass
+        uk_valid = parsed is not None and parsed.country_code == 44 and phonenumbers.is_valid_number(parsed)
+        assert uk_valid == (entry["verdict"] == "ok"), (number, entry["behaviour"])
+    for address, entry in emails.items():
+        if entry["behaviour"] == "email_placeholder":
+            assert address.endswith(".invalid")
+            continue
+        assert bool(EMAIL_SHAPE.match(address)) == (entry["verdict"] == "ok"), (address, entry["behaviour"])

@@ -1,0 +1,211 @@
+"""The demo world's data model: deterministic, scalable, with the faults it claims."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from localoffer_audit.config import config_from_dict
+from localoffer_audit.csvsafe import unescape_cell
+from localoffer_audit.demo import DemoWorld, to_toml
+from localoffer_audit.demo.manifest import CONTENT_RULES
+from localoffer_audit.demo.views import build_view
+
+TODAY = date(2026, 11, 25)
+BASE = "http://127.0.0.1:9/kb5/northmoor/directory/"
+
+
+def test_same_seed_same_world_and_manifest() -> None:
+    first = DemoWorld(seed=11, services=300, today=TODAY).manifest(BASE)
+    second = DemoWorld(seed=11, services=300, today=TODAY).manifest(BASE)
+    assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
+    other = DemoWorld(seed=12, services=300, today=TODAY).manifest(BASE)
+    assert set(other["services"]) != set(first["services"])
+    assert set(other["links"]) != set(first["links"])
+
+
+def test_same_seed_same_manifest_in_another_process() -> None:
+    """No use of Python's per-process hash randomisation anywhere."""
+    code = (
+        "import json,datetime;from localoffer_audit.demo import DemoWorld;"
+        "m=DemoWorld(seed=4,services=120,today=datetime.date(2026,11,25)).manifest('http://h/');"
+        "print(json.dumps(m,sort_keys=True))"
+    )
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={"PYTHONHASHSEED": seed, "PATH": ""}).stdout for seed in ("1", "2")]
+    assert runs[0] == runs[1]
+
+
+def test_manifest_uses_only_known_rule_ids_and_verdicts() -> None:
+    from localoffer_audit.models import LinkVerdict
+
+    manifest = DemoWorld(seed=1, services=400, today=TODAY).manifest(BASE)
+    rules = {rule for s in manifest["services"].values() for rule in s["expected_rules"] + s["expected_rules_oruk"] + s["tolerated_rules"]}
+    assert rules <= set(CONTENT_RULES)
+    assert "plain_english" not in rules
+    for entry in manifest["links"].values():
+        assert entry["verdict"] in {v.value for v in LinkVerdict}
+        assert set(entry["tolerated"]) <= {v.value for v in LinkVerdict}
+    # Every content fault class is planted at the default size, on a minority of services.
+    counts = manifest["counts"]["by_rule"]
+    for rule in ("stale_date", "missing_date", "past_event", "covid_notice", "closure_wording", "no_contact_route",
+                 "short_description", "placeholder_text", "invalid_phone", "invalid_email", "invalid_postcode",
+                 "website_is_directory_page", "near_duplicate", "page_missing", "archive_candidate"):
+        assert 0 < counts.get(rule, 0) < 0.3 * 400, (rule, counts.get(rule))
+    traps = manifest["counts"]["by_trap"]
+    for trap in ("covid_vaccination", "founded_year", "lost_property", "freephone_0800", "nongeo_0300", "open_mon_fri"):
+        assert traps.get(trap, 0) > 0, trap
+
+
+def test_planted_faults_and_traps_are_on_the_page_text() -> None:
+    world = DemoWorld(seed=2, services=400, today=TODAY)
+    for index in world.state.listed:
+        record = world.records[index]
+        view = build_view(world, record, world.day, BASE)
+        text = " ".join([view.description_text, view.notes or "", view.session_info or "", view.opening_times or "", view.cost or ""])
+        for rule in ("covid_notice", "closure_wording", "past_event"):
+            if rule in view.planted:
+                planted = view.planted[rule].split(": ", 1)[1]
+                assert planted in text, (record.sid, rule)
+        if "short_description" in view.planted:
+            assert len(view.description_text) < 40
+        elif "page_missing" not in record.active_faults(0):
+            assert len(view.description_text) >= 60, (record.sid, view.description_text)
+        if "no_contact_route" in view.planted:
+            assert not view.phones and not view.emails and view.website is None
+        if "founded_year" in view.traps:
+            assert re.search(r"(founded|established) in \d{4}|since \d{4}", text, re.I)
+        # A clean entry's past years appear only in trap wording (founded/established/since).
+        if "past_event" not in view.planted:
+            for year in re.findall(r"\b(20[12]\d)\b", view.description_text):
+                assert re.search(rf"(founded in|established in|since|summer|september) {year}", view.description_text, re.I), (record.sid, year)
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = re.findall(r"[a-z0-9']+", text.lower())
+    return {tuple(words[i:i + 4]) for i in range(max(0, len(words) - 3))}
+
+
+def test_only_planted_pairs_are_near_duplicates() -> None:
+    world = DemoWorld(seed=1, services=400, today=TODAY)
+    views = {i: build_view(world, world.records[i], 0, BASE) for i in world.state.listed}
+    shingles = {i: _shingles(v.description_text) for i, v in views.items()}
+    planted = {(r.index, r.twin) for r in world.records if r.twin is not None}
+    assert planted
+    for a, b in planted:
+        if a in shingles and b in shingles:
+            inter = len(shingles[a] & shingles[b]) / max(1, len(shingles[a] | shingles[b]))
+            assert inter > 0.5, (world.records[a].name, world.records[b].name, inter)
+    stock = {i for i, v in views.items() if "short_description" in v.planted or v.planted.get("placeholder_text", "").startswith("description")}
+    indexes = sorted(set(shingles) - stock)
+    for pos, a in enumerate(indexes):
+        for b in indexes[pos + 1:]:
+            if (a, b) in planted or (b, a) in planted or not shingles[a] or not shingles[b]:
+                continue
+            jaccard = len(shingles[a] & shingles[b]) / len(shingles[a] | shingles[b])
+            assert jaccard < 0.5, (views[a].name, views[b].name, jaccard)
+
+
+def test_days_change_faults_services_and_transients() -> None:
+    world = DemoWorld(seed=1, services=400, today=TODAY)
+    day0 = world.manifest(BASE)
+    world.set_day(5)
+    day5 = world.manifest(BASE)
+    assert day5["world"]["today"] == "2026-11-30"
+    assert day5["added_today"] and all(sid in day5["services"] for sid in day5["added_today"])
+    assert day5["removed_services"]
+    assert all(sid not in day5["services"] for sid in day5["removed_services"])
+    fixed = [sid for sid, s in day0["services"].items() if sid in day5["services"] and set(s["expected_rules"]) - set(day5["services"][sid]["expected_rules"])]
+    new = [sid for sid, s in day5["services"].items() if sid in day0["services"] and set(s["expected_rules"]) - set(day0["services"][sid]["expected_rules"])]
+    assert fixed and new
+    transient = lambda m: {u for u, e in m["links"].items() if e["behaviour"] in {"transient_503", "rate_limited_429"}}  # noqa: E731
+    assert transient(day0) and transient(day5) and transient(day0) != transient(day5)
+    broken = lambda m: {u for u, e in m["links"].items() if e["verdict"] == "broken"}  # noqa: E731
+    assert broken(day0) - broken(day5), "some broken links are fixed by night 5"
+    # A fixed record shows a fresh "last updated" date.
+    for sid in fixed:
+        if "stale_date" in day0["services"][sid]["expected_rules"] and "stale_date" not in day5["services"][sid]["expected_rules"]:
+            assert day5["services"][sid]["last_updated"] > day0["services"][sid]["last_updated"]
+    # Same (seed, day) gives the same night, whichever way it was reached.
+    direct = DemoWorld(seed=1, services=400, day=5, today=TODAY).manifest(BASE)
+    assert json.dumps(direct, sort_keys=True) == json.dumps(day5, sort_keys=True)
+
+
+def test_managers_csv(tmp_path: Path) -> None:
+    world = DemoWorld(seed=1, services=400, today=TODAY)
+    path = world.write_managers_csv(tmp_path / "managers.csv")
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert set(rows[0]) == {"service_id", "organisation", "manager_name", "manager_email"}
+    managers = {r["manager_email"] for r in rows}
+    assert 10 <= len(managers) <= 15
+    by_org = [r for r in rows if r["organisation"]]
+    by_id = {unescape_cell(r["service_id"]) for r in rows if r["service_id"]}
+    assert by_org and by_id
+    manifest = world.manifest(BASE)
+    for sid, service in manifest["services"].items():
+        manager = service["manager"]
+        if manager is None:
+            assert sid not in by_id and service["organisation"] not in {r["organisation"] for r in by_org}
+        elif manager["mapped_by"] == "service_id":
+            assert sid in by_id
+        else:
+            assert service["organisation"] in {r["organisation"] for r in by_org}
+    unmapped = sum(1 for s in manifest["services"].values() if s["manager"] is None)
+    assert 0 < unmapped < 0.2 * len(manifest["services"])
+
+
+@pytest.mark.slow
+def test_twenty_thousand_services_build_in_seconds_with_bounded_memory() -> None:
+    code = """
+import resource, time, json
+t = time.perf_counter()
+from localoffer_audit.demo import DemoWorld
+from localoffer_audit.demo.views import build_view
+from localoffer_audit.demo.fsd import render_service, render_results
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+world = DemoWorld(seed=1, services=20000)
+built = time.perf_counter() - t
+after_build = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+for index in world.state.listed[:3000]:
+    render_service(world, build_view(world, world.records[index], 0, "http://h/"))
+for sr in range(0, 3000, 10):
+    render_results(world, sr, "http://h/")
+after_pages = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"build_s": built, "hosts": len(world.hosts), "rss_build_mb": after_build / 1024,
+                  "rss_growth_pages_mb": (after_pages - after_build) / 1024}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    figures = json.loads(out.stdout)
+    # About 5 s on an idle core; the bound leaves room for a loaded CI machine.
+    assert figures["build_s"] < 25, figures
+    assert figures["hosts"] > 5000, figures
+    assert figures["rss_build_mb"] < 400, figures
+    assert figures["rss_growth_pages_mb"] < 30, figures
+
+
+def test_config_dict_is_accepted_and_round_trips_as_toml(tmp_path: Path) -> None:
+    import tomllib
+
+    from localoffer_audit.demo import run_demo_in_thread
+
+    world = DemoWorld(seed=1, services=30, today=TODAY)
+    with run_demo_in_thread(world) as demo:
+        data = demo.config_dict(tmp_path)
+        config = config_from_dict(data)
+        assert config.directory.start_urls == [demo.fsd_start_url]
+        assert config.links.hosts_file_only and config.links.port_map == demo.port_map
+        assert config.crawl.allow_private_addresses and not config.links.allow_private_addresses
+        path = demo.write_config(tmp_path)
+        assert config_from_dict(tomllib.loads(path.read_text()), source=path).links.ca_file == demo.ca_file
+        assert to_toml(data) == path.read_text()
+        hosts = demo.hosts_file.read_text()
+        assert "127.0.0.2 " in hosts and "127.0.0.3 " in hosts and "0.0.0.0" not in hosts
+        assert demo.ca_file.read_text().startswith("-----BEGIN CERTIFICATE-----")
