@@ -447,3 +447,13 @@ def test_archive_share_is_estimated_alongside(db: Database, world, tmp_path: Pat
     assert report.archive_estimate.share == pytest.approx(expected)
     assert report.outcomes["should be archived"] == 2
     assert report.estimate.share >= report.archive_estimate.share
+
+
+def test_qa_pack_command_writes_the_pack_again(runner: CliRunner, tmp_path: Path, world, db: Database) -> None:
+    drawn = draw_sample(db, None, SampleRequest(seed=12, size=10), tmp_path / "first", now=NOW)
+    db.close()
+    result = runner.invoke(main, ["--db", str(tmp_path / "audit.db"), "qa", "pack", str(drawn.sample_id), "--out", "again"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "again" / f"qa-sample-{drawn.sample_id}.csv").read_bytes() == drawn.pack_csv.read_bytes()
+    missing = runner.invoke(main, ["--db", str(tmp_path / "audit.db"), "qa", "pack", "99"])
+    assert missing.exit_code == 1 and "no QA sample 99" in missing.output

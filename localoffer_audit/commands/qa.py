@@ -180,6 +180,7 @@ def qa_group() -> None:
     \b
         localoffer-audit qa import output/qa/qa-sample-1.csv
         localoffer-audit qa report
+        localoffer-audit qa pack 1
     """
 
 
@@ -209,6 +210,29 @@ def import_command(app: AppContext, file: Path, out: Path | None) -> None:
     click.echo(format_report(result.report))
     if result.report_html is not None:
         click.echo(f"HTML report: {result.report_html}")
+
+
+@qa_group.command(name="pack")
+@click.argument("sample_id", type=int)
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Folder for the pack (default: [output] folder/qa).")
+@pass_app
+def pack_command(app: AppContext, sample_id: int, out: Path | None) -> None:
+    """Write a recorded sample's review pack again (printable HTML and the blank CSV).
+
+    The services and the tool's hints are those recorded when the sample was drawn;
+    the details shown are the latest stored.
+
+    Example:
+
+    \b
+        localoffer-audit qa pack 3 --out qa-pack
+    """
+    db = app.open_db()
+    try:
+        html, csv_path = qa.write_review_pack(db, sample_id, _out_dir(app, out))
+    finally:
+        db.close()
+    click.echo(f"Review pack: {html}\nReviewers' CSV: {csv_path}")
 
 
 @qa_group.command(name="report")
