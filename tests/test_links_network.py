@@ -121,6 +121,12 @@ async def outside_web(request: web.Request) -> web.StreamResponse:
         if "text/html" not in request.headers.get("Accept", ""):
             return web.Response(status=403, text="<html><title>403 Forbidden</title></html>", content_type="text/html")
         return web.Response(text=page("Picky but fine"), content_type="text/html")
+    if path == "/cookie-gate":
+        if request.cookies.get("visited") != "yes":
+            response = web.HTTPFound("/cookie-gate")
+            response.set_cookie("visited", "yes")
+            raise response
+        return web.Response(text=page("Welcome back"), content_type="text/html")
     if path == "/hang":
         await asyncio.sleep(3600)
     if path == "/soft":
@@ -249,6 +255,7 @@ async def one(url: str, settings: LinkCheckSettings):
         ("https://parked.test/", LinkVerdict.PARKED),
         ("https://charity.test/support-us", LinkVerdict.OK),
         ("https://provider.test/loop1", LinkVerdict.BROKEN),
+        ("https://provider.test/cookie-gate", LinkVerdict.OK),
         ("https://provider.test/away", LinkVerdict.MOVED_OFFSITE),
         ("https://provider.test/to-metadata", LinkVerdict.INTERNAL_ADDRESS),
         ("http://secure.test/page", LinkVerdict.INSECURE),

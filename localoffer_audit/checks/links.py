@@ -290,7 +290,9 @@ class _Checker:
 
     async def follow(self, url: str, *, body: bool) -> Trace:
         trace = Trace(chain=[])
-        seen: set[str] = set()
+        # A URL may come round twice (a site setting a cookie then sending the visitor
+        # back); a third time is a loop.
+        visits: Counter[str] = Counter()
         current = url
         for _hop in range(self.settings.max_redirects + 1):
             reason = malformed_reason(current)
@@ -313,7 +315,7 @@ class _Checker:
             if outcome.status not in REDIRECT_STATUSES or not location:
                 trace.answer = outcome
                 return trace
-            seen.add(current)
+            visits[current] += 1
             try:
                 target = urljoin(current, location.strip())
             except ValueError:
@@ -324,7 +326,7 @@ class _Checker:
                 trace.answer = outcome
                 trace.end_reason = f"redirect to a non-web address {target!r}"
                 return trace
-            if target in seen:
+            if visits[target] >= 2:
                 trace.answer = outcome
                 trace.end_reason = f"redirect loop back to {target}"
                 return trace
@@ -606,7 +608,9 @@ async def check_urls(
         timeout=make_timeout(settings),
         headers={"User-Agent": settings.user_agent},
         auto_decompress=False,
-        cookie_jar=aiohttp.DummyCookieJar(),
+        # Cookies are kept for the run: some sites set one and redirect back, and
+        # without it they redirect forever.
+        cookie_jar=aiohttp.CookieJar(),
         trust_env=False,
     ) as session:
         checker = _Checker(session, resolver, settings)
