@@ -127,6 +127,8 @@ async def outside_web(request: web.Request) -> web.StreamResponse:
             response.set_cookie("visited", "yes")
             raise response
         return web.Response(text=page("Welcome back"), content_type="text/html")
+    if path == "/waf-406":
+        return web.Response(status=406, text="Not Acceptable! An appropriate representation could not be found.")
     if path == "/hang":
         await asyncio.sleep(3600)
     if path == "/soft":
@@ -248,6 +250,7 @@ async def one(url: str, settings: LinkCheckSettings):
         ("https://provider.test/leaflet-404.pdf", LinkVerdict.OK),
         ("https://provider.test/challenge", LinkVerdict.BLOCKED),
         ("https://provider.test/picky", LinkVerdict.OK),
+        ("https://provider.test/waf-406", LinkVerdict.BLOCKED),
         ("https://provider.test/soft", LinkVerdict.SOFT_404),
         ("https://provider.test/old-service", LinkVerdict.SOFT_404),
         ("https://catchall.test/services/holiday-club", LinkVerdict.SOFT_404),

@@ -82,6 +82,7 @@ DOCUMENT_EXTENSIONS = frozenset(
 )
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
+REFUSAL_STATUSES = frozenset({406, 412, 418, 451})
 # Verdicts that say "the link itself failed"; the run-level spike guard watches them.
 FAILURE_VERDICTS = frozenset({LinkVerdict.BROKEN, LinkVerdict.SERVER_ERROR, LinkVerdict.TIMEOUT})
 
@@ -463,6 +464,10 @@ class _Checker:
             return replace(base, verdict=LinkVerdict.BLOCKED, detail="refused (403) without bot-protection signals: could not verify", confirmed=True)
         if status == 429:
             return replace(base, verdict=LinkVerdict.BLOCKED, detail="rate-limited (429) after retries: could not verify", confirmed=True)
+        if status in REFUSAL_STATUSES:
+            # Web application firewalls (ModSecurity's 406, geo-blocking 451) refuse
+            # automated requests with these; the page may well be there.
+            return replace(base, verdict=LinkVerdict.BLOCKED, detail=f"refused ({status}): could not verify", confirmed=True)
         if status >= 500:
             return replace(base, verdict=LinkVerdict.SERVER_ERROR, error=f"HTTP {status} after {base.attempts} attempts")
         if status in REDIRECT_STATUSES:
