@@ -44,6 +44,8 @@ SOFT_404_PAGES = [
     (html("Finding a childminder", "Can't find a place?", "We can help you find childcare near you."), False),
     (html("Bereavement support", "Coping with loss", "Losing someone is hard; we can't take the pain away."), False),
     (html("Holiday club", "Summer holiday club", "Sessions that could not be found elsewhere in the county."), False),
+    (html("Volunteer", "Are you looking for a role?", "Our old booking page is no longer available: book by phone."), False),
+    (html("Parenting", "Lost and found", "The page you\u2019re reading explains our lost and found service."), False),
 ]
 
 
@@ -174,6 +176,10 @@ def test_uk_phone_numbers(number: str, valid: bool) -> None:
 
 
 MORE_SOFT_404 = [
+    # WordPress themes, with the typographic apostrophe they print.
+    "<title>Page not found – Sunnyside Playgroup</title><h1>Oops! That page can\u2019t be found.</h1>",
+    "<title>Sunnyside</title><h1>Oops!</h1><p>It looks like nothing was found at this location. Maybe try a search?</p>",
+    "<title>Sunnyside</title><h1>Sorry</h1><p>The page you\u2019re looking for isn\u2019t here.</p>",
     "<title>Oops!</title><h1>Oops!</h1><p>We can't seem to find the page you're looking for. Error code: 404</p>",
     "<title>Not Found</title><h1>Not Found</h1><p>The requested URL /services was not found on this server.</p>",
     "<title>Nothing here</title><h1>Nothing here</h1><p>This page doesn't exist any more. Try our home page.</p>",

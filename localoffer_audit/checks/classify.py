@@ -28,8 +28,12 @@ _HEADING = re.compile(r"<h([12])\b[^>]*>(.*?)</h\1\s*>", re.I | re.S)
 _WORD = re.compile(r"[a-z0-9']+")
 
 
+# Typographic apostrophes and quotes ("can’t") read as plain ones.
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"', "\xa0": " "})
+
+
 def _clean(fragment: str) -> str:
-    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", fragment))).strip()
+    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", fragment)).translate(_QUOTES)).strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,13 +116,16 @@ _NOT_FOUND_SENTENCE = re.compile(
     r"can't be found|has been removed)|"
     r"(?:can't|cannot|couldn't|could not|unable to) (?:seem to )?find the page you(?:'re| are| were) looking for|"
     r"the requested url (?:\S+ )?was not found on this server|"
+    r"(?:it looks like )?nothing was found at this location|"
+    r"the page you(?:'re| are) looking for (?:isn't|is not) here|"
+    r"(?:this|that) page (?:is )?no longer available|"
     r"\berror(?: code)?:? 404\b|\b404 error\b|\b404 (?:-|–|:|\|) ?page not found|\bhttp 404\b|\bpage not found\b"
     r")",
     re.I,
 )
 
 
-_NOT_FOUND_WORDS = ("found", "exist", "404", "moved", "removed", "deleted", "find")
+_NOT_FOUND_WORDS = ("found", "exist", "404", "moved", "removed", "deleted", "find", "looking for", "no longer")
 
 
 def soft_404_signal(page: PageText) -> str | None:
