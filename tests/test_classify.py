@@ -61,6 +61,8 @@ PARKED_PAGES = [
     ("<html><script src='https://www.google.com/adsense/domains/caf.js'></script></html>", None, True),
     (html("Related Links", "", "This domain has expired. Renew it now."), None, True),
     (html("x"), "https://sedo.com/search/details/?domain=sunnyside.org.uk", True),
+    (html("sunnyside.org.uk", "", "This domain has recently been registered with Namecheap."), None, True),
+    (html("sunnyside.co.uk", "", "sunnyside.co.uk is for sale! Get this domain today."), None, True),
     (html("x"), "https://www.hugedomains.com/domain_profile.cfm?d=sunnyside", True),
     # Traps: charities asking for money, shops, web designers, domain news.
     (html("Support us | Mencap", "Support us", "Donate today. Buy raffle tickets. Visit our charity shop sale."), None, False),

@@ -258,6 +258,7 @@ _PARKING_MARKUP = re.compile(
 _PARKING_WORDING = re.compile(
     r"(?:"
     r"(?:this|the) domain(?: name)? (?:[\w.-]+ )?(?:may be|is|could be|might be) (?:for sale|available for (?:purchase|sale))|"
+    r"(?:this|the) domain(?: name)? has (?:recently )?been registered (?:with|at|by|through)|get this domain|"
     r"buy this domain|make an offer (?:on|for) this domain|inquire about (?:this|the) domain|"
     r"enquire about (?:this|the) domain|(?:this|the) domain (?:name )?is parked|"
     r"(?:this|the) domain (?:name )?has expired|domain (?:name )?(?:has )?expired and is pending renewal|"
