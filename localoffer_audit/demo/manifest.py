@@ -108,10 +108,32 @@ def expected_rules(world: DemoWorld, view: ServiceView) -> tuple[list[str], list
         rules.add("archive_candidate")
     if "undefined_description" in record.quirks and "short_description" in rules:
         tolerated.add("placeholder_text")
+    if record.twin is None and _same_org_namesake(world, record, day):
+        # Two services of one provider whose names contain one another ("X" and "X Saturday
+        # Club") with similar stock wording: a reviewer could fairly call them duplicates.
+        tolerated.add("near_duplicate")
     if "short_description" in rules or view.planted.get("placeholder_text", "").startswith("description"):
         # Stock text ("See website.", "Lorem ipsum...") is shared by unrelated entries.
         tolerated.add("near_duplicate")
     return sorted(rules), sorted(tolerated)
+
+
+def _same_org_namesake(world: DemoWorld, record: ServiceRecord, day: int) -> bool:
+    """Another live service of the same organisation has a name containing this one's."""
+    cached = getattr(world, "_live_by_org", None)
+    if cached is None or cached[0] != day:
+        by_org: dict[int, list[ServiceRecord]] = {}
+        for other in world.records:
+            if other.live_on(day):
+                by_org.setdefault(other.org, []).append(other)
+        cached = (day, by_org)
+        world._live_by_org = cached  # type: ignore[attr-defined]
+    name = record.name.lower().split(" (")[0]
+    for other in cached[1].get(record.org, []):
+        other_name = other.name.lower().split(" (")[0]
+        if other.index != record.index and (name in other_name or other_name in name):
+            return True
+    return False
 
 
 def _service_entry(world: DemoWorld, view: ServiceView, directory_base: str) -> dict[str, Any]:

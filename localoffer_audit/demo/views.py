@@ -128,7 +128,7 @@ def _phone(rng, kind: str = "geo") -> str:
     return rng.choice([f"0113 496 0{n:03d}", f"0161 496 0{n:03d}", f"020 7946 0{n:03d}", f"03069 990{n:03d}"])
 
 
-INVALID_PHONES = ["01632 9601{n}", "0161 496 0{n:03d}5", "+1 212 555 0{n:03d}", "+33 1 23 45 {n:03d}", "0113 49", "01234 5678 9{n}"]
+INVALID_PHONES = ["01632 9601{n}", "0161 496 0{n:03d}5", "+1 212 555 0{n:03d}", "+33 1 23 45 {n:03d}", "0113 49", "01234 5678 90{n}"]
 INVALID_EMAILS = ["info@{core}", "enquiries@@{host}", "office@{host}.", "admin@{hostc}", "{core} at gmail.com", "bookings@{core}.co.uk@"]
 INVALID_POSTCODES = ["{area}{d}", "{area}{d} {d}", "{area}{d} {d}{l}{l}{l}", "{area}{d}{d}{d} 1AA", "0113 4960", "{area}{d} 9ZZ9"]
 
