@@ -209,3 +209,19 @@ def test_config_dict_is_accepted_and_round_trips_as_toml(tmp_path: Path) -> None
         hosts = demo.hosts_file.read_text()
         assert "127.0.0.2 " in hosts and "127.0.0.3 " in hosts and "0.0.0.0" not in hosts
         assert demo.ca_file.read_text().startswith("-----BEGIN CERTIFICATE-----")
+
+
+def test_demo_command_writes_config_manifest_and_managers(runner, tmp_path: Path) -> None:
+    from localoffer_audit.cli import main
+    from localoffer_audit.config import load_config
+
+    result = runner.invoke(main, ["demo", "--out", "out", "--services", "40", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out"
+    for name in ("localoffer-audit.toml", "demo-manifest.json", "managers.csv"):
+        assert (out / name).exists() and f"Wrote out/{name}" in result.output
+    config = load_config(out / "localoffer-audit.toml")
+    assert config.directory.platform == "fsd" and config.links.hosts_file.exists() and config.links.ca_file.exists()
+    manifest = json.loads((out / "demo-manifest.json").read_text())
+    assert manifest["world"]["seed"] == 3 and len(manifest["services"]) == 40
+    assert "not implemented" not in result.output.lower()

@@ -151,6 +151,8 @@ def _service_entry(world: DemoWorld, view: ServiceView, directory_base: str) -> 
         "expected_rules": rules,
         "expected_rules_oruk": sorted({"oruk_detail_missing" if r == "page_missing" else r for r in rules} - {"website_is_directory_page"} if "page_missing" not in rules else {"oruk_detail_missing"}),
         "tolerated_rules": tolerated,
+        # The ORUK url field of these records points at the FSD site's own record page.
+        "tolerated_rules_oruk": sorted(set(tolerated) | ({"website_is_directory_page"} & set(rules))),
         "planted": view.planted,
         "traps": sorted(view.traps),
         "quirks": sorted(view.quirks),

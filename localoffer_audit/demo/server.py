@@ -148,7 +148,7 @@ class RunningDemo:
         """A curl command fetching an outside-web URL through the demo's ports and CA."""
         host = vocab.COUNCIL_HOST
         url = url or f"https://{host}/"
-        return f"curl --cacert {self.ca_file} --resolve {host}:443:{LOOPBACK} --connect-to {host}:443:{LOOPBACK}:{self.https_port} {url}"
+        return f"curl --cacert {self.ca_file} --connect-to {host}:443:{LOOPBACK}:{self.https_port} --connect-to {host}:80:{LOOPBACK}:{self.http_port} {url}"
 
 
 def to_toml(data: dict[str, Any]) -> str:
@@ -223,7 +223,7 @@ async def serve_demo(
     if day is not None:
         world.set_day(day)
     own_dir = workdir is None
-    folder = Path(tempfile.mkdtemp(prefix="localoffer-demo-")) if workdir is None else Path(workdir)
+    folder = Path(tempfile.mkdtemp(prefix="localoffer-demo-")) if workdir is None else Path(workdir).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     certs = DemoCertificates()
     ca_file = certs.write_ca(folder / "demo-ca.pem")
