@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterator
+from urllib.parse import quote_plus
 
 from aiohttp import web
 
@@ -160,7 +161,7 @@ def render_service(world: DemoWorld, view: ServiceView) -> str:
     if view.related:
         items = "".join(f'<li><a href="{e(r.url)}">{e(r.text)}</a></li>' for r in view.related)
         parts.append(f'<section class="field_section related_links"><h2>Related links</h2><ul>{items}</ul></section>')
-    cats = "".join(f'<li><a href="results.page?qt={e(c)}&amp;{world.channel}=0">{e(c)}</a></li>' for c in view.categories)
+    cats = "".join(f'<li><a href="results.page?qt={quote_plus(c)}&amp;{world.channel}=0">{e(c)}</a></li>' for c in view.categories)
     parts.append(f'<section class="field_section categories"><h2>Categories</h2><ul>{cats}</ul></section>')
     if not view.date_in_list:
         parts += [f'<p class="last-updated">{e(label)} {e(text)}</p>' for label, text, _ in view.dates]
@@ -213,7 +214,7 @@ def render_simple(world: DemoWorld, title: str, body: str, crumbs: list[tuple[st
 
 
 def render_home(world: DemoWorld) -> str:
-    cats = "".join(f'<li><a href="results.page?qt={e(c)}&amp;{world.channel}=0">{e(c)}</a></li>' for c in vocab.CATEGORIES)
+    cats = "".join(f'<li><a href="results.page?qt={quote_plus(c)}&amp;{world.channel}=0">{e(c)}</a></li>' for c in vocab.CATEGORIES)
     body = (
         '<div id="hit-header"><h1>Welcome</h1></div>'
         f'<p>Find services, activities and support for children, young people and families in Northmoor.</p>'

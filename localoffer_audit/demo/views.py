@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from . import vocab
 from .world import DemoWorld, ServiceRecord, stable_random
@@ -36,7 +36,7 @@ GENERIC_SENTENCES = [
     "We are a member of the {town} Inclusion Network.",
     "Our sensory room and soft play area can be booked by families at weekends.",
     "Young people help plan the programme each term.",
-    "We follow the Early Years Foundation Stage and have a named SENCO, {person}.",
+    "Our named lead for SEND is {person}, who is happy to talk to families before a first visit.",
     "Referrals are discussed at a weekly panel and we aim to reply within ten working days.",
 ]
 OPENERS = [
@@ -218,14 +218,11 @@ def build_view(world: DemoWorld, record: ServiceRecord, day: int, directory_base
         paragraphs_text = [" ".join(body[:split]), " ".join(body[split:])] if len(body) > 3 else [" ".join(body)]
         paragraphs_text = [p for p in paragraphs_text if p]
     # ---- links (http) on this night
-    links_today = world.links_on(record, day)
-    slot_fields = [s.field for s in record.links]
     live = []
     for slot, (url, behaviour) in zip(record.links, links_today_aligned(record, day, world), strict=True):
         if url is None:
             continue
         live.append((slot, url, behaviour))
-    del links_today, slot_fields
     website = website_text = website_behaviour = None
     inline: list[ShownLink] = []
     documents: list[ShownLink] = []
@@ -328,7 +325,7 @@ def build_view(world: DemoWorld, record: ServiceRecord, day: int, directory_base
         label = own.choice(DATE_LABELS)
         dates.append((label, _fmt_date(updated, own.choice(DATE_FORMATS)), updated))
     if record.date_added_age is not None and updated is not None:
-        added = updated - __import__("datetime").timedelta(days=record.date_added_age)
+        added = updated - timedelta(days=record.date_added_age)
         dates.append(("Date added", _fmt_date(added, "%Y-%m-%d"), added))
     if "missing_date" in faults:
         planted["missing_date"] = "no date on the record"

@@ -57,6 +57,7 @@ SERVICE_KINDS: dict[str, dict] = {
             "A friendly parent and toddler group for children under five and their carers.",
             "We offer a welcoming, inclusive play session with messy play, songs and a healthy snack.",
             "Our Ofsted-registered pre-school takes children from two years old, including funded places.",
+            "We follow the Early Years Foundation Stage and every child has a key person.",
         ],
     },
     "club": {

@@ -87,7 +87,7 @@ QUIRK_RATES = {
 # Day-to-day change
 FAULT_FIX_PER_DAY = 0.06
 NEW_FAULT_PER_DAY = 0.006
-NEW_FAULT_KINDS = ("closure_wording", "placeholder_text", "invalid_phone", "short_description", "covid_notice")
+NEW_FAULT_KINDS = ("closure_wording", "placeholder_text", "invalid_phone", "short_description", "past_event")
 LINK_FIX_PER_DAY = 0.05
 LINK_BREAK_PER_DAY = 0.004
 REMOVE_PER_DAY = 0.004
@@ -739,7 +739,8 @@ class DemoWorld:
         if key is None:
             return False
         spec = self.hosts.get(key[0])
-        return spec is not None and spec.behaviour == "normal" and key[1] != "/"
+        # Not the council's own site: its pages are also the directory's chrome links.
+        return spec is not None and spec.behaviour == "normal" and key[1] != "/" and key[0] != vocab.COUNCIL_HOST
 
     def links_on(self, record: ServiceRecord, day: int) -> list[tuple[str, str]]:
         """(url, behaviour) of the http links on the record's page on ``day``."""
