@@ -8,6 +8,7 @@ from typing import Any
 from scrapy.http import Response
 
 from localoffer_audit.crawl.oruk import (
+    PER_PAGE,
     PLATFORM,
     OrukFormatError,
     api_base,
@@ -50,7 +51,10 @@ class OrukSpider(AuditSpider):
                 version=page.version,
             )
         # Totals are not trusted: stop on the last-page flag, an empty page, or no new ids.
-        if page.is_last or not new_ids:
+        # After a full page flagged "last" the next page is asked for anyway: some servers count only the
+        # current page in their totals (LocalGov Drupal says totalPages 1 on every page).
+        full_page_flagged_last = page.is_last and len(page.ids) >= PER_PAGE
+        if (page.is_last and not full_page_flagged_last) or not new_ids:
             if page.total_pages and number < page.total_pages and not page.is_last:
                 self.report.note(
                     f"stopped paging at page {number}: no new ids, although the API claims {page.total_pages} pages"

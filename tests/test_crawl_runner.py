@@ -233,3 +233,10 @@ def test_run_time_limit_ends_the_crawl_incomplete(tmp_path):
         summary = crawl(base, tmp_path / "a.db", max_run_minutes=0.02, download_delay_seconds=0.2, concurrent_requests_per_domain=1)
     assert summary.status == RunStatus.INCOMPLETE
     assert "closespider_timeout" in summary.messages[0] and summary.counts["removed"] == 0
+
+
+def test_oruk_full_page_flagged_last_is_checked_once_more(tmp_path):
+    site = FakeSite(services=120, oruk_totals_per_page=True)
+    with serve(site) as base:
+        summary = crawl(f"{base}/api/v1", tmp_path / "a.db", platform="oruk")
+    assert (summary.counts["services_seen"], summary.counts["listing_pages"]) == (120, 3)

@@ -46,6 +46,8 @@ class FakeSite:
     oruk_missing: set[int] = field(default_factory=set)
     # An API that ignores ?page= and always claims more pages (a paging bug seen in feeds).
     oruk_ignores_page: bool = False
+    # Totals that count only the current page: every page says it is the last one.
+    oruk_totals_per_page: bool = False
     requests: list[str] = field(default_factory=list)
     user_agents: set[str] = field(default_factory=set)
 
@@ -130,9 +132,13 @@ class FakeSite:
             total_pages = max(1, -(-self.services // per_page))
             if self.oruk_ignores_page:
                 total_pages = 99
+            if self.oruk_totals_per_page:
+                total_pages, page = 1, page if content else page
             if version == "v1":
-                body = {"totalElements": self.services, "totalPages": total_pages, "number": page, "size": per_page,
-                        "first": page == 1, "last": page >= total_pages, "content": content}
+                last = True if self.oruk_totals_per_page else page >= total_pages
+                total = len(content) if self.oruk_totals_per_page else self.services
+                body = {"totalElements": total, "totalPages": total_pages, "number": page, "size": per_page,
+                        "first": page == 1, "last": last, "content": content}
             else:
                 body = {"total_items": self.services, "total_pages": total_pages, "page_number": page, "size": per_page,
                         "first_page": page == 1, "last_page": page >= total_pages, "empty": not content, "contents": content}
