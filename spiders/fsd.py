@@ -29,7 +29,7 @@ class FsdSpider(AuditSpider):
         for url in self.start_urls:
             self.seen_listings.add(listing_key(url))
             if self.may_request_listing(url):
-                yield self.listing_request(url, self.parse_listing)
+                yield self.listing_request(url, self.parse_listing, start=True)
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         if not self.listing_status_ok(response):
@@ -40,7 +40,12 @@ class FsdSpider(AuditSpider):
             self.parse_failed("listing page", response, exc)
             return
         if not page.services:
-            self.report.error(f"listing page {response.url} lists no services", listing=True)
+            # A start page without results means the site or its layout changed; a later
+            # page without results can be an honest empty last page.
+            if response.meta.get("start"):
+                self.report.error(f"listing page {response.url} lists no services", listing=True)
+            else:
+                self.report.note(f"listing page {response.url} lists no services")
         for link in page.services:
             if not self.is_on_site(link.url):
                 self.report.note(f"not followed: {link.url} is a record on another site (listed on {response.url})")

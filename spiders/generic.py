@@ -27,7 +27,7 @@ class GenericSpider(AuditSpider):
         for url in self.start_urls:
             self.seen_listings.add(url)
             if self.may_request_listing(url):
-                yield self.listing_request(url, self.parse_listing)
+                yield self.listing_request(url, self.parse_listing, start=True)
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         if not self.listing_status_ok(response):
@@ -38,7 +38,12 @@ class GenericSpider(AuditSpider):
             self.parse_failed("listing page", response, exc)
             return
         if not page.services:
-            self.report.error(f"listing page {response.url} lists no services", listing=True)
+            # A start page without results means the site or its layout changed; a later
+            # page without results can be an honest empty last page.
+            if response.meta.get("start"):
+                self.report.error(f"listing page {response.url} lists no services", listing=True)
+            else:
+                self.report.note(f"listing page {response.url} lists no services")
         for link in page.services:
             if self.is_on_site(link.url) and self.new_service(link.directory_id):
                 yield self.service_request(link.url, self.parse_service, directory_id=link.directory_id, name=link.name)

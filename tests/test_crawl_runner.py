@@ -240,3 +240,18 @@ def test_oruk_full_page_flagged_last_is_checked_once_more(tmp_path):
     with serve(site) as base:
         summary = crawl(f"{base}/api/v1", tmp_path / "a.db", platform="oruk")
     assert (summary.counts["services_seen"], summary.counts["listing_pages"]) == (120, 3)
+
+
+def test_an_empty_extra_results_page_is_not_an_error(tmp_path):
+    site = FakeSite(services=20, empty_extra_page=True)
+    with serve(site) as base:
+        summary = crawl(base, tmp_path / "a.db")
+    assert summary.status == RunStatus.COMPLETE and summary.counts["listing_pages"] == 3
+    assert any("lists no services" in m for m in summary.messages)
+
+
+def test_a_start_page_without_results_is_incomplete(tmp_path):
+    site = FakeSite(services=0)
+    with serve(site) as base:
+        summary = crawl(base, tmp_path / "a.db")
+    assert summary.status == RunStatus.INCOMPLETE and summary.counts["listing_errors"] == 1

@@ -44,6 +44,8 @@ class FakeSite:
     cp1252: set[int] = field(default_factory=set)
     robots: str = "User-agent: *\nDisallow: /private/\n"
     oruk_missing: set[int] = field(default_factory=set)
+    # The last results page links to one more page, which lists nothing.
+    empty_extra_page: bool = False
     # An API that ignores ?page= and always claims more pages (a paging bug seen in feeds).
     oruk_ignores_page: bool = False
     # Totals that count only the current page: every page says it is the last one.
@@ -79,7 +81,7 @@ class FakeSite:
         )
         next_link = (
             f'<a rel="next" href="results.page?{channel}&amp;sr={offset + PAGE_SIZE}">Next</a>'
-            if offset + PAGE_SIZE < self.services
+            if offset + PAGE_SIZE < self.services or (self.empty_extra_page and offset < self.services)
             else ""
         )
         return f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>Results</title></head><body>
