@@ -49,7 +49,7 @@ def test_fsd_crawl_stores_every_service_with_fields_and_links(tmp_path):
         ("website", "https://provider7.example.org/"),
     ]
     # No advice page, no chrome link, no featured record from the navigation.
-    assert "Advice00001" not in services
+    assert "Advice00001" not in services and not [r for r in site.requests if "advice.page" in r]
     assert not [link for s in services.values() for link in s.links if "testshire.gov.uk" in link.url]
 
 

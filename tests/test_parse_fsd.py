@@ -281,9 +281,14 @@ def test_next_pointing_back_is_a_loop():
     assert loop.next_points_back
 
 
-def test_advice_page_lists_no_services_and_is_not_a_record():
+def test_advice_page_is_not_a_record():
     advice = page("fsd_advice.html", BASE + "advice.page?id=Ab12Cd34Ef5")
     assert fsd_record_id(advice.url) is None
+
+
+def test_links_from_an_advice_page_to_records_are_normalised():
+    advice = parse_fsd_results(page("fsd_advice.html", BASE + "advice.page?id=Ab12Cd34Ef5"))
+    assert [s.directory_id for s in advice.services] == ["cCtkWJH-QUY"]
 
 
 @pytest.mark.parametrize(
