@@ -31,8 +31,19 @@ MIN_PRECISION = 0.97
 MIN_RECALL = 0.95
 
 
+def _open_rules(db) -> tuple[dict[str, set[str]], dict[tuple[str, str], str]]:
+    found: dict[str, set[str]] = {}
+    messages: dict[tuple[str, str], str] = {}
+    for row in open_findings(db):
+        found.setdefault(row.service_id, set()).add(row.rule)
+        messages[(row.service_id, row.rule)] = row.detail
+    return found, messages
+
+
 @pytest.fixture(scope="module")
 def scored(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Night 0 crawled, link-checked and scored; then night 2 (some faults fixed, some new,
+    two entries removed) crawled and run through the lifecycle."""
     tmp_path = tmp_path_factory.mktemp("accuracy")
     with demo.run_demo_in_thread(demo.DemoWorld(seed=1, services=400)) as running:
         manifest = running.manifest()
@@ -41,17 +52,24 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         db = open_db(config.database.path)
         try:
             run_link_checks(db, config)
-            today = date.fromisoformat(manifest["world"]["today"])
-            summary = run_findings(db, config, today=today)
-            rows = open_findings(db)
+            summary = run_findings(db, config, today=date.fromisoformat(manifest["world"]["today"]))
+            found, messages = _open_rules(db)
+            statuses_before = {(r.service_id, r.rule): r.status for r in open_findings(db, status="all")}
         finally:
             db.close()
-    found: dict[str, set[str]] = {}
-    messages: dict[tuple[str, str], str] = {}
-    for row in rows:
-        found.setdefault(row.service_id, set()).add(row.rule)
-        messages[(row.service_id, row.rule)] = row.detail
-    return {"manifest": manifest, "found": found, "summary": summary, "messages": messages}
+        running.set_day(2)
+        manifest1 = running.manifest()
+        run_crawl(config, config.database.path)
+        db = open_db(config.database.path)
+        try:
+            summary1 = run_findings(db, config, today=date.fromisoformat(manifest1["world"]["today"]))
+            found1, _ = _open_rules(db)
+            statuses = {(r.service_id, r.rule): r.status for r in open_findings(db, status="all")}
+        finally:
+            db.close()
+    return {"manifest": manifest, "found": found, "summary": summary, "messages": messages,
+            "manifest1": manifest1, "found1": found1, "summary1": summary1, "statuses": statuses,
+            "statuses_before": statuses_before}
 
 
 def score(manifest: dict[str, Any], found: dict[str, set[str]]) -> dict[str, dict[str, Any]]:
@@ -108,3 +126,30 @@ def test_fix_hints_name_concrete_values(scored: dict[str, Any]) -> None:
         if rule == "stale_date" and entry and entry["last_updated"]:
             shown = date.fromisoformat(entry["last_updated"])
             assert str(shown.year) in detail and "over 12 months ago" in detail, detail
+
+
+@pytest.mark.slow
+def test_the_next_night_fixes_opens_and_notices_removals(scored: dict[str, Any]) -> None:
+    manifest0, manifest1 = scored["manifest"], scored["manifest1"]
+    summary1, statuses = scored["summary1"], scored["statuses"]
+    assert summary1.status == "complete"
+    # Entries gone from the directory tonight are reported, and only those.
+    removed = set(manifest1["removed_services"])
+    reported = {sid for sid, rules in scored["found1"].items() if "service_removed" in rules}
+    assert reported == removed
+    # Content faults fixed overnight are marked fixed; faults new tonight are open.
+    content = set(CONTENT_RULES) - {"archive_candidate", "service_removed", "near_duplicate"}
+    fixed_expected, opened_expected = set(), set()
+    for sid, entry in manifest1["services"].items():
+        before = set(manifest0["services"].get(sid, {}).get("expected_rules", [])) & content
+        after = set(entry["expected_rules"]) & content
+        fixed_expected |= {(sid, rule) for rule in before - after}
+        opened_expected |= {(sid, rule) for rule in after - before}
+    print(f"night 2: removed {len(removed)}, faults fixed {len(fixed_expected)}, faults new {len(opened_expected)}, counts {summary1.counts}")
+    assert removed and fixed_expected and opened_expected, "the demo changed too little to test the lifecycle"
+    for key in fixed_expected:
+        if key in scored["statuses_before"]:
+            assert statuses.get(key) == "fixed", (key, statuses.get(key))
+    for key in opened_expected:
+        assert statuses.get(key) in ("open", "reopened"), (key, statuses.get(key))
+    assert summary1.counts["fixed"] >= len(fixed_expected & set(scored["statuses_before"]))
