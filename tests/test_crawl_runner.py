@@ -227,10 +227,11 @@ def test_generic_crawl_from_selectors_alone(tmp_path):
     assert sorted(link.field for link in three.links) == ["contact_email", "description", "website"]
 
 
+@pytest.mark.slow
 def test_run_time_limit_ends_the_crawl_incomplete(tmp_path):
     site = FakeSite(services=200)
     with serve(site) as base:
-        summary = crawl(base, tmp_path / "a.db", max_run_minutes=0.02, download_delay_seconds=0.2, concurrent_requests_per_domain=1)
+        summary = crawl(base, tmp_path / "a.db", max_run_minutes=0.01, download_delay_seconds=0.2, concurrent_requests_per_domain=1)
     assert summary.status == RunStatus.INCOMPLETE
     assert "closespider_timeout" in summary.messages[0] and summary.counts["removed"] == 0
 
