@@ -606,7 +606,10 @@ async def check_urls(
         results[result.url] = result
         done += 1
         if progress is not None:
-            progress(done, total, result)
+            try:
+                progress(done, total, result)
+            except Exception:  # noqa: BLE001 - a broken progress display never stops a run
+                log.exception("progress callback failed")
 
     async with aiohttp.ClientSession(
         connector=connector,
@@ -652,12 +655,23 @@ async def check_urls(
                         "(it was fine before; likely an outage, checked again next run)"
                     )
 
+        # Hosts are worked on a bounded number at a time, busiest first, so the number
+        # of tasks stays small however many hosts a run has (enough to keep every
+        # connection slot busy).
+        active_hosts = asyncio.Semaphore(max(4 * settings.concurrency, 64))
+
+        async def work_on_host(host_key: str, queue: deque[str]) -> None:
+            try:
+                shared: dict[str, object] = {"streak": 0}
+                workers = len(queue) if host_key == "~other" else min(settings.per_host, len(queue))
+                await asyncio.gather(*(host_worker(host_key, queue, shared) for _ in range(min(workers, 50))))
+            finally:
+                active_hosts.release()
+
         tasks = []
         for host_key, queue in _order_hosts(distinct):
-            shared: dict[str, object] = {"streak": 0}
-            workers = len(queue) if host_key == "~other" else min(settings.per_host, len(queue))
-            for _ in range(min(workers, 50)):
-                tasks.append(asyncio.ensure_future(host_worker(host_key, queue, shared)))
+            await active_hosts.acquire()
+            tasks.append(asyncio.ensure_future(work_on_host(host_key, queue)))
         await asyncio.gather(*tasks)
 
         await _confirm_soft_failures(checker, results, settings, paused_hosts={
