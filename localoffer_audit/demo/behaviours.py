@@ -38,7 +38,7 @@ _ALL = [
     Behaviour("redirect_loop", V.BROKEN, description="301 between two URLs forever"),
     Behaviour("malformed", V.BROKEN, (V.UNSUPPORTED,), description="a URL that cannot be fetched as written"),
     # Host-level
-    Behaviour("slow", V.OK, host_level=True, description="200 after 1.2-2.5 s"),
+    Behaviour("slow", V.OK, host_level=True, description="200 after 1-2 s (DemoWorld slow_ms)"),
     Behaviour("http_only", V.OK, host_level=True, description="http:// link to a site with no https"),
     Behaviour("head_405", V.OK, host_level=True, description="HEAD answers 405, GET 200"),
     Behaviour("head_404", V.OK, host_level=True, description="HEAD answers 404, GET 200"),

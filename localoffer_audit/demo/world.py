@@ -232,7 +232,7 @@ class DemoWorld:
         *,
         today: date | None = None,
         latency_ms: tuple[int, int] = (0, 20),
-        slow_ms: tuple[int, int] = (1200, 2500),
+        slow_ms: tuple[int, int] = (1000, 2000),
         council: str = vocab.COUNCIL_SLUG,
         directory: str = "directory",
         channel: str = "localofferchannel",
