@@ -450,13 +450,13 @@ async def test_trusted_hosts_pass_the_ssrf_guard(world) -> None:
 
 
 async def test_free_slots_go_to_the_host_with_most_work_left() -> None:
-    from localoffer_audit.checks.links import _WORK_LEFT, PrioritySlots
+    from localoffer_audit.checks.politeness import WORK_LEFT, PrioritySlots
 
     slots = PrioritySlots(1)
     served: list[int] = []
 
     async def request(work_left: int) -> None:
-        _WORK_LEFT.set(lambda: work_left)
+        WORK_LEFT.set(lambda: work_left)
         async with slots:
             served.append(work_left)
             await asyncio.sleep(0.01)

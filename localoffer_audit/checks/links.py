@@ -25,9 +25,6 @@ How one http(s) link is checked:
 from __future__ import annotations
 
 import asyncio
-import contextvars
-import heapq
-import itertools
 import logging
 import re
 import secrets
@@ -66,6 +63,7 @@ from .http import (
     make_ssl_context,
     make_timeout,
 )
+from .politeness import WORK_LEFT, HostGate, PrioritySlots
 from .resolver import AuditResolver, InternalAddressError, NameLookupFailedError, NameNotFoundError
 from .settings import LinkCheckSettings, default_user_agent, user_agent_for
 
@@ -140,68 +138,6 @@ def _retry_after_seconds(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-# How many links the current host worker still has queued: requests for busier hosts
-# get a free connection slot first, so the site with the longest queue (which bounds
-# the run's length under a per-host limit) is never starved by many small ones.
-_WORK_LEFT: contextvars.ContextVar[Callable[[], int]] = contextvars.ContextVar("work_left", default=lambda: 0)
-
-
-class PrioritySlots:
-    """A counting semaphore that wakes the waiter with the most work left first."""
-
-    def __init__(self, slots: int) -> None:
-        self._free = slots
-        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
-        self._order = itertools.count()
-
-    async def __aenter__(self) -> None:
-        if self._free > 0 and not self._waiters:
-            self._free -= 1
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiters, (-_WORK_LEFT.get()(), next(self._order), future))
-        try:
-            await future
-        except asyncio.CancelledError:
-            if future.done() and not future.cancelled():
-                self._release()  # the slot was handed over just as we were cancelled
-            raise
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        self._release()
-
-    def _release(self) -> None:
-        while self._waiters:
-            _, _, future = heapq.heappop(self._waiters)
-            if not future.done():
-                future.set_result(None)
-                return
-        self._free += 1
-
-
-class HostGate:
-    """Per-host politeness: at most ``per_host`` requests at once, a delay between
-    requests, and a pause when the host asks for one (429 with Retry-After)."""
-
-    def __init__(self, per_host: int, delay: float) -> None:
-        self._slots = asyncio.Semaphore(per_host)
-        self._delay = delay
-        self._next_start = 0.0
-        self.pause_until = 0.0
-
-    async def __aenter__(self) -> HostGate:
-        await self._slots.acquire()
-        loop = asyncio.get_running_loop()
-        wait = max(self._next_start, self.pause_until) - loop.time()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        self._next_start = loop.time() + self._delay
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        self._slots.release()
 
 
 @dataclass(slots=True)
@@ -625,7 +561,7 @@ async def check_urls(
         baseline = host_failure_baseline or {}
 
         async def host_worker(host_key: str, queue: deque[str], pause: dict[str, object]) -> None:
-            _WORK_LEFT.set(queue.__len__)
+            WORK_LEFT.set(queue.__len__)
             while queue:
                 url = queue.popleft()
                 if pause.get("paused"):
