@@ -231,3 +231,15 @@ def test_live_progress_line_shows_counts_and_rate() -> None:
     last = stream.getvalue().split("\r")[-1]
     assert "checked 3/3" in last and "links/s" in last and "ok 2" in last and "broken 1" in last
     assert stream.getvalue().endswith("\n")
+
+
+def test_check_waits_for_no_one_when_another_run_holds_the_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from localoffer_audit.lock import run_lock
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "localoffer-audit.toml").write_text(
+        f'[directory]\nstart_urls = ["https://directory.test/"]\n[database]\npath = "{tmp_path / "audit.db"}"\n'
+    )
+    with run_lock(tmp_path / "audit.db"):
+        result = CliRunner().invoke(main, ["check"])
+    assert result.exit_code == 4 and "in use" in result.output
