@@ -1,0 +1,206 @@
+"""`nightly` end to end on the demo world, and what happens when a run goes wrong."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from click.testing import CliRunner
+
+from localoffer_audit.cli import main
+from localoffer_audit.config import Config, config_from_dict
+from localoffer_audit.db import open_db
+from localoffer_audit.demo import DemoWorld, run_demo_in_thread
+from localoffer_audit.exitcodes import ExitCode
+from localoffer_audit.lock import run_lock
+from localoffer_audit.managers import import_mapping
+from localoffer_audit.models import RunStatus
+from localoffer_audit.nightly import NightlySummary, run_nightly
+
+CONTENT_RULES_SCORED = {
+    "stale_date", "missing_date", "past_event", "covid_notice", "closure_wording", "no_contact_route",
+    "short_description", "placeholder_text", "invalid_postcode",
+}
+
+
+@dataclass
+class TwoNights:
+    config: Config
+    first: NightlySummary
+    second: NightlySummary
+    manifest_day0: dict
+    manifest_day1: dict
+
+
+@pytest.fixture(scope="module")
+def two_nights(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoNights]:
+    out = tmp_path_factory.mktemp("nightly")
+    world = DemoWorld(seed=7, services=150)
+    with run_demo_in_thread(world, workdir=out / "demo-web") as demo:
+        config = config_from_dict(demo.config_dict(out))
+        db = open_db(config.database.path)
+        import_mapping(db, demo.write_managers_csv(out / "managers.csv"))
+        db.close()
+        day0 = demo.manifest()
+        first = run_nightly(config, today=date.fromisoformat(day0["world"]["day0_date"]))
+        demo.set_day(1)
+        day1 = demo.manifest()
+        second = run_nightly(config, today=date.fromisoformat(day0["world"]["day0_date"]) + timedelta(days=1))
+        # The world keeps serving while the module's tests run.
+        yield TwoNights(config, first, second, day0, day1)
+
+
+def _findings(config: Config) -> list[dict]:
+    db = open_db(config.database.path)
+    try:
+        return list(db.query("SELECT service_id, rule, subject, status, severity FROM findings"))
+    finally:
+        db.close()
+
+
+@pytest.mark.slow
+def test_two_nights_complete_with_documented_exit_codes(two_nights: TwoNights) -> None:
+    for summary in (two_nights.first, two_nights.second):
+        assert summary.status == RunStatus.COMPLETE, summary.messages
+        assert [s.name for s in summary.stages] == ["crawl", "links", "findings", "worklists", "email"]
+        expected = ExitCode.NEW_SERIOUS_FINDINGS if summary.new_serious else ExitCode.OK
+        assert summary.exit_code == expected
+    # The first night of a directory with faults opens serious findings.
+    assert two_nights.first.new_serious > 0 and two_nights.first.exit_code == ExitCode.NEW_SERIOUS_FINDINGS
+
+
+@pytest.mark.slow
+def test_history_shows_what_the_world_fixed_and_broke(two_nights: TwoNights) -> None:
+    def expected(manifest: dict) -> set[tuple[str, str]]:
+        return {
+            (service_id, rule)
+            for service_id, service in manifest["services"].items()
+            for rule in service["expected_rules"]
+            if rule in CONTENT_RULES_SCORED
+        }
+
+    day0, day1 = expected(two_nights.manifest_day0), expected(two_nights.manifest_day1)
+    fixed_in_world, new_in_world = day0 - day1, day1 - day0
+    assert fixed_in_world and new_in_world, "the demo world should change between nights"
+    rows = _findings(two_nights.config)
+    fixed = {(r["service_id"], r["rule"]) for r in rows if r["status"] == "fixed" and r["rule"] in CONTENT_RULES_SCORED}
+    still_open = {(r["service_id"], r["rule"]) for r in rows if r["status"] in ("open", "reopened")}
+    # Everything the auditor calls fixed (and not still open under another subject) was
+    # fixed in the world...
+    assert fixed - still_open <= fixed_in_world, (fixed - still_open) - fixed_in_world
+    # ...and it notices nearly all of what was fixed and what is new.
+    assert len(fixed & fixed_in_world) >= 0.9 * len(fixed_in_world)
+    assert len(new_in_world & still_open) >= 0.9 * len(new_in_world)
+    second_counts = next(s.counts for s in two_nights.second.stages if s.name == "findings")
+    assert second_counts["fixed"] >= len(fixed & fixed_in_world) and second_counts["new"] > 0
+
+
+@pytest.mark.slow
+def test_report_and_worklists_written(two_nights: TwoNights) -> None:
+    out = two_nights.config.output.folder
+    report = BeautifulSoup((out / "report.html").read_text(encoding="utf-8"), "html.parser")
+    assert report.select_one("#run-status").get_text().strip().endswith("complete.")
+    assert report.select("svg polyline"), "trend chart missing after two runs"
+    fixed_rows = report.select("#changes-fixed tbody tr")
+    assert fixed_rows, "the second night fixed findings; the report should list them"
+    assert (out / "worklists" / "index.html").exists()
+
+
+def _config_for_dead_site(config: Config, tmp_path: Path) -> Config:
+    data = config.model_dump(mode="json", exclude_none=True)
+    data["directory"]["start_urls"] = ["http://127.0.0.1:9/kb5/gone/directory/results.page?localofferchannel=0"]
+    data["crawl"]["retries"] = 0
+    data["output"]["folder"] = str(tmp_path / "out")
+    return config_from_dict(data)
+
+
+@pytest.mark.slow
+def test_site_down_is_incomplete_and_changes_nothing(two_nights: TwoNights, tmp_path: Path) -> None:
+    before = _findings(two_nights.config)
+    summary = run_nightly(_config_for_dead_site(two_nights.config, tmp_path), two_nights.config.database.path)
+    assert summary.status in (RunStatus.INCOMPLETE, RunStatus.FAILED)
+    assert {s.name: s.status for s in summary.stages}["findings"] == "skipped"
+    assert any("previous complete state is unchanged" in m for m in summary.messages)
+    assert _findings(two_nights.config) == before
+    report = BeautifulSoup((tmp_path / "out" / "report.html").read_text(encoding="utf-8"), "html.parser")
+    assert report.select_one("#run-warning") is not None
+    with run_lock(two_nights.config.database.path):  # the lock was released
+        pass
+
+
+@pytest.mark.slow
+def test_failing_stage_keeps_previous_state_and_releases_lock(
+    two_nights: TwoNights, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _findings(two_nights.config)
+
+    def broken_checker(*args, **kwargs):
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr("localoffer_audit.nightly.run_link_checks", broken_checker)
+    summary = run_nightly(two_nights.config)
+    assert summary.status == RunStatus.FAILED and summary.exit_code == ExitCode.ERROR
+    assert {s.name: s.status for s in summary.stages}["links"] == "failed"
+    assert _findings(two_nights.config) == before
+    with run_lock(two_nights.config.database.path):
+        pass
+
+
+@pytest.mark.slow
+def test_killed_run_leaves_state_and_lock(two_nights: TwoNights, tmp_path: Path) -> None:
+    before = _findings(two_nights.config)
+    env = dict(os.environ)
+    config_path = tmp_path / "slow.toml"
+    # A site that hangs keeps the crawl busy long enough to kill it mid-run.
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(50)
+    port = listener.getsockname()[1]
+    data = two_nights.config.model_dump(mode="json", exclude_none=True)
+    data["directory"]["start_urls"] = [f"http://127.0.0.1:{port}/kb5/slow/directory/results.page"]
+    from localoffer_audit.demo import to_toml
+
+    config_path.write_text(to_toml(data), encoding="utf-8")
+    env["LOCALOFFER_AUDIT_CONFIG"] = str(config_path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "localoffer_audit.cli", "nightly"], env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(4)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+    finally:
+        listener.close()
+    assert _findings(two_nights.config) == before
+    with run_lock(two_nights.config.database.path):
+        pass
+    db = open_db(two_nights.config.database.path)
+    try:
+        running = db.execute("SELECT COUNT(*) FROM runs WHERE status = 'running'").fetchone()[0]
+    finally:
+        db.close()
+    assert running >= 1  # left behind by the killed process, and noticed by the next run
+    summary = run_nightly(_config_for_dead_site(two_nights.config, tmp_path), two_nights.config.database.path)
+    assert any("interrupted" in message for message in summary.messages)
+    db = open_db(two_nights.config.database.path)
+    try:
+        assert db.execute("SELECT COUNT(*) FROM runs WHERE status = 'running'").fetchone()[0] == 0
+    finally:
+        db.close()
+
+
+def test_nightly_help_documents_exit_codes() -> None:
+    result = CliRunner().invoke(main, ["nightly", "--help"])
+    assert "Exit codes" in result.output and "4 another run holds the lock" in result.output
