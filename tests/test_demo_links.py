@@ -227,3 +227,28 @@ def test_contact_values_are_what_the_manifest_says(seed: int) -> None:
             assert address.endswith(".invalid")
             continue
         assert bool(EMAIL_SHAPE.match(address)) == (entry["verdict"] == "ok"), (address, entry["behaviour"])
+
+
+@pytest.mark.asyncio
+async def test_hostile_hosts_are_bounded_on_the_server_side_too(tmp_path: Path) -> None:
+    from localoffer_audit.demo.outside import ENDLESS_LIMIT_BYTES
+
+    world = DemoWorld(seed=1, services=200)
+    async with serve_demo(world, workdir=tmp_path) as demo:
+        links = demo.manifest()["links"]
+        endless = next(u for u, e in links.items() if e["behaviour"] == "endless_body")
+        transient = [u for u, e in links.items() if e["behaviour"] in {"transient_503", "rate_limited_429"}]
+        assert transient
+        async with make_session(demo.hosts_file, demo.port_map, demo.ca_file, total=30) as session:
+            # Read the "endless" body to its end: the server stops at its limit.
+            got = await fetch(session, endless, max_body=ENDLESS_LIMIT_BYTES * 2, total=30)
+            assert got.status == 200 and got.body_bytes == ENDLESS_LIMIT_BYTES
+            # A transient failure fails once a night, then recovers; a new night has new ones.
+            for url in transient:
+                async with session.get(url, allow_redirects=False) as response:
+                    assert response.status in (503, 429) and response.headers["Retry-After"] == "1"
+                async with session.get(url, allow_redirects=False) as response:
+                    assert response.status == 200
+            demo.set_day(1)
+            again = {u for u, e in demo.manifest()["links"].items() if e["behaviour"] in {"transient_503", "rate_limited_429"}}
+            assert again and again != set(transient)

@@ -506,7 +506,7 @@ class DemoWorld:
         if host_behaviour in {"unresolvable", "parked", "parked_lander"} and rng.random() < 0.4:
             scheme = "http"
         behaviour = "ok"
-        if host_behaviour in WORKING_HOST_BEHAVIOURS and target.index >= 0:
+        if host_behaviour in WORKING_HOST_BEHAVIOURS:
             roll = rng.random()
             acc = 0.0
             for name, rate in URL_RATES.items():
