@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..demo.runner import DemoOutput, run_demo, serve_until_stopped
+from ..demo.audit import DemoAudit, audit_demo
+from ..demo.runner import DemoOutput, serve_until_stopped
 from ..demo.server import RunningDemo
 
 
@@ -19,12 +20,17 @@ from ..demo.server import RunningDemo
 @click.option("--day", default=0, show_default=True, type=click.IntRange(0, 365), help="Serve the world as it is N nights later.")
 @click.option("--port", default=0, type=click.IntRange(0, 65535), help="Directory port with --serve (default: any free port).")
 def demo(serve: bool, out: Path, services: int, seed: int, day: int, port: int) -> None:
-    """Start the demo Local Offer directory on loopback and write a config for it.
+    """Audit the embedded demo Local Offer directory, end to end, with no network.
 
-    Serves an FSD-style directory, an Open Referral UK API (v1 and v3) and a simulated
-    outside web of provider sites with every link behaviour the auditor must judge,
-    then writes localoffer-audit.toml, demo-manifest.json (ground truth) and
-    managers.csv into --out. With --serve it keeps serving until Ctrl-C.
+    Serves on loopback an FSD-style directory, an Open Referral UK API (v1 and v3) and a
+    simulated outside web of provider sites with every link behaviour the auditor must
+    judge; runs the nightly pipeline on it twice (the world changes between the nights,
+    so findings get fixed and new ones appear); and writes into --out the run report,
+    each content manager's worklist, .eml previews of their emails, a QA sample pack,
+    and the demo's config, ground truth (demo-manifest.json) and managers.csv.
+
+    With --serve it only serves the world (as it is on night --day) and prints its URLs
+    until Ctrl-C, for exploring with a browser, curl or `nightly`.
 
     Example:
 
@@ -37,11 +43,27 @@ def demo(serve: bool, out: Path, services: int, seed: int, day: int, port: int) 
         serve_until_stopped(out, services=services, seed=seed, day=day, port=port, on_ready=_print_serving)
         click.echo("Stopped.")
         return
-    output = run_demo(out, services=services, seed=seed, day=day)
-    _print_written(output)
+    if day:
+        raise click.UsageError("--day goes with --serve; the full demo always starts on night 0")
+    result = audit_demo(out, services=services, seed=seed, progress=lambda message: click.echo(message, err=True))
+    _print_audit(result)
+
+
+def _print_audit(result: DemoAudit) -> None:
+    assert result.output is not None
+    click.echo(f"Demo audited in {result.seconds:.0f}s: {result.output.services} services, {result.output.links} links.")
+    for number, night in enumerate(result.nights, start=1):
+        click.echo(f"  night {number}: run #{night.run_id} {night.status}, {night.new_serious} new serious findings")
+    click.echo("Open:")
+    click.echo(f"  {result.report}  (run summary with trend)")
+    click.echo(f"  {result.worklists_index}  (every content manager's worklist)")
+    click.echo(f"  {result.emails_folder}/  ({result.emails} email previews, .eml)")
+    click.echo(f"  {result.qa_pack}  (QA review pack, {result.qa_sample_size} services; reviewers fill in {result.qa_csv.name if result.qa_csv else ''})")
+    click.echo(f"Database: {result.output.folder / 'localoffer-audit.db'} (try `localoffer-audit --config {result.output.config_path} status`)")
+    click.echo(f"Ground truth: {result.output.manifest_path}")
     click.echo(
-        "The demo servers stopped when this command finished; the config's ports were theirs. "
-        f"Run `localoffer-audit demo --serve --out {out}` to serve the world and keep the config valid while it runs."
+        "The demo servers stopped with this command. To explore the world: "
+        f"localoffer-audit demo --serve --out {result.output.folder}"
     )
 
 

@@ -1,0 +1,85 @@
+"""The demo end to end: the whole nightly pipeline, twice, against the demo world.
+
+``localoffer-audit demo`` calls ``audit_demo``: it serves the world, imports its content
+managers, runs ``nightly`` on night 0, moves the world on a night (some faults fixed,
+new ones planted, entries added and removed) and runs ``nightly`` again, so the findings
+history, the worklists' "new" and "fixed" sections and the report's trend all show.
+Then it writes .eml previews and a QA sample pack into the same folder.
+
+Only this module and the command know the demo; the stages it calls are the ones a
+council runs, given the demo's config.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from ..config import load_config
+from ..db import open_db
+from ..mail import prepare_and_send
+from ..managers import import_mapping
+from ..nightly import NightlySummary, run_nightly
+from ..qa import SampleRequest, draw_sample
+from .runner import DemoOutput, run_demo
+from .server import RunningDemo
+
+Progress = Callable[[str], None]
+
+
+@dataclass(slots=True)
+class DemoAudit:
+    output: DemoOutput | None = None
+    nights: list[NightlySummary] = field(default_factory=list)
+    report: Path | None = None
+    worklists_index: Path | None = None
+    emails_folder: Path | None = None
+    emails: int = 0
+    qa_pack: Path | None = None
+    qa_csv: Path | None = None
+    qa_sample_size: int = 0
+    seconds: float = 0.0
+
+
+def audit_demo(
+    out: Path, *, services: int = 400, seed: int = 1, nights: int = 2, progress: Progress | None = None
+) -> DemoAudit:
+    """Serve the demo world and audit it ``nights`` times; everything lands in ``out``."""
+    say = progress or (lambda message: None)
+    result = DemoAudit()
+    started = time.monotonic()
+
+    def pipeline(demo: RunningDemo, output: DemoOutput) -> None:
+        result.output = output
+        config = load_config(output.config_path)
+        db = open_db(config.database.path)
+        try:
+            imported = import_mapping(db, output.managers_path)
+        finally:
+            db.close()
+        say(f"Content managers imported from {output.managers_path.name}: {imported.rows} rows")
+        first_day = date.fromisoformat(demo.manifest()["world"]["day0_date"])
+        for night in range(nights):
+            demo.set_day(night)
+            say(f"Night {night + 1} of {nights} (the world as it is on {first_day + timedelta(days=night):%-d %B %Y}):")
+            summary = run_nightly(config, today=first_day + timedelta(days=night), progress=lambda m: say(f"  {m}"))
+            result.nights.append(summary)
+            result.report = summary.report_path
+        today = first_day + timedelta(days=nights - 1)
+        db = open_db(config.database.path)
+        try:
+            emails = prepare_and_send(db, config, send=False, out_dir=config.output.folder / "emails", today=today)
+            result.emails = len(emails.outcomes)
+            result.emails_folder = config.output.folder / "emails"
+            sample = draw_sample(db, config, SampleRequest(seed=seed), config.output.folder / "qa", today=today)
+            result.qa_pack, result.qa_csv, result.qa_sample_size = sample.pack_html, sample.pack_csv, sample.sample_size
+        finally:
+            db.close()
+        result.worklists_index = config.output.folder / "worklists" / "index.html"
+
+    run_demo(out, services=services, seed=seed, day=0, after_prepare=pipeline)
+    result.seconds = round(time.monotonic() - started, 1)
+    return result
