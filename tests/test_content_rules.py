@@ -108,6 +108,16 @@ def test_stale_message_names_the_date_and_the_policy() -> None:
     assert finding.severity == Severity.MEDIUM
 
 
+@pytest.mark.parametrize(
+    ("label", "phrase"),
+    [("Record last updated:", "last-updated date"), ("Reviewed", "review date"), ("Date added", "date added"),
+     ("assured date", "last-checked date"), ("Record reviewed", "review date")],
+)
+def test_stale_message_names_the_date_as_people_do(label: str, phrase: str) -> None:
+    [finding] = findings_for(make_service(dates=[ShownDate(label, "3 March 2023")]), "stale_date")
+    assert finding.message == f"The {phrase} on this entry is 3 March 2023, over 12 months ago."
+
+
 def test_stale_policy_is_configurable() -> None:
     service = make_service(dates=[ShownDate("Last updated", "01/01/2025")])
     assert "stale_date" not in rules_for(service)

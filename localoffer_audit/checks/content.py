@@ -187,6 +187,20 @@ def newest_entry_date(service: ServiceItem, today: date) -> EntryDate | None:
     return max(candidates, key=lambda d: d.mention.end)
 
 
+def _date_phrase(label: str) -> str:
+    """How a content manager calls the date: "Record last updated:" -> "last-updated date"."""
+    lowered = label.lower()
+    if "review" in lowered:
+        return "review date"
+    if "updat" in lowered or "modif" in lowered or "amend" in lowered:
+        return "last-updated date"
+    if "added" in lowered or "created" in lowered:
+        return "date added"
+    if "assur" in lowered or "verif" in lowered or "checked" in lowered:
+        return "last-checked date"
+    return "date"
+
+
 def describe_days(days: int) -> str:
     """365 -> "12 months", 730 -> "2 years", 90 -> "3 months", 45 -> "45 days"."""
     if days % 365 == 0:
@@ -276,8 +290,7 @@ def rule_dates(service: ServiceItem, context: RuleContext) -> list[Finding]:
     limit = context.config.stale_after_days
     if newest.mention.end >= context.today - timedelta(days=limit):
         return []
-    label = newest.label.strip().rstrip(":").strip().lower() or "review"
-    what = label if re.search(r"\bdate\b", label) else f"{label} date"
+    what = _date_phrase(newest.label)
     shown = newest.mention.shown
     age_days = (context.today - newest.mention.end).days
     return [make_finding(
