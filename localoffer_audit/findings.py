@@ -95,9 +95,9 @@ def collect_findings(db: Database, config: Config, today: date) -> Collected:
     findings.extend(find_near_duplicates(content_services, context))
     for ref in index.values():
         if ref.state == ServiceState.REMOVED and context.enabled("service_removed"):
-            when = ref.removed_at[:10] if ref.removed_at else "the last crawl"
+            when = _uk_day(ref.removed_at) or "the last crawl"
             findings.append(make_finding(
-                context, "service_removed", ref.id, ref.url,
+                context, "service_removed", ref.id, "directory listing",
                 f'The entry "{ref.name}" is no longer listed in the directory (missing since {when}).',
                 "If the entry was archived on purpose, dismiss this as won't fix. If not, find out why it "
                 "disappeared and restore it.",
@@ -109,17 +109,25 @@ def collect_findings(db: Database, config: Config, today: date) -> Collected:
     return Collected(findings=[f for f in findings if context.enabled(f.rule)], unsettled_links=unsettled)
 
 
+def _uk_day(timestamp: str | None) -> str | None:
+    """"2025-06-01T02:00:00+00:00" -> "1 June 2025"."""
+    try:
+        return format_uk_date(date.fromisoformat((timestamp or "")[:10]))
+    except ValueError:
+        return None
+
+
 def _page_missing(service: ServiceItem, context: RuleContext) -> list[Finding]:
     if service.extra.get("oruk_detail_missing"):
         return [make_finding(
-            context, "oruk_detail_missing", service.directory_id, service.url,
+            context, "oruk_detail_missing", service.directory_id, "service page",
             f'The directory lists "{service.name}", but its record at {service.url} answers '
             f"{service.http_status or 404} (not found).",
             "Ask the directory's administrator to restore the record or remove it from the list of services.",
             {"value": service.http_status},
         )]
     return [make_finding(
-        context, "page_missing", service.directory_id, service.url,
+        context, "page_missing", service.directory_id, "service page",
         f'The directory still lists "{service.name}", but its page {service.url} answers '
         f"{service.http_status or 404} (not found).",
         "Restore the entry's page, or remove the entry from the directory's listings if the service has gone.",

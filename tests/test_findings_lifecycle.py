@@ -295,6 +295,8 @@ def test_service_states_become_findings_and_page_missing_skips_content_rules(db,
     run_findings(db, config, today=TODAY)
     found = {(r.service_id, r.rule) for r in store.open_findings(db)}
     assert found == {("gone", "service_removed"), ("missing", "page_missing"), ("api", "oruk_detail_missing")}
+    assert "missing since 1 June 2025" in the_finding(db, "service_removed", "gone").detail
+    assert the_finding(db, "page_missing", "missing").subject == "service page"
 
     # The removed entry comes back: its finding is fixed.
     put_service(db, "gone", state="live")
