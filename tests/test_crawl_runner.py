@@ -121,16 +121,16 @@ def test_far_fewer_services_than_last_complete_crawl_is_incomplete(tmp_path):
 
 
 def test_bad_pages_do_not_crash_and_are_reported(tmp_path):
-    site = FakeSite(services=30, empty={4}, truncated={6}, server_error={8}, listing_500_at={10})
+    site = FakeSite(services=30, empty={4}, truncated={6}, server_error={8}, binary={9}, listing_500_at={10})
     with serve(site) as base:
         summary = crawl(base, tmp_path / "a.db")
     assert summary.status == RunStatus.INCOMPLETE
     messages = "\n".join(summary.messages)
     assert "was empty" in messages and "looks truncated" in messages
-    assert "HTTP 500" in messages and "sr=10" in messages
+    assert "HTTP 500" in messages and "sr=10" in messages and "is not a web page (Content-Type application/pdf)" in messages
     assert summary.counts["truncated_pages"] == 1
     # Services on healthy pages are all stored (page 2 of the listing failed: 11-20 unseen).
-    assert summary.counts["services_seen"] == 30 - 10 - 2
+    assert summary.counts["services_seen"] == 30 - 10 - 3
 
 
 def test_listing_page_cap_makes_the_crawl_incomplete(tmp_path):

@@ -40,6 +40,8 @@ class FakeSite:
     server_error: set[int] = field(default_factory=set)
     # Pages of this many bytes (padding in an HTML comment).
     huge: set[int] = field(default_factory=set)
+    # Service URLs answering with a PDF instead of a page.
+    binary: set[int] = field(default_factory=set)
     # Pages sent in windows-1252, declared only in the Content-Type header.
     cp1252: set[int] = field(default_factory=set)
     robots: str = "User-agent: *\nDisallow: /private/\n"
@@ -108,6 +110,8 @@ class FakeSite:
                 return web.Response(status=404, text="Not found")
             if n in self.server_error:
                 return web.Response(status=500, text="oops")
+            if n in self.binary:
+                return web.Response(body=b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", content_type="application/pdf")
             if n in self.empty:
                 return web.Response(text="", content_type="text/html")
             html = self.service_html(n, request.host)

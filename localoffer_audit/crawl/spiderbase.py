@@ -92,8 +92,8 @@ class AuditSpider(scrapy.Spider):
         if response.status != 200:
             self.report.error(f"listing page {response.url} answered HTTP {response.status}", listing=True)
             return False
-        if not isinstance(response, TextResponse) or not response.body.strip():
-            self.report.error(f"listing page {response.url} was empty", listing=True)
+        if problem := _not_a_page(response):
+            self.report.error(f"listing page {response.url} {problem}", listing=True)
             return False
         return True
 
@@ -105,8 +105,8 @@ class AuditSpider(scrapy.Spider):
         if response.status != 200:
             self.report.error(f"service page {response.url} answered HTTP {response.status}")
             return "failed"
-        if not isinstance(response, TextResponse) or not response.body.strip():
-            self.report.error(f"service page {response.url} was empty")
+        if problem := _not_a_page(response):
+            self.report.error(f"service page {response.url} {problem}")
             return "failed"
         if _looks_truncated(response):
             # Stored as read (lxml recovers what it can), but said out loud.
@@ -135,6 +135,17 @@ class AuditSpider(scrapy.Spider):
 
     def parse_failed(self, what: str, response: Response, exc: Exception) -> None:
         self.report.error(f"{what} {response.url} could not be read: {exc.__class__.__name__}: {exc}")
+
+
+def _not_a_page(response: Response) -> str | None:
+    """Why a 200 answer cannot be read as a page (None when it can)."""
+    if not response.body.strip():
+        return "was empty"
+    content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1").strip()
+    readable = any(kind in content_type.lower() for kind in ("html", "xml", "json", "text/"))
+    if not isinstance(response, TextResponse) or (content_type and not readable):
+        return f"is not a web page (Content-Type {content_type or 'unknown'})"
+    return None
 
 
 def _looks_truncated(response: Response) -> bool:
