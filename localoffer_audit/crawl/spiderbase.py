@@ -20,6 +20,11 @@ from .common import ParseSettings, finalise
 from .report import CrawlReport
 
 MISSING_STATUSES = (404, 410)
+# Bot protection (Cloudflare and the like) answers automated clients with these.
+BLOCKED_STATUSES = (401, 403, 429, 503)
+BLOCKED_HINT = (
+    " (the site may be blocking automated clients: ask its owner to allow the User-Agent in [crawl] user_agent)"
+)
 
 
 class AuditSpider(scrapy.Spider):
@@ -90,7 +95,8 @@ class AuditSpider(scrapy.Spider):
     def listing_status_ok(self, response: Response) -> bool:
         self.counted(response, listing=True)
         if response.status != 200:
-            self.report.error(f"listing page {response.url} answered HTTP {response.status}", listing=True)
+            hint = BLOCKED_HINT if response.status in BLOCKED_STATUSES else ""
+            self.report.error(f"listing page {response.url} answered HTTP {response.status}{hint}", listing=True)
             return False
         if problem := _not_a_page(response):
             self.report.error(f"listing page {response.url} {problem}", listing=True)
