@@ -204,3 +204,13 @@ def test_killed_run_leaves_state_and_lock(two_nights: TwoNights, tmp_path: Path)
 def test_nightly_help_documents_exit_codes() -> None:
     result = CliRunner().invoke(main, ["nightly", "--help"])
     assert "Exit codes" in result.output and "4 another run holds the lock" in result.output
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_report_renders_in_chromium(two_nights: TwoNights) -> None:
+    from .browser import ARTIFACTS, png_size, require_chromium, screenshot
+
+    require_chromium()
+    png = screenshot(two_nights.config.output.folder / "report.html", ARTIFACTS / "run-report.png", width=1200, height=2400)
+    assert png_size(png) == (1200, 2400)
