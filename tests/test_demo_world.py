@@ -211,17 +211,29 @@ def test_config_dict_is_accepted_and_round_trips_as_toml(tmp_path: Path) -> None
         assert demo.ca_file.read_text().startswith("-----BEGIN CERTIFICATE-----")
 
 
-def test_demo_command_writes_config_manifest_and_managers(runner, tmp_path: Path) -> None:
-    from localoffer_audit.cli import main
-    from localoffer_audit.config import load_config
+def test_serving_writes_config_manifest_and_managers(tmp_path: Path) -> None:
+    """What `demo --serve` does: serve, write the demo folder, keep serving until stopped."""
+    import threading
+    import urllib.request
 
-    result = runner.invoke(main, ["demo", "--out", "out", "--services", "40", "--seed", "3"])
-    assert result.exit_code == 0, result.output
+    from localoffer_audit.config import load_config
+    from localoffer_audit.demo.runner import serve_until_stopped
+
+    stop = threading.Event()
+    seen: dict[str, object] = {}
+
+    def on_ready(demo, output) -> None:
+        with urllib.request.urlopen(demo.fsd_start_url, timeout=5) as response:
+            seen["status"] = response.status
+        seen["output"] = output
+        stop.set()
+
+    serve_until_stopped(tmp_path / "out", services=40, seed=3, on_ready=on_ready, stop=stop)
+    assert seen["status"] == 200
     out = tmp_path / "out"
     for name in ("localoffer-audit.toml", "demo-manifest.json", "managers.csv"):
-        assert (out / name).exists() and f"Wrote out/{name}" in result.output
+        assert (out / name).exists()
     config = load_config(out / "localoffer-audit.toml")
     assert config.directory.platform == "fsd" and config.links.hosts_file.exists() and config.links.ca_file.exists()
     manifest = json.loads((out / "demo-manifest.json").read_text())
     assert manifest["world"]["seed"] == 3 and len(manifest["services"]) == 40
-    assert "not implemented" not in result.output.lower()
