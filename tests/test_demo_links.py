@@ -197,7 +197,7 @@ async def test_every_manifest_link_behaves_as_the_manifest_says(tmp_path: Path) 
     behaviours = {entry["behaviour"] for entry in links.values()}
     for needed in ("ok", "slow", "redirect_chain", "not_found", "gone", "server_error", "transient_503",
                    "rate_limited_429", "head_405", "head_404", "bot_403", "no_answer", "refused", "unresolvable",
-                   "soft_404_page", "home_redirect", "parked", "self_signed", "redirect_loop", "moved_offsite",
+                   "soft_404_page", "home_redirect", "parked", "self_signed", "tls_mismatch", "tls_expired", "redirect_loop", "moved_offsite",
                    "insecure", "malformed", "email_invalid", "phone_invalid", "trickle", "endless_body",
                    "gzip_bomb", "private_redirect"):
         assert needed in behaviours, needed

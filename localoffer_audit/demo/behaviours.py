@@ -50,6 +50,7 @@ _ALL = [
     Behaviour("no_answer", V.TIMEOUT, host_level=True, description="accepts the connection, never answers"),
     Behaviour("self_signed", V.TLS_ERROR, host_level=True, description="https with a self-signed certificate"),
     Behaviour("tls_mismatch", V.TLS_ERROR, host_level=True, description="https certificate for another name"),
+    Behaviour("tls_expired", V.TLS_ERROR, host_level=True, description="https certificate that expired months ago"),
     Behaviour("moved_offsite", V.MOVED_OFFSITE, host_level=True, description="301 to another organisation's site"),
     Behaviour("insecure", V.INSECURE, (V.OK,), host_level=True, description="http:// link; https works (http answers 200 too)"),
     Behaviour("insecure_redirect", V.INSECURE, (V.OK, V.REDIRECTED), host_level=True, description="http:// link answered by a 301 to the same page on https"),

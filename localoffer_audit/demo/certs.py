@@ -34,30 +34,41 @@ class DemoCertificates:
         self.ca.cert_pem.write_to_path(str(path))
         return path
 
-    def _context_for(self, name: str) -> ssl.SSLContext:
-        context = self._contexts.get(name)
+    def _context_for(self, name: str, expired: bool = False) -> ssl.SSLContext:
+        key = f"expired:{name}" if expired else name
+        context = self._contexts.get(key)
         if context is not None:
-            self._contexts.move_to_end(name)
+            self._contexts.move_to_end(key)
             return context
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        self.ca.issue_cert(name).configure_cert(context)
-        self._contexts[name] = context
+        if expired:
+            # Signed by the demo CA, but its validity ended months ago.
+            now = datetime.datetime.now(datetime.UTC)
+            leaf = self.ca.issue_cert(name, not_before=now - datetime.timedelta(days=460), not_after=now - datetime.timedelta(days=95))
+        else:
+            leaf = self.ca.issue_cert(name)
+        leaf.configure_cert(context)
+        self._contexts[key] = context
         if len(self._contexts) > self._cache_size:
             self._contexts.popitem(last=False)
         return context
 
-    def server_context(self, lookup: Callable[[str], tuple[bool, bool] | None], default_name: str) -> ssl.SSLContext:
-        """The listener's context; ``lookup(name)`` -> (serves https, wrong certificate) or None."""
+    def server_context(self, lookup: Callable[[str], str | None], default_name: str) -> ssl.SSLContext:
+        """The listener's context; ``lookup(name)`` -> "good", "mismatch", "expired" or None (no https)."""
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self.ca.issue_cert(default_name).configure_cert(context)
 
         def pick(sslobj: ssl.SSLObject, server_name: str | None, _: ssl.SSLContext) -> int | None:
             if server_name is None:
                 return None
-            found = lookup(server_name.lower())
-            if found is None or not found[0]:
+            name = server_name.lower()
+            found = lookup(name)
+            if found is None:
                 return ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME
-            sslobj.context = self._context_for(MISMATCH_NAME if found[1] else server_name.lower())
+            if found == "mismatch":
+                sslobj.context = self._context_for(MISMATCH_NAME)
+            else:
+                sslobj.context = self._context_for(name, expired=found == "expired")
             return None
 
         context.sni_callback = pick

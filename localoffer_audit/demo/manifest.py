@@ -58,7 +58,7 @@ def expectation(world: DemoWorld, url: str, behaviour: str) -> dict[str, Any]:
         return {"error": "refused"}
     if behaviour in {"no_answer", "trickle"}:
         return {"error": "timeout"}
-    if behaviour in {"self_signed", "tls_mismatch"}:
+    if behaviour in {"self_signed", "tls_mismatch", "tls_expired"}:
         return {"error": "tls"}
     if behaviour == "redirect_loop":
         return {"error": "too_many_redirects"}

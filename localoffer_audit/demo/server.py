@@ -230,11 +230,11 @@ async def serve_demo(
     ca_file = certs.write_ca(folder / "demo-ca.pem")
     hosts_file = write_hosts_file(world, folder / "hosts")
 
-    def lookup(name: str) -> tuple[bool, bool] | None:
+    def lookup(name: str) -> str | None:
         spec = world.hosts.get(name)
-        if spec is None or spec.behaviour == "self_signed":
+        if spec is None or spec.behaviour == "self_signed" or not spec.https:
             return None
-        return spec.https, spec.behaviour == "tls_mismatch"
+        return {"tls_mismatch": "mismatch", "tls_expired": "expired"}.get(spec.behaviour, "good")
 
     directory_runner = web.AppRunner(make_directory_app(world), handler_cancellation=True, shutdown_timeout=0.5)
     outside_runner = web.AppRunner(make_outside_app(world), handler_cancellation=True, shutdown_timeout=0.5)

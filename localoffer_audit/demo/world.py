@@ -40,6 +40,7 @@ HOST_RATES: dict[str, float] = {
     "no_answer": 0.004,
     "self_signed": 0.003,
     "tls_mismatch": 0.003,
+    "tls_expired": 0.003,
     "moved_offsite": 0.01,
 }
 # Share of http link slots on working hosts with each URL-level behaviour (rest: "ok").
