@@ -25,6 +25,7 @@ How one http(s) link is checked:
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import re
 import secrets
@@ -160,6 +161,14 @@ class _Checker:
         self.requests = PrioritySlots(settings.concurrency)
         self.gates: dict[str, HostGate] = {}
         self.probes: dict[str, asyncio.Task[PageFingerprint | None]] = {}
+
+    def without_retries(self) -> _Checker:
+        """This checker (same session, per-host gates and probes) making one attempt per
+        request: a delayed recheck only confirms a failure the first check already retried,
+        so a hanging site costs one timeout more, not another round of retries."""
+        twin = copy.copy(self)
+        twin.settings = replace(self.settings, retries=0)
+        return twin
 
     def gate(self, url: str) -> HostGate:
         key = _host_key(url)
@@ -640,13 +649,14 @@ async def _confirm_soft_failures(
     if not pending:
         return
     loop_now = datetime.now(UTC)
+    once = checker.without_retries()
 
     async def recheck(first: LinkResult) -> None:
         waited = (loop_now - (first.checked_at or loop_now)).total_seconds()
         if waited < settings.confirm_delay:
             await asyncio.sleep(settings.confirm_delay - waited)
         try:
-            again = await checker.check(first.url)
+            again = await once.check(first.url)
         except Exception:  # noqa: BLE001
             log.exception("rechecking %s failed unexpectedly", first.url)
             return
