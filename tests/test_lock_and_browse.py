@@ -52,3 +52,16 @@ def test_canned_queries_run_against_the_schema(db, name: str) -> None:
 def test_metadata_names_the_database(tmp_path: Path) -> None:
     metadata = datasette_metadata(tmp_path / "council.db")
     assert set(metadata["databases"]["council"]["queries"]) == set(CANNED_QUERIES)
+
+
+@pytest.mark.parametrize("command", [["crawl"], ["worklists"], ["email"], ["nightly"]])
+def test_writing_commands_refuse_while_a_run_holds_the_lock(runner, tmp_path: Path, command: list[str]) -> None:
+    from localoffer_audit.cli import main
+
+    (tmp_path / "localoffer-audit.toml").write_text(
+        '[directory]\nstart_urls = ["http://127.0.0.1:9/kb5/x/directory/results.page"]\n'
+    )
+    with run_lock(tmp_path / "localoffer-audit.db"):
+        result = runner.invoke(main, command)
+    assert result.exit_code == 4, result.output
+    assert "in use by a run" in result.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from sqlite_utils import Database
 
 from ..config import Config, find_config_path, load_config
 from ..db import open_db
+from ..lock import run_lock
 
 DEFAULT_DB_NAME = "localoffer-audit.db"
 
@@ -47,6 +49,11 @@ class AppContext:
 
     def open_db(self) -> Database:
         return open_db(self.database_path())
+
+    def locked(self) -> AbstractContextManager[Path]:
+        """Hold the database's run lock: commands that write take it, so a manual run
+        never interleaves with the nightly job (LockedError, exit 4, if it is held)."""
+        return run_lock(self.database_path())
 
 
 pass_app = click.make_pass_decorator(AppContext)

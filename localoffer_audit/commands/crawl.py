@@ -66,7 +66,8 @@ def crawl(app: AppContext) -> None:
     config = app.config()
     progress = _Progress() if progress_enabled() else None
     try:
-        summary = run_crawl(config, app.database_path(), progress=progress)
+        with app.locked():
+            summary = run_crawl(config, app.database_path(), progress=progress)
     finally:
         if progress is not None:
             progress.close()

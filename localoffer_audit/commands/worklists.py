@@ -36,12 +36,13 @@ def worklists(app: AppContext, manager: str | None, out_dir: Path | None) -> Non
         localoffer-audit worklists --manager sam.smith@council.gov.uk --out /tmp/lists
     """
     config = app.config()
-    db = app.open_db()
-    try:
-        folder = out_dir or config.output.folder / "worklists"
-        results = build_worklists(db, config, out_dir=folder, manager=manager)
-    finally:
-        db.close()
+    with app.locked():
+        db = app.open_db()
+        try:
+            folder = out_dir or config.output.folder / "worklists"
+            results = build_worklists(db, config, out_dir=folder, manager=manager)
+        finally:
+            db.close()
     if not results:
         click.echo("No worklist to write: nobody has anything to fix" + (f" ({manager})." if manager else "."))
         return
@@ -81,11 +82,12 @@ def email(app: AppContext, send: bool, manager: str | None, out_dir: Path | None
     """
     config = app.config()
     folder = out_dir or config.output.folder / "emails"
-    db = app.open_db()
-    try:
-        summary = prepare_and_send(db, config, send=send, out_dir=folder, manager=manager)
-    finally:
-        db.close()
+    with app.locked():
+        db = app.open_db()
+        try:
+            summary = prepare_and_send(db, config, send=send, out_dir=folder, manager=manager)
+        finally:
+            db.close()
     for outcome in summary.outcomes:
         line = f"{outcome.status:<9} {outcome.kind:<10} {outcome.manager_email}: {outcome.subject}"
         if outcome.error:
