@@ -287,7 +287,15 @@ def config_from_dict(data: dict[str, Any], source: Path | None = None) -> Config
     if source is not None:
         config.source = source
         _resolve_paths(config, source.parent)
+    _check_input_files(config, f"{source}: " if source else "")
     return config
+
+
+def _check_input_files(config: Config, where: str) -> None:
+    """Files the config points at must exist now, not fail mid-run with a traceback."""
+    for key, path in (("links.hosts_file", config.links.hosts_file), ("links.ca_file", config.links.ca_file)):
+        if path is not None and not path.is_file():
+            raise ConfigError(f"{where}{key}: no file at {path}; fix the path or remove the key")
 
 
 def _resolve_paths(config: Config, base: Path) -> None:

@@ -73,3 +73,14 @@ def test_password_comes_from_environment(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("MY_SMTP_PW", "s3cret")
     assert config.email.password() == "s3cret"
     assert "s3cret" not in config.model_dump_json()
+
+
+@pytest.mark.parametrize("key", ["hosts_file", "ca_file"])
+def test_missing_input_files_are_named(tmp_path: Path, key: str) -> None:
+    path = tmp_path / "localoffer-audit.toml"
+    path.write_text(
+        '[directory]\nstart_urls = ["https://d.example.gov.uk/kb5/x/directory/results.page"]\n'
+        f'[links]\n{key} = "nowhere.txt"\n'
+    )
+    with pytest.raises(ConfigError, match=f"links.{key}: no file at .*nowhere.txt"):
+        load_config(path)
