@@ -219,6 +219,17 @@ class EmailConfig(_Section):
             )
         return data
 
+    @model_validator(mode="after")
+    def _no_clear_text_login(self) -> EmailConfig:
+        # A login over an unencrypted connection sends the password in clear text; only a
+        # relay on this machine (loopback) is safe without TLS.
+        if self.username and self.security == "none" and self.smtp_host not in ("localhost", "127.0.0.1", "::1"):
+            raise ValueError(
+                f"security = 'none' with a username would send the password in clear text to {self.smtp_host}; "
+                "use 'starttls' or 'ssl'"
+            )
+        return self
+
     def password(self) -> str | None:
         return os.environ.get(self.password_env) or None
 

@@ -296,12 +296,16 @@ class SmtpSender:
             smtp = smtplib.SMTP_SSL(config.smtp_host, config.smtp_port, timeout=self.timeout, context=context)
         else:
             smtp = smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=self.timeout)
+        try:
             if config.security == "starttls":
                 smtp.ehlo()
                 smtp.starttls(context=context)
-        smtp.ehlo()
-        if config.username:
-            smtp.login(config.username, config.password() or "")
+            smtp.ehlo()
+            if config.username:
+                smtp.login(config.username, config.password() or "")
+        except BaseException:
+            smtp.close()  # a refused STARTTLS or login must not leak the connection
+            raise
         return smtp
 
     def send(self, message: EmailMessage) -> None:

@@ -41,7 +41,8 @@ def test_starter_config_is_valid(tmp_path: Path) -> None:
         ({**MINIMAL, "directory": {**MINIMAL["directory"], "platform": "wordpress"}}, "directory.platform: Input should be 'fsd', 'oruk' or 'generic'"),
         ({"directory": {**MINIMAL["directory"], "platform": "generic"}}, "[directory.generic] section"),
         ({**MINIMAL, "email": {"password": "hunter2"}}, "'password' must not be in the config file"),
-        ({**MINIMAL, "content": {"rules": {"stale_review": {"severity": "urgent"}}}}, "content.rules.stale_review.severity"),
+        ({**MINIMAL, "content": {"rules": {"stale_date": {"severity": "urgent"}}}}, "content.rules.stale_date.severity"),
+        ({**MINIMAL, "email": {"smtp_host": "smtp.council.gov.uk", "security": "none", "username": "audit"}}, "password in clear text"),
     ],
 )
 def test_validation_errors_name_the_key(data: dict, expected: str) -> None:
