@@ -13,9 +13,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup, escape
 from sqlite_utils import Database
 
 from .config import Config
+from .errors import AuditError
 from .managers import assign_managers
 from .models import RunKind, Severity
 from .queries.report import finding_changes_in_run, nightly_history, visible_findings_with_services
@@ -32,8 +34,9 @@ class Series:
     colour: str
 
 
-def trend_svg(labels: list[str], series: list[Series], *, width: int = 720, height: int = 260) -> str:
-    """A small line chart as an SVG string (values only; the caller escapes nothing in it)."""
+def trend_svg(labels: list[str], series: list[Series], *, width: int = 720, height: int = 260) -> Markup:
+    """A small line chart as inline SVG; every text in it is escaped here, so templates
+    can place it as it is."""
     left, right, top, bottom = 48, 16, 16, 40
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = max([1, *[v for s in series for v in s.values]])
@@ -66,19 +69,19 @@ def trend_svg(labels: list[str], series: list[Series], *, width: int = 720, heig
             )
     for s in series:
         points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(s.values))
-        parts.append(f'<polyline fill="none" stroke="{s.colour}" stroke-width="2.5" points="{points}"/>')
+        parts.append(f'<polyline fill="none" stroke="{_svg_text(s.colour)}" stroke-width="2.5" points="{points}"/>')
         for i, v in enumerate(s.values):
-            parts.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{s.colour}"><title>{_svg_text(s.label)}: {v}</title></circle>')
+            parts.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{_svg_text(s.colour)}"><title>{_svg_text(s.label)}: {v}</title></circle>')
     for i, s in enumerate(series):
         lx = left + 8 + i * 170
-        parts.append(f'<rect x="{lx}" y="{height - 14}" width="12" height="4" fill="{s.colour}"/>')
+        parts.append(f'<rect x="{lx}" y="{height - 14}" width="12" height="4" fill="{_svg_text(s.colour)}"/>')
         parts.append(f'<text x="{lx + 16}" y="{height - 9}" font-size="11" fill="#333">{_svg_text(s.label)}</text>')
     parts.append("</svg>")
-    return "".join(parts)
+    return Markup("".join(parts))
 
 
 def _svg_text(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return str(escape(text))
 
 
 def _short_date(stamp: str) -> str:
@@ -90,7 +93,12 @@ def _short_date(stamp: str) -> str:
 
 def build_report_context(db: Database, config: Config, run_id: int | None = None) -> dict[str, Any]:
     history = nightly_history(db)
-    run = get_run(db, run_id) if run_id is not None else (recent_runs(db, 1, RunKind.NIGHTLY) or [None])[0]
+    if run_id is not None:
+        run = get_run(db, run_id)
+        if run is None or run.kind != RunKind.NIGHTLY:
+            raise AuditError(f"no nightly run #{run_id} in this database; `localoffer-audit status` lists the runs")
+    else:
+        run = (recent_runs(db, 1, RunKind.NIGHTLY) or [None])[0]
     stages = run.stages if run else []
     findings_run_id = next((s.get("run_id") for s in stages if s.get("stage") == "findings" and s.get("run_id")), None)
     changes = finding_changes_in_run(db, findings_run_id) if findings_run_id else {"opened": [], "reopened": [], "fixed": []}

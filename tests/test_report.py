@@ -45,3 +45,12 @@ def test_report_escapes_service_names(db, tmp_path: Path) -> None:
     soup = BeautifulSoup(html, "html.parser")
     assert soup.select_one("#changes-opened tbody tr td a").get_text() == "<script>alert(1)</script>"
     assert soup.select_one("#by-category tbody tr td").get_text() == "Play"
+
+
+def test_report_for_an_unknown_run_is_an_error(db, tmp_path: Path) -> None:
+    import pytest
+
+    from localoffer_audit.errors import AuditError
+
+    with pytest.raises(AuditError, match="no nightly run #99"):
+        write_run_report(db, config_from_dict(CONFIG), tmp_path, run_id=99)
