@@ -65,3 +65,40 @@ def test_writing_commands_refuse_while_a_run_holds_the_lock(runner, tmp_path: Pa
         result = runner.invoke(main, command)
     assert result.exit_code == 4, result.output
     assert "in use by a run" in result.output
+
+
+@pytest.mark.slow
+def test_browse_serves_the_canned_queries(tmp_path: Path) -> None:
+    import json
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    pytest.importorskip("datasette", reason="datasette is in the test extra; pip install -e '.[test]'")
+    from localoffer_audit.db import open_db
+
+    db_path = tmp_path / "council.db"
+    open_db(db_path).close()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "localoffer_audit.cli", "--db", str(db_path), "browse", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/council/stale_services.json", timeout=5) as answer:
+                    body = json.load(answer)
+                break
+            except OSError:
+                assert process.poll() is None, process.stderr.read().decode()[-2000:]
+                assert time.monotonic() < deadline, "datasette did not start"
+                time.sleep(0.3)
+        assert body["rows"] == [] and "name" in body["columns"]
+    finally:
+        process.terminate()
+        process.wait(10)
