@@ -129,8 +129,10 @@ class RunningDemo:
                 "download_delay_seconds": 0.0,
                 "autothrottle": False,
                 "concurrent_requests_per_domain": 16,
-                "timeout_seconds": 10.0,
-                "retries": 1,
+                # The demo directory never hangs; generous limits keep a crawl on a
+                # loaded test machine from being marked incomplete by a slow page.
+                "timeout_seconds": 30.0,
+                "retries": 2,
             },
             "links": links,
             "managers": {"mapping_file": str(output_dir / "managers.csv")},
