@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import socket
 import ssl
 import time
@@ -23,7 +24,8 @@ import pytest_asyncio
 import trustme
 from aiohttp import web
 
-from localoffer_audit.checks.links import LinkCheckSettings, check_urls
+from localoffer_audit.checks import links as links_module
+from localoffer_audit.checks.links import LinkCheckSettings, _retry_after_seconds, check_urls
 from localoffer_audit.models import LinkVerdict
 
 pytestmark = pytest.mark.asyncio
@@ -99,6 +101,16 @@ async def outside_web(request: web.Request) -> web.StreamResponse:
         if bump("busy") == 1:
             return web.Response(status=429, text="slow down", headers={"Retry-After": "1"})
         return web.Response(text=page("Busy but fine"), content_type="text/html")
+    if path == "/junk-retry-after":
+        # A 429 whose Retry-After is whatever the test asks for, then a real page.
+        if bump(f"junk:{request.query_string}") == 1:
+            return web.Response(status=429, text="slow down", headers={"Retry-After": request.query["v"]})
+        return web.Response(text=page("Busy but fine"), content_type="text/html")
+    if path == "/down-then-up":
+        # Fails every attempt of the first check (3 with retries=2), then recovers.
+        if bump(f"down:{request.query_string}") <= 3:
+            return web.Response(status=503, text="Service Unavailable")
+        return web.Response(text=page("Back again"), content_type="text/html")
     if path == "/busy-forever":
         return web.Response(status=429, text="slow down", headers={"Retry-After": "3600"})
     if path in ("/leaflet-405.pdf", "/leaflet-404.pdf"):
@@ -466,3 +478,163 @@ async def test_free_slots_go_to_the_host_with_most_work_left() -> None:
         await asyncio.sleep(0.01)
     await asyncio.gather(*tasks)
     assert served == [30, 5, 1]
+
+
+# --- the checker's own faults are never the site's -------------------------------------
+
+
+async def test_a_checker_error_leaves_the_link_unverified_never_failed(world, monkeypatch, caplog) -> None:
+    _, settings = world
+    real = links_module._Checker._success_verdict
+
+    async def buggy(self, base, url, answer, page, notes):
+        if "bug" in url:
+            raise RuntimeError("injected bug in a classifier")
+        return await real(self, base, url, answer, page, notes)
+
+    monkeypatch.setattr(links_module._Checker, "_success_verdict", buggy)
+    urls = ["https://provider.test/ok?bug=1", "https://provider.test/ok", "https://provider.test/error"]
+    with caplog.at_level(logging.ERROR, logger="localoffer_audit.checks.links"):
+        bugged, fine, failing = await check_urls(urls, replace(settings, confirm_delay=0.2, per_host=1))
+    assert bugged.unverified and not bugged.confirmed
+    assert bugged.verdict not in (LinkVerdict.SERVER_ERROR, LinkVerdict.BROKEN, LinkVerdict.TIMEOUT)
+    assert (bugged.detail or "").startswith("checker error: RuntimeError: injected bug")
+    assert any("checker error on https://provider.test/ok?bug=1" in r.getMessage() for r in caplog.records)
+    assert fine.verdict is LinkVerdict.OK
+    # The checker's fault does not mark the host as paused: its real failure is still
+    # rechecked and confirmed in the run.
+    assert failing.verdict is LinkVerdict.SERVER_ERROR and failing.confirmed
+
+
+async def test_a_checker_error_on_the_delayed_recheck_confirms_nothing(world, monkeypatch, caplog) -> None:
+    _, settings = world
+    real = links_module._Checker.check
+    calls: dict[str, int] = {}
+
+    async def second_call_fails(self, url):
+        calls[url] = calls.get(url, 0) + 1
+        if calls[url] == 2:
+            raise KeyError("injected bug on the recheck")
+        return await real(self, url)
+
+    monkeypatch.setattr(links_module._Checker, "check", second_call_fails)
+    with caplog.at_level(logging.ERROR, logger="localoffer_audit.checks.links"):
+        result = await one("https://provider.test/error", replace(settings, confirm_delay=0.2))
+    assert calls["https://provider.test/error"] == 2
+    assert result.verdict is LinkVerdict.SERVER_ERROR and not result.confirmed
+    assert "delayed recheck not made (checker error: KeyError" in (result.detail or "")
+    assert any("delayed recheck" in r.getMessage() for r in caplog.records)
+
+
+async def test_an_unexpected_value_error_in_a_request_is_not_a_malformed_url(world, monkeypatch) -> None:
+    _, settings = world
+
+    async def broken_request(*args, **kwargs):
+        raise ValueError("injected: a bad header of ours")
+
+    monkeypatch.setattr(links_module, "fetch", functools.partial(_fetch_raising, broken_request))
+    result = await one("https://provider.test/ok", settings)
+    assert result.unverified and "checker error" in (result.detail or "")
+
+
+async def _fetch_raising(raiser, session, url, method, settings, ssl_context, **kwargs):
+    # fetch() itself, but with session.request replaced by something raising a bare ValueError.
+    from localoffer_audit.checks import http
+
+    class Session:
+        request = staticmethod(raiser)
+
+    return await http.fetch(Session(), url, method, settings, ssl_context, **kwargs)  # type: ignore[arg-type]
+
+
+# --- hostile numbers in headers ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("2", 2.0), (" 7 ", 7.0), ("0", 0.0),
+        ("\u00b2", None), ("\u0661\u0662", None), ("\uff11", None), ("-1", None), ("1.5", None), ("1e3", None),
+        ("0x10", None), ("", None), ("Wed, 21 Oct 99999 07:28:00 GMT", None),
+        ("Thu, 01 Jan 1970 00:00:00 +9999", None), ("Wed, 21 Oct 2015 25:61:99 GMT", None), ("x" * 5000, None),
+        ("9" * 5000, None), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),
+    ],
+)
+async def test_retry_after_reads_ascii_digits_or_a_date_and_nothing_else(value: str, seconds: float | None) -> None:
+    assert _retry_after_seconds(value) == seconds
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u0661", "-5", "soon", "Fri, 31 Dec 9999 23:59:59 -2359"])
+async def test_hostile_retry_after_is_ignored_and_the_link_retried(world, value: str) -> None:
+    _, settings = world
+    from urllib.parse import quote
+
+    result = await one(f"https://provider.test/junk-retry-after?v={quote(value)}", settings)
+    if value.startswith("Fri"):
+        # A date far in the future is beyond the cap: stop asking, never call it broken.
+        assert result.verdict is LinkVerdict.BLOCKED and result.attempts == 1, result
+    else:
+        assert result.verdict is LinkVerdict.OK and result.attempts == 2, result
+    assert not result.unverified
+
+
+async def _raw_server(response: bytes) -> asyncio.base_events.Server:
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(response)
+            await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    return await asyncio.start_server(answer, "127.0.0.1", 0)
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: \u00b2",
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: -3",
+        "HTTP/1.1 429 Too Many\r\nRetry-After: \u00b2",
+        "HTTP/1.1 503 Unavailable\r\nRetry-After: \u00b2\u00b2\u00b2",
+    ],
+)
+async def test_junk_numeric_headers_end_in_a_verdict_not_a_checker_error(head: str) -> None:
+    server = await _raw_server(head.encode("utf-8") + b"\r\nConnection: close\r\n\r\n<html>hi</html>")
+    port = server.sockets[0].getsockname()[1]
+    settings = LinkCheckSettings(
+        connect_timeout=1, read_timeout=1, total_timeout=2, retries=1, backoff=0.05, confirm_delay=0,
+        hosts={"junk.test": ["127.0.0.1"]}, hosts_only=True, port_map={80: port}, check_https=False,
+        soft_404_probe=False,
+    )
+    try:
+        result = await one("http://junk.test/page", settings)
+    finally:
+        server.close()
+    assert not result.unverified, result
+    assert "checker error" not in (result.error or "") + (result.detail or "")
+    if " 429 " in head:
+        assert result.verdict is LinkVerdict.BLOCKED and result.attempts == 2
+    elif " 503 " in head:
+        assert result.verdict is LinkVerdict.SERVER_ERROR and result.attempts == 2
+
+
+# --- the delayed recheck ----------------------------------------------------------------
+
+
+async def test_a_503_that_recovers_by_the_delayed_recheck_is_not_confirmed(world) -> None:
+    _, settings = world
+    result = await one("https://provider.test/down-then-up?n=1", replace(settings, confirm_delay=0.2))
+    # The first check failed all 3 attempts; the recheck (one attempt) found the page.
+    assert result.verdict is LinkVerdict.OK, result
+    assert result.attempts == settings.retries + 2
+    assert "recovered on a delayed recheck (first: server_error)" in (result.detail or "")
+
+
+async def test_the_delayed_recheck_makes_one_attempt_and_confirms_only_a_failure(world) -> None:
+    _, settings = world
+    confirmed = await one("https://provider.test/error", replace(settings, confirm_delay=0.2))
+    assert confirmed.verdict is LinkVerdict.SERVER_ERROR and confirmed.confirmed
+    assert confirmed.attempts == settings.retries + 2  # retried first, then one more attempt

@@ -243,3 +243,45 @@ def test_check_waits_for_no_one_when_another_run_holds_the_lock(tmp_path: Path, 
     with run_lock(tmp_path / "audit.db"):
         result = CliRunner().invoke(main, ["check"])
     assert result.exit_code == 4 and "in use" in result.output
+
+
+def test_a_checker_error_is_never_stored_or_confirmed_over_two_nights(
+    db, tmp_path: Path, server: ThreadedServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug in the checker (here: an exception injected for one URL) leaves the link
+    unverified on every night: never a failure verdict, never confirmed, always logged."""
+    import logging
+
+    from localoffer_audit.checks import links as links_module
+
+    real = links_module._Checker._check
+    bugged = {"http://provider.test/bug", "http://provider.test/was-down"}
+
+    async def buggy(self, url):
+        if url in bugged:
+            raise AttributeError("injected checker bug")
+        return await real(self, url)
+
+    config = make_config(tmp_path, server.port)
+    STATE["/was-down"] = "500"
+    add_services(db, {"s1": ["http://provider.test/bug", "http://provider.test/ok", "http://provider.test/was-down"]})
+    run_link_checks(db, config)  # night 0, no bug: /bug is ok, /was-down a real 500 (unconfirmed)
+    assert link(db, "http://provider.test/was-down")["verdict"] == "server_error"
+    assert link(db, "http://provider.test/was-down")["confirmed"] == 0
+    bugged.add("http://provider.test/was-down")
+    monkeypatch.setattr(links_module._Checker, "_check", buggy)
+    for _night in range(2):
+        with caplog.at_level(logging.WARNING):
+            summary = run_link_checks(db, config, max_age_days=0)
+        assert summary.status == "complete"
+        assert summary.counts["checker_errors"] == 2 and summary.counts["unverified"] == 2
+        assert "checker itself failed" in (summary.note or "")
+        assert "paused" not in (summary.note or "")
+        assert any("injected checker bug" in record.getMessage() for record in caplog.records)
+        bug = link(db, "http://provider.test/bug")
+        assert bug["verdict"] == "ok" and bug["consecutive_failures"] == 0  # keeps its last real state
+        # A link whose last real check failed keeps that state; the checker's fault does
+        # not count as its second failure, so it is not confirmed.
+        down = link(db, "http://provider.test/was-down")
+        assert down["verdict"] == "server_error" and down["confirmed"] == 0 and down["consecutive_failures"] == 1
+    assert not list(db.query("SELECT * FROM link_checks WHERE url = ? AND run_id > 1", ["http://provider.test/bug"]))

@@ -228,7 +228,9 @@ def _failure_from(url: str, method: str, exc: BaseException) -> Failure:
         return fail(FailureKind.TLS, f"TLS error: {detail}")
     if isinstance(exc, TimeoutError):
         return fail(FailureKind.TIMEOUT, f"timed out ({type(exc).__name__})")
-    if isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError | ValueError):
+    # aiohttp wraps every URL it cannot parse in InvalidURL; a bare ValueError comes from
+    # somewhere else (our own headers, a library bug) and is no evidence against the link.
+    if isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):
         return fail(FailureKind.MALFORMED_URL, f"malformed URL ({exc})")
     if isinstance(exc, aiohttp.ClientConnectorError):
         os_errno = getattr(exc, "errno", None) or getattr(cause, "errno", None)
@@ -245,4 +247,5 @@ def _failure_from(url: str, method: str, exc: BaseException) -> Failure:
         return fail(FailureKind.CONNECT_FAILED, f"network error ({exc})")
     if isinstance(exc, aiohttp.ClientError | OSError):
         return fail(FailureKind.BAD_RESPONSE, f"{type(exc).__name__}: {exc}")
+    # Anything else is a fault of the checker: the caller leaves the link unverified.
     raise exc

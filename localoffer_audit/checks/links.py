@@ -17,9 +17,12 @@ How one http(s) link is checked:
    ``Retry-After`` up to a cap. A 403 is retried once with a browser's Accept headers.
 5. The final answer is classified (docs/verdicts.md). A 200 deep link is compared with
    what the site answers for a made-up path (asked once per site per run).
-6. Soft failures (timeouts, 5xx, resets, refusals) are checked once more after a delay;
-   a second failure confirms them. A site that was fine before and now fails
-   repeatedly is paused: its remaining links are left unverified this run.
+6. Soft failures (timeouts, 5xx, resets, refusals) are checked once more after a delay
+   (one attempt per request); a second failure confirms them. A site that was fine
+   before and now fails repeatedly is paused: its remaining links are left unverified
+   this run.
+7. An exception the checker did not foresee is its own fault, not the site's: the link
+   is left unverified (``checker_error_result``) and the error logged.
 """
 
 from __future__ import annotations
@@ -126,19 +129,39 @@ def _host_key(url: str) -> str:
     return f"{(parts.hostname or '').lower()}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
 
 
+# Numbers in headers are ASCII digits only: str.isdigit() also accepts "²" or "١٢",
+# which float() and int() then refuse (or read as something the server never said).
+_ASCII_SECONDS = re.compile(r"[0-9]{1,12}")
+# A real HTTP date is about 30 characters; anything far longer is junk, not parsed.
+_MAX_DATE_LENGTH = 100
+
+
+def ascii_int(value: str | None) -> int | None:
+    """The non-negative integer a header says in ASCII digits, or None for anything else."""
+    if value is None:
+        return None
+    value = value.strip(" \t")
+    return int(value) if _ASCII_SECONDS.fullmatch(value) else None
+
+
 def _retry_after_seconds(value: str | None) -> float | None:
+    """Seconds a ``Retry-After`` header asks for (delay-seconds or an HTTP date), or None
+    when it says nothing usable; hostile or malformed values never raise."""
     if not value:
         return None
+    seconds = ascii_int(value)
+    if seconds is not None:
+        return float(seconds)
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if len(value) > _MAX_DATE_LENGTH:
+        return None
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 @dataclass(slots=True)
@@ -501,6 +524,22 @@ def _same_but_slash(a, b) -> bool:
 # --- the run ---------------------------------------------------------------------------
 
 SOFT_FAILURE_VERDICTS = FAILURE_VERDICTS
+# The detail of a result the checker could not produce because of its own fault.
+CHECKER_ERROR = "checker error"
+
+
+def checker_error_result(url: str, exc: BaseException) -> LinkResult:
+    """What to record when checking ``url`` raised: a fault of the checker (a bug, an
+    unforeseen library error) says nothing about the site, so the link is left
+    unverified (it keeps its previous state and is never confirmed), not called failed."""
+    return LinkResult(
+        url, LinkVerdict.EXCLUDED, attempts=0, unverified=True,
+        detail=f"{CHECKER_ERROR}: {type(exc).__name__}: {exc}"[:500],
+    )
+
+
+def is_checker_error(result: LinkResult) -> bool:
+    return result.unverified and (result.detail or "").startswith(CHECKER_ERROR)
 
 
 def _needs_confirmation(result: LinkResult) -> bool:
@@ -568,6 +607,7 @@ async def check_urls(
     ) as session:
         checker = _Checker(session, resolver, settings)
         baseline = host_failure_baseline or {}
+        paused_hosts: set[str] = set()
 
         async def host_worker(host_key: str, queue: deque[str], pause: dict[str, object]) -> None:
             WORK_LEFT.set(queue.__len__)
@@ -579,8 +619,9 @@ async def check_urls(
                 try:
                     result = await checker.check(url)
                 except Exception as exc:  # noqa: BLE001 - one bad link never ends the run
-                    log.exception("checking %s failed unexpectedly", url)
-                    result = LinkResult(url, LinkVerdict.SERVER_ERROR, error=f"checker error: {type(exc).__name__}: {exc}")
+                    log.exception("checker error on %s: left unverified (a fault of the checker, not the site)", url)
+                    record(checker_error_result(url, exc))
+                    continue  # says nothing about the host either: its failure streak stands
                 record(result)
                 if host_key == "~other":
                     continue
@@ -595,6 +636,7 @@ async def check_urls(
                     and baseline.get(host, 1.0) < 0.5
                 ):
                     pause["paused"] = True
+                    paused_hosts.add(host)
                     pause["why"] = (
                         f"not checked: {host} paused after {pause['streak']} failures in a row "
                         "(it was fine before; likely an outage, checked again next run)"
@@ -619,17 +661,11 @@ async def check_urls(
             tasks.append(asyncio.ensure_future(work_on_host(host_key, queue)))
         await asyncio.gather(*tasks)
 
-        await _confirm_soft_failures(checker, results, settings, paused_hosts={
-            k.rsplit(":", 1)[0] for k, v in _paused(results).items()
-        })
+        await _confirm_soft_failures(checker, results, settings, paused_hosts=paused_hosts)
         for task in checker.probes.values():
             if not task.done():
                 task.cancel()
     return [results[url] for url in distinct]
-
-
-def _paused(results: Mapping[str, LinkResult]) -> dict[str, bool]:
-    return {_host_key(r.url.strip()): True for r in results.values() if r.unverified}
 
 
 async def _confirm_soft_failures(
@@ -657,8 +693,13 @@ async def _confirm_soft_failures(
             await asyncio.sleep(settings.confirm_delay - waited)
         try:
             again = await once.check(first.url)
-        except Exception:  # noqa: BLE001
-            log.exception("rechecking %s failed unexpectedly", first.url)
+        except Exception as exc:  # noqa: BLE001 - a checker fault confirms nothing
+            log.exception("checker error on the delayed recheck of %s: its failure stays unconfirmed", first.url)
+            results[first.url] = replace(
+                first,
+                detail=(first.detail + "; " if first.detail else "")
+                + f"delayed recheck not made ({CHECKER_ERROR}: {type(exc).__name__}: {exc})"[:500],
+            )
             return
         attempts = first.attempts + again.attempts
         if again.verdict in SOFT_FAILURE_VERDICTS:

@@ -39,7 +39,7 @@ from ..queries.links import (
     set_service_counts,
 )
 from ..queries.runs import finish_run, start_run
-from .links import FAILURE_VERDICTS, check_urls
+from .links import FAILURE_VERDICTS, check_urls, is_checker_error
 from .settings import LinkCheckSettings, directory_hosts_to_trust, user_agent_for
 
 log = logging.getLogger(__name__)
@@ -108,8 +108,13 @@ async def run_link_checks_async(
             [link.url for link in to_check], settings, progress=progress,
             host_failure_baseline=host_failure_shares(db),
         )
+        # Unverified links (a paused site, or the checker's own fault) are not stored:
+        # they keep their previous state, so a checker bug never reaches a fix list.
         checked = [r for r in results if not r.unverified]
         unverified = len(results) - len(checked)
+        checker_errors = [r for r in results if is_checker_error(r)]
+        for result in checker_errors:
+            log.warning("link %s left unverified: %s", result.url, result.detail)
         previous = previous_failure_share(db, run_id)
         share, spike_note = _spike(stored, checked, previous, config)
         by_url = {link.url: link for link in to_check}
@@ -122,6 +127,7 @@ async def run_link_checks_async(
             checked=len(checked),
             reused=reused,
             unverified=unverified,
+            checker_errors=len(checker_errors),
             confirmed_failures=sum(1 for u in updates if u.confirmed and u.result.verdict in FAILURE_VERDICTS),
             unconfirmed_failures=sum(1 for u in updates if not u.confirmed and u.result.verdict in FAILURE_VERDICTS),
             failure_share=round(share, 4),
@@ -129,8 +135,14 @@ async def run_link_checks_async(
         notes = []
         if spike_note:
             notes.append(spike_note)
-        if unverified:
-            notes.append(f"{unverified} links left unverified: their sites were paused after a sudden run of failures")
+        paused = unverified - len(checker_errors)
+        if paused:
+            notes.append(f"{paused} links left unverified: their sites were paused after a sudden run of failures")
+        if checker_errors:
+            notes.append(
+                f"{len(checker_errors)} links left unverified because the checker itself failed on them "
+                "(a fault of the checker, not of the sites; see the log)"
+            )
         note = "; ".join(notes) or None
         status = RunStatus.INCOMPLETE if spike_note else RunStatus.COMPLETE
         finish_run(db, run_id, status, counts=counts, note=note)

@@ -52,7 +52,8 @@ def format_summary(summary: LinkCheckSummary) -> str:
     )
     verdicts = {
         key: value for key, value in counts.items()
-        if key not in {"total", "checked", "reused", "unverified", "confirmed_failures", "unconfirmed_failures", "failure_share"}
+        if key not in {"total", "checked", "reused", "unverified", "checker_errors", "confirmed_failures",
+                       "unconfirmed_failures", "failure_share"}
     }
     if verdicts:
         width = max(len(key) for key in verdicts)
