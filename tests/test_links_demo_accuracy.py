@@ -13,16 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from localoffer_audit import demo
 from localoffer_audit.checks.links import check_urls
 from localoffer_audit.checks.stage import settings_for
 from localoffer_audit.config import config_from_dict
 from localoffer_audit.models import LinkVerdict
 
-demo = pytest.importorskip("localoffer_audit.demo")
-if not hasattr(demo, "serve_demo"):
-    pytest.skip("the demo world is not built yet", allow_module_level=True)
-
-pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
 # Verdicts that put a link on a fix list (docs/verdicts.md).
 NEEDS_FIXING = {
@@ -35,14 +31,23 @@ FAILURES = {LinkVerdict.BROKEN, LinkVerdict.SERVER_ERROR, LinkVerdict.TIMEOUT}
 
 
 def score(manifest_links: dict, verdicts: dict[str, LinkVerdict]) -> dict:
-    """Precision and recall over the verdicts that need fixing; a tolerated verdict counts as right."""
+    """Precision and recall over the verdicts that need fixing.
+
+    Only the expected verdict is a hit. A *tolerated* verdict (defensible, but not what
+    a careful checker should say: ``broken`` for a gzip bomb that is really fine) counts
+    as neither a hit nor a false alarm nor a miss, as in tests/test_content_accuracy.py;
+    the tolerated outcomes are counted separately so they stay visible.
+    """
     true_positive = false_positive = false_negative = 0
     mistakes: list[tuple[str, str, str, str]] = []
+    tolerated: Counter[tuple[str, str, str]] = Counter()
     for url, expected in manifest_links.items():
         got = verdicts[url]
         want = LinkVerdict(expected["verdict"])
-        acceptable = {want, *(LinkVerdict(v) for v in expected["tolerated"])}
-        right = got in acceptable
+        if got is not want and got in {LinkVerdict(v) for v in expected["tolerated"]}:
+            tolerated[(expected["behaviour"], str(want), str(got))] += 1
+            continue
+        right = got is want
         if got in NEEDS_FIXING:
             if right:
                 true_positive += 1
@@ -54,9 +59,31 @@ def score(manifest_links: dict, verdicts: dict[str, LinkVerdict]) -> dict:
             mistakes.append((expected["behaviour"], str(want), str(got), url))
     precision = true_positive / max(true_positive + false_positive, 1)
     recall = true_positive / max(true_positive + false_negative, 1)
-    return {"precision": precision, "recall": recall, "mistakes": mistakes, "tp": true_positive}
+    return {
+        "precision": precision, "recall": recall, "mistakes": mistakes, "tp": true_positive,
+        "fp": false_positive, "fn": false_negative, "tolerated": tolerated,
+    }
 
 
+def test_a_tolerated_verdict_is_neither_a_hit_nor_a_false_alarm() -> None:
+    links = {
+        "https://bomb.example/": {"behaviour": "gzip_bomb", "verdict": "ok", "tolerated": ["broken"]},
+        "https://gone.example/x": {"behaviour": "not_found", "verdict": "broken", "tolerated": []},
+        "https://ok.example/": {"behaviour": "ok", "verdict": "ok", "tolerated": []},
+        "https://slow.example/": {"behaviour": "trickle", "verdict": "timeout", "tolerated": ["ok"]},
+    }
+    verdicts = {
+        "https://bomb.example/": LinkVerdict.BROKEN, "https://gone.example/x": LinkVerdict.BROKEN,
+        "https://ok.example/": LinkVerdict.SERVER_ERROR, "https://slow.example/": LinkVerdict.OK,
+    }
+    scored = score(links, verdicts)
+    assert (scored["tp"], scored["fp"], scored["fn"]) == (1, 1, 0)
+    assert scored["precision"] == 0.5 and scored["recall"] == 1.0
+    assert sum(scored["tolerated"].values()) == 2
+
+
+@pytest.mark.asyncio
+@pytest.mark.slow
 async def test_checker_matches_the_demo_manifest(tmp_path: Path) -> None:
     world = demo.DemoWorld(seed=1, services=400)
     async with demo.serve_demo(world, workdir=tmp_path / "demo") as running:
@@ -75,7 +102,11 @@ async def test_checker_matches_the_demo_manifest(tmp_path: Path) -> None:
     assert set(verdicts) == set(links)
     scored = score(links, verdicts)
     summary = Counter((b, w, g) for b, w, g, _ in scored["mistakes"])
-    print(f"precision {scored['precision']:.4f} recall {scored['recall']:.4f} over {len(links)} links; misses: {dict(summary)}")
+    print(
+        f"precision {scored['precision']:.4f} recall {scored['recall']:.4f} over {len(links)} links "
+        f"(tp {scored['tp']} fp {scored['fp']} fn {scored['fn']}); misses: {dict(summary)}; "
+        f"tolerated, not scored: {dict(scored['tolerated'])}"
+    )
     assert scored["tp"] > 50, "the manifest should hold plenty of links needing a fix"
     assert scored["precision"] >= 0.99, summary
     assert scored["recall"] >= 0.98, summary

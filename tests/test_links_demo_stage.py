@@ -13,12 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from localoffer_audit import demo
 from localoffer_audit.checks.stage import run_link_checks, settings_for
 from localoffer_audit.config import config_from_dict
-
-demo = pytest.importorskip("localoffer_audit.demo")
-if not hasattr(demo, "run_demo_in_thread"):
-    pytest.skip("the demo world is not built yet", allow_module_level=True)
 
 pytestmark = pytest.mark.slow
 
