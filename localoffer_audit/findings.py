@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -34,7 +33,8 @@ from .checks.content import RuleContext, check_service, closure_evidence, find_n
 from .checks.dates import format_uk_date
 from .checks.rule_catalogue import ALL_RULES, LINK_RULE_SEVERITY, link_rule_id
 from .config import Config
-from .csvsafe import escape_cell, unescape_cell
+from .csvimport import ImportFileError, ImportProblem, NotUtf8Error, is_ascii_number, read_csv_records
+from .csvsafe import escape_cell
 from .db import to_json, utc_now
 from .errors import AuditError
 from .models import Finding, FindingStatus, LinkVerdict, RunKind, RunStatus, ServiceItem, ServiceState
@@ -53,6 +53,8 @@ class FindingsSummary:
     run_id: int
     status: RunStatus
     counts: dict[str, Any] = field(default_factory=dict)
+    # The status of the latest finished crawl when the run started; None: no crawl yet.
+    crawl_status: str | None = None
 
 
 @dataclass(slots=True)
@@ -276,6 +278,7 @@ def reconcile(
     events: list[dict[str, Any]] = []
     seen_keys: set[tuple[str, str, str]] = set()
     updates: list[tuple[int, dict[str, Any]]] = []
+    reopened: list[int] = []
     with db.atomic():
         for finding in _unique(collected.findings):
             key = (finding.service_id, finding.rule, finding.subject)
@@ -298,7 +301,7 @@ def reconcile(
                 continue
             if existing.status == FindingStatus.FIXED:
                 values.update(status=str(FindingStatus.REOPENED), reopened_at=now, fixed_at=None)
-                db.execute("UPDATE findings SET times_reopened = times_reopened + 1 WHERE id = ?", [existing.id])
+                reopened.append(existing.id)
                 counts["reopened"] += 1
                 events.append(_event(existing.id, run_id, now, "reopened"))
             if existing.evidence_key != ev_key:
@@ -310,6 +313,7 @@ def reconcile(
                     events.append(_event(existing.id, run_id, now, "dismissal_lapsed", "the evidence changed"))
             updates.append((existing.id, values))
         store.update_findings(db, updates)
+        store.increment_reopened(db, reopened)
         updates = []
         if complete:
             for key, existing in stored.items():
@@ -352,8 +356,9 @@ def run_findings(
     ``complete`` defaults to whether the latest crawl run finished complete; an
     incomplete run never marks a finding fixed.
     """
+    crawl_status = store.latest_crawl_status(db)
     if complete is None:
-        complete = store.latest_crawl_status(db) == RunStatus.COMPLETE
+        complete = crawl_status == RunStatus.COMPLETE
     run_id = start_run(db, RunKind.CONTENT, parent_run_id=parent_run_id)
     try:
         collected = collect_findings(db, config, today)
@@ -364,9 +369,12 @@ def run_findings(
     counts["open_by_severity"] = store.open_counts_by_severity(db)
     counts["by_rule"] = _count_by_rule(collected.findings)
     status = RunStatus.COMPLETE if complete else RunStatus.INCOMPLETE
-    note = None if complete else "the latest crawl was incomplete: no finding was marked fixed"
+    note = None
+    if not complete:
+        why = "no crawl has run yet" if crawl_status is None else "the latest crawl was incomplete"
+        note = f"{why}: no finding was marked fixed"
     finish_run(db, run_id, status, counts=counts, note=note)
-    return FindingsSummary(run_id=run_id, status=status, counts=counts)
+    return FindingsSummary(run_id=run_id, status=status, counts=counts, crawl_status=crawl_status)
 
 
 def _count_by_rule(findings: list[Finding]) -> dict[str, int]:
@@ -389,6 +397,10 @@ def known_rule(rule: str) -> bool:
 
 class FindingsError(AuditError):
     """A dismissal that cannot be recorded (unknown finding, empty reason, bad CSV)."""
+
+
+class DismissalFileError(ImportFileError, FindingsError):
+    """The dismissals CSV has bad rows; ``problems`` lists every one with its line."""
 
 
 @dataclass(slots=True)
@@ -445,36 +457,31 @@ def import_dismissals(db: Database, path: Path) -> DismissalImport:
     first and problems are reported with their line numbers; nothing is stored unless all
     rows are good."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        table = read_csv_records(path)
     except FileNotFoundError as exc:
         raise FindingsError(f"{path}: no such file") from exc
-    except UnicodeDecodeError as exc:
+    except NotUtf8Error as exc:
         raise FindingsError(f"{path}: not UTF-8 text; save it from Excel as 'CSV UTF-8'") from exc
-    reader = csv.DictReader(io.StringIO(text))
-    headers = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in ("finding_id", "reason", "dismissed_by") if c not in headers]
+    missing = table.missing(("finding_id", "reason", "dismissed_by"))
     if missing:
         raise FindingsError(f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(DISMISSAL_CSV_COLUMNS)}")
     requests: list[tuple[int, DismissalRequest]] = []
-    problems: list[str] = []
-    for row in reader:
-        line = reader.line_num
-        row = {(k or "").strip().lower(): unescape_cell((v or "").strip()) for k, v in row.items() if k}
-        if not any(row.values()):
+    problems: list[ImportProblem] = []
+    for record in table.records:
+        line = record.line
+        raw_id = table.cell(record, "finding_id")
+        if not is_ascii_number(raw_id):
+            problems.append(ImportProblem(line, f"finding_id {raw_id!r} is not a number"))
             continue
-        raw_id = row.get("finding_id", "")
-        if not raw_id.isdigit():
-            problems.append(f"line {line}: finding_id {raw_id!r} is not a number")
-            continue
-        request = DismissalRequest(int(raw_id), _kind(row.get("kind") or "false_alarm"),
-                                   row.get("reason", ""), row.get("dismissed_by", ""))
+        request = DismissalRequest(int(raw_id), _kind(table.cell(record, "kind") or "false_alarm"),
+                                   table.cell(record, "reason"), table.cell(record, "dismissed_by"))
         if problem := _validate_request(request):
-            problems.append(f"line {line}: {problem}")
+            problems.append(ImportProblem(line, problem))
         requests.append((line, request))
     known = store.evidence_keys(db, [r.finding_id for _, r in requests])
-    problems += [f"line {line}: no finding with id {r.finding_id}" for line, r in requests if r.finding_id not in known]
+    problems += [ImportProblem(line, f"no finding with id {r.finding_id}") for line, r in requests if r.finding_id not in known]
     if problems:
-        raise FindingsError(f"{path}: nothing imported; " + "; ".join(problems))
+        raise DismissalFileError(path, sorted(problems, key=lambda p: p.line or 0))
     ids = dismiss_findings(db, [r for _, r in requests]) if requests else []
     return DismissalImport(imported=len(ids), dismissal_ids=ids)
 

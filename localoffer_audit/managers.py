@@ -12,7 +12,6 @@ manager, in this order:
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,13 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from .config import Config
-from .csvsafe import unescape_cell
+from .csvimport import (
+    CsvRecord,
+    ImportFileError,
+    ImportProblem,
+    NotUtf8Error,
+    read_csv_records,
+)
 from .errors import AuditError
 from .queries.managers import (
     MATCH_ORGANISATION,
@@ -37,26 +42,14 @@ SOURCE_DEFAULT = "default"
 
 REQUIRED_COLUMNS = ("manager_name", "manager_email")
 KEY_COLUMNS = (MATCH_SERVICE_ID, MATCH_ORGANISATION)
-# Shown in error messages; more than this many problems are counted, not listed.
-MAX_PROBLEMS_LISTED = 20
 
 # Deliberately plain: one @, no spaces or brackets, a dotted domain. Stricter checks
 # (MX records) belong to the link checker; here we only catch typing mistakes.
 _EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
 
 
-class MappingFileError(AuditError):
+class MappingFileError(ImportFileError):
     """The mapping CSV cannot be imported; ``problems`` lists every bad line."""
-
-    def __init__(self, path: Path, problems: list[ImportProblem]) -> None:
-        self.path = path
-        self.problems = problems
-        listed = "; ".join(str(p) for p in problems[:MAX_PROBLEMS_LISTED])
-        more = f"; and {len(problems) - MAX_PROBLEMS_LISTED} more" if len(problems) > MAX_PROBLEMS_LISTED else ""
-        plural = "problem" if len(problems) == 1 else "problems"
-        super().__init__(
-            f"{path}: {len(problems)} {plural}, nothing imported (fix the file and import it again): {listed}{more}"
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,15 +58,6 @@ class Manager:
     email: str
     # mapping | service_field | default
     source: str
-
-
-@dataclass(frozen=True, slots=True)
-class ImportProblem:
-    line: int | None
-    message: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.message}" if self.line is not None else self.message
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,26 +98,20 @@ def read_mapping_csv(path: Path) -> tuple[list[MappingRow], list[ImportProblem]]
     Returns the rows and warnings (a manager email given two different names).
     """
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        table = read_csv_records(path)
     except FileNotFoundError:
         raise AuditError(f"No mapping file at {path}") from None
-    except UnicodeDecodeError as exc:
-        raise MappingFileError(
-            path, [ImportProblem(None, f"not UTF-8 text (byte {exc.start}); save it from Excel as 'CSV UTF-8'")]
-        ) from exc
-    reader = csv.reader(text.splitlines(keepends=True))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise MappingFileError(path, [ImportProblem(1, "the file is empty; it needs a header row")]) from None
-    columns = {name.strip().lower(): index for index, name in enumerate(header)}
-    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
-    if not any(key in columns for key in KEY_COLUMNS):
+    except NotUtf8Error as exc:
+        raise MappingFileError(path, [ImportProblem(None, f"{exc}; save it from Excel as 'CSV UTF-8'")]) from exc
+    if table.header is None:
+        raise MappingFileError(path, [ImportProblem(1, "the file is empty; it needs a header row")])
+    missing = table.missing(REQUIRED_COLUMNS)
+    if not any(key in table.columns for key in KEY_COLUMNS):
         missing.append("service_id or organisation")
     if missing:
-        found = ", ".join(name.strip() for name in header) or "nothing"
         raise MappingFileError(
-            path, [ImportProblem(1, f"missing column(s) {', '.join(missing)} in the header (found: {found})")]
+            path,
+            [ImportProblem(1, f"missing column(s) {', '.join(missing)} in the header (found: {table.header_text()})")],
         )
 
     problems: list[ImportProblem] = []
@@ -141,17 +119,11 @@ def read_mapping_csv(path: Path) -> tuple[list[MappingRow], list[ImportProblem]]
     rows: list[MappingRow] = []
     seen_keys: dict[tuple[str, str], int] = {}
     names_by_email: dict[str, tuple[str, int]] = {}
-    line = 1
-    for record in reader:
-        start_line, line = line + 1, reader.line_num
-        if not any(cell.strip() for cell in record):
-            continue
+    for record in table.records:
+        start_line = record.line
 
-        def cell(name: str, record: list[str] = record) -> str:
-            index = columns.get(name)
-            if index is None or index >= len(record):
-                return ""
-            return unescape_cell(record[index].strip())
+        def cell(name: str, record: CsvRecord = record) -> str:
+            return table.cell(record, name)
 
         service_id, organisation = cell(MATCH_SERVICE_ID), cell(MATCH_ORGANISATION)
         name, email = cell("manager_name"), cell("manager_email")

@@ -9,7 +9,6 @@ needing remedial action. docs/qa.md explains it for the QA group.
 
 from __future__ import annotations
 
-import csv
 import enum
 import re
 from collections import Counter
@@ -22,7 +21,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from .config import Config
-from .csvsafe import unescape_cell, write_csv
+from .csvimport import CsvRecord, ImportFileError, ImportProblem, is_ascii_number, read_csv_records
+from .csvsafe import write_csv
 from .db import utc_now
 from .errors import AuditError
 from .models import ServiceItem, Severity
@@ -79,7 +79,6 @@ PACK_COLUMNS = (
 REQUIRED_IMPORT_COLUMNS = ("sample_id", "service_id", "reviewer", "outcome")
 # Columns whose filling-in means "this row has been reviewed".
 _REVIEW_COLUMNS = ("reviewer", "outcome", "what_was_wrong", "notes", "reviewed_on")
-MAX_PROBLEMS_LISTED = 20
 
 
 class QAError(AuditError):
@@ -370,27 +369,8 @@ def write_review_pack(db: Database, sample_id: int, out_dir: Path) -> tuple[Path
 # --- importing the reviewers' CSV ----------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class ImportProblem:
-    line: int | None
-    message: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.message}" if self.line is not None else self.message
-
-
-class ReviewFileError(QAError):
+class ReviewFileError(ImportFileError, QAError):
     """The reviewers' CSV has bad rows; ``problems`` lists every one with its line."""
-
-    def __init__(self, path: Path, problems: list[ImportProblem]) -> None:
-        self.path = path
-        self.problems = problems
-        listed = "; ".join(str(p) for p in problems[:MAX_PROBLEMS_LISTED])
-        more = f"; and {len(problems) - MAX_PROBLEMS_LISTED} more" if len(problems) > MAX_PROBLEMS_LISTED else ""
-        plural = "problem" if len(problems) == 1 else "problems"
-        super().__init__(
-            f"{path}: {len(problems)} {plural}, nothing imported (fix the file and import it again): {listed}{more}"
-        )
 
 
 @dataclass(slots=True)
@@ -404,18 +384,6 @@ class ImportResult:
     sample_ids: list[int]
     report: QAReport
     report_html: Path | None = None
-
-
-def _read_text(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise QAError(f"No file at {path}") from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Excel's plain "CSV (Comma delimited)" on Windows saves Windows-1252.
-        return raw.decode("cp1252", errors="replace")
 
 
 def _parse_review_date(text: str) -> str | None:
@@ -433,33 +401,29 @@ def read_review_csv(db: Database, path: Path, *, now: str | None = None) -> tupl
     Raises ReviewFileError listing every bad row by line number (the header is line 1).
     """
     now = now or utc_now()
-    reader = csv.reader(_read_text(path).splitlines(keepends=True))
     try:
-        header = next(reader)
-    except StopIteration:
-        raise ReviewFileError(path, [ImportProblem(1, "the file is empty; it needs the header row of the review pack CSV")]) from None
-    columns = {"_".join(name.strip().lower().split()): index for index, name in enumerate(header)}
-    missing = [name for name in REQUIRED_IMPORT_COLUMNS if name not in columns]
+        # Excel's plain "CSV (Comma delimited)" on Windows saves Windows-1252.
+        table = read_csv_records(path, windows_1252_fallback=True)
+    except FileNotFoundError:
+        raise QAError(f"No file at {path}") from None
+    if table.header is None:
+        raise ReviewFileError(path, [ImportProblem(1, "the file is empty; it needs the header row of the review pack CSV")])
+    missing = table.missing(REQUIRED_IMPORT_COLUMNS)
     if missing:
-        found = ", ".join(name.strip() for name in header) or "nothing"
-        raise ReviewFileError(path, [ImportProblem(1, f"missing column(s) {', '.join(missing)} (found: {found})")])
+        raise ReviewFileError(
+            path, [ImportProblem(1, f"missing column(s) {', '.join(missing)} (found: {table.header_text()})")]
+        )
 
     problems: list[ImportProblem] = []
     reviews: list[StoredReview] = []
     not_reviewed = 0
     seen: dict[tuple[int, str], int] = {}
     samples: dict[int, set[str] | None] = {}
-    line = 1
-    for record in reader:
-        start_line, line = line + 1, reader.line_num
-        if not any(cell.strip() for cell in record):
-            continue
+    for record in table.records:
+        start_line = record.line
 
-        def cell(name: str, record: list[str] = record) -> str:
-            index = columns.get(name)
-            if index is None or index >= len(record):
-                return ""
-            return unescape_cell(record[index].strip())
+        def cell(name: str, record: CsvRecord = record) -> str:
+            return table.cell(record, name)
 
         if not any(cell(name) for name in _REVIEW_COLUMNS):
             not_reviewed += 1
@@ -469,7 +433,7 @@ def read_review_csv(db: Database, path: Path, *, now: str | None = None) -> tupl
         sample_id: int | None = None
         if not sample_text:
             row_problems.append("sample_id is empty")
-        elif not sample_text.isdigit():
+        elif not is_ascii_number(sample_text):
             row_problems.append(f"sample_id {sample_text!r} is not a number")
         else:
             sample_id = int(sample_text)

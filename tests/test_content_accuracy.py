@@ -15,17 +15,14 @@ from typing import Any
 
 import pytest
 
-demo = pytest.importorskip("localoffer_audit.demo", reason="the demo world is not in this checkout")
-if not hasattr(demo, "run_demo_in_thread"):
-    pytest.skip("the demo world is not complete in this checkout", allow_module_level=True)
-
-from localoffer_audit.checks.stage import run_link_checks  # noqa: E402
-from localoffer_audit.config import config_from_dict  # noqa: E402
-from localoffer_audit.crawl.runner import run_crawl  # noqa: E402
-from localoffer_audit.db import open_db  # noqa: E402
-from localoffer_audit.demo.manifest import CONTENT_RULES  # noqa: E402
-from localoffer_audit.findings import run_findings  # noqa: E402
-from localoffer_audit.queries.findings import open_findings  # noqa: E402
+from localoffer_audit.checks.stage import run_link_checks
+from localoffer_audit.config import config_from_dict
+from localoffer_audit.crawl.runner import run_crawl
+from localoffer_audit.db import open_db
+from localoffer_audit.demo import DemoWorld, run_demo_in_thread
+from localoffer_audit.demo.manifest import CONTENT_RULES
+from localoffer_audit.findings import run_findings
+from localoffer_audit.queries.findings import open_findings
 
 MIN_PRECISION = 0.97
 MIN_RECALL = 0.95
@@ -45,7 +42,7 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Night 0 crawled, link-checked and scored; then night 2 (some faults fixed, some new,
     two entries removed) crawled and run through the lifecycle."""
     tmp_path = tmp_path_factory.mktemp("accuracy")
-    with demo.run_demo_in_thread(demo.DemoWorld(seed=1, services=400)) as running:
+    with run_demo_in_thread(DemoWorld(seed=1, services=400)) as running:
         manifest = running.manifest()
         config = config_from_dict(running.config_dict(tmp_path))
         run_crawl(config, config.database.path)

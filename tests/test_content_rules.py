@@ -11,6 +11,7 @@ from datetime import date
 import pytest
 
 from localoffer_audit.checks.content import RuleContext, check_service, describe_days
+from localoffer_audit.checks.rules_text import is_placeholder_value, placeholder_phrase
 from localoffer_audit.config import ContentConfig, RuleSetting, config_from_dict
 from localoffer_audit.errors import ConfigError
 from localoffer_audit.models import Contact, LinkPlace, ServiceItem, Severity, ShownDate
@@ -259,6 +260,29 @@ def test_closure_from_name_and_status(name: str, extra: dict, expected: bool) ->
 def test_placeholder_text(changes: dict, expected_subjects: set[str]) -> None:
     found = {f.subject for f in findings_for(make_service(**changes), "placeholder_text")}
     assert found == expected_subjects
+
+
+@pytest.mark.parametrize(
+    ("value", "filler", "placeholder"),
+    [
+        # Filler values: in effect empty, and a placeholder too.
+        ("N/A", True, "N/A"), (" undefined ", True, "undefined"), ("--", True, "--"), ("TBC", True, "TBC"),
+        ("[object Object]", True, "[object Object]"),
+        # An editor's instruction filling the whole field: a placeholder, not an empty field.
+        ("Insert address", False, "Insert address"), ("[Insert contact name]", False, "[Insert contact name]"),
+        # ... or starting a sentence.
+        ("Type your description here.", False, "Type your description here"),
+        ("Weekly sessions. Add details of session times here.", False, "Add details of session times here"),
+        # Real values.
+        ("Free", False, None), ("Nantwich", False, None), ("0-25", False, None),
+        ("Insertion of grommets: ask your GP.", False, None),
+    ],
+)
+def test_filler_and_placeholder_values(value: str, filler: bool, placeholder: str | None) -> None:
+    assert is_placeholder_value(value) is filler
+    assert placeholder_phrase(value) == placeholder
+    if filler:
+        assert placeholder_phrase(value) == value.strip()
 
 
 @pytest.mark.parametrize(

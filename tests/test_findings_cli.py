@@ -89,6 +89,43 @@ def test_dismiss_import_and_report(runner: CliRunner, tmp_path: Path) -> None:
         ("invalid_postcode", "wont_fix"), ("stale_date", "false_alarm")}
 
 
+def test_import_dismissals_reports_a_non_ascii_number_by_line(runner: CliRunner, tmp_path: Path) -> None:
+    # "²" and "٣" pass str.isdigit() but are no finding id: a reported line, not a traceback.
+    setup_world(tmp_path)
+    assert runner.invoke(main, ["content", "--today", "2025-06-15"]).exit_code == 0
+    first_id = json.loads(runner.invoke(main, ["findings", "list", "--format", "json"]).output)[0]["id"]
+    path = tmp_path / "d.csv"
+    path.write_text(
+        f"finding_id,kind,reason,dismissed_by\n{first_id},,Checked,Jo\n\u00b2,,x,Jo\n\u0663,,y,Jo\n", encoding="utf-8"
+    )
+    result = runner.invoke(main, ["findings", "import-dismissals", str(path)])
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output
+    assert "line 3: finding_id '\u00b2' is not a number" in result.output
+    assert "line 4: finding_id '\u0663' is not a number" in result.output
+    listed = json.loads(runner.invoke(main, ["findings", "list", "--format", "json"]).output)
+    assert first_id in {r["id"] for r in listed}  # nothing imported
+
+
+def test_content_before_any_crawl_says_to_crawl_first(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "localoffer-audit.toml").write_text(CONFIG, encoding="utf-8")
+    result = runner.invoke(main, ["content", "--today", "2025-06-15"])
+    assert result.exit_code == 0, result.output
+    assert "No crawl has run yet: run `localoffer-audit crawl` first" in result.stderr
+    assert "incomplete" not in result.stderr
+
+
+def test_content_after_an_incomplete_crawl_says_nothing_was_fixed(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "localoffer-audit.toml").write_text(CONFIG, encoding="utf-8")
+    db = open_db(tmp_path / "audit.db")
+    finish_run(db, start_run(db, RunKind.CRAWL), RunStatus.INCOMPLETE)
+    db.close()
+    result = runner.invoke(main, ["content", "--today", "2025-06-15"])
+    assert result.exit_code == 0, result.output
+    assert "The latest crawl was incomplete, so no finding was marked fixed." in result.stderr
+    assert "No crawl has run yet" not in result.output
+
+
 def test_dismissing_an_unknown_finding_is_one_line(runner: CliRunner, tmp_path: Path) -> None:
     setup_world(tmp_path)
     result = runner.invoke(main, ["findings", "dismiss", "777", "--reason", "x", "--by", "y"])

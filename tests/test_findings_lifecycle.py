@@ -136,6 +136,15 @@ def test_open_fixed_reopened_across_runs_and_an_incomplete_run_changes_nothing(d
     runs = list(db.query("SELECT kind, status FROM runs WHERE kind = 'content' ORDER BY id"))
     assert [r["status"] for r in runs] == ["complete", "incomplete", "complete", "complete"]
 
+    # Fixed and back once more: the reopenings are counted, not just flagged.
+    put_service(db)
+    crawl(db)
+    assert run_findings(db, config, today=TODAY).counts["fixed"] == 1
+    put_service(db, dates=[{"label": "Last updated", "raw": "3 March 2023", "value": "2023-03-03"}])
+    crawl(db)
+    assert run_findings(db, config, today=TODAY).counts["reopened"] == 1
+    assert the_finding(db, "stale_date").times_reopened == 2
+
 
 def test_complete_defaults_to_the_latest_crawl_and_can_be_forced(db, config) -> None:
     put_service(db, postcode="GL4")

@@ -291,6 +291,28 @@ def test_import_validation_reports_every_bad_line_and_imports_nothing(db: Databa
     assert db.execute("SELECT COUNT(*) FROM qa_reviews").fetchone()[0] == 0
 
 
+def test_import_reports_a_non_ascii_sample_id_by_line(db: Database, world, tmp_path: Path) -> None:
+    # "²" passes str.isdigit() but int() rejects it; "٣" int() would read as 3.
+    drawn = draw_sample(db, None, SampleRequest(seed=3), tmp_path, now=NOW)
+    ids = [u.service_id for u in drawn.units]
+    path = _write(
+        tmp_path / "filled.csv",
+        [
+            ["sample_id", "service_id", "reviewer", "outcome"],
+            [str(drawn.sample_id), ids[0], "Sam", "accurate"],
+            ["\u00b2", ids[1], "Sam", "accurate"],  # line 3
+            ["\u0663", ids[2], "Sam", "accurate"],  # line 4
+        ],
+    )
+    with pytest.raises(ReviewFileError) as caught:
+        import_reviews(db, path, now=NOW)
+    assert [str(p) for p in caught.value.problems] == [
+        "line 3: sample_id '\u00b2' is not a number",
+        "line 4: sample_id '\u0663' is not a number",
+    ]
+    assert db.execute("SELECT COUNT(*) FROM qa_reviews").fetchone()[0] == 0
+
+
 def test_import_validation_counts_lines_of_multiline_cells(db: Database, world, tmp_path: Path) -> None:
     drawn = draw_sample(db, None, SampleRequest(seed=3), tmp_path, now=NOW)
     ids = [u.service_id for u in drawn.units]

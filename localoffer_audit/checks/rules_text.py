@@ -195,19 +195,21 @@ _PLACEHOLDER = _any([
     r"\blorem\s+ipsum\b", r"\bdolor\s+sit\s+amet\b",
     r"\binsert\s+(?:[\w-]+\s+){0,3}here\b", r"\[\s*insert\b[^\]]*\]", r"<\s*insert\b[^>]*>", r"\{\s*insert\b",
     r"\b(?:add|enter|type|put)\s+(?:your\s+)?(?:text|description|details|content)\s+here\b",
-    # Template instructions left in: "Enter a short summary of your service here."
-    r"(?:^|[.!?]\s+)(?:insert|enter|type|write|add)\s+(?:[\w'’-]+\s+){0,8}?here\b",
+    # A template's instruction left in, starting a sentence: "Type your description
+    # here.", "Add details of session times here" (the full stop before is not quoted).
+    r"(?:^|(?<=[.!?])\s+)(?:insert|enter|type|write|add)\s+(?:[\w'’-]+\s+){0,8}?here\b",
     r"\bplaceholder\s+text\b", r"\btext\s+to\s+follow\b", r"\bdescription\s+to\s+follow\b",
     r"(?<![\w-])TB[CA](?![\w-])", r"\bto\s+be\s+(?:confirmed|advised|announced|added|completed)\b",
     r"(?<![\w.@])(?:xxx+|XXX+)(?![\w])",
 ])
-# A whole field that is a programming value or a filler is a placeholder.
-_WHOLE_FIELD_PLACEHOLDER = re.compile(
-    r"^\s*(?:undefined|null|none|nil|nan|n/?a|tbc|tba|tbd|test|todo|\[object object\]|-+|\.+|\?+|x+|0)\s*$"
-    # A field whose value is an instruction to the editor: "Insert opening times".
-    r"|^\s*[\[<{(]?\s*insert\s+\w",
+# A whole field that is a programming value or a filler: in effect empty.
+_FILLER = re.compile(
+    r"^\s*(?:undefined|null|none|nil|nan|n/?a|tbc|tba|tbd|test|todo|\[object object\]|-+|\.+|\?+|x+|0)\s*$",
     re.IGNORECASE,
 )
+# A whole field that is filler, or an instruction to the editor ("Insert address",
+# "[Insert contact name]"), is a placeholder.
+_WHOLE_FIELD_PLACEHOLDER = re.compile(_FILLER.pattern + r"|^\s*[\[<{(]?\s*insert\s+\w", re.IGNORECASE)
 
 
 def placeholder_phrase(text: str, *, whole_field_values: bool = True) -> str | None:
@@ -218,12 +220,6 @@ def placeholder_phrase(text: str, *, whole_field_values: bool = True) -> str | N
         return text.strip()
     match = _PLACEHOLDER.search(text)
     return match.group(0).strip() if match else None
-
-
-_FILLER = re.compile(
-    r"^\s*(?:undefined|null|none|nil|nan|n/?a|tbc|tba|tbd|test|todo|\[object object\]|-+|\.+|\?+|x+|0)\s*$",
-    re.IGNORECASE,
-)
 
 
 def is_placeholder_value(text: str | None) -> bool:

@@ -62,7 +62,12 @@ def content(app: AppContext, today: date | None) -> None:
         f"Content run #{summary.run_id} {summary.status}: {counts['new']} new, {counts['reopened']} reopened, "
         f"{counts['fixed']} fixed. Open: {open_counts}."
     )
-    if summary.status != "complete":
+    if summary.status == "complete":
+        return
+    if summary.crawl_status is None:
+        # Not an error: a new database, before the first crawl.
+        click.echo("No crawl has run yet: run `localoffer-audit crawl` first.", err=True)
+    else:
         click.echo("The latest crawl was incomplete, so no finding was marked fixed.", err=True)
 
 

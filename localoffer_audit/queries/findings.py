@@ -1,8 +1,9 @@
 """Findings as stored: their lifecycle rows, events, dismissals, and listings.
 
-The visibility rule (shared with queries/worklists.py): a finding is on a worklist when
-its status is open or reopened, it is confirmed, and no active dismissal of that finding
-carries the finding's current ``evidence_key``.
+The visibility rule (``VISIBLE_FINDING``, the one definition, used by queries/worklists.py
+and queries/report.py too): a finding is on a worklist when its status is open or
+reopened, it is confirmed, and no active dismissal of that finding carries the finding's
+current ``evidence_key``.
 """
 
 from __future__ import annotations
@@ -18,10 +19,15 @@ from ..models import RunKind, RunStatus
 
 OPEN_STATUSES = ("open", "reopened")
 
-_DISMISSED = """
+# SQL conditions over a ``findings`` row aliased ``f``.
+# Dismissed: an active dismissal made on the finding's current evidence (a dismissal of
+# earlier evidence does not hide the finding).
+DISMISSED_FINDING = """
     EXISTS (SELECT 1 FROM dismissals d
             WHERE d.active = 1 AND d.finding_id = f.id AND d.evidence_key IS f.evidence_key)
 """
+# Visible: what worklists, emails, reports and the default listing show.
+VISIBLE_FINDING = f"(f.status IN ('open', 'reopened') AND f.confirmed = 1 AND NOT {DISMISSED_FINDING})"
 
 
 @dataclass(slots=True)
@@ -185,6 +191,13 @@ def update_findings(db: Database, updates: list[tuple[int, dict[str, Any]]]) -> 
         db.conn.executemany(f"UPDATE findings SET {assignments} WHERE id = ?", params)
 
 
+def increment_reopened(db: Database, finding_ids: Iterable[int]) -> None:
+    """Count one more reopening for each finding (``times_reopened``)."""
+    db.conn.executemany(
+        "UPDATE findings SET times_reopened = times_reopened + 1 WHERE id = ?", [(i,) for i in finding_ids]
+    )
+
+
 def add_events(db: Database, events: Iterable[dict[str, Any]]) -> None:
     db.conn.executemany(
         "INSERT INTO finding_events (finding_id, run_id, at, event, note) VALUES (?, ?, ?, ?, ?)",
@@ -259,10 +272,10 @@ def open_findings(
         where.append("f.service_id = ?")
         params.append(service_id)
     if not include_dismissed:
-        where.append(f"NOT {_DISMISSED}")
+        where.append(f"NOT {DISMISSED_FINDING}")
     sql = f"""
         SELECT f.*, s.url AS service_url, s.name AS service_name, s.organisation,
-               {_DISMISSED} AS dismissed
+               {DISMISSED_FINDING} AS dismissed
         FROM findings f LEFT JOIN services s ON s.id = f.service_id
         {"WHERE " + " AND ".join(where) if where else ""}
         ORDER BY {_SEVERITY_ORDER}, f.first_seen_at, f.id
@@ -272,7 +285,7 @@ def open_findings(
 
 def get_finding(db: Database, finding_id: int) -> FindingRow | None:
     rows = list(db.query(
-        f"""SELECT f.*, s.url AS service_url, s.name AS service_name, s.organisation, {_DISMISSED} AS dismissed
+        f"""SELECT f.*, s.url AS service_url, s.name AS service_name, s.organisation, {DISMISSED_FINDING} AS dismissed
             FROM findings f LEFT JOIN services s ON s.id = f.service_id WHERE f.id = ?""",
         [finding_id],
     ))

@@ -8,13 +8,7 @@ from sqlite_utils import Database
 
 from ..db import from_json
 from ..models import RunKind, Severity
-
-# Findings a content manager sees: open or reopened, confirmed, and not dismissed for
-# the evidence they now have (docs/architecture.md states the same rule).
-_VISIBLE = (
-    "f.status IN ('open', 'reopened') AND f.confirmed = 1 AND NOT EXISTS (SELECT 1 FROM dismissals d "
-    "WHERE d.finding_id = f.id AND d.active = 1 AND d.evidence_key IS f.evidence_key)"
-)
+from .findings import VISIBLE_FINDING
 
 
 def _grouped(db: Database, sql: str, params: list[Any] | None = None) -> dict[str, int]:
@@ -31,8 +25,8 @@ def count_snapshot(db: Database) -> dict[str, dict[str, int]]:
             "WHERE l.url IN (SELECT p.url FROM link_places p JOIN services s ON s.id = p.service_id "
             "WHERE s.state = 'live') GROUP BY 1",
         ),
-        "findings_by_severity": _grouped(db, f"SELECT f.severity, COUNT(*) FROM findings f WHERE {_VISIBLE} GROUP BY 1"),
-        "findings_by_rule": _grouped(db, f"SELECT f.rule, COUNT(*) FROM findings f WHERE {_VISIBLE} GROUP BY 1"),
+        "findings_by_severity": _grouped(db, f"SELECT f.severity, COUNT(*) FROM findings f WHERE {VISIBLE_FINDING} GROUP BY 1"),
+        "findings_by_rule": _grouped(db, f"SELECT f.rule, COUNT(*) FROM findings f WHERE {VISIBLE_FINDING} GROUP BY 1"),
     }
 
 
@@ -93,6 +87,6 @@ def visible_findings_with_services(db: Database) -> list[dict[str, Any]]:
     return list(
         db.query(
             "SELECT f.id, f.rule, f.severity, f.service_id, s.organisation, s.categories "
-            f"FROM findings f JOIN services s ON s.id = f.service_id WHERE {_VISIBLE}"
+            f"FROM findings f JOIN services s ON s.id = f.service_id WHERE {VISIBLE_FINDING}"
         )
     )

@@ -1,7 +1,7 @@
 """What goes on content managers' worklists, and the lists already made.
 
-The visibility rule lives here and nowhere else: a finding is on a worklist when it is
-open or reopened, confirmed, and not dismissed for its current evidence. A dismissal
+The visibility rule (queries/findings.py ``VISIBLE_FINDING``): a finding is on a worklist
+when it is open or reopened, confirmed, and not dismissed for its current evidence. A dismissal
 applies to the finding it was made on (not to other services with the same evidence)
 and only while the finding's ``evidence_key`` is the one dismissed: when the evidence
 changes (a different status code, verdict or final URL) the finding comes back.
@@ -16,6 +16,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from ..db import from_json, to_json, utc_now
+from .findings import VISIBLE_FINDING
 
 VISIBLE_STATUSES = ("open", "reopened")
 
@@ -24,14 +25,6 @@ _FINDING_COLUMNS = """
     f.evidence_key, f.status, f.first_seen_at, f.last_seen_at, f.reopened_at, f.fixed_at,
     f.times_reopened, s.name AS service_name, s.url AS service_url, s.organisation,
     s.state AS service_state
-"""
-
-_VISIBLE_WHERE = """
-    f.status IN ('open', 'reopened') AND f.confirmed = 1
-    AND NOT EXISTS (
-        SELECT 1 FROM dismissals d
-        WHERE d.active = 1 AND d.finding_id = f.id AND d.evidence_key IS f.evidence_key
-    )
 """
 
 
@@ -83,7 +76,7 @@ def visible_findings(db: Database) -> list[FindingRow]:
     """Every finding that belongs on a worklist now (see the module doc)."""
     rows = db.query(
         f"SELECT {_FINDING_COLUMNS} FROM findings f JOIN services s ON s.id = f.service_id "
-        f"WHERE {_VISIBLE_WHERE} ORDER BY f.id"
+        f"WHERE {VISIBLE_FINDING} ORDER BY f.id"
     )
     return [_finding(row) for row in rows]
 
@@ -105,7 +98,7 @@ def places_of_visible_links(db: Database) -> dict[tuple[str, str], list[PlaceRow
         SELECT DISTINCT lp.service_id, lp.url, lp.field, lp.element, lp.attribute, lp.anchor_text
         FROM link_places lp
         JOIN findings f ON f.service_id = lp.service_id AND f.subject = lp.url
-        WHERE f.rule LIKE 'link\\_%' ESCAPE '\\' AND {_VISIBLE_WHERE}
+        WHERE f.rule LIKE 'link\\_%' ESCAPE '\\' AND {VISIBLE_FINDING}
         ORDER BY lp.service_id, lp.url, lp.field, lp.anchor_text
         """
     )
