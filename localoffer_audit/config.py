@@ -51,6 +51,19 @@ class GenericSelectors(_Section):
         return value
 
 
+# The crawl's default labels of a "last updated" date (crawl/common.py uses this tuple too).
+DEFAULT_DATE_LABELS = (
+    "last updated",
+    "record last updated",
+    "date updated",
+    "updated",
+    "reviewed",
+    "last reviewed",
+    "review date",
+    "date added",
+)
+
+
 class DirectoryConfig(_Section):
     name: str = "Local Offer"
     platform: Literal["fsd", "oruk", "generic"] = "fsd"
@@ -58,18 +71,7 @@ class DirectoryConfig(_Section):
     # Pagination is bounded: a listing that never ends is a finding, not an endless crawl.
     max_listing_pages: int = Field(default=2000, ge=1)
     # Labels of the "last updated" date differ between sites; matched case-insensitively.
-    date_labels: list[str] = Field(
-        default_factory=lambda: [
-            "last updated",
-            "record last updated",
-            "date updated",
-            "updated",
-            "reviewed",
-            "last reviewed",
-            "review date",
-            "date added",
-        ]
-    )
+    date_labels: list[str] = Field(default_factory=lambda: list(DEFAULT_DATE_LABELS))
     # Where a content manager edits a record, if the platform has such a page; {id} is
     # replaced by the directory id.
     edit_url_template: str | None = None
@@ -102,6 +104,9 @@ class CrawlConfig(_Section):
     max_page_bytes: int = Field(default=5_000_000, ge=10_000)
     # Below this share of the last complete crawl's services the crawl is incomplete.
     min_complete_ratio: float = Field(default=0.8, gt=0, le=1)
+    # Service pages failing after retries (5xx, timeout, unreadable) tolerated in a complete
+    # crawl, as a share of the service pages asked for: their earlier content is kept.
+    max_page_error_ratio: float = Field(default=0.02, ge=0, le=1)
     allow_private_addresses: bool = False
     # A crawl still running after this long stops, and is incomplete (a hanging or endless site).
     max_run_minutes: float = Field(default=360, gt=0)

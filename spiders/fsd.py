@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 
 from localoffer_audit.crawl.fsd import (
     PLATFORM,
@@ -15,6 +15,7 @@ from localoffer_audit.crawl.fsd import (
     parse_fsd_service,
 )
 from localoffer_audit.crawl.spiderbase import AuditSpider
+from localoffer_audit.models import ServiceItem
 
 
 class FsdSpider(AuditSpider):
@@ -32,26 +33,10 @@ class FsdSpider(AuditSpider):
                 yield self.listing_request(url, self.parse_listing, start=True)
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
-        if not self.listing_status_ok(response):
+        page = self.read_listing(response, parse_fsd_results)
+        if page is None:
             return
-        try:
-            page = parse_fsd_results(response)
-        except Exception as exc:  # noqa: BLE001 - a bad page is reported, never fatal
-            self.parse_failed("listing page", response, exc)
-            return
-        if not page.services:
-            # A start page without results means the site or its layout changed; a later
-            # page without results can be an honest empty last page.
-            if response.meta.get("start"):
-                self.report.error(f"listing page {response.url} lists no services", listing=True)
-            else:
-                self.report.note(f"listing page {response.url} lists no services")
-        for link in page.services:
-            if not self.is_on_site(link.url):
-                self.report.note(f"not followed: {link.url} is a record on another site (listed on {response.url})")
-                continue
-            if self.new_service(link.directory_id):
-                yield self.service_request(link.url, self.parse_service, directory_id=link.directory_id, name=link.name)
+        yield from self.follow_services(page, response, self.parse_service)
         if page.next_points_back:
             self.report.pagination_loops += 1
             self.report.note(f"pagination loop: 'next' on {response.url} points back to {page.next_url}")
@@ -64,22 +49,15 @@ class FsdSpider(AuditSpider):
                 yield self.listing_request(other.url, self.parse_listing)
 
     def parse_service(self, response: Response) -> Iterator[Any]:
-        directory_id = response.meta["directory_id"]
-        outcome = self.service_outcome(response)
-        if outcome == "missing":
-            missing = self.missing_item(directory_id, response, response.meta.get("name") or "")
-            missing.url = canonical_service_url(missing.url)
-            yield missing
-            return
-        if outcome != "ok":
-            return
-        try:
-            item = parse_fsd_service(response, self.parse_settings)
-        except Exception as exc:  # noqa: BLE001
-            self.parse_failed("service page", response, exc)
-            return
-        item.directory_id = directory_id
+        yield from self.service_items(response, self._read_service, self._missing_service)
+
+    def _read_service(self, response: TextResponse) -> ServiceItem:
+        item = parse_fsd_service(response, self.parse_settings)
         # One URL per record, whichever channel listed it first tonight.
         item.url = canonical_service_url(response.url)
-        if self.usable(item, response):
-            yield item
+        return item
+
+    def _missing_service(self, response: Response) -> ServiceItem:
+        missing = self.missing_item(response.meta["directory_id"], response, response.meta.get("name") or "")
+        missing.url = canonical_service_url(missing.url)
+        return missing

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 
+from localoffer_audit.crawl.fsd import ResultsPage
 from localoffer_audit.crawl.generic import PLATFORM, parse_generic_listing, parse_generic_service
 from localoffer_audit.crawl.spiderbase import AuditSpider
+from localoffer_audit.models import ServiceItem
 
 
 class GenericSpider(AuditSpider):
@@ -30,23 +32,10 @@ class GenericSpider(AuditSpider):
                 yield self.listing_request(url, self.parse_listing, start=True)
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
-        if not self.listing_status_ok(response):
+        page = self.read_listing(response, self._parse_listing_page)
+        if page is None:
             return
-        try:
-            page = parse_generic_listing(response, self.selectors)
-        except Exception as exc:  # noqa: BLE001 - a bad page is reported, never fatal
-            self.parse_failed("listing page", response, exc)
-            return
-        if not page.services:
-            # A start page without results means the site or its layout changed; a later
-            # page without results can be an honest empty last page.
-            if response.meta.get("start"):
-                self.report.error(f"listing page {response.url} lists no services", listing=True)
-            else:
-                self.report.note(f"listing page {response.url} lists no services")
-        for link in page.services:
-            if self.is_on_site(link.url) and self.new_service(link.directory_id):
-                yield self.service_request(link.url, self.parse_service, directory_id=link.directory_id, name=link.name)
+        yield from self.follow_services(page, response, self.parse_service)
         if page.next_url:
             if page.next_url in self.seen_listings:
                 self.report.pagination_loops += 1
@@ -57,18 +46,13 @@ class GenericSpider(AuditSpider):
                     yield self.listing_request(page.next_url, self.parse_listing)
 
     def parse_service(self, response: Response) -> Iterator[Any]:
-        directory_id = response.meta["directory_id"]
-        outcome = self.service_outcome(response)
-        if outcome == "missing":
-            yield self.missing_item(directory_id, response, response.meta.get("name") or "")
-            return
-        if outcome != "ok":
-            return
-        try:
-            item = parse_generic_service(response, self.selectors, self.parse_settings)
-        except Exception as exc:  # noqa: BLE001
-            self.parse_failed("service page", response, exc)
-            return
-        item.directory_id = directory_id
-        if self.usable(item, response):
-            yield item
+        yield from self.service_items(response, self._read_service, self._missing_service)
+
+    def _parse_listing_page(self, response: Response) -> ResultsPage:
+        return parse_generic_listing(response, self.selectors)  # type: ignore[arg-type]
+
+    def _read_service(self, response: TextResponse) -> ServiceItem:
+        return parse_generic_service(response, self.selectors, self.parse_settings)  # type: ignore[arg-type]
+
+    def _missing_service(self, response: Response) -> ServiceItem:
+        return self.missing_item(response.meta["directory_id"], response, response.meta.get("name") or "")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 
 from localoffer_audit.crawl.oruk import (
     PER_PAGE,
@@ -19,6 +19,7 @@ from localoffer_audit.crawl.oruk import (
     services_page_url,
 )
 from localoffer_audit.crawl.spiderbase import AuditSpider
+from localoffer_audit.models import ServiceItem
 
 
 class OrukSpider(AuditSpider):
@@ -40,6 +41,11 @@ class OrukSpider(AuditSpider):
             page = parse_oruk_services_page(response)
         except OrukFormatError as exc:
             self.report.error(f"listing page {response.url} is not an ORUK page: {exc}", listing=True)
+            return
+        except Exception as exc:  # noqa: BLE001 - a bad page is reported, never fatal (Infinity in a number)
+            self.report.error(
+                f"listing page {response.url} could not be read: {exc.__class__.__name__}: {exc}", listing=True
+            )
             return
         new_ids = [service_id for service_id in page.ids if self.new_service(service_id)]
         for service_id in new_ids:
@@ -65,21 +71,15 @@ class OrukSpider(AuditSpider):
             yield self.listing_request(following, self.parse_page, base=base, page=number + 1)
 
     def parse_service(self, response: Response) -> Iterator[Any]:
+        yield from self.service_items(response, self._read_service, self._missing_service)
+
+    def _read_service(self, response: TextResponse) -> ServiceItem:
+        item = parse_oruk_service(response, self.parse_settings, version=response.meta["version"])
+        item.name = item.name or response.meta.get("name") or ""
+        return item
+
+    def _missing_service(self, response: Response) -> ServiceItem:
         meta = response.meta
-        outcome = self.service_outcome(response)
-        if outcome == "missing":
-            yield oruk_detail_missing(
-                meta["directory_id"], response.request.url, meta.get("name") or "", response.status, version=meta["version"]
-            )
-            return
-        if outcome != "ok":
-            return
-        try:
-            item = parse_oruk_service(response, self.parse_settings, version=meta["version"])
-        except Exception as exc:  # noqa: BLE001 - a bad answer is reported, never fatal
-            self.parse_failed("service", response, exc)
-            return
-        item.directory_id = meta["directory_id"]
-        item.name = item.name or meta.get("name") or ""
-        if self.usable(item, response):
-            yield item
+        return oruk_detail_missing(
+            meta["directory_id"], response.request.url, meta.get("name") or "", response.status, version=meta["version"]
+        )

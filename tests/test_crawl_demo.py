@@ -10,14 +10,10 @@ import pytest
 from localoffer_audit.config import config_from_dict
 from localoffer_audit.crawl.runner import run_crawl
 from localoffer_audit.db import open_db
+from localoffer_audit.demo import DemoWorld, run_demo_in_thread
 from localoffer_audit.models import RunStatus
 from localoffer_audit.queries.services import live_services
 
-demo_package = pytest.importorskip("localoffer_audit.demo")
-if not hasattr(demo_package, "run_demo_in_thread"):
-    pytest.skip("the demo world is not in this checkout yet", allow_module_level=True)
-
-from localoffer_audit.demo import DemoWorld, run_demo_in_thread  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from localoffer_audit.config import config_from_dict
-from localoffer_audit.crawl.runner import run_crawl
+from localoffer_audit.crawl.runner import error_reasons, run_crawl
 from localoffer_audit.db import open_db
 from localoffer_audit.models import RunStatus
 from localoffer_audit.queries.services import live_services, service_history
 
-from .test_crawl_support import PAGE_SIZE, FakeSite, crawl_config, fsd_start, record_id, serve
+from .test_crawl_support import OFFSITE_RECORD, PAGE_SIZE, FakeSite, crawl_config, fsd_start, record_id, serve
 
 
 def crawl(site_url: str, db_path: Path, platform: str = "fsd", **settings):
@@ -198,23 +198,27 @@ def test_oruk_paging_stops_on_a_page_with_no_new_ids(tmp_path):
     assert any("no new ids" in m for m in summary.messages)
 
 
+def generic_selectors() -> dict:
+    return {
+        "service_link": "main a.flex-grow-1",
+        "next_page": "a[rel=next]::attr(href)",
+        "id_pattern": r"[?&]id=([^&]+)",
+        "fields": {
+            "name": "#hit-header h1::text",
+            "description": ".service-description",
+            "phone": "//dt[.='Telephone']/following-sibling::dd[1]/text()",
+            "email": "//dt[.='E-mail']/following-sibling::dd[1]/a",
+            "website": "//dt[.='Website']/following-sibling::dd[1]//a/@href",
+            "last_updated": "//dt[starts-with(., 'Last updated')]/following-sibling::dd[1]/text()",
+        },
+    }
+
+
 def test_generic_crawl_from_selectors_alone(tmp_path):
     site = FakeSite(services=25)
     with serve(site) as base:
         config = crawl_config(fsd_start(base), "generic")
-        config["directory"]["generic"] = {
-            "service_link": "main a.flex-grow-1",
-            "next_page": "a[rel=next]::attr(href)",
-            "id_pattern": r"[?&]id=([^&]+)",
-            "fields": {
-                "name": "#hit-header h1::text",
-                "description": ".service-description",
-                "phone": "//dt[.='Telephone']/following-sibling::dd[1]/text()",
-                "email": "//dt[.='E-mail']/following-sibling::dd[1]/a",
-                "website": "//dt[.='Website']/following-sibling::dd[1]//a/@href",
-                "last_updated": "//dt[starts-with(., 'Last updated')]/following-sibling::dd[1]/text()",
-            },
-        }
+        config["directory"]["generic"] = generic_selectors()
         summary = run_crawl(config_from_dict(config), tmp_path / "a.db")
     assert summary.status == RunStatus.COMPLETE, summary.messages
     assert (summary.counts["services_seen"], summary.counts["listing_pages"]) == (25, 3)
@@ -256,3 +260,131 @@ def test_a_start_page_without_results_is_incomplete(tmp_path):
     with serve(site) as base:
         summary = crawl(base, tmp_path / "a.db")
     assert summary.status == RunStatus.INCOMPLETE and summary.counts["listing_errors"] == 1
+
+
+def stored(db_path: Path, service_id: str) -> dict:
+    db = open_db(db_path)
+    try:
+        return dict(next(db.query("SELECT * FROM services WHERE id = ?", [service_id])))
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ({"server_error": {8}}, "answered HTTP 500"),
+        ({"binary": {8}}, "is not a web page"),
+        # Cancelled download (bigger than max_page_bytes): the errback path.
+        ({"huge": {8}}, "failed:"),
+    ],
+)
+def test_one_failed_service_page_keeps_its_content_and_the_crawl_complete(tmp_path, fault, message):
+    db_path = tmp_path / "a.db"
+    site = FakeSite(services=50)
+    with serve(site) as base:
+        first = crawl(base, db_path, max_page_bytes=1_000_000)
+        before = stored(db_path, record_id(8))
+        for name, value in fault.items():
+            setattr(site, name, value)
+        second = crawl(base, db_path, max_page_bytes=1_000_000)
+    assert first.status == RunStatus.COMPLETE, first.messages
+    assert second.status == RunStatus.COMPLETE, second.messages
+    counts = second.counts
+    assert (counts["errors"], counts["service_page_errors"], counts["kept_after_error"]) == (1, 1, 1)
+    assert (counts["services_seen"], counts["service_pages"], counts["missing"], counts["removed"]) == (50, 50, 0, 0)
+    assert any(record_id(8) in m and message in m for m in second.messages), second.messages
+    after = stored(db_path, record_id(8))
+    assert after["last_seen_run"] == second.run_id and after["state"] == "live"
+    assert {k: after[k] for k in ("name", "description", "content_hash", "http_status")} == {
+        k: before[k] for k in ("name", "description", "content_hash", "http_status")
+    }
+
+
+def test_service_page_errors_above_the_share_make_the_crawl_incomplete(tmp_path):
+    site = FakeSite(services=50, server_error={8, 9})
+    with serve(site) as base:
+        strict = crawl(base, tmp_path / "a.db")
+        tolerant = crawl(base, tmp_path / "b.db", max_page_error_ratio=0.05)
+    assert strict.status == RunStatus.INCOMPLETE
+    assert "2 of 50 service page(s) failed, more than 2%" in strict.messages[0]
+    # Never stored before: nothing to keep, so not seen; still within 5%, so complete.
+    assert tolerant.status == RunStatus.COMPLETE, tolerant.messages
+    assert (tolerant.counts["services_seen"], tolerant.counts["kept_after_error"], tolerant.counts["errors"]) == (48, 0, 2)
+    assert record_id(8) not in states(tmp_path / "b.db")
+
+
+def test_a_listing_error_is_never_tolerated(tmp_path):
+    site = FakeSite(services=100, listing_500_at={90})
+    with serve(site) as base:
+        summary = crawl(base, tmp_path / "a.db", max_page_error_ratio=0.5)
+    assert summary.status == RunStatus.INCOMPLETE and "1 listing page(s) failed" in summary.messages[0]
+
+
+def test_oruk_page_number_infinity_is_a_listing_error_not_a_crash(tmp_path):
+    site = FakeSite(services=60, oruk_infinite_page_number=True)
+    with serve(site) as base:
+        summary = crawl(f"{base}/api/v3", tmp_path / "a.db", platform="oruk")
+    assert summary.status == RunStatus.INCOMPLETE and summary.counts["listing_errors"] == 1
+    assert any("OverflowError" in m for m in summary.messages), summary.messages
+
+
+@pytest.mark.parametrize(
+    ("counts", "expected"),
+    [
+        ({"errors": 1, "service_page_errors": 1, "service_pages": 50}, []),
+        ({"errors": 2, "service_page_errors": 2, "service_pages": 50}, ["2 of 50 service page(s) failed"]),
+        ({"errors": 1, "service_page_errors": 1, "service_pages": 0}, ["1 of 0 service page(s) failed"]),
+        ({"errors": 1, "listing_errors": 1, "service_pages": 50}, ["1 listing page(s) failed"]),
+        ({"errors": 1, "callback_errors": 1, "service_pages": 50}, ["1 uncaught error(s) in the crawler"]),
+        ({"errors": 3, "service_pages": 500}, ["3 other error(s)"]),
+    ],
+)
+def test_which_errors_make_a_crawl_incomplete(counts, expected):
+    config = config_from_dict(crawl_config("https://d.example/"))
+    reasons = error_reasons(config, counts)
+    assert len(reasons) == len(expected) and all(r.startswith(e) for r, e in zip(reasons, expected))
+
+
+def test_an_uncaught_callback_error_is_reported_and_makes_the_crawl_incomplete():
+    from scrapy import signals
+    from scrapy.http import HtmlResponse
+    from scrapy.utils.test import get_crawler
+    from twisted.python.failure import Failure
+
+    from localoffer_audit.crawl.report import CrawlReport
+    from localoffer_audit.spiders.fsd import FsdSpider
+
+    report = CrawlReport()
+    crawler = get_crawler(FsdSpider)
+    spider = FsdSpider.from_crawler(crawler, report=report)
+    try:
+        raise OverflowError("cannot convert float infinity to integer")
+    except OverflowError:
+        failure = Failure()
+    response = HtmlResponse("https://d.example/results.page", body=b"<html></html>")
+    crawler.signals.send_catch_log(signals.spider_error, failure=failure, response=response, spider=spider)
+    assert (report.errors, report.callback_errors) == (1, 1)
+    assert "uncaught error while reading https://d.example/results.page: OverflowError" in report.messages[0]
+    config = config_from_dict(crawl_config("https://d.example/"))
+    assert error_reasons(config, report.counts())[0].startswith("1 uncaught error(s)")
+
+
+@pytest.mark.parametrize("platform", ["fsd", "generic"])
+def test_a_record_on_another_site_is_reported_not_followed(tmp_path, platform):
+    site = FakeSite(services=5, offsite_record=True)
+    with serve(site) as base:
+        config = crawl_config(fsd_start(base), platform)
+        if platform == "generic":
+            config["directory"]["generic"] = generic_selectors()
+        summary = run_crawl(config_from_dict(config), tmp_path / "a.db")
+    assert summary.status == RunStatus.COMPLETE and summary.counts["services_seen"] == 5
+    assert any(m.startswith(f"not followed: {OFFSITE_RECORD} is a record on another site") for m in summary.messages)
+
+
+def test_a_host_name_resolving_to_loopback_is_refused(tmp_path):
+    site = FakeSite(services=3)
+    with serve(site) as base:
+        summary = crawl(base.replace("127.0.0.1", "localhost"), tmp_path / "a.db", allow_private_addresses=False)
+    assert summary.status == RunStatus.INCOMPLETE and site.requests == []
+    assert any("refused to fetch" in m and "localhost is a private" in m for m in summary.messages), summary.messages

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from localoffer_audit.queries.services import (
     close_crawl,
     live_services,
     record_crawled_service,
+    record_failed_service_page,
     service_history,
     services_seen_in_run,
 )
@@ -94,19 +96,53 @@ def test_close_crawl_removes_only_when_complete(db):
     assert [row["event"] for row in service_history(db, "b")] == ["new", "removed"]
 
 
+def test_failed_page_keeps_stored_content_and_counts_as_seen(db):
+    first, second = start_run(db, RunKind.CRAWL), start_run(db, RunKind.CRAWL)
+    record(db, first, item("kept", description="Stored before"))
+    record(db, first, item("gone"))
+    close_crawl(db, first, complete=True, at=utc_now())
+    with db.atomic():
+        verdicts = [record_failed_service_page(db, second, service_id, utc_now()) for service_id in ("kept", "kept", "never")]
+    assert verdicts == ["kept", "duplicate", "not_stored"]
+    assert services_seen_in_run(db, second) == 1
+    assert close_crawl(db, second, complete=True, at=utc_now()) == {"missing": 1, "removed": 1}
+    services = {s.directory_id: s for s in live_services(db)}
+    assert set(services) == {"kept"} and services["kept"].description == "Stored before"
+    assert [row["event"] for row in service_history(db, "kept")] == ["new"]
+    # A removed service whose page fails stays removed: no fresh content says it is back.
+    third = start_run(db, RunKind.CRAWL)
+    with db.atomic():
+        assert record_failed_service_page(db, third, "gone", utc_now()) == "not_stored"
+    assert db.execute("SELECT state FROM services WHERE id = 'gone'").fetchone()[0] == "removed"
+
+
 @pytest.mark.parametrize(
     ("address", "private"),
-    [("127.0.0.1", True), ("10.1.2.3", True), ("169.254.169.254", True), ("::1", True), ("::ffff:192.168.0.1", True), ("8.8.8.8", False)],
+    [
+        ("127.0.0.1", True),
+        ("10.1.2.3", True),
+        ("169.254.169.254", True),
+        ("::1", True),
+        ("::ffff:192.168.0.1", True),
+        # Shared address space (carrier-grade NAT; Alibaba's metadata service): not global.
+        ("100.100.100.200", True),
+        ("100.64.0.1", True),
+        ("198.18.0.1", True),
+        ("fc00::1", True),
+        ("8.8.8.8", False),
+        ("2a00:1450:4009:81f::200e", False),
+    ],
 )
 def test_private_addresses(address, private):
     assert is_private_address(address) == private
 
 
-def test_middleware_refuses_metadata_address_and_allows_when_configured():
-    request = Request("http://169.254.169.254/latest/meta-data/")
+@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data/", "http://100.100.100.200/latest/meta-data/"])
+def test_middleware_refuses_metadata_addresses_and_allows_when_configured(url):
+    request = Request(url)
     with pytest.raises(IgnoreRequest, match="private"):
-        PrivateAddressMiddleware(allow_private=False).process_request(request)
-    assert PrivateAddressMiddleware(allow_private=True).process_request(request) is None
+        asyncio.run(PrivateAddressMiddleware(allow_private=False).process_request(request))
+    assert asyncio.run(PrivateAddressMiddleware(allow_private=True).process_request(request)) is None
 
 
 def test_crawl_command_prints_a_summary(tmp_path: Path, monkeypatch):

@@ -20,6 +20,7 @@ from aiohttp import web
 
 BASE_PATH = "/kb5/testshire/directory/"
 PAGE_SIZE = 10
+OFFSITE_RECORD = "https://partner.example.org/kb5/partner/directory/service.page?id=offsite0001"
 
 
 def record_id(n: int) -> str:
@@ -52,6 +53,10 @@ class FakeSite:
     oruk_ignores_page: bool = False
     # Totals that count only the current page: every page says it is the last one.
     oruk_totals_per_page: bool = False
+    # A page number of JSON Infinity (int() of it raises OverflowError, not ValueError).
+    oruk_infinite_page_number: bool = False
+    # The first results page also lists a record on another site (a partner directory).
+    offsite_record: bool = False
     requests: list[str] = field(default_factory=list)
     user_agents: set[str] = field(default_factory=set)
 
@@ -76,6 +81,8 @@ class FakeSite:
             f'<div class="result"><a class="flex-grow-1" href="service.page?id={record_id(n)}&amp;{channel}">{escape(f"Service {n}")}</a></div>'
             for n in range(offset + 1, min(offset + PAGE_SIZE, self.services) + 1)
         )
+        if self.offsite_record and offset == 0:
+            hits += f'<div class="result"><a class="flex-grow-1" href="{OFFSITE_RECORD}">Partner service</a></div>'
         pages = "".join(
             f'<li><a href="results.page?{channel}&amp;sr={o}">{o // PAGE_SIZE + 1}</a></li>'
             for o in range(0, self.services, PAGE_SIZE)
@@ -148,6 +155,8 @@ class FakeSite:
             else:
                 body = {"total_items": self.services, "total_pages": total_pages, "page_number": page, "size": per_page,
                         "first_page": page == 1, "last_page": page >= total_pages, "empty": not content, "contents": content}
+            if self.oruk_infinite_page_number:
+                body["page_number" if version == "v3" else "number"] = float("inf")
             return web.json_response(body)
         if rest.startswith("/services/svc-"):
             n = int(rest.rsplit("-", 1)[1])

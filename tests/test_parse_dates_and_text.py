@@ -127,3 +127,11 @@ def test_cloudflare_garbage(bad):
 )
 def test_absolute_url(href, expected):
     assert absolute_url(href, "https://d.example/page") == expected
+
+
+def test_one_default_tuple_of_date_labels_for_config_and_parsers():
+    from localoffer_audit.config import DEFAULT_DATE_LABELS, DirectoryConfig
+
+    config = DirectoryConfig(start_urls=["https://d.example/"])
+    assert tuple(config.date_labels) == ParseSettings().date_labels == DEFAULT_DATE_LABELS
+    assert "last updated" in DEFAULT_DATE_LABELS

@@ -11,19 +11,9 @@ from urllib.parse import urljoin, urlsplit
 
 from parsel import Selector
 
+from ..config import DEFAULT_DATE_LABELS
 from ..models import LinkPlace, ServiceItem
 from .text import clean, decode_cloudflare_email
-
-DEFAULT_DATE_LABELS = (
-    "last updated",
-    "record last updated",
-    "date updated",
-    "updated",
-    "reviewed",
-    "last reviewed",
-    "review date",
-    "date added",
-)
 
 # Schemes whose links are recorded; anything else (javascript:, data:) is not a link.
 RECORDED_SCHEMES = ("http", "https", "mailto", "tel")
@@ -42,6 +32,18 @@ CHROME_XPATH = (
     " or contains(@class, 'record-actions') or contains(@class, 'record-tools') or contains(@class, 'share')"
     " or contains(@class, 'toolbar') or contains(@class, 'shortlist') or contains(@class, 'feedback')]"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class FailedServicePage:
+    """A listed service whose page failed after retries (5xx, timeout, unreadable, no name).
+
+    The pipeline keeps the content stored before and counts the service as seen, so one
+    broken record neither looks removed nor makes the night's crawl useless.
+    """
+
+    directory_id: str
+    url: str
 
 
 @dataclass(frozen=True, slots=True)

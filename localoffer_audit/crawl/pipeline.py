@@ -8,6 +8,9 @@ from typing import Any
 from ..db import open_db, utc_now
 from ..models import ServiceItem
 from ..queries import services as store
+from .common import FailedServicePage
+
+Stored = ServiceItem | FailedServicePage
 
 # A batch is written when it holds this many items or is this old, whichever is first.
 BATCH_ITEMS = 100
@@ -19,7 +22,7 @@ class StorePipeline:
         self.crawler = crawler
         self.db_path = db_path
         self.run_id = run_id
-        self.batch: list[ServiceItem] = []
+        self.batch: list[Stored] = []
         self.batch_started = time.monotonic()
         self.db = None
 
@@ -37,7 +40,7 @@ class StorePipeline:
             self.db = None
 
     def process_item(self, item: Any, spider=None) -> Any:  # noqa: ANN001
-        if isinstance(item, ServiceItem):
+        if isinstance(item, ServiceItem | FailedServicePage):
             self.batch.append(item)
             if len(self.batch) >= BATCH_ITEMS or time.monotonic() - self.batch_started >= BATCH_SECONDS:
                 self.flush(spider)
@@ -53,7 +56,7 @@ class StorePipeline:
         batch, self.batch = self.batch, []
         try:
             with self.db.atomic():
-                counted = [(store.record_crawled_service(self.db, self.run_id, item, at), item) for item in batch]
+                counted = [(_store(self.db, self.run_id, item, at), item) for item in batch]
         except Exception as exc:  # noqa: BLE001 - reported as errors: the run becomes incomplete
             if report is not None:
                 report.errors += len(batch)
@@ -67,9 +70,21 @@ class StorePipeline:
             report.emit()
 
 
-def _count(report, events: list[str], item: ServiceItem) -> None:  # noqa: ANN001 - a CrawlReport
+def _store(db, run_id: int, item: Stored, at: str) -> list[str]:  # noqa: ANN001 - a Database
+    if isinstance(item, FailedServicePage):
+        return [store.record_failed_service_page(db, run_id, item.directory_id, at)]
+    return store.record_crawled_service(db, run_id, item, at)
+
+
+def _count(report, events: list[str], item: Stored) -> None:  # noqa: ANN001 - a CrawlReport
     if store.SEEN_TWICE in events:
         report.duplicates += 1
+        return
+    if isinstance(item, FailedServicePage):
+        # Already counted as an error by the spider; a kept service is still seen tonight.
+        if store.KEPT_AFTER_ERROR in events:
+            report.services_seen += 1
+            report.kept_after_error += 1
         return
     report.services_seen += 1
     report.new += store.EVENT_NEW in events

@@ -30,6 +30,14 @@ class CrawlReport:
     duplicates: int = 0
     errors: int = 0
     listing_errors: int = 0
+    # Service pages asked for (one per listed id), and those that failed after retries
+    # (5xx, timeout, unreadable, no name): tolerated up to [crawl] max_page_error_ratio.
+    service_pages: int = 0
+    service_page_errors: int = 0
+    # Listed services whose page failed but whose earlier content was kept (seen, not re-read).
+    kept_after_error: int = 0
+    # Exceptions a spider callback did not catch: a bug, so the crawl is incomplete.
+    callback_errors: int = 0
     listing_cap_reached: bool = False
     pagination_loops: int = 0
     truncated_pages: int = 0
@@ -43,10 +51,14 @@ class CrawlReport:
         elif len(self.messages) == MAX_MESSAGES:
             self.messages.append("(further messages left out)")
 
-    def error(self, message: str, *, listing: bool = False) -> None:
+    def error(self, message: str, *, listing: bool = False, service_page: bool = False, callback: bool = False) -> None:
         self.errors += 1
         if listing:
             self.listing_errors += 1
+        if service_page:
+            self.service_page_errors += 1
+        if callback:
+            self.callback_errors += 1
         self.note(message)
         self.emit()
 
@@ -62,6 +74,10 @@ class CrawlReport:
             "duplicates": self.duplicates,
             "errors": self.errors,
             "listing_errors": self.listing_errors,
+            "service_pages": self.service_pages,
+            "service_page_errors": self.service_page_errors,
+            "kept_after_error": self.kept_after_error,
+            "callback_errors": self.callback_errors,
             "pagination_loops": self.pagination_loops,
             "truncated_pages": self.truncated_pages,
             "listing_cap_reached": self.listing_cap_reached,

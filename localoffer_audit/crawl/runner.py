@@ -147,8 +147,7 @@ def incomplete_reasons(db, config: Config, run_id: int, finish_reason: str, coun
     reasons = []
     if finish_reason != "finished":
         reasons.append(f"the crawl ended early ({finish_reason})")
-    if counts.get("errors"):
-        reasons.append(f"{counts['errors']} page(s) failed")
+    reasons.extend(error_reasons(config, counts))
     if counts.get("listing_cap_reached"):
         reasons.append(f"stopped at the limit of {config.directory.max_listing_pages} listing pages")
     seen = counts.get("services_seen", 0)
@@ -163,4 +162,32 @@ def incomplete_reasons(db, config: Config, run_id: int, finish_reason: str, coun
                 f"saw {seen} services, fewer than {ratio:.0%} of the {previous_seen} "
                 f"seen by the last complete crawl (run #{previous.id})"
             )
+    return reasons
+
+
+def error_reasons(config: Config, counts: dict[str, Any]) -> list[str]:
+    """Which of the crawl's errors make it incomplete.
+
+    Service pages failing after retries are tolerated up to ``[crawl]
+    max_page_error_ratio`` of the service pages asked for (their earlier content is
+    kept); any listing-page error, uncaught callback error or storage error is not.
+    """
+    reasons = []
+    errors = int(counts.get("errors") or 0)
+    listing = int(counts.get("listing_errors") or 0)
+    callbacks = int(counts.get("callback_errors") or 0)
+    pages = int(counts.get("service_page_errors") or 0)
+    asked = int(counts.get("service_pages") or 0)
+    other = errors - listing - callbacks - pages
+    if listing:
+        reasons.append(f"{listing} listing page(s) failed")
+    if callbacks:
+        reasons.append(f"{callbacks} uncaught error(s) in the crawler (a bug: see the messages)")
+    if other > 0:
+        reasons.append(f"{other} other error(s)")
+    limit = config.crawl.max_page_error_ratio
+    if pages and (asked == 0 or pages > limit * asked + 1e-9):
+        reasons.append(
+            f"{pages} of {asked} service page(s) failed, more than {limit:.0%} ([crawl] max_page_error_ratio)"
+        )
     return reasons

@@ -7,16 +7,20 @@ report with a one-line message, never raised: one bad page must not stop the cra
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from ..config import Config
 from ..models import ServiceItem
-from .common import ParseSettings, finalise
+from .common import FailedServicePage, ParseSettings, finalise
+from .fsd import ResultsPage
 from .report import CrawlReport
 
 MISSING_STATUSES = (404, 410)
@@ -44,6 +48,13 @@ class AuditSpider(scrapy.Spider):
         self.seen_services: set[str] = set()
         self.listing_requests = 0
 
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> AuditSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        # An exception a callback did not catch must not pass as a quiet log line.
+        crawler.signals.connect(spider.callback_failed, signal=signals.spider_error)
+        return spider
+
     # --- bounds and bookkeeping -----------------------------------------------------
 
     def is_on_site(self, url: str) -> bool:
@@ -69,6 +80,8 @@ class AuditSpider(scrapy.Spider):
         return scrapy.Request(url, callback=callback, errback=self.listing_failed, meta=meta, priority=10)
 
     def service_request(self, url: str, callback: Any, **meta: Any) -> scrapy.Request:
+        """The request for one listed service; ``meta`` must hold its ``directory_id``."""
+        self.report.service_pages += 1
         return scrapy.Request(url, callback=callback, errback=self.service_failed, meta=meta, dont_filter=True)
 
     def new_service(self, directory_id: str) -> bool:
@@ -84,41 +97,84 @@ class AuditSpider(scrapy.Spider):
             self.report.listing_pages += 1
         self.report.emit()
 
-    # --- failures ---------------------------------------------------------------------
+    # --- listing pages --------------------------------------------------------------
 
-    def listing_failed(self, failure: Failure) -> None:
-        self.report.error(f"listing page {failure.request.url} failed: {_describe(failure)}", listing=True)
+    def read_listing(self, response: Response, parse: Callable[[Response], ResultsPage]) -> ResultsPage | None:
+        """The parsed listing page, or None when it failed (reported as a listing error)."""
+        if not self.listing_status_ok(response):
+            return None
+        try:
+            page = parse(response)
+        except Exception as exc:  # noqa: BLE001 - a bad page is reported, never fatal
+            self.report.error(
+                f"listing page {response.url} could not be read: {exc.__class__.__name__}: {exc}", listing=True
+            )
+            return None
+        if not page.services:
+            # A start page without results means the site or its layout changed; a later
+            # page without results can be an honest empty last page.
+            if response.meta.get("start"):
+                self.report.error(f"listing page {response.url} lists no services", listing=True)
+            else:
+                self.report.note(f"listing page {response.url} lists no services")
+        return page
 
-    def service_failed(self, failure: Failure) -> None:
-        self.report.error(f"service page {failure.request.url} failed: {_describe(failure)}")
+    def follow_services(self, page: ResultsPage, response: Response, callback: Any) -> Iterator[scrapy.Request]:
+        """A request for each service the page lists that is on this site and new tonight."""
+        for link in page.services:
+            if not self.is_on_site(link.url):
+                self.report.note(f"not followed: {link.url} is a record on another site (listed on {response.url})")
+                continue
+            if self.new_service(link.directory_id):
+                yield self.service_request(link.url, callback, directory_id=link.directory_id, name=link.name)
 
-    def listing_status_ok(self, response: Response) -> bool:
-        self.counted(response, listing=True)
-        if response.status != 200:
-            hint = BLOCKED_HINT if response.status in BLOCKED_STATUSES else ""
-            self.report.error(f"listing page {response.url} answered HTTP {response.status}{hint}", listing=True)
-            return False
-        if problem := _not_a_page(response):
-            self.report.error(f"listing page {response.url} {problem}", listing=True)
-            return False
-        return True
+    # --- service pages --------------------------------------------------------------
 
-    def service_outcome(self, response: Response) -> str:
-        """'missing' (404/410), 'ok', or 'failed' (already reported)."""
+    def service_items(
+        self,
+        response: Response,
+        read: Callable[[TextResponse], ServiceItem],
+        missing: Callable[[Response], ServiceItem],
+    ) -> Iterator[ServiceItem | FailedServicePage]:
+        """What one service page gives: the service, a page-missing record, or a failure.
+
+        ``read`` parses a readable page (the directory id is set here); ``missing``
+        builds the record of a listed service whose page answered 404/410.
+        """
+        directory_id = response.meta["directory_id"]
         self.counted(response)
         if response.status in MISSING_STATUSES:
-            return "missing"
+            yield missing(response)
+            return
         if response.status != 200:
-            self.report.error(f"service page {response.url} answered HTTP {response.status}")
-            return "failed"
+            yield self.service_page_failed(directory_id, response.url, f"answered HTTP {response.status}")
+            return
         if problem := _not_a_page(response):
-            self.report.error(f"service page {response.url} {problem}")
-            return "failed"
+            yield self.service_page_failed(directory_id, response.url, problem)
+            return
         if _looks_truncated(response):
             # Stored as read (lxml recovers what it can), but said out loud.
             self.report.truncated_pages += 1
             self.report.note(f"service page {response.url} looks truncated (no closing </html>); stored what was there")
-        return "ok"
+        try:
+            item = read(response)  # type: ignore[arg-type] - _not_a_page made sure it is text
+        except Exception as exc:  # noqa: BLE001 - a bad page is reported, never fatal
+            yield self.service_page_failed(
+                directory_id, response.url, f"could not be read: {exc.__class__.__name__}: {exc}"
+            )
+            return
+        item.directory_id = directory_id
+        if not item.name:
+            yield self.service_page_failed(
+                directory_id, response.url, "has no record name (not a record page, or truncated)"
+            )
+            return
+        yield item
+
+    def service_page_failed(self, directory_id: str, url: str, problem: str) -> FailedServicePage:
+        """Report a service page that failed after retries; the pipeline keeps what was stored before."""
+        self.report.error(f"service page {url} {problem}", service_page=True)
+        return FailedServicePage(directory_id=directory_id, url=url)
 
     def missing_item(self, directory_id: str, response: Response, name: str, **extra: Any) -> ServiceItem:
         """A listed service whose own page answered 404/410: recorded, not dropped."""
@@ -133,14 +189,35 @@ class AuditSpider(scrapy.Spider):
             )
         )
 
-    def usable(self, item: ServiceItem, response: Response) -> bool:
-        if not item.name:
-            self.report.error(f"service page {response.url} has no record name (not a record page, or truncated)")
+    # --- failures ---------------------------------------------------------------------
+
+    def listing_failed(self, failure: Failure) -> None:
+        self.report.error(f"listing page {failure.request.url} failed: {_describe(failure)}", listing=True)
+
+    def service_failed(self, failure: Failure) -> Iterator[FailedServicePage]:
+        """Errback of a service page that could not be downloaded (timeout, refused, robots.txt, too big)."""
+        request = failure.request
+        yield self.service_page_failed(request.meta["directory_id"], request.url, f"failed: {_describe(failure)}")
+
+    def callback_failed(self, failure: Failure, response: Response, spider: scrapy.Spider) -> None:
+        """``spider_error``: a callback raised. A bug, not a bad page: the crawl becomes incomplete."""
+        if spider is not self:
+            return
+        self.report.error(
+            f"uncaught error while reading {response.url}: {failure.value.__class__.__name__}: {_describe(failure)}",
+            callback=True,
+        )
+
+    def listing_status_ok(self, response: Response) -> bool:
+        self.counted(response, listing=True)
+        if response.status != 200:
+            hint = BLOCKED_HINT if response.status in BLOCKED_STATUSES else ""
+            self.report.error(f"listing page {response.url} answered HTTP {response.status}{hint}", listing=True)
+            return False
+        if problem := _not_a_page(response):
+            self.report.error(f"listing page {response.url} {problem}", listing=True)
             return False
         return True
-
-    def parse_failed(self, what: str, response: Response, exc: Exception) -> None:
-        self.report.error(f"{what} {response.url} could not be read: {exc.__class__.__name__}: {exc}")
 
 
 def _not_a_page(response: Response) -> str | None:

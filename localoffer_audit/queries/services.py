@@ -74,6 +74,9 @@ EVENT_RETURNED = "returned"
 # Returned by record_crawled_service only (no history row): seen again, nothing new.
 SEEN_UNCHANGED = "unchanged"
 SEEN_TWICE = "duplicate"
+# Returned by record_failed_service_page: what became of a service whose page failed.
+KEPT_AFTER_ERROR = "kept"
+NOT_STORED = "not_stored"
 
 MISSING_PAGE_STATUSES = (404, 410)
 
@@ -198,6 +201,27 @@ def record_crawled_service(db: Database, run_id: int, item: ServiceItem, at: str
     for event in events:
         _history(db, item.directory_id, run_id, at, event, item.content_hash or None)
     return events or [SEEN_UNCHANGED]
+
+
+def record_failed_service_page(db: Database, run_id: int, directory_id: str, at: str) -> str:
+    """A listed service whose page failed after retries: seen tonight, content kept.
+
+    A live (or page-missing) service keeps everything stored before and only gets its
+    ``last_seen_at``/``last_seen_run`` bumped, so it counts as seen and is not marked
+    removed: one permanently broken record must not make a crawl useless. Returns
+    ``KEPT_AFTER_ERROR``, ``SEEN_TWICE``, or ``NOT_STORED`` for a service never stored
+    (there is no content to store) or stored as removed (it stays removed until its page
+    can be read again). Call inside ``db.atomic()``.
+    """
+    row = db.execute("SELECT state, last_seen_run FROM services WHERE id = ?", [directory_id]).fetchone()
+    if row is None or row[0] not in (str(ServiceState.LIVE), str(ServiceState.PAGE_MISSING)):
+        return NOT_STORED
+    if row[1] == run_id:
+        return SEEN_TWICE
+    db.execute(
+        "UPDATE services SET last_seen_at = ?, last_seen_run = ? WHERE id = ?", [at, run_id, directory_id]
+    )
+    return KEPT_AFTER_ERROR
 
 
 def services_seen_in_run(db: Database, run_id: int) -> int:
