@@ -53,9 +53,10 @@ def crawl(app: AppContext) -> None:
 
     Walks every listing page and every service page of the directory in the config
     ([directory] platform: fsd, oruk or generic), politely ([crawl] settings), and
-    stores what it read. A crawl that ends early, has errors, or sees far fewer
-    services than the last complete crawl is marked incomplete: nothing is then
-    marked removed. Progress is shown on a terminal.
+    stores what it read. A crawl that ends early, cannot read a listing page, has more
+    failed service pages than [crawl] max_page_error_ratio (a failed page keeps its
+    entry as last read), or sees far fewer services than the last complete crawl is
+    marked incomplete: nothing is then marked removed. Progress is shown on a terminal.
 
     Example:
 
@@ -85,6 +86,11 @@ def format_summary(summary: CrawlSummary) -> str:
         f"returned {counts.get('returned', 0)}, page missing {counts.get('page_missing', 0)}",
         f"  not seen since the last crawl {counts.get('missing', 0)}, marked removed {counts.get('removed', 0)}",
     ]
+    if counts.get("service_page_errors"):
+        lines.append(
+            f"  service pages that failed {counts['service_page_errors']} of {counts.get('service_pages', 0)} "
+            f"({counts.get('kept_after_error', 0)} kept as last read)"
+        )
     shown = summary.messages[:10]
     lines.extend(f"  ! {message}" for message in shown)
     if len(summary.messages) > len(shown):
