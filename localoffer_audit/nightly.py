@@ -28,8 +28,10 @@ from .crawl.runner import run_crawl
 from .db import open_db
 from .exitcodes import ExitCode
 from .findings import run_findings
+from .errors import AuditError
 from .lock import run_lock
 from .mail import prepare_and_send
+from .managers import import_mapping
 from .models import RunKind, RunStatus, Severity
 from .queries.report import count_snapshot, new_findings_at_or_above
 from .queries.runs import finish_run, mark_abandoned_runs, record_stage, start_run
@@ -141,6 +143,10 @@ def _run_stages(db: Database, config: Config, db_path: Path, *, today: date, sen
             else:
                 if findings.run_id is not None:
                     summary.new_serious = new_findings_at_or_above(db, findings.run_id, config.nightly.alert_severity)
+                if config.managers.mapping_file is not None:
+                    managers = stage("managers", lambda: _managers(db, config))
+                    if managers.message:
+                        summary.messages.append(managers.message)
                 stage("worklists", lambda: _worklists(db, config, out_dir, today, run_id))
                 if send or config.email.enabled:
                     stage("email", lambda: _email(db, config, out_dir, send, today))
@@ -191,6 +197,23 @@ def _links(db: Database, config: Config, parent: int) -> tuple[str, dict[str, An
 def _findings(db: Database, config: Config, parent: int, today: date) -> tuple[str, dict[str, Any], int | None, str | None]:
     result = run_findings(db, config, today=today, parent_run_id=parent)
     return str(result.status), dict(result.counts), result.run_id, None
+
+
+def _managers(db: Database, config: Config) -> tuple[str, dict[str, Any], int | None, str | None]:
+    """Re-read the council's mapping file, so edits to it reach tonight's worklists.
+
+    A file with bad rows imports nothing (all or nothing) and the previous mapping stays
+    in force: the fix lists still go out, and the summary says what to correct.
+    """
+    path = config.managers.mapping_file
+    assert path is not None
+    if not path.exists():
+        return "complete", {}, None, f"No managers mapping file at {path}: the previous mapping is kept."
+    try:
+        result = import_mapping(db, path)
+    except AuditError as exc:
+        return "complete", {}, None, f"The managers mapping was not imported ({exc}); the previous mapping is kept."
+    return "complete", {"rows": result.rows, "managers": result.managers}, None, None
 
 
 def _worklists(

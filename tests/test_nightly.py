@@ -71,7 +71,7 @@ def _findings(config: Config) -> list[dict]:
 def test_two_nights_complete_with_documented_exit_codes(two_nights: TwoNights) -> None:
     for summary in (two_nights.first, two_nights.second):
         assert summary.status == RunStatus.COMPLETE, summary.messages
-        assert [s.name for s in summary.stages] == ["crawl", "links", "findings", "worklists", "email"]
+        assert [s.name for s in summary.stages] == ["crawl", "links", "findings", "managers", "worklists", "email"]
         expected = ExitCode.NEW_SERIOUS_FINDINGS if summary.new_serious else ExitCode.OK
         assert summary.exit_code == expected
     # The first night of a directory with faults opens serious findings.
@@ -214,3 +214,25 @@ def test_report_renders_in_chromium(two_nights: TwoNights) -> None:
     require_chromium()
     png = screenshot(two_nights.config.output.folder / "report.html", ARTIFACTS / "run-report.png", width=1200, height=2400)
     assert png_size(png) == (1200, 2400)
+
+
+def test_bad_mapping_file_keeps_the_previous_mapping(tmp_path: Path) -> None:
+    from localoffer_audit.nightly import _managers
+    from localoffer_audit.queries.managers import stored_assignments
+
+    good = tmp_path / "managers.csv"
+    good.write_text("service_id,organisation,manager_name,manager_email\nabc123,,Sam Smith,sam.smith@council.gov.uk\n")
+    config = config_from_dict(
+        {"directory": {"start_urls": ["https://d.example.gov.uk/kb5/x/directory/results.page"]},
+         "managers": {"mapping_file": str(good)}}
+    )
+    db = open_db(tmp_path / "audit.db")
+    try:
+        status, counts, _, message = _managers(db, config)
+        assert (status, counts["rows"], message) == ("complete", 1, None)
+        good.write_text("service_id,organisation,manager_name,manager_email\nabc123,,Sam Smith,not-an-email\n")
+        status, counts, _, message = _managers(db, config)
+        assert status == "complete" and "previous mapping is kept" in message and "line 2" in message
+        assert [a.manager_email for a in stored_assignments(db)] == ["sam.smith@council.gov.uk"]
+    finally:
+        db.close()
