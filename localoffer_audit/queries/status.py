@@ -33,8 +33,9 @@ def status_summary(db: Database, run_limit: int = 5) -> StatusSummary:
         ),
         open_findings_by_severity=_grouped(
             db,
-            "SELECT severity, COUNT(*) FROM findings WHERE status IN ('open', 'reopened') "
-            "GROUP BY severity ORDER BY severity",
+            "SELECT severity, COUNT(*) FROM findings WHERE status IN ('open', 'reopened') AND confirmed = 1 "
+            "GROUP BY severity ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 "
+            "WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END",
         ),
         managers=db.execute("SELECT COUNT(*) FROM managers").fetchone()[0],
         qa_samples=db.execute("SELECT COUNT(*) FROM qa_samples").fetchone()[0],
