@@ -13,3 +13,6 @@ class ExitCode(enum.IntEnum):
     NEW_SERIOUS_FINDINGS = 3
     # Another run holds the lock on this database; nothing was done.
     LOCKED = 4
+    # `nightly` finished but saw too little to trust (site down, layout changed, blocked,
+    # or a link check that failed far more than last time): nothing was marked fixed or removed.
+    INCOMPLETE = 5

@@ -66,6 +66,8 @@ class NightlySummary:
     def exit_code(self) -> ExitCode:
         if self.status == RunStatus.FAILED:
             return ExitCode.ERROR
+        if self.status == RunStatus.INCOMPLETE:
+            return ExitCode.INCOMPLETE
         if self.new_serious:
             return ExitCode.NEW_SERIOUS_FINDINGS
         return ExitCode.OK
@@ -119,45 +121,46 @@ def _run_stages(db: Database, config: Config, db_path: Path, *, today: date, sen
         summary.stages.append(outcome)
         record_stage(db, run_id, _stage_record(outcome))
 
-    crawl = stage("crawl", lambda: _crawl(config, db_path, run_id))
-    can_change_findings = crawl.status == "complete"
-    if not can_change_findings:
-        why = "the crawl failed" if crawl.status == "failed" else "the crawl was incomplete"
-        summary.messages.append(
-            f"{why.capitalize()}: links, findings, worklists and email were not updated; "
-            "the previous complete state is unchanged."
-        )
-        for name in ("links", "findings", "worklists", "email"):
-            skip(name, why)
+    # Why the stages that change findings must not run any more (None: they may).
+    blocked: str | None = None
+
+    def guarded(name: str, action: Callable[[], tuple[str, dict[str, Any], int | None, str | None]]) -> StageOutcome | None:
+        nonlocal blocked
+        if blocked is not None:
+            skip(name, blocked)
+            return None
+        outcome = stage(name, action)
+        if outcome.status == "failed":
+            blocked = f"the {name} stage failed"
+        return outcome
+
+    crawl = guarded("crawl", lambda: _crawl(config, db_path, run_id))
+    if crawl is not None and crawl.status == "incomplete":
+        blocked = "the crawl was incomplete"
+    guarded("links", lambda: _links(db, config, run_id))
+    findings = guarded("findings", lambda: _findings(db, config, run_id, today))
+    if findings is not None and findings.status != "failed" and findings.run_id is not None:
+        summary.new_serious = new_findings_at_or_above(db, findings.run_id, config.nightly.alert_severity)
+    if config.managers.mapping_file is not None:
+        managers = guarded("managers", lambda: _managers(db, config))
+        if managers is not None and managers.message:
+            summary.messages.append(managers.message)
+    guarded("worklists", lambda: _worklists(db, config, out_dir, today, run_id))
+    if send or config.email.enabled:
+        guarded("email", lambda: _email(db, config, out_dir, send, today))
     else:
-        links = stage("links", lambda: _links(db, config, run_id))
-        if links.status == "failed":
-            summary.messages.append("The link check failed: findings, worklists and email were not updated.")
-            for name in ("findings", "worklists", "email"):
-                skip(name, "the link check failed")
-        else:
-            findings = stage("findings", lambda: _findings(db, config, run_id, today))
-            if findings.status == "failed":
-                for name in ("worklists", "email"):
-                    skip(name, "the findings stage failed")
-            else:
-                if findings.run_id is not None:
-                    summary.new_serious = new_findings_at_or_above(db, findings.run_id, config.nightly.alert_severity)
-                if config.managers.mapping_file is not None:
-                    managers = stage("managers", lambda: _managers(db, config))
-                    if managers.message:
-                        summary.messages.append(managers.message)
-                stage("worklists", lambda: _worklists(db, config, out_dir, today, run_id))
-                if send or config.email.enabled:
-                    stage("email", lambda: _email(db, config, out_dir, send, today))
-                else:
-                    skip("email", "email is off ([email] enabled = false)")
+        skip("email", "email is off ([email] enabled = false)")
+    if blocked is not None:
+        summary.messages.append(
+            f"{blocked[0].upper()}{blocked[1:]}: the later stages did not run, so findings, worklists and email "
+            "were not updated; the previous complete state is unchanged."
+        )
 
     failed = [s for s in summary.stages if s.status == "failed"]
     if failed:
         summary.status = RunStatus.FAILED
         summary.messages.extend(f"Stage {s.name} failed: {s.message}" for s in failed)
-    elif crawl.status != "complete" or any(s.status == "incomplete" for s in summary.stages):
+    elif any(s.status == "incomplete" for s in summary.stages):
         summary.status = RunStatus.INCOMPLETE
     else:
         summary.status = RunStatus.COMPLETE

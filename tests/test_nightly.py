@@ -127,7 +127,7 @@ def _config_for_dead_site(config: Config, tmp_path: Path) -> Config:
 def test_site_down_is_incomplete_and_changes_nothing(two_nights: TwoNights, tmp_path: Path) -> None:
     before = _findings(two_nights.config)
     summary = run_nightly(_config_for_dead_site(two_nights.config, tmp_path), two_nights.config.database.path)
-    assert summary.status in (RunStatus.INCOMPLETE, RunStatus.FAILED)
+    assert summary.status == RunStatus.INCOMPLETE and summary.exit_code == ExitCode.INCOMPLETE
     assert {s.name: s.status for s in summary.stages}["findings"] == "skipped"
     assert any("previous complete state is unchanged" in m for m in summary.messages)
     assert _findings(two_nights.config) == before

@@ -27,7 +27,8 @@ def nightly(app: AppContext, today, send: bool | None) -> None:
     Safe under cron: one run at a time per database (a second exits with code 4), no
     terminal needed, progress only when run at a terminal, a non-zero exit on failure.
     Exit codes: 0 done, 1 a stage failed, 3 new findings at or above
-    [nightly] alert_severity, 4 another run holds the lock.
+    [nightly] alert_severity, 4 another run holds the lock, 5 incomplete (the
+    crawl saw too little to trust: nothing was marked fixed or removed).
 
     Example:
 
