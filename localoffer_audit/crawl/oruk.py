@@ -171,6 +171,71 @@ def _cost(data: dict[str, Any]) -> str | None:
     return "; ".join(parts) or None
 
 
+# Free text outside the description, under the labels an FSD page shows for the same
+# text, so the content rules read it as they read those pages' fields. Real feeds put
+# session times, "sessions suspended", "term-time only until July 2022" and notices here.
+SESSION_LABEL = "Session information"
+COST_LABEL = "Cost"
+ELIGIBILITY_LABEL = "Eligibility"
+ACCREDITATIONS_LABEL = "Accreditations"
+LOCATION_LABEL = "Location description"
+# Scalar keys folded into a labelled field above (not kept a second time under the key),
+# and the assurer's address: the council's data-quality inbox, kept in ``extra``, is no way
+# for a family to contact the service (in ``fields`` the rules would read it as one).
+_FOLDED_KEYS = frozenset({"fees", "accreditations", "eligibility_description", "assurer_email"})
+
+
+def _texts(entries: Any, *keys: str) -> list[str]:
+    """The non-empty text values of ``keys`` in a list of objects (or one object)."""
+    found: list[str] = []
+    for entry in entries if isinstance(entries, list) else [entries]:
+        if not isinstance(entry, dict):
+            continue
+        for key in keys:
+            raw = entry.get(key)
+            text = html_fragment_text(raw) if isinstance(raw, str) and "<" in raw else _str(raw)
+            if text:
+                found.append(text)
+    return found
+
+
+def _joined(texts: list[str]) -> str | None:
+    # One line each: the rules split sentences at line breaks, so texts never run together.
+    unique = list(dict.fromkeys(t for t in texts if t))
+    return "\n".join(unique) or None
+
+
+def _free_text_fields(data: dict[str, Any]) -> dict[str, str]:
+    """Labelled free text: schedules, cost, eligibility, accreditations, location notes."""
+    schedules: list[str] = []
+    # v1 regular_schedules / holiday_schedules, v3 schedules; also those of each service_at_location.
+    holders = [data, *[link for link in _list(data.get("service_at_locations")) if isinstance(link, dict)]]
+    for holder in holders:
+        for key in ("regular_schedules", "schedules", "holiday_schedules"):
+            schedules += _texts(holder.get(key), "description", "notes")
+    eligibility = [_str(data.get("eligibility_description")) or ""]
+    eligibility += _texts(data.get("eligibilitys"), "eligibility", "description", "notes")
+    eligibility += _texts(data.get("eligibility"), "eligibility", "description", "notes")
+    accreditations = data.get("accreditations")
+    if isinstance(accreditations, list):
+        accreditation_texts = [t for t in (_str(a) for a in accreditations) if t]
+        accreditation_texts += _texts(accreditations, "name", "description")
+    else:
+        accreditation_texts = [t for t in [_str(accreditations)] if t]
+    locations: list[str] = []
+    for link in _list(data.get("service_at_locations")):
+        locations += _texts(link, "description")
+        locations += _texts(_get(link, "location"), "description")
+    candidates = {
+        SESSION_LABEL: _joined(schedules),
+        COST_LABEL: _cost(data),
+        ELIGIBILITY_LABEL: _joined(eligibility),
+        ACCREDITATIONS_LABEL: _joined(accreditation_texts),
+        LOCATION_LABEL: _joined(locations),
+    }
+    return {label: text for label, text in candidates.items() if text}
+
+
 def _categories(data: dict[str, Any]) -> list[str]:
     names: list[str] = []
     for entry in _list(data.get("service_taxonomys")):
@@ -270,8 +335,9 @@ def oruk_service_from_json(data: Any, url: str, settings: ParseSettings | None =
     item.dates = dates
 
     for key, value in data.items():
-        if isinstance(value, str | int | float | bool) and key not in ("id", "name", "description"):
+        if isinstance(value, str | int | float | bool) and key not in ("id", "name", "description", *_FOLDED_KEYS):
             item.fields[key] = str(value)
+    item.fields.update(_free_text_fields(data))
     item.extra = {
         key: data[key]
         for key in ("status", "attending_type", "deliverable_type", "assurer_email", "accreditations")

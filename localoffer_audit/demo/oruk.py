@@ -1,6 +1,8 @@
 """The Open Referral UK API of the demo directory, in the v1 and the v3 envelope.
 
-Same services, same night as the FSD pages. Quirks as PLATFORMS.md lists them: HTML in
+Same services, same night as the FSD pages, with the same free text: the pages' Opening
+Times, Session Information and Notes are schedule descriptions (and v3 schedule notes),
+their Cost is ``fees`` and ``cost_options``. Quirks as PLATFORMS.md lists them: HTML in
 descriptions, ``minimum_age: -1``, placeholder emails at noemail.invalid, ``last_modified``
 without a time zone, and listed ids whose ``/services/{id}`` answers 404 (the records
 whose FSD page is missing too).
@@ -69,7 +71,7 @@ def oruk_service(world: DemoWorld, view: ServiceView, version: int, full: bool =
         }] if view.postcode else [],
     }
     taxonomies = [{"id": opaque_id("taxonomy", c), "taxonomy": {"id": c.lower().replace(" ", "-"), "name": c, "vocabulary": "northmoor-local-offer"}} for c in view.categories]
-    schedule = [{"id": f"{view.oruk_id}-s0", "description": view.opening_times or ""}] if view.opening_times else []
+    schedule = _schedules(view, version)
     service.update({
         "accreditations": "",
         "attending_type": "venue" if view.postcode else "phone",
@@ -91,6 +93,27 @@ def oruk_service(world: DemoWorld, view: ServiceView, version: int, full: bool =
         service["schedules"] = schedule
         service["attributes"] = [{"id": f"{view.oruk_id}-at{i}", "taxonomy_term": t["taxonomy"]} for i, t in enumerate(taxonomies)]
     return service
+
+
+def _schedules(view: ServiceView, version: int) -> list[dict[str, Any]]:
+    """The FSD page's Opening Times, Session Information and Notes as schedules.
+
+    Real feeds carry exactly this free text ("Tuesdays 10am-11.30am", "sessions suspended",
+    "term-time only until July 2022") in schedule descriptions, so a fault planted in those
+    FSD fields shows in both shapes. v1: one ``regular_schedules`` entry per text; v3: the
+    notes go in the HSDS 3.0 schedule ``notes`` key.
+    """
+    texts = [t for t in (view.opening_times, view.session_info) if t]
+    if version == 1 and view.notes:
+        texts.append(view.notes)
+    schedules: list[dict[str, Any]] = [
+        {"id": f"{view.oruk_id}-s{i}", "description": text} for i, text in enumerate(texts)
+    ]
+    if version != 1 and view.notes:
+        if not schedules:
+            schedules.append({"id": f"{view.oruk_id}-s0", "description": ""})
+        schedules[-1]["notes"] = view.notes
+    return schedules
 
 
 def page_of(world: DemoWorld, page: int, per_page: int, version: int, directory_base: str) -> dict[str, Any]:
