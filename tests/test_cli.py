@@ -100,6 +100,25 @@ def test_bad_config_is_one_line_and_exit_1(runner: CliRunner, tmp_path: Path, co
     _assert_one_line_error(runner.invoke(main, ["status"]), *fragments)
 
 
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_a_named_config_that_does_not_exist_is_one_line_and_exit_1(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    # A typo in --config must not quietly run on the defaults (status would say "nothing has run").
+    args = ["status"]
+    if how == "option":
+        args = ["--config", "councl.toml", *args]
+    else:
+        monkeypatch.setenv("LOCALOFFER_AUDIT_CONFIG", str(tmp_path / "councl.toml"))
+    _assert_one_line_error(runner.invoke(main, args), "No configuration file at", "councl.toml")
+
+
+def test_without_a_config_status_reads_the_default_database(runner: CliRunner, tmp_path: Path) -> None:
+    # No file named and none at the default path: status still answers (a config is optional there).
+    result = runner.invoke(main, ["status"])
+    assert result.exit_code == 0, result.output
+
+
 def test_database_that_is_not_sqlite_is_one_line_and_exit_1(runner: CliRunner, tmp_path: Path) -> None:
     (tmp_path / "broken.db").write_bytes(b"PK\x03\x04 a zip file, not a database" * 100)
     _assert_one_line_error(runner.invoke(main, ["--db", "broken.db", "status"]), "not a usable SQLite database")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from pathlib import Path
 import click
 from sqlite_utils import Database
 
-from ..config import Config, find_config_path, load_config
+from ..config import CONFIG_ENV_VAR, Config, find_config_path, load_config
 from ..db import open_db
 from ..lock import run_lock
 
@@ -37,9 +38,18 @@ class AppContext:
             self._config = load_config(self.config_path)
         return self._config
 
+    @property
+    def config_named(self) -> bool:
+        """Whether the user named a config file (--config or the environment variable)."""
+        return self.config_option is not None or bool(os.environ.get(CONFIG_ENV_VAR))
+
     def config_if_present(self) -> Config | None:
-        """The config if a file exists at the resolved path (a bad file still errors)."""
-        return self.config() if self.config_path.exists() else None
+        """The config if a file exists at the default path. A file the user named must
+        exist (a typo in --config is an error, not a silent run on defaults), and a bad
+        file always errors."""
+        if self.config_named or self.config_path.exists():
+            return self.config()
+        return None
 
     def database_path(self) -> Path:
         if self.db_option is not None:
