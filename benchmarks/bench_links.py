@@ -13,6 +13,14 @@ adds one request per host, which the bound does not include (it is our overhead)
     python benchmarks/bench_links.py                 # 20,000 links, 1,000 hosts
     python benchmarks/bench_links.py --links 2000 --hosts 100 --concurrency 200
     python benchmarks/bench_links.py --skew 1.0 --per-host 4   # a few busy sites, a long tail
+    python benchmarks/bench_links.py --demo-web 6000   # the demo's own outside web (below)
+
+With --demo-web N the answers come from the demo world's outside web (the app the demo
+and the tests serve, localoffer_audit/demo/outside.py), built for N services with 20-200
+ms latency. The links go to its working provider hosts (1,000 of them by default) on
+paths that answer 200. There each request waits a random time between the host's own
+low and the shared high latency, so the bound uses each host's mean latency: it is the
+expected lower bound, not a strict one.
 """
 
 from __future__ import annotations
@@ -57,7 +65,28 @@ def page_for(host: str, path: str) -> str:
     return f"<!doctype html><html><head><title>{host}{path}</title></head><body><h1>{path}</h1><p>{text}</p></body></html>"
 
 
-def serve(port_holder, ready, hosts: int, low: int, high: int) -> None:  # runs in the server process
+def demo_world(services: int, low: int, high: int):
+    # Imported here: the plain rig does not need the demo package.
+    from localoffer_audit.demo import DemoWorld
+
+    return DemoWorld(seed=1, services=services, latency_ms=(low, high))
+
+
+def working_demo_hosts(world, count: int) -> list:
+    """The demo outside web's provider hosts that answer normally, over http."""
+    hosts = [spec for spec in world.hosts.values() if spec.behaviour == "normal" and spec.address == "127.0.0.1"]
+    hosts.sort(key=lambda spec: spec.name)
+    if len(hosts) < count:
+        raise SystemExit(f"the demo world has {len(hosts)} working hosts, fewer than --hosts {count}: raise --demo-web")
+    return hosts[:count]
+
+
+def serve(port_holder, ready, hosts: int, low: int, high: int, demo_services: int = 0) -> None:  # runs in the server process
+    if demo_services:
+        from localoffer_audit.demo.outside import make_outside_app
+
+        serve_app(port_holder, ready, make_outside_app(demo_world(demo_services, low, high)))
+        return
     latencies = {host_name(i): latency_ms(i, low, high) / 1000 for i in range(hosts)}
 
     async def handle(request: web.Request) -> web.Response:
@@ -70,9 +99,13 @@ def serve(port_holder, ready, hosts: int, low: int, high: int) -> None:  # runs 
             return web.Response(status=404, text="<html><title>Not Found</title></html>", content_type="text/html")
         return web.Response(text=page_for(host, request.path), content_type="text/html")
 
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    serve_app(port_holder, ready, app)
+
+
+def serve_app(port_holder, ready, app: web.Application) -> None:
     async def main() -> None:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", handle)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         sock = socket.socket()
@@ -113,13 +146,26 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=int, nargs=2, default=(20, 200), metavar=("LOW", "HIGH"))
     parser.add_argument("--skew", type=float, default=0.0, help="Zipf exponent for links per host (0 = even)")
     parser.add_argument("--no-probe", action="store_true", help="switch off the soft-404 probe")
+    parser.add_argument("--demo-web", type=int, default=0, metavar="SERVICES",
+                        help="answer from the demo world's outside web built for SERVICES services")
     args = parser.parse_args()
+    low_ms, high_ms = args.latency_ms
+    if args.demo_web:
+        world = demo_world(args.demo_web, low_ms, high_ms)
+        demo_hosts = working_demo_hosts(world, args.hosts)
+        names = [spec.name for spec in demo_hosts]
+        # Mean of each host's uniform(low_i, high) answer time.
+        latencies = {i: (spec.latency_ms[0] + spec.latency_ms[1]) / 2000 for i, spec in enumerate(demo_hosts)}
+        del world
+    else:
+        names = [host_name(i) for i in range(args.hosts)]
+        latencies = {i: latency_ms(i, low_ms, high_ms) / 1000 for i in range(args.hosts)}
 
     port = multiprocessing.Value("i", 0)
     ready = multiprocessing.Event()
-    server = multiprocessing.Process(target=serve, args=(port, ready, args.hosts, *args.latency_ms), daemon=True)
+    server = multiprocessing.Process(target=serve, args=(port, ready, args.hosts, low_ms, high_ms, args.demo_web), daemon=True)
     server.start()
-    if not ready.wait(30):
+    if not ready.wait(120):
         print("server did not start", file=sys.stderr)
         return 1
 
@@ -132,13 +178,17 @@ def main() -> int:
     else:
         hosts_of_links = [i % args.hosts for i in range(args.links)]
     rng.shuffle(hosts_of_links)
-    urls = [f"http://{host_name(h)}/page/{n}" for n, h in enumerate(hosts_of_links)]
+    # On a working demo host any path under /moved/ answers 200 (the target of its
+    # redirects); its title is the last segment, so that is a word, never a bare "404".
+    if args.demo_web:
+        urls = [f"http://{names[h]}/moved/services/{n}/about-us" for n, h in enumerate(hosts_of_links)]
+    else:
+        urls = [f"http://{host_name(h)}/page/{n}" for n, h in enumerate(hosts_of_links)]
     links_per_host = Counter(hosts_of_links)
-    latencies = {i: latency_ms(i, *args.latency_ms) / 1000 for i in range(args.hosts)}
 
     with tempfile.TemporaryDirectory() as folder:
         hosts_file = Path(folder) / "hosts"
-        hosts_file.write_text("".join(f"127.0.0.1 {host_name(i)}\n" for i in range(args.hosts)))
+        hosts_file.write_text("".join(f"127.0.0.1 {name}\n" for name in names))
         settings = LinkCheckSettings(
             user_agent="localoffer-audit/bench",
             concurrency=args.concurrency,
@@ -162,10 +212,13 @@ def main() -> int:
     peak_rss_mb = cpu_after.ru_maxrss / 1024  # kilobytes on Linux
     bound, per_host_bound, concurrency_bound = lower_bound(links_per_host, latencies, args.per_host, args.concurrency)
     verdicts = Counter(str(r.verdict) for r in results)
-    print(f"links checked     {len(results)} on {len(links_per_host)} hosts (busiest {max(links_per_host.values())}), "
-          f"latency {args.latency_ms[0]}-{args.latency_ms[1]} ms")
+    web_name = f"demo outside web ({args.demo_web} services)" if args.demo_web else "bench web"
+    print(f"links checked     {len(results)} on {len(links_per_host)} hosts of the {web_name} "
+          f"(busiest {max(links_per_host.values())}), latency {low_ms}-{high_ms} ms")
     print(f"settings          concurrency {args.concurrency}, per host {args.per_host}, soft-404 probe {'off' if args.no_probe else 'on'}")
     print(f"verdicts          {dict(verdicts)}")
+    for result in [r for r in results if str(r.verdict) != "ok"][:5]:
+        print(f"  not ok          {result.url}: {result.verdict} ({result.detail or result.error})")
     print(f"wall time         {wall:.2f} s")
     print(f"links/s           {len(results) / wall:.0f}")
     print(f"lower bound       {bound:.2f} s  (per-host limit {per_host_bound:.2f} s, concurrency limit {concurrency_bound:.2f} s)")
