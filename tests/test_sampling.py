@@ -232,6 +232,22 @@ def test_proportional_sample_gives_the_plain_wilson_interval_with_fpc() -> None:
     assert estimate.strata[0].share == pytest.approx(2 / 31)
 
 
+def test_each_stratum_has_its_own_wilson_interval_with_its_own_correction() -> None:
+    # Stratum "a": 4 of 20 reviewed need action, out of 100 live (a fifth reviewed), so
+    # its effective size is 20 / (1 - 0.2) = 25 and its interval is Wilson's for 5 of 25.
+    # Stratum "b": 1 of 10 out of 400 live: 10 / (1 - 10/400) = 10.256...
+    estimate = estimate_share(_units("a", 20, 4) + _units("b", 10, 1), {"a": 100, "b": 400})
+    a, b = estimate.strata
+    assert (a.stratum, a.reviewed, a.needs_action, a.share) == ("a", 20, 4, pytest.approx(0.2))
+    assert (a.low, a.high) == pytest.approx(closed_form_wilson(5, 25))
+    n_b = 10 / (1 - 10 / 400)
+    root = Z95 * math.sqrt(Z95**2 + 4 * (0.1 * n_b) * (0.9 * n_b) / n_b)
+    denominator = 2 * (n_b + Z95**2)
+    assert (b.low, b.high) == pytest.approx(((0.2 * n_b + Z95**2 - root) / denominator, (0.2 * n_b + Z95**2 + root) / denominator))
+    # Known to four places: 5 of 25 is 8.86% to 39.13%.
+    assert (round(a.low, 4), round(a.high, 4)) == (0.0886, 0.3913)
+
+
 def test_zero_problems_found_still_gives_an_honest_interval() -> None:
     estimate = estimate_share(_units("a", 31, 0) + _units("b", 31, 0), {"a": 200, "b": 200})
     assert estimate.share == 0 and estimate.low == 0
