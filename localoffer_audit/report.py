@@ -142,6 +142,7 @@ def build_report_context(db: Database, config: Config, run_id: int | None = None
         "changes": changes,
         "by_severity": [(s, by_severity.get(s, 0)) for s in SEVERITY_ORDER],
         "by_rule": by_rule.most_common(),
+        "by_verdict": sorted(snapshot.get("links", {}).items(), key=lambda kv: (-kv[1], kv[0])),
         "by_category": sorted(by_category.items(), key=lambda kv: -sum(kv[1].values())),
         "by_manager": sorted(by_manager.items(), key=lambda kv: -sum(kv[1].values())),
         "severities": SEVERITY_ORDER,
