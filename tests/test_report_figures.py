@@ -17,6 +17,7 @@ from localoffer_audit.config import config_from_dict
 from localoffer_audit.findings import dismiss_finding
 from localoffer_audit.managers import import_mapping
 from localoffer_audit.models import RunKind, RunStatus
+from localoffer_audit.queries.canned import CANNED_QUERIES
 from localoffer_audit.queries.report import count_snapshot
 from localoffer_audit.queries.runs import finish_run, record_stage, start_run
 from localoffer_audit.report import write_run_report
@@ -75,7 +76,8 @@ def build_directory(db: Database, tmp_path: Path) -> int:
                                    "first_seen_at": SEEN, "last_seen_at": SEEN, "evidence_key": f"k{fid}"})
             db["finding_events"].insert({"finding_id": fid, "run_id": content, "at": SEEN, "event": "fixed" if status == "fixed" else "opened"})
         for url, verdict, carriers in LINKS:
-            db["links"].insert({"url": url, "verdict": verdict, "first_seen_at": SEEN, "last_seen_at": SEEN})
+            db["links"].insert({"url": url, "host": url.split("/")[2], "verdict": verdict, "confirmed": 1,
+                                "first_seen_at": SEEN, "last_seen_at": SEEN})
             for sid in carriers:
                 db["link_places"].insert({"service_id": sid, "url": url, "field": "website", "element": "a", "attribute": "href"})
     dismiss_finding(db, DISMISSED, reason="The closure notice is about a different venue", by="sam@sunny.example")
@@ -121,3 +123,22 @@ def test_report_tables_count_what_the_database_holds(db: Database, tmp_path: Pat
     # Distinct links on live services: the removed service's link is not counted.
     assert dict(table(soup, "by-verdict")) == {"ok": "3", "broken": "1", "parked": "1", "blocked": "1"}
     assert table(soup, "changes-fixed") and len(table(soup, "changes-fixed")) == 1
+
+
+def canned(db: Database, name: str) -> list[tuple]:
+    return [tuple(row) for row in db.execute(CANNED_QUERIES[name]["sql"]).fetchall()]
+
+
+def test_canned_queries_answer_what_the_worklists_would_show(db: Database, tmp_path: Path) -> None:
+    build_directory(db, tmp_path)
+    # The dismissed finding (10) and the unconfirmed (8) and fixed (9) ones are left out.
+    assert canned(db, "open_findings_by_manager") == [
+        ("default owner", "medium", 1), ("default owner", "info", 1),
+        ("priya@nhs.example", "high", 1), ("priya@nhs.example", "low", 1),
+        ("sam@sunny.example", "critical", 1), ("sam@sunny.example", "high", 1), ("sam@sunny.example", "medium", 1),
+    ]
+    assert sorted(canned(db, "broken_links_by_host")) == [
+        ("forum.example", "blocked", 1), ("gone.example", "broken", 1),
+        ("parked.example", "parked", 1), ("sunny.example", "broken", 1),
+    ]
+    assert [(row[0], row[4]) for row in canned(db, "stale_services")] == [("s3", "stale_date"), ("s1", "stale_date")]

@@ -1,12 +1,16 @@
 """Canned queries offered in Datasette (`localoffer-audit browse`)."""
 
-_OPEN = "f.status IN ('open', 'reopened') AND f.confirmed = 1"
+from .findings import VISIBLE_FINDING
+
+# What a worklist would show: open or reopened, confirmed, not dismissed.
+_OPEN = VISIBLE_FINDING
 
 CANNED_QUERIES: dict[str, dict[str, str]] = {
     "open_findings_by_manager": {
         "title": "Open findings by content manager",
-        "description": "Mapped by service id, then organisation (as `managers import` loaded them); "
-        "services without a mapping row show as 'default owner'.",
+        "description": "Open, confirmed, undismissed findings (as worklists show them), mapped by "
+        "service id, then organisation (as `managers import` loaded them); services without a "
+        "mapping row show as 'default owner' (worklists may also use the service's own email).",
         "sql": f"""
 SELECT COALESCE(ms.manager_email, mo.manager_email, 'default owner') AS manager,
        f.severity, COUNT(*) AS open_findings
