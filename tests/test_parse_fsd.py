@@ -355,10 +355,87 @@ def test_weekday_date_line_without_colon(lists):
 
 
 def test_page_tools_and_footer_are_not_service_links(lists):
-    assert urls(lists) == [
-        "mailto:youth@@hilltoptrust.org.uk",
-        "https://hilltoptrust.org.uk/files/inclusion-policy.pdf",
+    # Print, email-this-page, AddToAny, a tweet intent, a feedback form naming the record
+    # and "Suggest an update" are template; the club's own feedback page and Facebook
+    # page (a "feedback" and a "social" link written by the provider) are content.
+    assert sorted((link.field, link.url) for link in lists.links) == [
+        ("contact_email", "mailto:youth@@hilltoptrust.org.uk"),
+        ("description", "https://hilltoptrust.org.uk/feedback"),
+        ("documents", "https://hilltoptrust.org.uk/files/inclusion-policy.pdf"),
+        ("social_media", "https://www.facebook.com/HilltopYouthClub"),
     ]
+
+
+RECORD = "https://directory.eastshire.gov.uk/kb5/eastshire/localoffer/service.page?id=Pq4-Rs_7TuV"
+
+
+def record(body: str):
+    """A minimal record page whose body ends with ``body``, parsed."""
+    html = (
+        '<html><body><main><div id="hit-header"><h1>Oak Club</h1></div>'
+        '<section class="field_section"><h2>Contact</h2><dl><dt>Telephone</dt><dd>01632 960111</dd></dl></section>'
+        f"{body}</main></body></html>"
+    )
+    return parse_fsd_service(HtmlResponse(url=RECORD, body=html.encode()), ParseSettings())
+
+
+def record_links(body: str) -> list[str]:
+    return urls(record(body))
+
+
+def test_a_line_of_page_tools_is_not_description_text():
+    # No description block: the record's own paragraphs are the description.
+    item = record(
+        "<p>Saturday play sessions for disabled children.</p>"
+        '<p>Spotted something wrong? <a href="https://www.eastshire.gov.uk/feedback?ref=Pq4-Rs_7TuV">Let us know</a></p>'
+    )
+    assert item.description == "Saturday play sessions for disabled children."
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # Where it sits: a sharing widget or toolbar, named by a class or id word.
+        '<div class="addthis_inline_share_toolbox"><a href="https://oakclub.org.uk/">Oak Club</a></div>',
+        '<div id="social-sharing"><a href="https://oakclub.org.uk/">Oak Club</a></div>',
+        '<div class="record-toolbar"><a href="https://oakclub.org.uk/">Oak Club</a></div>',
+        '<div class="page-tools"><a href="https://oakclub.org.uk/">Oak Club</a></div>',
+        '<div class="shortlist-button"><a href="https://oakclub.org.uk/">Oak Club</a></div>',
+        # Where it goes: share intents and a mailto: with no recipient.
+        '<p><a href="https://www.facebook.com/sharer/sharer.php?u=https%3A%2F%2Fx">f</a></p>',
+        '<p><a href="https://www.linkedin.com/shareArticle?mini=true&amp;url=x">in</a></p>',
+        '<p><a href="https://wa.me/?text=Oak%20Club">WhatsApp</a></p>',
+        '<p><a href="mailto:?subject=Oak%20Club">Send</a></p>',
+        # What it is about: a form pre-filled with this record's id or URL.
+        '<p><a href="https://www.eastshire.gov.uk/feedback?ref=Pq4-Rs_7TuV">Tell us</a></p>',
+        f'<p><a href="https://forms.eastshire.gov.uk/f?page={RECORD}">Tell us</a></p>',
+        # What it says (the whole link text).
+        '<p><a href="https://www.eastshire.gov.uk/contact">Report a problem with this page</a></p>',
+        '<p><a href="https://www.eastshire.gov.uk/contact">Suggest an edit to this entry</a></p>',
+        '<p><a href="https://www.eastshire.gov.uk/contact">Is this information correct?</a></p>',
+        '<p><a href="https://www.eastshire.gov.uk/contact">Add to my shortlist</a></p>',
+        '<p><a href="https://www.eastshire.gov.uk/contact">Email a friend</a></p>',
+    ],
+)
+def test_page_tools_are_not_recorded(body):
+    assert record_links(body) == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # Content that looks a little like a page tool but is the provider's own.
+        '<section class="field_section social_media"><h2>Social media</h2><ul><li><a href="https://www.facebook.com/oakclub">Facebook</a></li></ul></section>',
+        '<section class="field_section shared_care"><h2>Shared care</h2><ul><li><a href="https://oakclub.org.uk/shared-care">Shared care</a></li></ul></section>',
+        '<div class="no-print"><p>Read <a href="https://oakclub.org.uk/about">about us</a>.</p></div>',
+        '<p>Please <a href="https://oakclub.org.uk/feedback">share your views</a> on our sessions.</p>',
+        '<p><a href="https://www.eastshire.gov.uk/report-a-concern">Report a concern about a child</a></p>',
+        '<p><a href="https://www.facebook.com/oakclub/posts/123?ref=share">Our news</a></p>',
+        '<p><a href="https://oakclub.org.uk/book?channel=0">Book</a></p>',
+    ],
+)
+def test_links_like_page_tools_are_still_recorded(body):
+    assert len(record_links(body)) == 1
 
 
 def test_record_spread_over_main_and_aside_reads_no_site_chrome():

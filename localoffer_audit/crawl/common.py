@@ -13,6 +13,7 @@ from parsel import Selector
 
 from ..config import DEFAULT_DATE_LABELS
 from ..models import LinkPlace, ServiceItem
+from .pagetools import in_page_tools, page_tool_reason
 from .text import clean, decode_cloudflare_email
 
 # Schemes whose links are recorded; anything else (javascript:, data:) is not a link.
@@ -27,11 +28,14 @@ CHROME_XPATH = (
     " or @role='navigation' or @role='contentinfo' or @role='banner' or @aria-label='breadcrumb'"
     " or (self::header and not(@id='hit-header') and not(ancestor::main) and not(ancestor::article))"
     " or @id='header' or @id='footer' or contains(@class, 'site-header') or contains(@class, 'site-footer')"
-    " or contains(@class, 'cookie') or contains(@id, 'cookie') or contains(@class, 'skip-link')"
-    # Page tools around a record (print, share, shortlist, "report a problem") are template.
-    " or contains(@class, 'record-actions') or contains(@class, 'record-tools') or contains(@class, 'share')"
-    " or contains(@class, 'toolbar') or contains(@class, 'shortlist') or contains(@class, 'feedback')]"
+    " or contains(@class, 'cookie') or contains(@id, 'cookie') or contains(@class, 'skip-link')]"
 )
+
+
+def is_chrome(selector: Selector) -> bool:
+    """Site chrome (navigation, header, footer, forms...) or a block of page tools
+    (print, share, shortlist, feedback: ``pagetools.py``), even inside the record."""
+    return bool(selector.xpath(CHROME_XPATH)) or in_page_tools(selector)
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +228,8 @@ class LinkCollector:
         if is_back_to_results(anchor_text) or is_template_link(anchor, anchor_text):
             return
         url = absolute_url(anchor.attrib.get("href"), self.page_url)
+        if page_tool_reason(anchor, anchor_text, url, self.page_url):
+            return
         element = anchor.root.tag if isinstance(anchor.root.tag, str) else "a"
         self.add(url, field_name, element=element, anchor_text=anchor_text, always=always)
 

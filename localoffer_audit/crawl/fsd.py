@@ -25,11 +25,13 @@ from .common import (
     absolute_url,
     decode_cloudflare_spans,
     is_back_to_results,
+    is_chrome,
     finalise,
     lines_of,
     text_of,
 )
 from .dates import find_labelled_dates, match_date_label, shown_date
+from .pagetools import in_page_tools, page_tool_reason
 from .text import (
     clean,
     clean_phone,
@@ -120,7 +122,7 @@ def _is_listing_url(url: str) -> bool:
 
 
 def _outside_chrome(selector: Selector) -> bool:
-    return not selector.xpath(CHROME_XPATH + " | ancestor::header[not(@id='hit-header')]")
+    return not (selector.xpath(CHROME_XPATH + " | ancestor::header[not(@id='hit-header')]") or in_page_tools(selector))
 
 
 def parse_fsd_results(response: TextResponse) -> ResultsPage:
@@ -254,7 +256,7 @@ class _Section:
 def _sections(region: Selector) -> list[_Section]:
     found = []
     for section in region.xpath(".//*[contains(concat(' ', normalize-space(@class), ' '), ' field_section ')]"):
-        if section.xpath(CHROME_XPATH):
+        if is_chrome(section):
             continue
         heading = text_of(section.xpath("(.//h2 | .//h3 | .//h4)[1]"))
         marker = (heading + " " + (section.attrib.get("class") or "") + " " + (section.attrib.get("id") or "")).lower()
@@ -270,7 +272,7 @@ def _dd_for(dt: Selector) -> Selector | None:
     return dd[0] if dd else None
 
 
-def _description_region(region: Selector, date_labels: tuple[str, ...]) -> list[Selector]:
+def _description_region(region: Selector, date_labels: tuple[str, ...], page_url: str) -> list[Selector]:
     candidates = region.xpath(
         ".//*[(contains(translate(@class, 'DESCRIPTION', 'description'), 'description')"
         " or contains(translate(@id, 'DESCRIPTION', 'description'), 'description'))"
@@ -287,12 +289,30 @@ def _description_region(region: Selector, date_labels: tuple[str, ...]) -> list[
     kept = []
     for paragraph in paragraphs:
         text = text_of(paragraph)
-        if paragraph.xpath(CHROME_XPATH) or not text or is_back_to_results(text):
+        if is_chrome(paragraph) or not text or is_back_to_results(text) or _only_page_tools(paragraph, text, page_url):
             continue
         if find_labelled_dates(text, date_labels):
             continue
         kept.append(paragraph)
     return kept
+
+
+# A line of page tools may carry a few words of its own ("Spotted a mistake? Suggest an update").
+_TOOL_LINE_WORDS = 8
+
+
+def _only_page_tools(paragraph: Selector, text: str, page_url: str) -> bool:
+    """A paragraph that is a line of page tools: a page-tool link and a few words around it."""
+    tools = [
+        a for a in paragraph.xpath(".//a[@href]")
+        if page_tool_reason(a, text_of(a), absolute_url(a.attrib.get("href"), page_url), page_url)
+    ]
+    if not tools:
+        return False
+    rest = text
+    for anchor in tools:
+        rest = rest.replace(text_of(anchor), " ")
+    return len(rest.split()) <= _TOOL_LINE_WORDS
 
 
 _ADDRESS_TAG = re.compile(r"<(/?)address\b", re.I)
@@ -403,7 +423,7 @@ def parse_fsd_service(response: TextResponse, settings: ParseSettings | None = N
         org = region.css("#hit-header [class*='org'], #hit-header [class*='provider']")
         item.organisation = text_of(org[0]) or None if org else None
 
-    description = _description_region(region, settings.date_labels)
+    description = _description_region(region, settings.date_labels, response.url)
     item.description = clean(" ".join(text_of(d) for d in description)) or None
     for block in description:
         links.add_anchors(block, "description")
