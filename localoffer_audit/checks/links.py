@@ -67,6 +67,7 @@ from .http import (
     make_ssl_context,
     make_timeout,
 )
+from .mx import MailRoute, Route, mail_route
 from .politeness import WORK_LEFT, HostGate, PrioritySlots
 from .resolver import AuditResolver, InternalAddressError, NameLookupFailedError, NameNotFoundError
 from .settings import LinkCheckSettings, default_user_agent, user_agent_for
@@ -184,6 +185,7 @@ class _Checker:
         self.requests = PrioritySlots(settings.concurrency)
         self.gates: dict[str, HostGate] = {}
         self.probes: dict[str, asyncio.Task[PageFingerprint | None]] = {}
+        self.mail_routes: dict[str, asyncio.Task[MailRoute]] = {}
 
     def without_retries(self) -> _Checker:
         """This checker (same session, per-host gates and probes) making one attempt per
@@ -387,15 +389,27 @@ class _Checker:
         verdict = check_email(email_from_mailto(stripped))
         if not verdict.valid:
             return LinkResult(url, LinkVerdict.INVALID_EMAIL, error=verdict.reason, attempts=0, confirmed=True)
-        if self.settings.check_email_mx:
-            domain = verdict.value.rsplit("@", 1)[1]
-            try:
-                await self.resolver.addresses(domain)
-            except NameNotFoundError:
-                return LinkResult(url, LinkVerdict.INVALID_EMAIL, error=f"mail domain {domain} does not exist", attempts=1, confirmed=True)
-            except OSError:
-                pass  # an internal or unreachable mail domain is not proof the address is wrong
-        return LinkResult(url, LinkVerdict.OK, detail=verdict.value, attempts=0, confirmed=True)
+        if not self.settings.check_email_mx:
+            return LinkResult(url, LinkVerdict.OK, detail=verdict.value, attempts=0, confirmed=True)
+        found = await self.mail_route(verdict.value.rsplit("@", 1)[1])
+        if found.route in (Route.NXDOMAIN, Route.NULL_MX, Route.NO_ROUTE):
+            return LinkResult(url, LinkVerdict.INVALID_EMAIL, error=found.detail, attempts=1, confirmed=True)
+        # An MX, an address to deliver to, or a failed lookup (not proof the address is wrong).
+        return LinkResult(url, LinkVerdict.OK, detail=f"{verdict.value}; {found.detail}", attempts=1, confirmed=True)
+
+    async def mail_route(self, domain: str) -> MailRoute:
+        """Where mail for ``domain`` goes (MX, else A/AAAA), asked once per domain per run."""
+        key = domain.lower().rstrip(".")
+        task = self.mail_routes.get(key)
+        if task is None:
+            settings = self.settings
+            task = self.mail_routes[key] = asyncio.ensure_future(
+                mail_route(
+                    key, settings.dns_servers, timeout=settings.connect_timeout,
+                    known_hosts=frozenset(settings.hosts), hosts_only=settings.hosts_only,
+                )
+            )
+        return await asyncio.shield(task)
 
     async def _verdict(self, url: str, stripped: str, trace: Trace) -> LinkResult:
         final_url = trace.chain[-1]["url"] if trace.chain else stripped
@@ -662,7 +676,7 @@ async def check_urls(
         await asyncio.gather(*tasks)
 
         await _confirm_soft_failures(checker, results, settings, paused_hosts=paused_hosts)
-        for task in checker.probes.values():
+        for task in [*checker.probes.values(), *checker.mail_routes.values()]:
             if not task.done():
                 task.cancel()
     return [results[url] for url in distinct]

@@ -72,6 +72,8 @@ class LinkCheckSettings:
     max_retry_after: float = 30.0
     allow_private_addresses: bool = False
     check_email_mx: bool = False
+    # Nameservers for the MX lookup ("1.2.3.4" or "1.2.3.4:5353"); empty = /etc/resolv.conf.
+    dns_servers: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     hosts: Mapping[str, list[str]] = field(default_factory=dict)
     hosts_only: bool = False
