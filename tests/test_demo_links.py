@@ -54,9 +54,13 @@ class Fetched:
     error: str | None = None
     first_status: int | None = None
     body_bytes: int = 0
+    # The final answer's headers and the start of its body (what a reader of the page sees).
+    headers: dict[str, str] = field(default_factory=dict)
+    text: str = ""
 
 
 PRIVATE_PREFIXES = ("10.", "127.", "169.254.", "192.168.", "172.16.")
+TEXT_KEPT = 65536
 
 
 def make_session(hosts_file: Path, port_map: dict[int, int], ca_file: Path, total: float = 6.0) -> aiohttp.ClientSession:
@@ -89,11 +93,16 @@ async def fetch(session: aiohttp.ClientSession, url: str, method: str = "GET", m
                     continue
                 result.status = response.status
                 result.final_url = current
+                result.headers = dict(response.headers)
+                start = b""
                 while result.body_bytes < max_body:
                     chunk = await response.content.read(65536)
                     if not chunk:
                         break
                     result.body_bytes += len(chunk)
+                    if len(start) < TEXT_KEPT:
+                        start += chunk[:TEXT_KEPT - len(start)]
+                result.text = start.decode(response.charset or "utf-8", errors="replace")
                 return result
         result.error = "too_many_redirects"
     except (TimeoutError, asyncio.TimeoutError):
@@ -116,6 +125,7 @@ async def fetch(session: aiohttp.ClientSession, url: str, method: str = "GET", m
 
 # ---------------------------------------------------------------------------- tests
 import json  # noqa: E402
+import re  # noqa: E402
 
 import phonenumbers  # noqa: E402
 import pytest  # noqa: E402
@@ -123,7 +133,13 @@ import pytest  # noqa: E402
 from localoffer_audit.demo import DemoWorld, serve_demo  # noqa: E402
 from localoffer_audit.models import LinkVerdict  # noqa: E402
 
-EMAIL_SHAPE = __import__("re").compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+EMAIL_SHAPE = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+# What a reader of the page sees, in generic wording (not the demo's own sentences): a
+# "not found" page served with 200, a parking / for-sale / expired-domain page, a bot
+# challenge. The same markers must not match the outside web's ordinary pages.
+NOT_FOUND_WORDING = re.compile(r"not found|can.t (?:seem to )?find|does(?:n.t| not) exist|no longer (?:exists|available)|\b404\b", re.I)
+PARKING_WORDING = re.compile(r"for sale|buy this domain|make an offer|domain (?:has )?expired|\bparked\b|domain parking|renew it", re.I)
+CHALLENGE_WORDING = re.compile(r"just a moment|checking (?:if the site connection is secure|your browser)|enable javascript and cookies|attention required", re.I)
 
 
 def check_http_link(url: str, entry: dict, got: Fetched) -> str | None:
@@ -170,6 +186,28 @@ async def test_every_manifest_link_behaves_as_the_manifest_says(tmp_path: Path) 
             problems = {url: check_http_link(url, http[url], got) for url, got in zip(http, results, strict=True)}
             problems = {url: p for url, p in problems.items() if p}
             assert not problems, f"{len(problems)} links misbehave, e.g. {list(problems.items())[:5]}"
+            # What the pages say, not only their status: soft 404s, parked domains, challenges.
+            got_by_url = dict(zip(http, results, strict=True))
+            wording = {"soft_404_page": NOT_FOUND_WORDING, "parked": PARKING_WORDING,
+                       "parked_lander": PARKING_WORDING, "bot_403": CHALLENGE_WORDING}
+            said = {behaviour: 0 for behaviour in wording}
+            for url, entry in http.items():
+                got = got_by_url[url]
+                if entry["behaviour"] in wording:
+                    assert wording[entry["behaviour"]].search(got.text), (url, entry["behaviour"], got.text[:300])
+                    said[entry["behaviour"]] += 1
+                elif entry["behaviour"] == "ok" and got.headers.get("Content-Type", "").startswith("text/html"):
+                    for pattern in set(wording.values()):
+                        assert not pattern.search(got.text), (url, pattern.pattern, got.text[:300])
+                    said.setdefault("ok", 0)
+                    said["ok"] += 1
+                if entry["behaviour"] == "bot_403":
+                    assert got.headers.get("Server") == "cloudflare" and got.headers.get("cf-mitigated") == "challenge", got.headers
+            assert min(said.values()) >= 2 and said["ok"] > 300, said
+            # Hundreds of distinct outside sites answered over HTTP ("www." folded: one site;
+            # the directory_page links, whose host is the directory itself, have no host).
+            answered = {http[url]["host"].removeprefix("www.") for url, got in got_by_url.items() if got.status and http[url]["host"]}
+            assert len(answered) >= 200, len(answered)
 
             by_behaviour: dict[str, list[str]] = {}
             for url, entry in http.items():
@@ -252,3 +290,32 @@ async def test_hostile_hosts_are_bounded_on_the_server_side_too(tmp_path: Path) 
             demo.set_day(1)
             again = {u for u, e in demo.manifest()["links"].items() if e["behaviour"] in {"transient_503", "rate_limited_429"}}
             assert again and again != set(transient)
+
+
+@pytest.mark.asyncio
+async def test_per_host_latency_range_is_applied(tmp_path: Path) -> None:
+    """DemoWorld(latency_ms=..., slow_ms=...) sets how long ordinary and slow hosts take to answer."""
+    import time
+
+    async def quickest(latency_ms: tuple[int, int], slow_ms: tuple[int, int]) -> tuple[float, float]:
+        """The quickest of a few GETs of an ordinary host's and a slow host's home page, in seconds."""
+        world = DemoWorld(seed=1, services=60, latency_ms=latency_ms, slow_ms=slow_ms)
+        ordinary = next(h for h in world.host_names() if world.hosts[h].behaviour == "normal")
+        slow = next(h for h in world.host_names() if world.hosts[h].behaviour == "slow")
+        times: dict[str, list[float]] = {ordinary: [], slow: []}
+        async with serve_demo(world, workdir=tmp_path / f"{latency_ms[0]}") as demo:
+            async with make_session(demo.hosts_file, demo.port_map, demo.ca_file) as session:
+                for host, wanted in times.items():
+                    for _ in range(3):
+                        started = time.perf_counter()
+                        got = await fetch(session, f"http://{host}/")
+                        wanted.append(time.perf_counter() - started)
+                        assert got.status == 200, got
+        return min(times[ordinary]), min(times[slow])
+
+    # Lower bounds are exact (the server sleeps at least that long); upper bounds use the
+    # quickest of three tries and leave room for a loaded machine.
+    ordinary, slow = await quickest((0, 10), (600, 700))
+    assert ordinary < 0.3 and 0.6 <= slow < 1.3, (ordinary, slow)
+    ordinary, slow = await quickest((350, 400), (50, 60))
+    assert 0.35 <= ordinary < 1.0 and 0.05 <= slow < 0.3, (ordinary, slow)
