@@ -34,7 +34,8 @@ async def site(request: web.Request) -> web.Response:
 class ThreadedServer:
     """An aiohttp server on loopback in its own thread (for sync code under test)."""
 
-    def __init__(self) -> None:
+    def __init__(self, handler=None) -> None:  # noqa: ANN001 - an aiohttp handler
+        self.handler = handler or site
         self.loop = asyncio.new_event_loop()
         self.port = 0
         ready = threading.Event()
@@ -45,7 +46,7 @@ class ThreadedServer:
     def _run(self, ready: threading.Event) -> None:
         asyncio.set_event_loop(self.loop)
         app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", site)
+        app.router.add_route("*", "/{tail:.*}", self.handler)
         self.runner = web.AppRunner(app)
         self.loop.run_until_complete(self.runner.setup())
         tcp = web.TCPSite(self.runner, "127.0.0.1", 0)
@@ -164,29 +165,6 @@ def test_failure_spike_keeps_new_failures_unconfirmed(db, tmp_path: Path, server
     again = run_link_checks(db, config)
     assert again.status == "complete"
     assert link(db, urls[0])["confirmed"] == 1
-
-
-def test_check_command_prints_a_summary(tmp_path: Path, server: ThreadedServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    config = make_config(tmp_path, server.port)
-    (tmp_path / "localoffer-audit.toml").write_text(
-        "\n".join([
-            "[directory]", 'start_urls = ["https://directory.test/"]',
-            "[database]", f'path = "{tmp_path / "audit.db"}"',
-            "[links]", f'hosts_file = "{config.links.hosts_file}"', "hosts_file_only = true",
-            f'port_map = {{ 80 = {server.port} }}', "retries = 0", "confirm_delay_seconds = 0", "check_https = false",
-        ])
-    )
-    from localoffer_audit.db import open_db
-
-    database = open_db(tmp_path / "audit.db")
-    STATE["/gone"] = "404"
-    add_services(database, {"s1": ["http://provider.test/ok", "http://provider.test/gone"]})
-    database.close()
-    result = CliRunner().invoke(main, ["check", "--per-host", "1", "--concurrency", "4"])
-    assert result.exit_code == 0, result.output
-    assert "2 checked" in result.output and "broken" in result.output
-    assert "Link check run #1: complete" in result.output
 
 
 def test_settings_from_config_read_the_hosts_file(tmp_path: Path) -> None:
