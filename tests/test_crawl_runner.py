@@ -88,12 +88,15 @@ def test_second_crawl_counts_changes_removals_and_returns(tmp_path):
     assert events == ["new", "removed", "returned"]
 
 
-def test_page_404_is_recorded_as_page_missing(tmp_path):
-    site = FakeSite(services=5, missing={2})
+@pytest.mark.parametrize(("knob", "status"), [("missing", 404), ("gone", 410)])
+def test_page_404_or_410_is_recorded_as_page_missing(tmp_path, knob, status):
+    site = FakeSite(services=5, **{knob: {2}})
     with serve(site) as base:
         summary = crawl(base, tmp_path / "a.db")
     assert summary.status == RunStatus.COMPLETE and summary.counts["page_missing"] == 1
-    assert states(tmp_path / "a.db")[record_id(2)] == "page_missing"
+    assert (summary.counts["errors"], summary.counts["service_page_errors"]) == (0, 0)
+    row = stored(tmp_path / "a.db", record_id(2))
+    assert (row["state"], row["http_status"], row["name"]) == ("page_missing", status, "Service 2")
 
 
 def test_listing_cut_short_is_incomplete_and_removes_nothing(tmp_path):

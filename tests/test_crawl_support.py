@@ -36,6 +36,8 @@ class FakeSite:
     # Offsets whose listing page answers 500 (one page only).
     listing_500_at: set[int] = field(default_factory=set)
     missing: set[int] = field(default_factory=set)
+    # Service pages answering 410 Gone.
+    gone: set[int] = field(default_factory=set)
     empty: set[int] = field(default_factory=set)
     truncated: set[int] = field(default_factory=set)
     server_error: set[int] = field(default_factory=set)
@@ -115,6 +117,8 @@ class FakeSite:
             n = int(rid[3:8]) if rid.startswith("rec") else -1
             if not 1 <= n <= self.services or n in self.missing:
                 return web.Response(status=404, text="Not found")
+            if n in self.gone:
+                return web.Response(status=410, text="Gone")
             if n in self.server_error:
                 return web.Response(status=500, text="oops")
             if n in self.binary:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import re
 import socket
 import ssl
 import time
 import tracemalloc
 import zlib
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -49,9 +51,20 @@ def bump(key: str) -> int:
     return COUNTERS[key]
 
 
+# (host, path) of every request the outside web answered, for tests that count them.
+REQUESTS: list[tuple[str, str]] = []
+
+
 async def outside_web(request: web.Request) -> web.StreamResponse:
     host = (request.host or "").split(":")[0]
     path = request.path
+    REQUESTS.append((host, path))
+    if path.startswith("/hop/"):
+        # /hop/N redirects to /hop/N-1; /hop/0 is a real page: N hops in all.
+        left = int(path.rsplit("/", 1)[1])
+        if left > 0:
+            raise web.HTTPMovedPermanently(f"/hop/{left - 1}")
+        return web.Response(text=page("Family support"), content_type="text/html")
     if host == "catchall.test":
         # Answers 200 with the same generic page for every path, real or not.
         if path == "/":
@@ -216,6 +229,7 @@ NAMES = ["provider.test", "catchall.test", "parked.test", "other.test", "charity
 @pytest_asyncio.fixture
 async def world(tmp_path: Path) -> AsyncIterator[tuple[World, LinkCheckSettings]]:
     COUNTERS.clear()
+    REQUESTS.clear()
     w = World(tmp_path)
     http_port = await w.serve()
     https_port = await w.serve(w.server_ssl(w.ca, *NAMES))
@@ -430,6 +444,38 @@ async def test_host_paused_after_a_spike_leaves_links_unverified(world) -> None:
     # A host that was failing before is a dead host, not a spike: everything is checked.
     again = await check_urls(urls, replace(settings, retries=0, host_pause_after=3), host_failure_baseline={"provider.test": 1.0})
     assert not any(r.unverified for r in again)
+
+
+async def test_ten_redirects_are_followed_and_an_eleventh_ends_the_check(world) -> None:
+    _, settings = world
+    assert settings.max_redirects == 10
+    within, beyond = await check_urls(["https://provider.test/hop/10", "https://provider.test/hop/11"], settings)
+    # Ten permanent redirects to a working page on the same site: "update the link".
+    assert within.verdict is LinkVerdict.REDIRECTED and within.final_url == "https://provider.test/hop/0"
+    assert [hop["status"] for hop in within.redirect_chain] == [301] * 10 + [200]
+    # Eleven: the check stops after ten redirects, says why, and keeps the whole chain.
+    assert beyond.verdict is LinkVerdict.BROKEN and beyond.confirmed
+    assert beyond.error == "more than 10 redirects"
+    assert [hop["url"] for hop in beyond.redirect_chain] == [f"https://provider.test/hop/{n}" for n in range(11, 0, -1)]
+    assert [hop["status"] for hop in beyond.redirect_chain] == [301] * 11
+    assert ("provider.test", "/hop/0") in REQUESTS and REQUESTS.count(("provider.test", "/hop/0")) == 1  # only by the first
+
+
+PROBE_PATH = re.compile(r"^/[0-9a-f]{20}-[0-9a-f]{8}$")
+
+
+async def test_the_soft_404_probe_is_asked_once_per_site_per_run(world) -> None:
+    _, settings = world
+    urls = [f"https://catchall.test/services/club-{i}" for i in range(5)]
+    urls += [f"https://provider.test/ok?n={i}" for i in range(4)] + ["https://provider.test/page"]
+    results = await check_urls(urls, replace(settings, per_host=3))
+    assert all(r.verdict is LinkVerdict.SOFT_404 for r in results[:5])  # each judged against the probe
+    assert all(r.verdict is LinkVerdict.OK for r in results[5:])
+    probes = Counter(host for host, path in REQUESTS if PROBE_PATH.match(path))
+    assert probes == Counter({"catchall.test": 1, "provider.test": 1})
+    # A new run asks again (a site may have changed since).
+    await check_urls(urls[:1], settings)
+    assert sum(1 for host, path in REQUESTS if host == "catchall.test" and PROBE_PATH.match(path)) == 2
 
 
 async def test_per_host_limit_is_respected(world) -> None:
