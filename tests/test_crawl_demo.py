@@ -11,6 +11,7 @@ from localoffer_audit.config import config_from_dict
 from localoffer_audit.crawl.runner import run_crawl
 from localoffer_audit.db import open_db
 from localoffer_audit.demo import DemoWorld, run_demo_in_thread
+from localoffer_audit.demo.views import build_view
 from localoffer_audit.models import RunStatus
 from localoffer_audit.queries.services import live_services
 
@@ -137,20 +138,26 @@ def test_fsd_link_fields_match_the_manifest(fsd_crawl):
     assert not wrong, wrong[:5]
 
 
-@pytest.mark.parametrize("version", ["oruk", "oruk3"])
-def test_oruk_crawl_stores_every_service(demo, tmp_path, version):
+@pytest.fixture(scope="module", params=["oruk", "oruk3"])
+def oruk_crawl(demo, tmp_path_factory, request):
     demo.set_day(0)
-    summary, db_path = crawl(demo, tmp_path, platform=version)
-    manifest = demo.manifest()
+    summary, db_path = crawl(demo, tmp_path_factory.mktemp(request.param), platform=request.param)
     services, states = stored(db_path)
+    manifest = demo.manifest()
+    # The manifest is keyed by the FSD record id; the API by its own ids.
+    by_oruk_id = {str(s["oruk_id"]): (sid, s) for sid, s in manifest["services"].items()}
+    missing = {oid for oid, (_, s) in by_oruk_id.items() if "oruk_detail_missing" in s["expected_rules_oruk"]}
+    return request.param, summary, services, states, manifest, by_oruk_id, missing
+
+
+def test_oruk_crawl_stores_every_service(oruk_crawl):
+    version, summary, services, states, manifest, by_oruk_id, missing = oruk_crawl
     assert summary.status == RunStatus.COMPLETE, summary.messages
-    by_oruk_id = {str(s["oruk_id"]): s for s in manifest["services"].values()}
     assert set(services) == set(by_oruk_id)
-    missing = {oid for oid, s in by_oruk_id.items() if "oruk_detail_missing" in s["expected_rules_oruk"]}
     assert {oid for oid, item in services.items() if item.extra.get("oruk_detail_missing")} == missing
     assert {oid for oid, state in states.items() if state == "page_missing"} == missing
     for oid, item in services.items():
-        expected = by_oruk_id[oid]
+        _, expected = by_oruk_id[oid]
         assert item.name == expected["name"]
         if oid not in missing:
             assert (item.organisation, sorted(item.categories), item.postcode) == (
@@ -159,6 +166,54 @@ def test_oruk_crawl_stores_every_service(demo, tmp_path, version):
                 expected["postcode"],
             )
             assert item.extra["oruk_version"] == ("v3" if version == "oruk3" else "v1")
+
+
+def fsd_page_only_links(demo, sid: str) -> set[str]:
+    """Links a record shows only on its FSD page: documents, related links and the Local
+    Offer block have no place in an ORUK service (its url, email and description do)."""
+    world = demo.world
+    record = next(r for r in world.records if r.sid == sid)
+    view = build_view(world, record, world.day, demo.fsd_base_url)
+    page_only = {link.url for link in [*view.documents, *view.related]}
+    if view.local_offer and view.local_offer.get("link"):
+        page_only.add(view.local_offer["link"])
+    return page_only - {link.url for link in view.inline_links} - {view.website}
+
+
+def oruk_records(oruk_crawl):
+    """(FSD id, manifest entry, stored item) of every ORUK service with a detail record."""
+    _, _, services, _, _, by_oruk_id, missing = oruk_crawl
+    for oid, item in services.items():
+        if oid not in missing:
+            yield *by_oruk_id[oid], item
+
+
+def test_oruk_links_match_the_manifest_and_nothing_more(demo, oruk_crawl):
+    services, manifest = oruk_crawl[2], oruk_crawl[4]
+    wrong = []
+    for sid, _, item in oruk_records(oruk_crawl):
+        # The organisation's own url is the organisation's, not the record's: the
+        # manifest does not list it (checked apart below).
+        got = {link.url for link in item.links if link.field != "organisation" and not link.url.startswith("tel:")}
+        want = expected_links(manifest, sid, "oruk") - fsd_page_only_links(demo, sid)
+        if got != want:
+            wrong.append((sid, sorted(got - want), sorted(want - got)))
+    assert not wrong, wrong[:5]
+    organisation_links = [link for item in services.values() for link in item.links if link.field == "organisation"]
+    assert organisation_links and all(link.url.startswith("https://") for link in organisation_links)
+
+
+def test_oruk_contacts_match_the_manifest(oruk_crawl):
+    manifest = oruk_crawl[4]
+    wrong = []
+    for sid, expected, item in oruk_records(oruk_crawl):
+        # Emails as the API gives them: the record's, or the feed's placeholder address.
+        want_emails = sorted(url[len("mailto:"):] for url in expected_links(manifest, sid, "oruk") if url.startswith("mailto:"))
+        got = (sorted({c.phone for c in item.contacts if c.phone}), sorted({c.email for c in item.contacts if c.email}))
+        want = (sorted(set(expected["phones"])), want_emails)
+        if got != want:
+            wrong.append((sid, got, want))
+    assert not wrong, wrong[:5]
 
 
 def test_next_night_counts_new_and_removed(demo, tmp_path):

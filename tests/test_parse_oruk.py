@@ -15,6 +15,7 @@ from localoffer_audit.crawl.oruk import (
     api_base,
     detect_oruk_version,
     oruk_detail_missing,
+    oruk_service_from_json,
     parse_oruk_page,
     parse_oruk_service,
     parse_oruk_services_page,
@@ -193,6 +194,22 @@ def test_v3_dates(v3):
 
 def test_v3_contacts_include_service_phone(v3):
     assert [c.phone for c in v3.contacts] == ["01632 960555", "01632 960556"]
+
+
+def test_every_phone_of_a_contact_and_of_the_service_is_kept():
+    data = {
+        "id": "svc-2", "name": "Two numbers", "email": "office@twonumbers.org.uk",
+        "contacts": [{"id": "c", "name": "Jo Lee", "title": "Lead", "phones": [
+            {"id": "p1", "number": "0161 496 0976"}, {"id": "p2", "number": "07700 900456"}, {"id": "p3", "number": "0161 496 0976"}]}],
+        "phones": [{"id": "p4", "number": "0161 496 0000"}, {"id": "p5", "number": "0161 496 0001"}],
+    }
+    item = oruk_service_from_json(data, "https://api.example/services/svc-2")
+    assert [(c.name, c.phone, c.email) for c in item.contacts] == [
+        ("Jo Lee", "0161 496 0976", None),
+        ("Jo Lee", "07700 900456", None),
+        (None, "0161 496 0000", "office@twonumbers.org.uk"),
+        (None, "0161 496 0001", None),
+    ]
 
 
 def test_v3_contact_email_link(v3):

@@ -273,6 +273,11 @@ def _phones(entries: Any) -> list[str]:
     return [n for n in (_str(_get(p, "number")) for p in _list(entries)) if n]
 
 
+def _add_phone(contacts: list[Contact], contact: Contact) -> None:
+    if not any(c.phone == contact.phone for c in contacts):
+        contacts.append(contact)
+
+
 def oruk_service_from_json(data: Any, url: str, settings: ParseSettings | None = None, *, version: str = "") -> ServiceItem:
     """A ``/services/{id}`` answer as a ServiceItem."""
     if not isinstance(data, dict) or data.get("id") in (None, ""):
@@ -309,22 +314,29 @@ def oruk_service_from_json(data: Any, url: str, settings: ParseSettings | None =
     for entry in _list(data.get("contacts")):
         if not isinstance(entry, dict):
             continue
+        numbers = _phones(entry.get("phones"))
         contact = Contact(
             name=_str(entry.get("name")),
             position=_str(entry.get("title")),
-            phone=(_phones(entry.get("phones")) or [None])[0],
+            phone=numbers[0] if numbers else None,
             email=_str(entry.get("email")),
         )
         if contact.email:
             links.add_email(contact.email, "contact_email", element="contacts", attribute="email")
         if any((contact.name, contact.position, contact.phone, contact.email)) and contact not in contacts:
             contacts.append(contact)
-    # The service's own email and phone, unless a named contact already carries them.
-    service_phone = (_phones(data.get("phones")) or [None])[0]
+        # A second number (a mobile beside the office line): another way to reach the
+        # same person, kept as a contact of its own, as on FSD pages.
+        for number in numbers[1:]:
+            _add_phone(contacts, Contact(name=contact.name, position=contact.position, phone=number))
+    # The service's own email and phones, unless a named contact already carries them.
+    service_phones = _phones(data.get("phones"))
     new_email = email and not any(c.email == email for c in contacts)
-    new_phone = service_phone and not any(c.phone == service_phone for c in contacts)
+    new_phone = service_phones and not any(c.phone == service_phones[0] for c in contacts)
     if new_email or new_phone:
-        contacts.append(Contact(phone=service_phone, email=email))
+        contacts.append(Contact(phone=service_phones[0] if service_phones else None, email=email))
+    for number in service_phones[1:]:
+        _add_phone(contacts, Contact(phone=number))
     item.contacts = contacts
 
     dates: list[ShownDate] = []
