@@ -6,7 +6,12 @@ order under a lock, times them, and decides what may run after a problem:
 - a stage that raises, or a crawl that is incomplete, stops the stages that would change
   findings (link check, findings, worklists, email): the previous complete state stays
   as it was, and the run summary says why;
-- the run report is always written, so the team sees what happened.
+- a link check that is incomplete (its failures spiked: a checker or network fault
+  first) stops the findings, worklists and email the same way, so nothing is marked
+  fixed, and no finding is opened, on the strength of a check that is not trusted;
+- the run report is always written, so the team sees what happened;
+- the run's start, every stage's outcome and the final status and exit code are logged
+  at INFO, for the log file a scheduled run leaves behind.
 """
 
 from __future__ import annotations
@@ -73,6 +78,17 @@ class NightlySummary:
         return ExitCode.OK
 
 
+def describe_counts(counts: dict[str, Any]) -> str:
+    """A stage's plain counts as "name value, ..." (nested breakdowns are left out)."""
+    return ", ".join(f"{key} {value}" for key, value in counts.items() if isinstance(value, int | float))
+
+
+def _log_outcome(outcome: StageOutcome) -> None:
+    details = [part for part in (describe_counts(outcome.counts), outcome.message) if part]
+    log.info("stage %s: %s in %.1fs%s", outcome.name, outcome.status, outcome.seconds,
+             f" ({'; '.join(details)})" if details else "")
+
+
 def run_nightly(
     config: Config,
     db_path: Path | None = None,
@@ -97,6 +113,8 @@ def run_nightly(
 def _run_stages(db: Database, config: Config, db_path: Path, *, today: date, send: bool, say: Progress) -> NightlySummary:
     abandoned = mark_abandoned_runs(db)
     run_id = start_run(db, RunKind.NIGHTLY, platform=config.directory.platform)
+    log.info("nightly run #%d started: database %s, directory %s, today %s", run_id, db_path,
+             ", ".join(config.directory.start_urls), today.isoformat())
     summary = NightlySummary(run_id=run_id, status=RunStatus.RUNNING, stages=[])
     if abandoned:
         summary.messages.append(f"{abandoned} earlier run(s) had been interrupted and are marked failed.")
@@ -104,6 +122,7 @@ def _run_stages(db: Database, config: Config, db_path: Path, *, today: date, sen
 
     def stage(name: str, action: Callable[[], tuple[str, dict[str, Any], int | None, str | None]]) -> StageOutcome:
         say(f"{name}...")
+        log.info("stage %s started", name)
         started = time.monotonic()
         try:
             status, counts, child_run_id, message = action()
@@ -113,6 +132,7 @@ def _run_stages(db: Database, config: Config, db_path: Path, *, today: date, sen
         outcome = StageOutcome(name, status, round(time.monotonic() - started, 2), counts, child_run_id, message)
         summary.stages.append(outcome)
         record_stage(db, run_id, _stage_record(outcome))
+        _log_outcome(outcome)
         say(f"{name}: {status} in {outcome.seconds:.1f}s" + (f" ({message})" if message else ""))
         return outcome
 
@@ -120,6 +140,7 @@ def _run_stages(db: Database, config: Config, db_path: Path, *, today: date, sen
         outcome = StageOutcome(name, "skipped", message=why)
         summary.stages.append(outcome)
         record_stage(db, run_id, _stage_record(outcome))
+        _log_outcome(outcome)
 
     # Why the stages that change findings must not run any more (None: they may).
     blocked: str | None = None
@@ -137,7 +158,11 @@ def _run_stages(db: Database, config: Config, db_path: Path, *, today: date, sen
     crawl = guarded("crawl", lambda: _crawl(config, db_path, run_id))
     if crawl is not None and crawl.status == "incomplete":
         blocked = "the crawl was incomplete"
-    guarded("links", lambda: _links(db, config, run_id))
+    links = guarded("links", lambda: _links(db, config, run_id))
+    if links is not None and links.status == "incomplete":
+        # The spike guard: far more failures than last time is a checker or network fault
+        # first. Findings from it would fix and open link findings on untrusted evidence.
+        blocked = "the link check was incomplete" + (f": {links.message}" if links.message else "")
     findings = guarded("findings", lambda: _findings(db, config, run_id, today))
     if findings is not None and findings.status != "failed" and findings.run_id is not None:
         summary.new_serious = new_findings_at_or_above(db, findings.run_id, config.nightly.alert_severity)
@@ -152,7 +177,7 @@ def _run_stages(db: Database, config: Config, db_path: Path, *, today: date, sen
         skip("email", "email is off ([email] enabled = false)")
     if blocked is not None:
         summary.messages.append(
-            f"{blocked[0].upper()}{blocked[1:]}: the later stages did not run, so findings, worklists and email "
+            f"{blocked[0].upper()}{blocked[1:]}. The later stages did not run, so findings, worklists and email "
             "were not updated; the previous complete state is unchanged."
         )
 
@@ -172,6 +197,10 @@ def _run_stages(db: Database, config: Config, db_path: Path, *, today: date, sen
     except Exception:  # the report is a view; failing to draw it must not hide the run's result
         log.error("run report could not be written:\n%s", traceback.format_exc())
         summary.messages.append("The run report could not be written (see the log).")
+    for message in summary.messages:
+        log.info("nightly run #%d: %s", run_id, message)
+    log.info("nightly run #%d finished: %s, exit code %d, new serious findings %d, report %s", run_id,
+             summary.status, int(summary.exit_code), summary.new_serious, summary.report_path or "not written")
     return summary
 
 
@@ -194,7 +223,8 @@ def _crawl(config: Config, db_path: Path, parent: int) -> tuple[str, dict[str, A
 
 def _links(db: Database, config: Config, parent: int) -> tuple[str, dict[str, Any], int | None, str | None]:
     result = run_link_checks(db, config, parent_run_id=parent)
-    return str(result.status), dict(result.counts), result.run_id, None
+    # The note says why a check is incomplete (a failure spike) or what was left unverified.
+    return str(result.status), dict(result.counts), result.run_id, result.note
 
 
 def _findings(db: Database, config: Config, parent: int, today: date) -> tuple[str, dict[str, Any], int | None, str | None]:

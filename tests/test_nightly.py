@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -19,12 +21,14 @@ from click.testing import CliRunner
 from localoffer_audit.cli import main
 from localoffer_audit.config import Config, config_from_dict
 from localoffer_audit.db import open_db
-from localoffer_audit.demo import DemoWorld, run_demo_in_thread
+from localoffer_audit.demo import DemoWorld, run_demo_in_thread, to_toml
 from localoffer_audit.exitcodes import ExitCode
 from localoffer_audit.lock import run_lock
 from localoffer_audit.managers import import_mapping
 from localoffer_audit.models import RunStatus
 from localoffer_audit.nightly import NightlySummary, run_nightly
+
+from .cli_logging import restore_logging  # noqa: F401  (a fixture)
 
 CONTENT_RULES_SCORED = {
     "stale_date", "missing_date", "past_event", "covid_notice", "closure_wording", "no_contact_route",
@@ -35,10 +39,24 @@ CONTENT_RULES_SCORED = {
 @dataclass
 class TwoNights:
     config: Config
-    first: NightlySummary
+    # Night 1 ran as cron runs it: the command in a subprocess, stdout and stderr pipes.
+    first: subprocess.CompletedProcess[str]
     second: NightlySummary
     manifest_day0: dict
     manifest_day1: dict
+
+
+def _write_config(config: Config, path: Path) -> Path:
+    path.write_text(to_toml(config.model_dump(mode="json", exclude_none=True)), encoding="utf-8")
+    return path
+
+
+def _nightly_command(config_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`localoffer-audit --config FILE nightly ARGS` with no terminal (pipes), as under cron."""
+    return subprocess.run(
+        [sys.executable, "-m", "localoffer_audit.cli", "--config", str(config_path), "nightly", *args],
+        capture_output=True, text=True, timeout=280, stdin=subprocess.DEVNULL,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -51,12 +69,25 @@ def two_nights(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoNights]:
         import_mapping(db, demo.write_managers_csv(out / "managers.csv"))
         db.close()
         day0 = demo.manifest()
-        first = run_nightly(config, today=date.fromisoformat(day0["world"]["day0_date"]))
+        first = _nightly_command(_write_config(config, out / "localoffer-audit.toml"), "--today", day0["world"]["day0_date"])
         demo.set_day(1)
         day1 = demo.manifest()
         second = run_nightly(config, today=date.fromisoformat(day0["world"]["day0_date"]) + timedelta(days=1))
         # The world keeps serving while the module's tests run.
         yield TwoNights(config, first, second, day0, day1)
+
+
+STAGES = ["crawl", "links", "findings", "managers", "worklists", "email"]
+
+
+def _stage_lines(stdout: str) -> dict[str, str]:
+    """The summary's stage lines by stage name ("  crawl      complete   5.9s  ...")."""
+    lines = {}
+    for line in stdout.splitlines():
+        words = line.split()
+        if line.startswith("  ") and words and words[0] in STAGES:
+            lines[words[0]] = line
+    return lines
 
 
 def _findings(config: Config) -> list[dict]:
@@ -69,13 +100,42 @@ def _findings(config: Config) -> list[dict]:
 
 @pytest.mark.slow
 def test_two_nights_complete_with_documented_exit_codes(two_nights: TwoNights) -> None:
-    for summary in (two_nights.first, two_nights.second):
-        assert summary.status == RunStatus.COMPLETE, summary.messages
-        assert [s.name for s in summary.stages] == ["crawl", "links", "findings", "managers", "worklists", "email"]
-        expected = ExitCode.NEW_SERIOUS_FINDINGS if summary.new_serious else ExitCode.OK
-        assert summary.exit_code == expected
-    # The first night of a directory with faults opens serious findings.
-    assert two_nights.first.new_serious > 0 and two_nights.first.exit_code == ExitCode.NEW_SERIOUS_FINDINGS
+    # The first night of a directory with faults opens serious findings: the command exits 3.
+    first = two_nights.first
+    assert first.returncode == ExitCode.NEW_SERIOUS_FINDINGS, first.stdout + first.stderr[-3000:]
+    assert re.match(r"Run #\d+: COMPLETE\n", first.stdout), first.stdout
+    stages = _stage_lines(first.stdout)
+    assert list(stages) == STAGES
+    assert all(stages[name].split()[1] == "complete" for name in STAGES[:-1]), stages
+    serious = re.search(r"^New serious findings: (\d+)$", first.stdout, re.MULTILINE)
+    assert serious and int(serious.group(1)) > 0, first.stdout
+    second = two_nights.second
+    assert second.status == RunStatus.COMPLETE, second.messages
+    assert [s.name for s in second.stages] == STAGES
+    expected = ExitCode.NEW_SERIOUS_FINDINGS if second.new_serious else ExitCode.OK
+    assert second.exit_code == expected
+
+
+@pytest.mark.slow
+def test_log_file_records_each_stage_and_the_final_status(two_nights: TwoNights) -> None:
+    run_id = int(re.match(r"Run #(\d+)", two_nights.first.stdout).group(1))
+    log = (two_nights.config.output.folder / "nightly.log").read_text(encoding="utf-8")
+    assert f"nightly run #{run_id} started" in log
+    for name in STAGES[:-1]:
+        assert re.search(rf"INFO localoffer_audit\.nightly: stage {name}: complete in \d+\.\ds", log), name
+    assert re.search(r"stage crawl: complete in [\d.]+s \(.*services_seen 150", log)
+    assert "stage email: skipped in 0.0s (email is off" in log
+    assert re.search(rf"nightly run #{run_id} finished: complete, exit code 3, new serious findings [1-9]", log)
+
+
+@pytest.mark.slow
+def test_no_progress_output_without_a_terminal(two_nights: TwoNights) -> None:
+    first = two_nights.first
+    for stream in (first.stdout, first.stderr):
+        assert "\r" not in stream
+        # The progress a terminal gets: "crawl..." and "crawl: complete in 5.9s".
+        assert not re.search(r"^(crawl|links|findings|managers|worklists|email)(\.\.\.|: \w+ in )", stream, re.MULTILINE), stream
+    assert "Traceback" not in first.stderr
 
 
 @pytest.mark.slow
@@ -126,10 +186,15 @@ def _config_for_dead_site(config: Config, tmp_path: Path) -> Config:
 @pytest.mark.slow
 def test_site_down_is_incomplete_and_changes_nothing(two_nights: TwoNights, tmp_path: Path) -> None:
     before = _findings(two_nights.config)
-    summary = run_nightly(_config_for_dead_site(two_nights.config, tmp_path), two_nights.config.database.path)
-    assert summary.status == RunStatus.INCOMPLETE and summary.exit_code == ExitCode.INCOMPLETE
-    assert {s.name: s.status for s in summary.stages}["findings"] == "skipped"
-    assert any("previous complete state is unchanged" in m for m in summary.messages)
+    completed = _nightly_command(_write_config(_config_for_dead_site(two_nights.config, tmp_path), tmp_path / "dead.toml"))
+    assert completed.returncode == ExitCode.INCOMPLETE, completed.stdout + completed.stderr[-3000:]
+    assert re.match(r"Run #\d+: INCOMPLETE\n", completed.stdout)
+    stages = _stage_lines(completed.stdout)
+    assert stages["crawl"].split()[1] == "incomplete" and "INCOMPLETE crawl, nothing marked removed" in stages["crawl"]
+    assert [stages[name].split()[1] for name in ("links", "findings", "worklists")] == ["skipped"] * 3
+    assert "previous complete state is unchanged" in completed.stdout
+    log = (tmp_path / "out" / "nightly.log").read_text(encoding="utf-8")
+    assert re.search(r"finished: incomplete, exit code 5", log)
     assert _findings(two_nights.config) == before
     report = BeautifulSoup((tmp_path / "out" / "report.html").read_text(encoding="utf-8"), "html.parser")
     assert report.select_one("#run-warning") is not None
@@ -139,7 +204,7 @@ def test_site_down_is_incomplete_and_changes_nothing(two_nights: TwoNights, tmp_
 
 @pytest.mark.slow
 def test_failing_stage_keeps_previous_state_and_releases_lock(
-    two_nights: TwoNights, monkeypatch: pytest.MonkeyPatch
+    two_nights: TwoNights, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, restore_logging: None
 ) -> None:
     before = _findings(two_nights.config)
 
@@ -147,12 +212,54 @@ def test_failing_stage_keeps_previous_state_and_releases_lock(
         raise OSError("network unreachable")
 
     monkeypatch.setattr("localoffer_audit.nightly.run_link_checks", broken_checker)
-    summary = run_nightly(two_nights.config)
-    assert summary.status == RunStatus.FAILED and summary.exit_code == ExitCode.ERROR
-    assert {s.name: s.status for s in summary.stages}["links"] == "failed"
+    config_path = _write_config(two_nights.config, tmp_path / "audit.toml")
+    result = CliRunner().invoke(main, ["--config", str(config_path), "nightly"])
+    assert result.exit_code == ExitCode.ERROR, result.output
+    assert re.match(r"Run #\d+: FAILED\n", result.stdout)
+    assert _stage_lines(result.stdout)["links"].split()[1] == "failed"
+    assert "! Stage links failed: OSError: network unreachable" in result.stdout
     assert _findings(two_nights.config) == before
     with run_lock(two_nights.config.database.path):
         pass
+
+
+def _copy_database(config: Config, tmp_path: Path) -> Path:
+    """A copy of the module's database, for a test that must not leave its runs behind."""
+    copy = tmp_path / "copy.db"
+    source, target = sqlite3.connect(config.database.path), sqlite3.connect(copy)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    return copy
+
+
+@pytest.mark.slow
+def test_link_check_spike_is_incomplete_and_changes_no_finding(two_nights: TwoNights, tmp_path: Path) -> None:
+    """The outside web goes dark (every provider site refuses connections) while the
+    directory stays up: the link check's failure share jumps, so it is incomplete, and
+    nothing is marked fixed or opened from it. When the findings stage still ran after
+    such a check, this world lost 6 link_timeout, 2 link_server_error and 1
+    archive_candidate findings (marked fixed) and gained 8 link_broken ones: the
+    already-failing links' new verdict counts as confirmed."""
+    data = two_nights.config.model_dump(mode="json", exclude_none=True)
+    data["database"]["path"] = str(_copy_database(two_nights.config, tmp_path))
+    data["output"]["folder"] = str(tmp_path / "out")
+    data["links"]["port_map"] = {"80": 9, "443": 9}  # discard port on loopback: connection refused
+    data["links"]["recheck_ok_after_days"] = 0  # check every link, not only the failures
+    config = config_from_dict(data)
+    before = _findings(config)
+    summary = run_nightly(config, today=date.fromisoformat(two_nights.manifest_day0["world"]["day0_date"]) + timedelta(days=1))
+    stages = {s.name: s for s in summary.stages}
+    assert stages["crawl"].status == "complete", stages["crawl"]
+    assert stages["links"].status == "incomplete", stages["links"]
+    # The reason reaches the summary, not just the word "incomplete".
+    assert stages["links"].message and "failure share jumped from" in stages["links"].message
+    assert [stages[name].status for name in ("findings", "managers", "worklists", "email")] == ["skipped"] * 4
+    assert summary.status == RunStatus.INCOMPLETE and summary.exit_code == ExitCode.INCOMPLETE
+    assert any(m.startswith("The link check was incomplete: failure share jumped") for m in summary.messages), summary.messages
+    assert _findings(config) == before
 
 
 @pytest.mark.slow
@@ -169,8 +276,6 @@ def test_killed_run_leaves_state_and_lock(two_nights: TwoNights, tmp_path: Path)
     port = listener.getsockname()[1]
     data = two_nights.config.model_dump(mode="json", exclude_none=True)
     data["directory"]["start_urls"] = [f"http://127.0.0.1:{port}/kb5/slow/directory/results.page"]
-    from localoffer_audit.demo import to_toml
-
     config_path.write_text(to_toml(data), encoding="utf-8")
     env["LOCALOFFER_AUDIT_CONFIG"] = str(config_path)
     process = subprocess.Popen(
@@ -236,3 +341,17 @@ def test_bad_mapping_file_keeps_the_previous_mapping(tmp_path: Path) -> None:
         assert [a.manager_email for a in stored_assignments(db)] == ["sam.smith@council.gov.uk"]
     finally:
         db.close()
+
+
+def test_held_lock_exits_4_and_the_log_says_why(tmp_path: Path, restore_logging: None) -> None:
+    config = config_from_dict({
+        "directory": {"start_urls": ["https://d.example.gov.uk/kb5/x/directory/results.page"]},
+        "database": {"path": str(tmp_path / "audit.db")},
+        "output": {"folder": str(tmp_path / "out")},
+    })
+    config_path = _write_config(config, tmp_path / "audit.toml")
+    with run_lock(config.database.path):
+        result = CliRunner().invoke(main, ["--config", str(config_path), "nightly"])
+    assert result.exit_code == ExitCode.LOCKED, result.output
+    log = (tmp_path / "out" / "nightly.log").read_text(encoding="utf-8")
+    assert "INFO localoffer_audit.commands.nightly: nightly did not run (exit code 4):" in log

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 import sys
@@ -11,9 +12,13 @@ from pathlib import Path
 import click
 
 from ..browse import datasette_metadata_path, datasette_missing_message
-from ..nightly import NightlySummary, run_nightly
+from ..errors import LockedError
+from ..exitcodes import ExitCode
+from ..nightly import NightlySummary, describe_counts, run_nightly
 from ..report import write_run_report
 from .common import AppContext, add_log_file, pass_app, progress_enabled
+
+log = logging.getLogger(__name__)
 
 
 @click.command()
@@ -28,7 +33,10 @@ def nightly(app: AppContext, today, send: bool | None) -> None:
     terminal needed, progress only when run at a terminal, a non-zero exit on failure.
     Exit codes: 0 done, 1 a stage failed, 3 new findings at or above
     [nightly] alert_severity, 4 another run holds the lock, 5 incomplete (the
-    crawl saw too little to trust: nothing was marked fixed or removed).
+    crawl saw too little to trust, or the link check's failures spiked: findings,
+    worklists and email were not updated, so nothing was marked fixed).
+    The log file ([nightly] log_file, default <output>/nightly.log) records each
+    stage and the final status and exit code.
 
     Example:
 
@@ -39,9 +47,13 @@ def nightly(app: AppContext, today, send: bool | None) -> None:
     config = app.config()
     add_log_file(config.nightly.log_file or config.output.folder / "nightly.log")
     say = (lambda message: click.echo(message, err=True)) if progress_enabled() else None
-    summary = run_nightly(
-        config, app.database_path(), today=today.date() if today else None, send_email=send, progress=say
-    )
+    try:
+        summary = run_nightly(
+            config, app.database_path(), today=today.date() if today else None, send_email=send, progress=say
+        )
+    except LockedError as exc:  # exit 4 (cli.py); the log file should say why this night did nothing
+        log.info("nightly did not run (exit code %d): %s", int(ExitCode.LOCKED), exc)
+        raise
     click.echo(format_summary(summary))
     sys.exit(int(summary.exit_code))
 
@@ -49,7 +61,7 @@ def nightly(app: AppContext, today, send: bool | None) -> None:
 def format_summary(summary: NightlySummary) -> str:
     lines = [f"Run #{summary.run_id}: {summary.status.upper()}"]
     for stage in summary.stages:
-        counts = ", ".join(f"{k} {v}" for k, v in stage.counts.items() if isinstance(v, int | float))
+        counts = describe_counts(stage.counts)
         detail = f" — {stage.message}" if stage.message else ""
         lines.append(f"  {stage.name:<10} {stage.status:<10} {stage.seconds:>7.1f}s  {counts}{detail}")
     lines.extend(f"! {message}" for message in summary.messages)
