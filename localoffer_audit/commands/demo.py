@@ -27,7 +27,9 @@ def demo(serve: bool, out: Path, services: int, seed: int, day: int, port: int) 
     judge; runs the nightly pipeline on it twice (the world changes between the nights,
     so findings get fixed and new ones appear); and writes into --out the run report,
     each content manager's worklist, .eml previews of their emails, a QA sample pack,
-    and the demo's config, ground truth (demo-manifest.json) and managers.csv.
+    and the demo's config, ground truth (demo-manifest.json) and managers.csv. A night
+    that fails or is incomplete stops the demo with nightly's exit code (1 or 5) and a
+    line naming the night and the stage.
 
     With --serve it only serves the world (as it is on night --day) and prints its URLs
     until Ctrl-C, for exploring with a browser, curl or `nightly`.
@@ -46,7 +48,29 @@ def demo(serve: bool, out: Path, services: int, seed: int, day: int, port: int) 
     if day:
         raise click.UsageError("--day goes with --serve; the full demo always starts on night 0")
     result = audit_demo(out, services=services, seed=seed, progress=lambda message: click.echo(message, err=True))
+    if result.stopped_night is not None:
+        _fail(result)
     _print_audit(result)
+
+
+def _fail(result: DemoAudit) -> None:
+    """The night that did not complete, its stages that went wrong, and nightly's exit code."""
+    night = result.stopped_night
+    assert night is not None and result.stopped_at is not None
+    wrong = [stage for stage in night.stages if stage.status in ("failed", "incomplete")]
+    stages = "; ".join(
+        f"stage {stage.name} {stage.status}" + (f" ({stage.message})" if stage.message else "") for stage in wrong
+    )
+    click.echo(
+        f"Error: demo night {result.stopped_at} (run #{night.run_id}) did not complete ({night.status}): "
+        f"{stages or 'no stage reported why'}. The demo stopped there.",
+        err=True,
+    )
+    for message in night.messages:
+        click.echo(f"  {message}", err=True)
+    if night.report_path:
+        click.echo(f"Report of that night: {night.report_path}", err=True)
+    raise SystemExit(int(night.exit_code))
 
 
 def _print_audit(result: DemoAudit) -> None:

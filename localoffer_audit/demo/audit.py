@@ -4,7 +4,9 @@
 managers, runs ``nightly`` on night 0, moves the world on a night (some faults fixed,
 new ones planted, entries added and removed) and runs ``nightly`` again, so the findings
 history, the worklists' "new" and "fixed" sections and the report's trend all show.
-Then it writes .eml previews and a QA sample pack into the same folder.
+Then it writes .eml previews and a QA sample pack into the same folder. A night that
+fails or is incomplete stops the demo there (``DemoAudit.stopped_at``), and the command
+exits non-zero naming it.
 
 Only this module and the command know the demo; the stages it calls are the ones a
 council runs, given the demo's config.
@@ -22,6 +24,7 @@ from ..config import load_config
 from ..db import open_db
 from ..mail import prepare_and_send
 from ..managers import import_mapping
+from ..models import RunStatus
 from ..nightly import NightlySummary, run_nightly
 from ..qa import SampleRequest, draw_sample
 from .runner import DemoOutput, run_demo
@@ -42,6 +45,12 @@ class DemoAudit:
     qa_csv: Path | None = None
     qa_sample_size: int = 0
     seconds: float = 0.0
+    # The night (1-based) whose run failed or was incomplete; the demo stops there.
+    stopped_at: int | None = None
+
+    @property
+    def stopped_night(self) -> NightlySummary | None:
+        return self.nights[self.stopped_at - 1] if self.stopped_at is not None else None
 
 
 def audit_demo(
@@ -68,6 +77,11 @@ def audit_demo(
             summary = run_nightly(config, today=first_day + timedelta(days=night), progress=lambda m: say(f"  {m}"))
             result.nights.append(summary)
             result.report = summary.report_path
+            if summary.status != RunStatus.COMPLETE:
+                # A later night, emails or a QA sample drawn on top of it would show a
+                # history the auditor did not make; stop and let the command say why.
+                result.stopped_at = night + 1
+                return
         today = first_day + timedelta(days=nights - 1)
         db = open_db(config.database.path)
         try:
