@@ -37,9 +37,8 @@ class FsdSpider(AuditSpider):
         if page is None:
             return
         yield from self.follow_services(page, response, self.parse_service)
-        if page.next_points_back:
-            self.report.pagination_loops += 1
-            self.report.note(f"pagination loop: 'next' on {response.url} points back to {page.next_url}")
+        if page.next_points_back and page.next_url:
+            self.pagination_loop(response.url, page.next_url, walk_goes_on=bool(page.higher_pages))
         for other in page.higher_pages:
             key = listing_key(other.url)
             if key in self.seen_listings:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from scrapy.http import Response, TextResponse
+from w3lib.url import canonicalize_url
 
 from localoffer_audit.crawl.fsd import ResultsPage
 from localoffer_audit.crawl.generic import PLATFORM, parse_generic_listing, parse_generic_service
@@ -27,7 +28,7 @@ class GenericSpider(AuditSpider):
             self.report.error("platform 'generic' needs [directory.generic] selectors", listing=True)
             return
         for url in self.start_urls:
-            self.seen_listings.add(url)
+            self.seen_listings.add(canonicalize_url(url))
             if self.may_request_listing(url):
                 yield self.listing_request(url, self.parse_listing, start=True)
 
@@ -37,11 +38,12 @@ class GenericSpider(AuditSpider):
             return
         yield from self.follow_services(page, response, self.parse_service)
         if page.next_url:
-            if page.next_url in self.seen_listings:
-                self.report.pagination_loops += 1
-                self.report.note(f"pagination loop: next page of {response.url} is {page.next_url}, already read")
+            key = canonicalize_url(page.next_url)
+            if key in self.seen_listings:
+                # "Next" is the only way on from a generic listing page.
+                self.pagination_loop(response.url, page.next_url, walk_goes_on=False)
             else:
-                self.seen_listings.add(page.next_url)
+                self.seen_listings.add(key)
                 if self.may_request_listing(page.next_url):
                     yield self.listing_request(page.next_url, self.parse_listing)
 

@@ -391,3 +391,47 @@ def test_a_host_name_resolving_to_loopback_is_refused(tmp_path):
         summary = crawl(base.replace("127.0.0.1", "localhost"), tmp_path / "a.db", allow_private_addresses=False)
     assert summary.status == RunStatus.INCOMPLETE and site.requests == []
     assert any("refused to fetch" in m and "localhost is a private" in m for m in summary.messages), summary.messages
+
+
+def listing_reads(site: FakeSite) -> list[str]:
+    return sorted(r for r in site.requests if "results.page" in r)
+
+
+def test_a_pagination_loop_with_other_page_links_loses_nothing(tmp_path):
+    # Page 3's "Next" points back to page 1, but the numbered links lead on (FSD).
+    site = FakeSite(services=50, next_back_at=20)
+    with serve(site) as base:
+        summary = crawl(base, tmp_path / "a.db")
+    assert summary.status == RunStatus.COMPLETE, summary.messages
+    assert (summary.counts["services_seen"], summary.counts["listing_pages"]) == (50, 5)
+    assert (summary.counts["pagination_loops"], summary.counts["pagination_dead_ends"]) == (1, 0)
+    reads = listing_reads(site)
+    assert len(reads) == len(set(reads)) == 5  # no page read twice, the loop not followed
+    assert any("pagination loop" in m and "other page links lead on" in m for m in summary.messages)
+
+
+@pytest.mark.parametrize("platform", ["fsd", "generic"])
+def test_a_pagination_loop_with_no_way_on_makes_the_crawl_incomplete(tmp_path, platform):
+    # "Next" is the only way on; page 3's points back to page 1: pages 4 and 5 are unseen.
+    db_path = tmp_path / "a.db"
+    site = FakeSite(services=50, numbered_pages=False)
+    with serve(site) as base:
+        config = crawl_config(fsd_start(base), platform)
+        if platform == "generic":
+            config["directory"]["generic"] = generic_selectors()
+        first = run_crawl(config_from_dict(config), db_path)
+        site.next_back_at = 20
+        site.requests.clear()
+        looped = run_crawl(config_from_dict({**config, "crawl": {**config["crawl"], "min_complete_ratio": 0.5}}), db_path)
+    assert first.status == RunStatus.COMPLETE and first.counts["services_seen"] == 50
+    # 30 of 50 seen is above the 50% ratio set here: only the loop makes it incomplete.
+    assert looped.status == RunStatus.INCOMPLETE
+    counts = looped.counts
+    assert (counts["services_seen"], counts["pagination_loops"], counts["pagination_dead_ends"]) == (30, 1, 1)
+    assert (counts["missing"], counts["removed"]) == (20, 0)
+    assert "pagination loop" in looped.messages[0]
+    assert set(states(db_path).values()) == {"live"}
+    # No URL is read twice. The generic spider cannot know that "...&sr=0" is the start
+    # page under another URL, so it reads it once more and stops at its "Next" (sr=10).
+    reads = listing_reads(site)
+    assert len(reads) == len(set(reads)) == (3 if platform == "fsd" else 4)

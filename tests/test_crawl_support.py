@@ -57,6 +57,10 @@ class FakeSite:
     oruk_totals_per_page: bool = False
     # A page number of JSON Infinity (int() of it raises OverflowError, not ValueError).
     oruk_infinite_page_number: bool = False
+    # The results page at this offset has a "Next" link back to the first page (sr=0).
+    next_back_at: int | None = None
+    # Numbered page links (FSD prints them); off, "Next" is the only way on.
+    numbered_pages: bool = True
     # The first results page also lists a record on another site (a partner directory).
     offsite_record: bool = False
     requests: list[str] = field(default_factory=list)
@@ -88,11 +92,13 @@ class FakeSite:
         pages = "".join(
             f'<li><a href="results.page?{channel}&amp;sr={o}">{o // PAGE_SIZE + 1}</a></li>'
             for o in range(0, self.services, PAGE_SIZE)
-            if o != offset and abs(o - offset) <= 3 * PAGE_SIZE
+            if o != offset and abs(o - offset) <= 3 * PAGE_SIZE and self.numbered_pages
         )
+        next_offset = 0 if offset == self.next_back_at else offset + PAGE_SIZE
         next_link = (
-            f'<a rel="next" href="results.page?{channel}&amp;sr={offset + PAGE_SIZE}">Next</a>'
+            f'<a rel="next" href="results.page?{channel}&amp;sr={next_offset}">Next</a>'
             if offset + PAGE_SIZE < self.services or (self.empty_extra_page and offset < self.services)
+            or offset == self.next_back_at
             else ""
         )
         return f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>Results</title></head><body>

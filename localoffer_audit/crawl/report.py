@@ -39,7 +39,10 @@ class CrawlReport:
     # Exceptions a spider callback did not catch: a bug, so the crawl is incomplete.
     callback_errors: int = 0
     listing_cap_reached: bool = False
+    # "Next" links pointing back to a page already read; those that left the walk with
+    # nowhere further to go (later listing pages may be unseen: the crawl is incomplete).
     pagination_loops: int = 0
+    pagination_dead_ends: int = 0
     truncated_pages: int = 0
     messages: list[str] = field(default_factory=list)
     stream: IO[str] | None = field(default=None, repr=False)
@@ -79,6 +82,7 @@ class CrawlReport:
             "kept_after_error": self.kept_after_error,
             "callback_errors": self.callback_errors,
             "pagination_loops": self.pagination_loops,
+            "pagination_dead_ends": self.pagination_dead_ends,
             "truncated_pages": self.truncated_pages,
             "listing_cap_reached": self.listing_cap_reached,
         }

@@ -148,6 +148,11 @@ def incomplete_reasons(db, config: Config, run_id: int, finish_reason: str, coun
     if finish_reason != "finished":
         reasons.append(f"the crawl ended early ({finish_reason})")
     reasons.extend(error_reasons(config, counts))
+    if counts.get("pagination_dead_ends"):
+        reasons.append(
+            f"{counts['pagination_dead_ends']} 'next' link(s) led back to a listing page already read with nothing "
+            "else leading on (pagination loop): later listing pages may be unseen"
+        )
     if counts.get("listing_cap_reached"):
         reasons.append(f"stopped at the limit of {config.directory.max_listing_pages} listing pages")
     seen = counts.get("services_seen", 0)

@@ -128,6 +128,25 @@ class AuditSpider(scrapy.Spider):
             if self.new_service(link.directory_id):
                 yield self.service_request(link.url, callback, directory_id=link.directory_id, name=link.name)
 
+    def pagination_loop(self, page_url: str, next_url: str, *, walk_goes_on: bool) -> None:
+        """A "next" link on ``page_url`` points back to a listing page already read.
+
+        When other links lead on from this page (FSD's numbered offsets) no page is
+        missed and it is only a note. When the "next" link was the only way on, the
+        pages after it (if any) cannot be reached: the crawl is incomplete, since
+        marking the services listed there as removed would be wrong.
+        """
+        self.report.pagination_loops += 1
+        if walk_goes_on:
+            self.report.note(f"pagination loop: 'next' on {page_url} points back to {next_url}; other page links lead on")
+            return
+        self.report.pagination_dead_ends += 1
+        self.report.note(
+            f"pagination loop: 'next' on {page_url} points back to {next_url}, already read, and nothing else leads on: "
+            "later listing pages may be unseen, so the crawl is incomplete (if this is the last page and the site "
+            "links it back to the first, make the next-page selector match nothing there)"
+        )
+
     # --- service pages --------------------------------------------------------------
 
     def service_items(
