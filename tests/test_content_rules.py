@@ -69,6 +69,9 @@ def test_a_healthy_entry_has_no_findings() -> None:
         ([ShownDate("Reviewed", "12/05/2024")], {}, {}, {"stale_date"}),
         # 10/07/2024 is 10 July 2024: 340 days, not stale.
         ([ShownDate("Reviewed", "10/07/2024")], {}, {}, set()),
+        # 03/07/2024 is 3 July 2024 (not stale), never 7 March; 07/03/2024 is 7 March (stale).
+        ([ShownDate("Last updated", "03/07/2024")], {}, {}, set()),
+        ([ShownDate("Last updated", "07/03/2024")], {}, {}, {"stale_date"}),
         ([ShownDate("Date updated", "2021-05-06")], {}, {}, {"stale_date"}),
         ([ShownDate("Last updated", "2024-06-20T09:30:00Z")], {}, {}, set()),
         # "March 2024" covers all of March: over a year ago. "June 2024" runs to 30 June: not yet.
@@ -100,6 +103,11 @@ def test_a_dated_pdf_title_is_not_the_entrys_date() -> None:
                          anchor_text="Annual report 14/03/2019")],
     )
     assert rules_for(service) & {"stale_date", "missing_date", "past_event"} == {"missing_date"}
+
+
+def test_a_numeric_date_is_named_day_first() -> None:
+    [finding] = findings_for(make_service(dates=[ShownDate("Last updated", "03/04/2022")]), "stale_date")
+    assert finding.message == "The last-updated date on this entry is 3 April 2022, over 12 months ago."
 
 
 def test_stale_message_names_the_date_and_the_policy() -> None:
@@ -155,6 +163,9 @@ def test_describe_days(days: int, text: str) -> None:
         ("Information correct as of March 2021; sessions run weekly.", False),
         ("We offer a hearing test service for children.", False),
         ("Sessions until July 2025.", False),
+        # A closure's date is history, reported as a closure.
+        ("Sadly the playgroup closed in March 2021 when the hall was sold.", False),
+        ("Applications closed on 12 March 2022, book early next year.", True),
     ],
 )
 def test_past_events(text: str, expected: bool) -> None:
@@ -179,6 +190,24 @@ def test_past_event_in_a_labelled_field_names_the_field() -> None:
         ("During lockdown we moved our sessions online.", True),
         ("Please follow social distancing guidance when visiting.", True),
         ("All groups are cancelled until further notice because of the Covid-19 outbreak.", True),
+        ("If you have symptoms of coronavirus, please do not attend.", True),
+        ("Please do not attend if you or anyone in your household has COVID-19 symptoms.", True),
+        ("Masks must be worn at all times in the building.", True),
+        ("Face coverings must be worn in the waiting room.", True),
+        ("Social distancing measures are in place.", True),
+        ("Please keep 2 metres apart from other families.", True),
+        ("We take part in NHS Test and Trace, so please give your details on arrival.", True),
+        ("Families in a support bubble can attend together.", True),
+        ("Children who are clinically extremely vulnerable should stay at home.", True),
+        ("Children who are shielding because of coronavirus can join online.", True),
+        ("The group closed due to coronavirus.", True),
+        ("Children with cold symptoms are welcome.", False),
+        ("We help with symptoms of anxiety and low mood.", False),
+        ("Masks and costumes are welcome at our Halloween party.", False),
+        ("Mask making workshop for families.", False),
+        ("Free school meals and the Household Support Fund.", False),
+        ("We offer support to families bereaved during the pandemic.", False),
+        ("The group was set up after the pandemic to help isolated parents.", False),
         ("COVID vaccination clinic for children aged 5 and over.", False),
         ("COVID-19 booster clinics run every Tuesday.", False),
         ("Long COVID support for young people and their families.", False),
@@ -215,6 +244,77 @@ def test_covid_notices(text: str, expected: bool) -> None:
         ("If your child no longer needs support, let us know.", False),
         ("The waiting list has now closed for this year.", False),
         ("The Tuesday session is no longer running; come on Thursdays instead.", False),
+        # Headline wording, alone or before a dash.
+        ("Service discontinued - please contact the Family Information Service for alternatives.", True),
+        ("Service discontinued", True),
+        ("SERVICE CLOSED.", True),
+        ("Group no longer running.", True),
+        ("This service has been discontinued.", True),
+        # Past tense with when it happened.
+        ("The service closed in 2022.", True),
+        ("The service closed in March 2022 and referrals are no longer accepted.", True),
+        ("Sadly our playgroup closed at the end of July 2021.", True),
+        ("Unfortunately the café closed down in 2019.", True),
+        ("The group shut down last year.", True),
+        ("We closed our doors in 2021.", True),
+        ("We closed our doors for the last time in July 2021.", True),
+        ("Sadly, the nursery has closed its doors for good.", True),
+        ("The service was decommissioned in April 2023.", True),
+        ("The charity was wound up in 2020.", True),
+        ("The charity has been dissolved.", True),
+        ("The nursery went into administration in 2023.", True),
+        ("The company has ceased trading.", True),
+        # Not running any more.
+        ("This group is no longer operating.", True),
+        ("The service has ceased.", True),
+        ("Sessions have ceased.", True),
+        ("Permanently closed.", True),
+        ("This service is permanently closed.", True),
+        ("This service is no longer commissioned by the council.", True),
+        ("The group no longer meets.", True),
+        ("The group is not running anymore.", True),
+        ("This provision has now finished.", True),
+        ("This service will close permanently on 31 March 2024.", True),
+        ("Sadly the group closed permanently during the pandemic.", True),
+        # Opening hours, a day off, works, a route into the service: not a closure.
+        ("Closed for the summer holidays.", False),
+        ("Closed Mondays.", False),
+        ("The car park closes at 6pm.", False),
+        ("The office is closed at weekends.", False),
+        ("Doors close at 7pm.", False),
+        ("The gates are closed at 3.15pm for safety.", False),
+        ("Closed between Christmas and New Year.", False),
+        ("The centre will be closed on Good Friday.", False),
+        ("The centre is closed from 24 December to 2 January.", False),
+        ("The group is closed for half term.", False),
+        ("We are closed for staff training on 5 July.", False),
+        ("The library closed early on Friday due to staff illness.", False),
+        ("The pool is shut for maintenance until further notice.", False),
+        ("The centre closed in 2021 for refurbishment and reopened in 2022.", False),
+        ("Our shop has closed its doors for the winter.", False),
+        ("We closed our doors early on Friday.", False),
+        ("Closed to new referrals until September.", False),
+        ("We have stopped taking referrals while we clear our waiting list.", False),
+        ("We have stopped accepting new referrals.", False),
+        ("Places are limited and the list has closed.", False),
+        ("We closed the waiting list in 2023 because demand was so high.", False),
+        ("Applications for the 2024 scheme closed in March 2024.", False),
+        ("The consultation closed in 2023.", False),
+        # Part of the service, another service, a channel or a venue closed; the service goes on.
+        ("The Tuesday group has now closed; the Thursday group carries on as usual.", False),
+        ("Our Saturday club closed in 2022 but the after-school club runs every week.", False),
+        ("The hall closed in 2019 so we now meet at St Mary's Church.", False),
+        ("Our previous service closed in 2019 and this new service replaces it.", False),
+        ("Our old website has closed; visit our new one.", False),
+        ("The service no longer meets on Mondays; it now meets on Wednesdays.", False),
+        ("This service is no longer commissioned by the council but continues as a charity.", False),
+        ("The service no longer offers home visits.", False),
+        ("Tickets are no longer available for this event.", False),
+        ("If the service closes we will let families know.", False),
+        ("The Facebook group is closed to new members.", False),
+        # A COVID-19 closure was mostly a pause: the COVID rule reports it.
+        ("The group closed due to coronavirus.", False),
+        ("Sessions were closed in March 2020 due to COVID-19 but restarted in September 2021.", False),
     ],
 )
 def test_closure_wording(text: str, expected: bool) -> None:
@@ -230,6 +330,10 @@ def test_closure_wording(text: str, expected: bool) -> None:
         ("Sunshine Club", {"status": "defunct"}, True),
         ("Sunshine Club", {"status": "temporarily closed"}, False),
         ("Closed Captioning Cinema Club", {}, False),
+        ("Sunshine Club - SERVICE DISCONTINUED", {}, True),
+        ("Sunshine Club (no longer running)", {}, True),
+        ("Ceased trading: Little Acorns Nursery", {}, True),
+        ("Discontinued Products Sale", {}, False),
     ],
 )
 def test_closure_from_name_and_status(name: str, extra: dict, expected: bool) -> None:
@@ -248,6 +352,9 @@ def test_closure_from_name_and_status(name: str, extra: dict, expected: bool) ->
         ({"description": HEALTHY_DESCRIPTION + " Venue to be confirmed."}, {"description"}),
         ({"cost": "TBC"}, {"cost"}),
         ({"cost": "Insert cost details"}, {"cost"}),
+        # An instruction left in a labelled field; "None" there can be a real answer.
+        ({"fields": {"Opening Times": "Insert opening times"}}, {"opening times"}),
+        ({"fields": {"Waiting list": "None"}}, set()),
         ({"description": "Enter a short description of the club here. Say who it is for."}, {"description"}),
         ({"description": HEALTHY_DESCRIPTION + " You can add your name to the waiting list here."}, set()),
         ({"description": HEALTHY_DESCRIPTION + " We can arrange a Text Relay call."}, set()),

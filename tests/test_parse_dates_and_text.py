@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from localoffer_audit.checks import dates as checks_dates
 from localoffer_audit.crawl.common import ParseSettings, absolute_url
 from localoffer_audit.crawl.dates import find_labelled_dates, match_date_label, parse_uk_date
 from localoffer_audit.crawl.text import clean_phone, clean_postcode, decode_cloudflare_email, undouble
@@ -45,6 +46,32 @@ def test_uk_dates(text, expected):
 )
 def test_garbage_gives_no_date(text):
     assert parse_uk_date(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "shown", "start", "end"),
+    [
+        ("03/04/2022", "3 April 2022", date(2022, 4, 3), date(2022, 4, 3)),  # 3 April, never March 4th
+        ("Last updated: 03/04/2022", "3 April 2022", date(2022, 4, 3), date(2022, 4, 3)),
+        ("3/4/22", "3 April 2022", date(2022, 4, 3), date(2022, 4, 3)),
+        ("03.04.2022", "3 April 2022", date(2022, 4, 3), date(2022, 4, 3)),
+        ("12/05/2024", "12 May 2024", date(2024, 5, 12), date(2024, 5, 12)),
+        ("Thursday 3rd of March 2022", "3 March 2022", date(2022, 3, 3), date(2022, 3, 3)),
+        ("Thurs 3 Mar 2022", "3 March 2022", date(2022, 3, 3), date(2022, 3, 3)),
+        ("2021-05-06", "6 May 2021", date(2021, 5, 6), date(2021, 5, 6)),  # ISO: year, month, day
+        # A month-only date is the whole month, whatever day it is today.
+        ("updated March 2022", "March 2022", date(2022, 3, 1), date(2022, 3, 31)),
+    ],
+)
+def test_content_rules_read_dates_day_first(text, shown, start, end):
+    mention = checks_dates.parse_uk_date(text)
+    assert (mention.shown, mention.start, mention.end) == (shown, start, end)
+
+
+@pytest.mark.parametrize("text", ["03/14/2022", "31/02/2022", "2022", "Maybe 2022", "soon"])
+def test_content_rules_never_guess_a_date(text):
+    # "03/14/2022" is no date: a day-first reader must not swap it to 14 March.
+    assert checks_dates.find_dates(text) == []
 
 
 @pytest.mark.parametrize(

@@ -23,11 +23,12 @@ for _number, _name in enumerate(calendar.month_name):
         MONTHS[_name[:3].lower()] = _number
 MONTHS["sept"] = 9
 
-_MONTH = (
+# Any month name or its abbreviation; also used by the wording rules ("closed in March 2022").
+MONTH_PATTERN = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
-_WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thur?s?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+)"
+_WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+)"
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
 _YEAR4 = r"(?P<year>(?:19|20)\d{2})"
 
@@ -40,12 +41,12 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"(?<![\d/.-])(?P<day>[0-3]?\d)\s?[/.\-]\s?(?P<month>[01]?\d)\s?[/.\-]\s?(?P<year>(?:19|20)\d{2}|\d{2})(?![\d/.-]*\d)"
     )),
     ("text_dmy", re.compile(
-        rf"\b{_WEEKDAY}?{_DAY}(?:\s+of)?[\s-]+(?P<month>{_MONTH})\.?,?[\s-]+{_YEAR4}\b", re.IGNORECASE
+        rf"\b{_WEEKDAY}?{_DAY}(?:\s+of)?[\s-]+(?P<month>{MONTH_PATTERN})\.?,?[\s-]+{_YEAR4}\b", re.IGNORECASE
     )),
     ("text_mdy", re.compile(
-        rf"\b{_WEEKDAY}?(?P<month>{_MONTH})\.?\s+{_DAY},?\s+{_YEAR4}\b", re.IGNORECASE
+        rf"\b{_WEEKDAY}?(?P<month>{MONTH_PATTERN})\.?\s+{_DAY},?\s+{_YEAR4}\b", re.IGNORECASE
     )),
-    ("text_my", re.compile(rf"\b(?P<month>{_MONTH})\.?,?\s+{_YEAR4}\b", re.IGNORECASE)),
+    ("text_my", re.compile(rf"\b(?P<month>{MONTH_PATTERN})\.?,?\s+{_YEAR4}\b", re.IGNORECASE)),
 ]
 
 
@@ -136,3 +137,16 @@ def parse_uk_date(text: str | None) -> DateMention | None:
         return None
     mentions = find_dates(text)
     return mentions[0] if mentions else None
+
+
+def parse_whole_date(text: str | None) -> DateMention | None:
+    """The date when the whole of ``text`` is one date ("14/03/2022", "March 2022."), else None.
+
+    Strict on purpose: "14/03/2022 and 15/03/2022", "Maybe 2022" or "2022" give no date.
+    """
+    value = (text or "").strip().rstrip(".").strip()
+    mentions = find_dates(value)
+    if len(mentions) != 1:
+        return None
+    [mention] = mentions
+    return mention if mention.position == 0 and mention.length == len(value) else None

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from datetime import date, timedelta
 
-from .dates import DateMention, find_dates
+from .dates import MONTH_PATTERN, DateMention, find_dates
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+|\s*•\s*|\s+-\s+(?=[A-Z])")
 
@@ -45,22 +45,51 @@ _SERVICE_NOUN = (
     r"provider|practice|surgery|setting|café|cafe|class|classes|team|initiative|youth club|support)"
 )
 
+# When something closed for good: "in 2022", "in March 2022", "at the end of July 2021",
+# "last year". Not "on 3 March 2022": a closure on one day is as often snow or staff
+# illness as the end of a service.
+_CLOSED_WHEN = (
+    rf"(?:(?:in|at\s+the\s+end\s+of|during)\s+(?:{MONTH_PATTERN}\.?\s+)?(?:19|20)\d{{2}}\b"
+    r"|(?:last|earlier\s+this)\s+(?:year|month|summer|spring|autumn|winter)\b)"
+)
+
 _CLOSURE = _any([
     # "has now closed", "has sadly closed permanently", "have closed down"
     r"\b(?:has|have)\s+(?:now\s+|sadly\s+|unfortunately\s+|permanently\s+|recently\s+)*"
     r"(?:closed|shut|ceased|stopped)(?:\s+down)?\b(?![\s,]+(?:its|their|the|our|for|to|on|at|during|over|until|between|from|early|temporarily))",
     r"\b(?:is|are)\s+(?:now\s+)?(?:permanently\s+)?closed\s*(?:down\s*)?(?:[.!]|$)(?<!temporarily closed)",
     r"\b(?:now|permanently)\s+closed\b(?![\s,]+(?:for|on|at|during|over|until|to|between|from|temporarily))",
-    r"\bclosed\s+(?:permanently|for\s+good|down)\b",
-    r"\b(?:has|have)\s+been\s+(?:permanently\s+)?(?:closed|discontinued|decommissioned|withdrawn|disbanded|dissolved)\b"
+    r"\b(?:closed|shut)\s+(?:permanently|for\s+good)\b|\bclosed\s+down\b",
+    r"\b(?:has|have|had)\s+been\s+(?:permanently\s+)?(?:closed|discontinued|decommissioned|withdrawn|disbanded|dissolved|wound\s+up|shut\s+down)\b"
     r"(?![\s,]+(?:for|on|at|during|over|until|to|between|temporarily))",
+    # "The service was discontinued in 2022", "the charity was wound up"
+    r"\b(?:was|were)\s+(?:permanently\s+|formally\s+|officially\s+)?(?:discontinued|decommissioned|disbanded|dissolved|wound\s+up|shut\s+down)\b",
+    rf"\b(?:was|were)\s+(?:permanently\s+)?closed\s+{_CLOSED_WHEN}",
+    # "The service closed in 2022.", "Sadly the group shut in March 2021", "the club folded last year"
+    rf"\b(?:this|the|our|we)\s+(?:[\w'’-]+\s+){{0,2}}?{_SERVICE_NOUN}\s+(?:sadly\s+|finally\s+|permanently\s+|officially\s+)?"
+    rf"(?:closed|shut|ended|finished|ceased|stopped|folded)(?:\s+down)?\s+{_CLOSED_WHEN}",
+    rf"\bwe\s+(?:sadly\s+|finally\s+|permanently\s+)?(?:closed|shut)(?:\s+down)?\s+{_CLOSED_WHEN}",
+    # "We closed our doors in 2021", "the nursery has closed its doors for good"
+    r"\bclosed\s+(?:our|its|their)\s+doors\b(?![\s,]+(?:for|on|at|during|over|until|to|between|from|temporarily|early|each|every)\b)",
+    r"\bclos(?:ed|ing)\s+(?:our|its|their)\s+doors\s+(?:permanently|for\s+good|for\s+the\s+(?:last|final)\s+time)\b",
     r"\bceased\s+(?:trading|operating|operation|operations|to\s+(?:operate|run|exist|trade))\b",
+    r"\b(?:went|has\s+gone|have\s+gone|entered)\s+into\s+(?:liquidation|administration)\b",
     r"\bno\s+longer\s+(?:running|operating|operational|operates|runs|exists|in\s+operation|trading|open|active|"
-    r"delivered|being\s+delivered|being\s+run|offered|provided|available)\b",
+    r"delivered|being\s+delivered|being\s+run|offered|provided|available|commissioned)\b",
     rf"\bno\s+longer\s+(?:run|runs|offer|offers|provide|provides|deliver|delivers)\s+(?:this|the|our|these|any)\s+{_SERVICE_NOUN}",
+    # "The group no longer meets." (but "no longer meets on Mondays" is a changed day)
+    r"\bno\s+longer\s+meets?\b(?=\s*(?:[.!;]|$|[-–—]\s|and\b|,))",
+    r"\bnot\s+(?:running|operating|open|meeting)\s+any\s?more\b(?=\s*(?:[.!;,]|$))",
     rf"\b(?:this|the|our)\s+{_SERVICE_NOUN}\s+(?:has\s+)?(?:now\s+)?(?:ended|finished|stopped|folded|wound\s+up)\b(?!\s+(?:for|at|on))",
     r"\b(?:will\s+be|is\s+being|has\s+been)\s+(?:permanently\s+)?closing\s+down\b",
     r"\bclosing\s+down\b",
+    r"\bwill\s+(?:be\s+)?clos(?:e|ing)\s+(?:permanently|for\s+good|down)\b",
+    # Headline style, as the whole sentence or before a dash: "Service discontinued - please
+    # contact the Family Hub", "SERVICE CLOSED.", "Group no longer running".
+    r"^\s*(?:this\s+|the\s+)?(?:service|group|club|project|scheme|provision|centre|charity|organisation|"
+    r"playgroup|nursery|session|sessions|class|classes)\s+(?:is\s+|has\s+)?(?:now\s+|permanently\s+)?"
+    r"(?:closed(?:\s+down)?|discontinued|ceased|withdrawn|decommissioned|ended|no\s+longer\s+(?:available|running|operating|active|in\s+operation))"
+    r"\s*(?=$|[.!;:(]|[-–—]|,)",
 ])
 
 # "No longer available" is only a closure when it is the service that is unavailable.
@@ -70,20 +99,43 @@ _SERVICE_SUBJECT = re.compile(rf"\b(?:this|the|our|we|that)\s+(?:\w+\s+){{0,2}}?
 # Temporary closures, opening hours, closed groups and referral routes are not closures.
 _NOT_CLOSURE = _any([
     r"\btemporar(?:y|ily)\b",
-    r"\bclosed\s+(?:on|at|during|over|for|between|from|every|each)\b",
+    r"\bclosed\s+(?:on|at(?!\s+the\s+end\s+of\b)|during(?!\s+(?:19|20)\d{2})|over|for|between|from|every|each)\b",
     r"\bclosed\s+(?:group|facebook|caption|captions|question|referral|door|session)s?\b",
     r"\b(?:if|when|once|should)\s+(?:the|this|a|your|our)?\s*\w*\s*(?:service|club|group|setting)?\s*(?:closes|has closed|is closed)",
     r"\bno\s+longer\s+(?:need|needs|needed|require|requires|eligible|able|attend|attends|wish|wishes|want|wants|living|lives|in\s+education|at\s+school)\b",
     r"(?<!not\s)(?<!never\s)(?<!n't\s)\b(?:re-?open(?:s|ed|ing)?|will\s+return|resume[sd]?|back\s+(?:on|in|from))\b",
     r"\bbank\s+holidays?\b|\bchristmas\b|\bhalf[\s-]?term\b|\bschool\s+holidays?\b",
+    # Something else closed, or the work carries on: "our previous service closed in 2019",
+    # "no longer commissioned by the council but continues as a charity".
+    rf"\b(?:previous|former|old|original)\s+(?:[\w'’-]+\s+)?{_SERVICE_NOUN}\b",
+    r"\bcontinu(?:es|e\s+to|ing)\b|\bcarr(?:y|ies)\s+on\b|\bstill\s+(?:runs?|running|meets?|open|available)\b",
+    r"\brestart(?:s|ed|ing)?\b|\b(?:back\s+)?up\s+and\s+running\b|\breturns?\s+(?:in|on|from|after)\b",
+    # A building closed for works: the service carries on (or comes back).
+    r"\brefurbish\w*|\brepairs?\b|\bbuilding\s+works?\b|\bmaintenance\b|\bimprovement\s+works?\b",
     # One session moved or replaced, not the service closed.
-    r"\binstead\b|\bmoved\s+to\b|\breplaced\s+by\b|\bnew\s+(?:venue|location|address|day|time)\b|\bnow\s+(?:on|at|meets|runs|held)\b",
+    r"\binstead\b|\bmoved\s+to\b|\breplac(?:ed|es|ing)\b|\bnew\s+(?:venue|location|address|day|time|service|group|club)\b"
+    r"|\bnow\s+(?:on|at|meets?|runs?|held|based)\b",
+    # A weekday (not a date's: "Friday 3 March 2023") names one session or the opening hours:
+    # "Closed Mondays", "the Tuesday group has closed".
+    r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)days?\b(?!\s+\d)",
+])
+# A closure during COVID-19 was mostly a pause: "closed due to coronavirus" is reported as a
+# COVID-era notice, and as a closure only when it says the closure is for good.
+_FOR_GOOD = _any([
+    r"\bpermanent(?:ly)?\b", r"\bfor\s+good\b", r"\bfor\s+the\s+(?:last|final)\s+time\b", r"\bclosed\s+down\b",
+    r"\b(?:will|would)\s+not\s+(?:be\s+)?re-?open", r"\bwon't\s+(?:be\s+)?re-?open", r"\bnot\s+re-?opening\b",
+    r"\bceased\s+trading\b", r"\bwound\s+up\b", r"\bdissolved\b", r"\bliquidation\b",
 ])
 
+# In a title: "CLOSED", "Service discontinued", "No longer running", "Ceased trading".
+_CLOSED_WORD = (
+    r"(?:(?:service\s+|now\s+|permanently\s+)?(?:closed(?:\s+down)?|discontinued|ceased(?:\s+trading)?)"
+    r"|(?:service\s+)?no\s+longer\s+(?:running|operating|available))"
+)
 _CLOSED_NAME = re.compile(
-    r"^\s*[\[(*]?\s*(?:service\s+|now\s+|permanently\s+)?closed\s*(?:down\s*)?[\])*]?\s*(?:[-–—:|!]|$)"
-    r"|[\[(]\s*(?:service\s+|now\s+|permanently\s+)?closed(?:\s+down)?\s*[\])]"
-    r"|[-–—:|]\s*(?:service\s+|now\s+|permanently\s+)?closed\s*$",
+    rf"^\s*[\[(*]?\s*{_CLOSED_WORD}\s*[\])*]?\s*(?:[-–—:|!]|$)"
+    rf"|[\[(]\s*{_CLOSED_WORD}\s*[\])]"
+    rf"|[-–—:|]\s*{_CLOSED_WORD}\s*$",
     re.IGNORECASE,
 )
 
@@ -91,13 +143,16 @@ _CLOSED_NAME = re.compile(
 # What closed may be a route into the service, not the service: "Referrals have now closed",
 # "the waiting list has now closed", "closed to new referrals".
 _CLOSED_ROUTE_BEFORE = re.compile(
-    r"\b(?:referrals?|waiting\s+lists?|applications?|admissions?|bookings?|registrations?|enrolments?|"
-    r"places|nominations|consultation|survey|vacanc(?:y|ies)|recruitment|new\s+(?:members|families|children|starters|clients))"
+    r"\b(?:referrals?|(?:waiting|mailing|booking)\s+lists?|lists?|applications?|admissions?|bookings?|registrations?|enrolments?|"
+    r"places|nominations|consultation|survey|vacanc(?:y|ies)|recruitment|new\s+(?:members|families|children|starters|clients)|"
+    # A channel closed, not the service: "our old website has closed".
+    r"web\s?site|web\s?page|page|account|forum|inbox|mailbox|email\s+address)"
     r"\b(?:\s+[\w']+){0,4}\s*$",
     re.IGNORECASE,
 )
 _CLOSED_ROUTE_AFTER = re.compile(
-    r"^\s*(?:to|for)\s+(?:new\s+|any\s+|further\s+)?(?:referrals?|applications?|admissions?|bookings?|members|families|children|starters|clients|enquiries)\b",
+    r"^\s*(?:(?:to|for)|(?:taking|accepting|receiving|offering))\s+(?:new\s+|any\s+|further\s+|more\s+)?"
+    r"(?:referrals?|applications?|admissions?|bookings?|members|families|children|starters|clients|enquiries|places)\b",
     re.IGNORECASE,
 )
 
@@ -109,6 +164,8 @@ def closure_sentence(text: str) -> str | None:
         if not match:
             continue
         if _NOT_CLOSURE.search(sentence):
+            continue
+        if (_COVID_TERM.search(sentence) or _COVID_ERA.search(sentence)) and not _FOR_GOOD.search(sentence):
             continue
         if _CLOSED_ROUTE_BEFORE.search(sentence[: match.start()]) or _CLOSED_ROUTE_AFTER.search(sentence[match.end():]):
             continue
@@ -137,6 +194,15 @@ _COVID_ERA = _any([
     r"\bcovid[\s-]?19\s+(?:restrictions|guidance|guidelines|measures|rules|outbreak|crisis|situation)\b",
     r"\btier\s+[1-4]\s+restrictions\b",
     r"\brule\s+of\s+six\b",
+    # The UK's COVID-19 rules in the words of the day: "face coverings must be worn",
+    # "please keep 2 metres apart", "NHS Test and Trace", "support bubbles", "shielding".
+    r"\bface\s+coverings?\b",
+    r"\b(?:face\s+)?masks?\s+(?:must|should|are\s+to|will\s+need\s+to)\s+be\s+worn\b",
+    r"\b(?:2|two)\s*(?:m|metres?|meters?)\s+(?:apart|distance|distancing|rule)\b",
+    r"\b(?:test|track)\s+and\s+trace\b",
+    r"\bsupport\s+bubbles?\b",
+    r"\bfurlough(?:ed|ing)?\b",
+    r"\b(?:clinically\s+extremely|extremely\s+clinically)\s+vulnerable\b",
 ])
 # What makes a covid mention a notice about the service rather than its subject.
 _NOTICE = _any([
@@ -148,9 +214,15 @@ _NOTICE = _any([
     r"\bcurrently\b", r"\bat\s+(?:this|the\s+present|present)\s+time\b", r"\bfor\s+the\s+time\s+being\b",
     r"\bremote(?:ly)?\b", r"\bvirtual(?:ly)?\b", r"\bonline\s+only\b", r"\bby\s+phone\s+only\b",
     r"\bface\s+(?:masks?|coverings?)\b", r"\bmeasures\b", r"\boutbreak\b", r"\bsituation\b",
+    # "If you have symptoms of coronavirus, please do not attend."
+    r"\bsymptoms?\b", r"\bshielding\b", r"\b(?:do\s+not|don't)\s+(?:attend|come|visit)\b", r"\bhouseholds?\b",
 ])
-# Services *about* the virus: a vaccination clinic or a long-COVID service is not a notice.
-_COVID_SERVICE = re.compile(r"\b(?:vaccin\w*|booster|jabs?|long[\s-]covid|immunis\w*)\b", re.IGNORECASE)
+# Services *about* the virus: a vaccination clinic, a long-COVID service or support for
+# families bereaved in the pandemic is not a notice.
+_COVID_SERVICE = re.compile(
+    r"\b(?:vaccin\w*|booster|jabs?|long[\s-]covid|immunis\w*|bereave\w*|grie(?:f|ving)|lost\s+(?:someone|a\s+loved\s+one))\b",
+    re.IGNORECASE,
+)
 
 
 def covid_sentence(text: str) -> str | None:
@@ -207,16 +279,20 @@ _FILLER = re.compile(
     r"^\s*(?:undefined|null|none|nil|nan|n/?a|tbc|tba|tbd|test|todo|\[object object\]|-+|\.+|\?+|x+|0)\s*$",
     re.IGNORECASE,
 )
-# A whole field that is filler, or an instruction to the editor ("Insert address",
-# "[Insert contact name]"), is a placeholder.
-_WHOLE_FIELD_PLACEHOLDER = re.compile(_FILLER.pattern + r"|^\s*[\[<{(]?\s*insert\s+\w", re.IGNORECASE)
+# A short field that is an instruction to the editor ("Insert address", "[Insert contact
+# name]", "Insert opening times") is a placeholder, whatever the field.
+_INSTRUCTION_FIELD = re.compile(r"^\s*[\[<{(]?\s*insert\s+\w[^.!?]{0,80}$", re.IGNORECASE)
 
 
 def placeholder_phrase(text: str, *, whole_field_values: bool = True) -> str | None:
-    """The placeholder found in ``text`` ("TBC", "lorem ipsum", "undefined"...), if any."""
+    """The placeholder found in ``text`` ("TBC", "lorem ipsum", "undefined"...), if any.
+
+    ``whole_field_values``: also a field whose whole value is filler ("undefined", "N/A",
+    "-"); off for labelled prose, where "None" or "0" can be a real answer.
+    """
     if not text:
         return None
-    if whole_field_values and _WHOLE_FIELD_PLACEHOLDER.match(text):
+    if (whole_field_values and _FILLER.match(text)) or _INSTRUCTION_FIELD.match(text):
         return text.strip()
     match = _PLACEHOLDER.search(text)
     return match.group(0).strip() if match else None
@@ -316,13 +392,17 @@ def past_events(text: str, today: date, *, grace_days: int = 0) -> list[PastEven
 
     A date only counts when its sentence is about something happening (a session, club,
     holiday, booking, "until") and not about history or a document ("founded in 2019",
-    "Ofsted report March 2019", "Annual report 2021 (PDF)").
+    "Ofsted report March 2019", "Annual report 2021 (PDF)") or the service's closure
+    ("the group closed in June 2022", which ``closure_sentence`` reports).
     """
     cutoff = today - timedelta(days=grace_days)
     found: list[PastEvent] = []
     for sentence in sentences(text):
         # Every dated event has a year or a date in figures: most sentences have none.
         if not _HAS_YEAR_OR_DATE.search(sentence) or _HISTORY_CONTEXT.search(sentence):
+            continue
+        if closure_sentence(sentence) is not None:
+            # "The group closed in June 2022": history, reported as a closure.
             continue
         event = _first_past_event(sentence, cutoff)
         if event is not None:

@@ -4,6 +4,9 @@
 "Friday 3 March 2023", "2021-05-06" (ISO, optionally with a time), "March 2022" (read as
 the 1st of that month, the conservative choice for staleness). Anything else gives no
 value: a wrong date is worse than none, and the raw text is always kept.
+
+The reading itself is ``checks.dates`` (one parser for the crawl and the content rules);
+here a stored date must be the whole text and a plausible year.
 """
 
 from __future__ import annotations
@@ -13,71 +16,20 @@ from collections.abc import Iterable
 from functools import lru_cache
 from datetime import date
 
+from ..checks.dates import parse_whole_date
 from ..models import ShownDate
 from .text import clean, normalise_label
-
-MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sept", "sep"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ],
-        start=1,
-    )
-    for name in names
-}
-_MONTH = "(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
-_WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?,?\s+)?"
-
-_NUMERIC = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4}|\d{2})")
-_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ][\d:.]+(?:Z|[+\-]\d{2}:?\d{2})?)?")
-_DAY_MONTH_YEAR = re.compile(_WEEKDAY + r"(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r",?\s+(\d{4})", re.I)
-_MONTH_DAY_YEAR = re.compile(_MONTH + r"\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})", re.I)
-_MONTH_YEAR = re.compile(_MONTH + r",?\s+(\d{4})", re.I)
 
 # Plausible years for a date shown on a directory record.
 MIN_YEAR, MAX_YEAR = 1990, 2100
 
 
-def _make(year: int, month: int, day: int) -> date | None:
-    if not MIN_YEAR <= year <= MAX_YEAR:
-        return None
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
-
-
 def parse_uk_date(text: str | None) -> date | None:
     """The date in ``text`` if the whole text is one date in a known British format."""
-    value = clean(text).rstrip(".")
-    if not value:
+    mention = parse_whole_date(clean(text))
+    if mention is None or not MIN_YEAR <= mention.start.year <= MAX_YEAR:
         return None
-    if match := _ISO.fullmatch(value):
-        return _make(int(match[1]), int(match[2]), int(match[3]))
-    if match := _NUMERIC.fullmatch(value):
-        year = int(match[3])
-        if len(match[3]) == 2:
-            year += 2000
-        return _make(year, int(match[2]), int(match[1]))
-    if match := _DAY_MONTH_YEAR.fullmatch(value):
-        return _make(int(match[3]), MONTHS[match[2].lower()], int(match[1]))
-    if match := _MONTH_DAY_YEAR.fullmatch(value):
-        return _make(int(match[3]), MONTHS[match[1].lower()], int(match[2]))
-    if match := _MONTH_YEAR.fullmatch(value):
-        return _make(int(match[2]), MONTHS[match[1].lower()], 1)
-    return None
+    return mention.start
 
 
 @lru_cache(maxsize=64)
@@ -110,9 +62,6 @@ def match_date_label(label: str, date_labels: Iterable[str]) -> str | None:
 
 def shown_date(label: str, raw: str) -> ShownDate:
     return ShownDate(label=normalise_label(label), raw=clean(raw), value=parse_uk_date(raw))
-
-
-_WORD = r"[A-Za-z]+"
 
 
 def find_labelled_dates(text: str, date_labels: Iterable[str]) -> list[ShownDate]:
