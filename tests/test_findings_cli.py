@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -59,6 +60,32 @@ def test_content_then_list_in_every_format(runner: CliRunner, tmp_path: Path) ->
     assert record["rule"] == "stale_date" and set(EXPORT_COLUMNS) == set(record)
 
 
+def test_list_by_status_fixed_and_all(runner: CliRunner, tmp_path: Path) -> None:
+    setup_world(tmp_path)
+    assert runner.invoke(main, ["content", "--today", "2025-06-15"]).exit_code == 0
+    # The postcode is corrected and a complete crawl sees it: that finding is fixed.
+    db = open_db(tmp_path / "audit.db")
+    put_service(db, "s1", name='=HYPERLINK("http://evil.example","click")', postcode="LS1 4AP")
+    finish_run(db, start_run(db, RunKind.CRAWL), RunStatus.COMPLETE)
+    db.close()
+    second = runner.invoke(main, ["content", "--today", "2025-06-15"])
+    assert second.exit_code == 0 and "1 fixed" in second.output, second.output
+
+    def listed(*options: str) -> list[tuple[str, str]]:
+        result = runner.invoke(main, ["findings", "list", "--format", "json", *options])
+        assert result.exit_code == 0, result.output
+        return sorted((r["rule"], r["status"]) for r in json.loads(result.output))
+
+    assert listed() == [("stale_date", "open")]
+    assert listed("--status", "fixed") == [("invalid_postcode", "fixed")]
+    assert listed("--status", "open") == [("stale_date", "open")]
+    assert listed("--status", "all") == [("invalid_postcode", "fixed"), ("stale_date", "open")]
+    [fixed] = json.loads(runner.invoke(main, ["findings", "list", "--format", "json", "--status", "fixed"]).output)
+    assert fixed["fixed_at"] and fixed["service_id"] == "s1"
+    table = runner.invoke(main, ["findings", "list", "--status", "all"])
+    assert "invalid_postcode" in table.output and "2 finding(s)" in table.output, table.output
+
+
 def test_dismiss_import_and_report(runner: CliRunner, tmp_path: Path) -> None:
     setup_world(tmp_path)
     assert runner.invoke(main, ["content", "--today", "2025-06-15"]).exit_code == 0
@@ -67,7 +94,8 @@ def test_dismiss_import_and_report(runner: CliRunner, tmp_path: Path) -> None:
 
     result = runner.invoke(main, ["findings", "dismiss", str(ids["invalid_postcode"]), "--reason", "Farm address",
                                   "--by", "Jo", "--wont-fix"])
-    assert result.exit_code == 0, result.output and "won't fix" in result.output
+    assert result.exit_code == 0, result.output
+    assert re.search(rf"Finding #{ids['invalid_postcode']} dismissed as won'?t fix", result.output), result.output
     listed = json.loads(runner.invoke(main, ["findings", "list", "--format", "json"]).output)
     assert [r["rule"] for r in listed] == ["stale_date"]
 

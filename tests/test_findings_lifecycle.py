@@ -19,11 +19,12 @@ from localoffer_audit.findings import (
     FindingsError,
     dismiss_finding,
     dismissals_report,
+    evidence_key,
     import_dismissals,
     list_findings,
     run_findings,
 )
-from localoffer_audit.models import RunKind, RunStatus
+from localoffer_audit.models import Finding, RunKind, RunStatus, Severity
 from localoffer_audit.queries import findings as store
 from localoffer_audit.queries.runs import finish_run, start_run
 
@@ -213,15 +214,24 @@ def test_one_finding_per_service_and_url_with_every_place(db, config) -> None:
     assert len(finding.evidence["places"]) == 2 and "related links" in finding.detail
 
 
-def test_dismissal_holds_until_the_evidence_changes(db, config) -> None:
+WEBSITE = "https://www.northtown-trust.org.uk/"
+
+
+def dismissed_broken_website(db, config, **link: Any) -> store.FindingRow:
+    """s1's website confirmed broken (with ``link``'s status code / final URL), its finding dismissed."""
     put_service(db)
-    url = "https://www.northtown-trust.org.uk/"
-    put_link(db, "s1", url, "broken", status_code=404)
+    put_link(db, "s1", WEBSITE, "broken", **link)
     crawl(db)
     run_findings(db, config, today=TODAY)
     finding = the_finding(db, "link_broken")
     dismiss_finding(db, finding.id, reason="Works in a browser", by="Jo Bloggs")
     assert store.open_findings(db) == []
+    return finding
+
+
+def test_dismissal_holds_until_the_evidence_changes(db, config) -> None:
+    url = WEBSITE
+    finding = dismissed_broken_website(db, config, status_code=404)
     assert [r.id for r in store.open_findings(db, include_dismissed=True)] == [finding.id]
 
     run_findings(db, config, today=TODAY)
@@ -233,6 +243,44 @@ def test_dismissal_holds_until_the_evidence_changes(db, config) -> None:
     [back] = store.open_findings(db)
     assert back.id == finding.id and not back.dismissed
     assert "dismissal_lapsed" in events(db, finding.id)
+
+
+def test_dismissed_link_comes_back_when_only_its_final_url_changes(db, config) -> None:
+    finding = dismissed_broken_website(db, config, status_code=404, final_url=WEBSITE + "home")
+
+    # Same verdict, same status code; the link now ends somewhere else.
+    put_link(db, "s1", WEBSITE, "broken", status_code=404, final_url=WEBSITE + "gone")
+    summary = run_findings(db, config, today=TODAY)
+    assert summary.counts["dismissals_lapsed"] == 1
+    [back] = store.open_findings(db)
+    assert back.id == finding.id and not back.dismissed
+    assert "evidence_changed" in events(db, finding.id) and "dismissal_lapsed" in events(db, finding.id)
+
+
+def test_dismissed_link_comes_back_when_only_its_verdict_changes(db, config) -> None:
+    # No status code either time (a name that does not resolve, then no answer): only the
+    # verdict differs, and the verdict names the rule, so the new verdict is a new finding
+    # that no dismissal covers.
+    dismissed_broken_website(db, config, status_code=None)
+
+    put_link(db, "s1", WEBSITE, "timeout", status_code=None)
+    run_findings(db, config, today=TODAY)
+    [back] = store.open_findings(db)
+    assert (back.rule, back.subject, back.dismissed) == ("link_timeout", WEBSITE, False)
+    assert the_finding(db, "link_broken").status == "fixed"
+
+
+def test_link_evidence_key_follows_verdict_status_and_final_url() -> None:
+    def key(**changes: Any) -> str:
+        evidence = {"verdict": "broken", "status_code": 404, "final_url": "https://a.example/x",
+                    "places": [{"field": "website"}]}
+        evidence.update(changes)
+        return evidence_key(Finding(service_id="s1", rule="link_broken", subject="https://a.example/x",
+                                    severity=Severity.HIGH, title="t", message="m", fix_hint="h", evidence=evidence))
+
+    base = key()
+    assert key(places=[{"field": "description"}]) == base  # where the link sits is not evidence
+    assert len({base, key(verdict="timeout"), key(status_code=410), key(final_url="https://a.example/y")}) == 4
 
 
 def test_dismissal_of_a_content_finding_follows_its_value(db, config) -> None:
