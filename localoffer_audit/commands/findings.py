@@ -174,7 +174,8 @@ def dismiss(app: AppContext, finding_id: int, reason: str, dismissed_by: str, wo
         dismiss_finding(db, finding_id, reason=reason, by=dismissed_by, kind=kind)
     finally:
         db.close()
-    click.echo(f"Finding #{finding_id} dismissed as {kind.replace('_', ' ')}.")
+    said = "won't fix" if wont_fix else "false alarm"
+    click.echo(f"Finding #{finding_id} dismissed as {said}.")
 
 
 @findings.command("import-dismissals")
