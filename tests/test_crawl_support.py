@@ -63,8 +63,14 @@ class FakeSite:
     numbered_pages: bool = True
     # The first results page also lists a record on another site (a partner directory).
     offsite_record: bool = False
+    # Service pages answering 503 to their first request (a passing overload).
+    flaky: set[int] = field(default_factory=set)
+    # Seconds each service page takes to answer; the most answered at once is kept.
+    service_delay: float = 0.0
+    peak_in_flight: int = 0
     requests: list[str] = field(default_factory=list)
     user_agents: set[str] = field(default_factory=set)
+    _in_flight: int = 0
 
     # --- FSD ---
     def service_html(self, n: int, host: str) -> str:
@@ -127,6 +133,15 @@ class FakeSite:
                 return web.Response(status=410, text="Gone")
             if n in self.server_error:
                 return web.Response(status=500, text="oops")
+            if n in self.flaky and self.requests.count(str(request.rel_url)) == 1:
+                return web.Response(status=503, text="Service Unavailable")
+            if self.service_delay:
+                self._in_flight += 1
+                self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
+                try:
+                    await asyncio.sleep(self.service_delay)
+                finally:
+                    self._in_flight -= 1
             if n in self.binary:
                 return web.Response(body=b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", content_type="application/pdf")
             if n in self.empty:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..config import Config
 from . import settings as project_settings
@@ -19,6 +20,12 @@ def user_agent(config: Config) -> str:
     return agent
 
 
+def directory_hosts(config: Config) -> set[str]:
+    """The hosts of the start URLs: the only ones the spiders fetch (at least one)."""
+    hosts = {(urlsplit(url).hostname or "").lower() for url in config.directory.start_urls} - {""}
+    return hosts or {""}
+
+
 def scrapy_settings(config: Config, db_path: Path, run_id: int) -> dict[str, Any]:
     crawl = config.crawl
     return {
@@ -26,7 +33,12 @@ def scrapy_settings(config: Config, db_path: Path, run_id: int) -> dict[str, Any
         "SPIDER_MODULES": [],
         "USER_AGENT": user_agent(config),
         "ROBOTSTXT_OBEY": crawl.obey_robots_txt,
-        "CONCURRENT_REQUESTS": max(16, crawl.concurrent_requests_per_domain),
+        # The crawl fetches only the directory's own hosts, so the total limit is the
+        # per-domain one times those hosts. It is what holds each host to its limit:
+        # Scrapy's downloader (2.19, asyncio) starts every queued request of a slot at
+        # once when no delay applies (it counts them as transferring only after they
+        # start), while the total limit is counted before a request is handed over.
+        "CONCURRENT_REQUESTS": crawl.concurrent_requests_per_domain * len(directory_hosts(config)),
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrent_requests_per_domain,
         "DOWNLOAD_DELAY": crawl.download_delay_seconds,
         "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
@@ -49,7 +61,6 @@ def scrapy_settings(config: Config, db_path: Path, run_id: int) -> dict[str, Any
         "LOG_LEVEL": "WARNING",
         "LOG_STDOUT": False,
         "MEMUSAGE_ENABLED": False,
-        "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
         "DOWNLOADER_MIDDLEWARES": {"localoffer_audit.crawl.middleware.PrivateAddressMiddleware": 50},
         "ITEM_PIPELINES": {"localoffer_audit.crawl.pipeline.StorePipeline": 300},
         "LOCALOFFER_ALLOW_PRIVATE_ADDRESSES": crawl.allow_private_addresses,

@@ -1,0 +1,121 @@
+"""The Scrapy settings built from `[crawl]`: the right values, names Scrapy knows, the
+components they switch on, and their effect on a loopback directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import scrapy.settings.default_settings as scrapy_defaults
+from scrapy.core.downloader.middleware import DownloaderMiddlewareManager
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.extensions.throttle import AutoThrottle
+from scrapy.utils.test import get_crawler
+
+from localoffer_audit.config import config_from_dict
+from localoffer_audit.crawl.middleware import PrivateAddressMiddleware
+from localoffer_audit.crawl.runner import run_crawl
+from localoffer_audit.crawl.scrapy_settings import RETRY_HTTP_CODES, scrapy_settings
+from localoffer_audit.models import RunStatus
+from localoffer_audit.spiders.fsd import FsdSpider
+
+from .test_crawl_support import FakeSite, crawl_config, fsd_start, serve
+
+POLITE = {
+    "obey_robots_txt": True,
+    "autothrottle": True,
+    "concurrent_requests_per_domain": 3,
+    "download_delay_seconds": 1.5,
+    "retries": 4,
+    "timeout_seconds": 20,
+    "max_page_bytes": 3_000_000,
+    "max_run_minutes": 90,
+    "user_agent": "localoffer-audit (Eastshire County Council Local Offer audit)",
+    "contact_url": "https://www.eastshire.gov.uk/localoffer/contact",
+}
+
+
+def settings_for(**crawl):
+    config = config_from_dict({"directory": {"start_urls": ["https://directory.eastshire.gov.uk/"]}, "crawl": crawl})
+    return scrapy_settings(config, Path("audit.db"), run_id=7)
+
+
+def test_politeness_comes_from_the_config():
+    settings = settings_for(**POLITE)
+    assert {key: settings[key] for key in (
+        "ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED", "CONCURRENT_REQUESTS_PER_DOMAIN", "DOWNLOAD_DELAY",
+        "RETRY_ENABLED", "RETRY_TIMES", "DOWNLOAD_TIMEOUT", "DOWNLOAD_MAXSIZE", "CLOSESPIDER_TIMEOUT",
+    )} == {
+        "ROBOTSTXT_OBEY": True, "AUTOTHROTTLE_ENABLED": True, "CONCURRENT_REQUESTS_PER_DOMAIN": 3,
+        "DOWNLOAD_DELAY": 1.5, "RETRY_ENABLED": True, "RETRY_TIMES": 4, "DOWNLOAD_TIMEOUT": 20,
+        "DOWNLOAD_MAXSIZE": 3_000_000, "CLOSESPIDER_TIMEOUT": 90 * 60,
+    }
+    # AutoThrottle starts no faster than the configured delay and aims at the per-domain limit.
+    assert settings["AUTOTHROTTLE_START_DELAY"] == 1.5 and settings["AUTOTHROTTLE_TARGET_CONCURRENCY"] == 3.0
+    assert settings["USER_AGENT"] == (
+        "localoffer-audit (Eastshire County Council Local Offer audit) (+https://www.eastshire.gov.uk/localoffer/contact)"
+    )
+    assert 429 in settings["RETRY_HTTP_CODES"] and 503 in settings["RETRY_HTTP_CODES"]
+    assert (settings["COOKIES_ENABLED"], settings["REDIRECT_MAX_TIMES"]) == (False, 10)
+
+
+def test_the_defaults_are_polite():
+    settings = settings_for()
+    assert (settings["ROBOTSTXT_OBEY"], settings["AUTOTHROTTLE_ENABLED"]) == (True, True)
+    assert (settings["CONCURRENT_REQUESTS_PER_DOMAIN"], settings["RETRY_TIMES"], settings["DOWNLOAD_DELAY"]) == (4, 2, 0.25)
+
+
+def test_no_retries_switches_retrying_off():
+    assert settings_for(retries=0)["RETRY_ENABLED"] is False
+
+
+def test_every_setting_is_one_scrapy_knows():
+    # A misspelt name (AUTOTHROTTLE_ENABLE) would be silently ignored by Scrapy.
+    ours = {key for key in settings_for(**POLITE) if not key.startswith("LOCALOFFER_")}
+    assert ours - set(dir(scrapy_defaults)) == set()
+
+
+@pytest.mark.parametrize("polite", [True, False])
+def test_the_settings_switch_the_components_on_and_off(polite):
+    settings = settings_for(**{**POLITE, "obey_robots_txt": polite, "autothrottle": polite})
+    crawler = get_crawler(FsdSpider, settings)
+    crawler._apply_settings()
+    assert any(isinstance(ext, AutoThrottle) for ext in crawler.extensions.middlewares) is polite
+    middlewares = DownloaderMiddlewareManager.from_crawler(crawler).middlewares
+    assert any(isinstance(m, RobotsTxtMiddleware) for m in middlewares) is polite
+    [retry] = [m for m in middlewares if isinstance(m, RetryMiddleware)]
+    assert retry.max_retry_times == 4 and set(RETRY_HTTP_CODES) <= retry.retry_http_codes
+    # Our private-address guard runs before robots.txt is asked for or anything downloaded.
+    ours = next(i for i, m in enumerate(middlewares) if isinstance(m, PrivateAddressMiddleware))
+    assert all(ours < i for i, m in enumerate(middlewares) if isinstance(m, RobotsTxtMiddleware | RetryMiddleware))
+
+
+def test_the_total_limit_is_the_per_domain_limit_for_each_directory_host():
+    assert settings_for(concurrent_requests_per_domain=3)["CONCURRENT_REQUESTS"] == 3
+    config = config_from_dict({"directory": {"start_urls": [
+        "https://directory.eastshire.gov.uk/a", "https://directory.eastshire.gov.uk/b", "https://localoffer.eastshire.gov.uk/",
+    ]}, "crawl": {"concurrent_requests_per_domain": 3}})
+    assert scrapy_settings(config, Path("audit.db"), run_id=1)["CONCURRENT_REQUESTS"] == 6
+
+
+def test_retries_carry_a_passing_503_and_without_them_it_is_an_error(tmp_path):
+    site = FakeSite(services=5, flaky={3})
+    with serve(site) as base:
+        retried = run_crawl(config_from_dict(crawl_config(fsd_start(base), retries=1)), tmp_path / "a.db")
+        site.requests.clear()
+        once = run_crawl(config_from_dict(crawl_config(fsd_start(base), retries=0)), tmp_path / "b.db")
+    assert retried.status == RunStatus.COMPLETE and retried.counts["errors"] == 0
+    assert once.counts["service_page_errors"] == 1 and any("HTTP 503" in m for m in once.messages)
+
+
+@pytest.mark.parametrize("per_domain", [1, 3])
+def test_per_domain_concurrency_caps_requests_at_once(tmp_path, per_domain):
+    # No delay and no AutoThrottle: the limit alone holds the crawl back.
+    site = FakeSite(services=12, service_delay=0.2)
+    with serve(site) as base:
+        summary = run_crawl(
+            config_from_dict(crawl_config(fsd_start(base), concurrent_requests_per_domain=per_domain)), tmp_path / "a.db"
+        )
+    assert summary.status == RunStatus.COMPLETE and summary.counts["services_seen"] == 12
+    assert site.peak_in_flight == per_domain
