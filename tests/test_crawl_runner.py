@@ -435,3 +435,69 @@ def test_a_pagination_loop_with_no_way_on_makes_the_crawl_incomplete(tmp_path, p
     # page under another URL, so it reads it once more and stops at its "Next" (sr=10).
     reads = listing_reads(site)
     assert len(reads) == len(set(reads)) == (3 if platform == "fsd" else 4)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has ended; only its exit status is left
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads process children from /proc (Linux)")
+def test_the_crawl_process_stops_when_the_process_that_started_it_is_killed(tmp_path):
+    # The parent holds the run lock; killed alone, it frees the lock, so its crawl process
+    # must not go on writing into a database that the next run may be using.
+    import json
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    listener = socket.socket()  # a directory that accepts and never answers
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(50)
+    start = f"http://127.0.0.1:{listener.getsockname()[1]}/kb5/slow/directory/results.page"
+    config = crawl_config(start, timeout_seconds=120)
+    script = (
+        "import json, sys\n"
+        "from localoffer_audit.config import config_from_dict\n"
+        "from localoffer_audit.crawl.runner import run_crawl\n"
+        "run_crawl(config_from_dict(json.loads(sys.argv[1])), sys.argv[2])\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script, json.dumps(config), str(tmp_path / "a.db")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    started: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+        while not _children(parent.pid):
+            assert time.monotonic() < deadline, "the crawl process never started"
+            time.sleep(0.1)
+        started.extend(_children(parent.pid))
+        (child,) = started
+        time.sleep(1)  # the crawl is under way, waiting on the silent directory
+        assert _alive(child)
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait(10)
+        deadline = time.monotonic() + 10
+        while _alive(child):
+            assert time.monotonic() < deadline, "the crawl process outlived the process that started it"
+            time.sleep(0.1)
+    finally:
+        for pid in [parent.pid, *started]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        listener.close()

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
+import threading
+import time
 from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
@@ -34,7 +37,33 @@ def spider_class(platform: str) -> type:
     return FsdSpider
 
 
+# How often the crawl process checks that the process which started it is still there.
+PARENT_CHECK_SECONDS = 0.5
+
+
+def exit_when_orphaned(parent_pid: int, interval: float = PARENT_CHECK_SECONDS) -> threading.Thread:
+    """End this process soon after its parent is gone.
+
+    The parent holds the run lock; when it dies (killed alone, e.g. by the OOM killer or
+    a service manager that kills the main process only) the kernel frees the lock, and a
+    new run may start while this crawl would still be writing to the same database. So
+    the crawl stops instead: an unfinished write is rolled back by SQLite, and the next
+    run marks this one as interrupted.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(interval)
+        print("the process that started this crawl has gone; stopping", file=sys.stderr, flush=True)
+        os._exit(3)  # noqa: SLF001 - no cleanup may run: another run may own the database now
+
+    watcher = threading.Thread(target=watch, name="parent-watch", daemon=True)
+    watcher.start()
+    return watcher
+
+
 def main(argv: list[str]) -> int:
+    exit_when_orphaned(os.getppid())
     job = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
     config = config_from_dict(job["config"])
     report = CrawlReport(stream=sys.stdout)
