@@ -45,6 +45,12 @@ def build(db_path: Path, count: int, seed: int = 7) -> None:
     db = open_db(db_path)
     rows = []
     for n in range(count):
+        if rows and rng.random() < 0.02:
+            # A copy of an earlier entry, re-entered with a word changed: a near duplicate.
+            original = rows[rng.randrange(len(rows))]
+            rows.append({**original, "id": f"s{n:06d}", "url": f"https://directory.example.gov.uk/service.page?id=s{n:06d}",
+                         "description": original["description"].replace("We support", "We help", 1)})
+            continue
         sentences = [f"We support children and young people with SEND in {rng.choice(PLACES)}."]
         sentences += [" ".join(rng.choice(WORDS) for _ in range(12)).capitalize() + "." for _ in range(4)]
         if rng.random() < 0.1:
