@@ -89,6 +89,7 @@ def build_directory(db: Database, tmp_path: Path) -> int:
         encoding="utf-8",
     )
     import_mapping(db, mapping)
+    record_stage(db, nightly, {"stage": "crawl", "status": "complete", "counts": {"pages": 12, "listing_cap_reached": False}, "seconds": 2})
     record_stage(db, nightly, {"stage": "findings", "status": "complete", "run_id": content, "counts": {}, "seconds": 1})
     finish_run(db, nightly, RunStatus.COMPLETE, counts={"snapshot": count_snapshot(db)})
     return nightly
@@ -103,6 +104,8 @@ def test_report_tables_count_what_the_database_holds(db: Database, tmp_path: Pat
     html = write_run_report(db, config_from_dict(CONFIG), tmp_path / "out").read_text(encoding="utf-8")
     soup = BeautifulSoup(html, "html.parser")
 
+    # Stage counts are the numbers; a yes/no flag is not a count.
+    assert table(soup, "stages")[0] == ["crawl", "complete", "2", "pages 12"]
     # Open, confirmed, not dismissed: findings 1-7.
     assert table(soup, "by-severity") == [["1", "2", "2", "1", "1"]]  # critical, high, medium, low, info
     assert dict(table(soup, "by-rule")) == {
