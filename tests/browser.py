@@ -99,6 +99,48 @@ def screenshot(
     return png_file
 
 
+# Appended to a copy of the page: lists the elements that reach past the viewport's right edge.
+_OVERFLOW_PROBE = """
+<script>window.addEventListener("load", () => {
+  const edge = document.documentElement.clientWidth + 1, wide = [];
+  for (const el of document.querySelectorAll("body *")) {
+    if (el.getBoundingClientRect().right > edge) wide.push(el.tagName.toLowerCase() + "." + el.className);
+  }
+  const out = document.createElement("pre");
+  out.id = "overflow-probe";
+  out.textContent = JSON.stringify({scrollWidth: document.documentElement.scrollWidth,
+                                    clientWidth: document.documentElement.clientWidth, wide: wide.slice(0, 10)});
+  document.body.appendChild(out);
+});</script>
+"""
+
+
+def horizontal_overflow(html_file: Path, *, width: int, timeout: float = 60.0) -> dict:
+    """Lay the page out at ``width`` CSS pixels in headless Chromium and say what sticks out.
+
+    Returns ``{"scrollWidth", "clientWidth", "wide": [elements past the right edge]}``;
+    a page that needs no sideways scrolling has scrollWidth == clientWidth. Headless
+    Chromium's window is at least 500 pixels wide, so that is the narrowest width to ask.
+    """
+    import json
+
+    binary = require_chromium()
+    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
+        probe_page = Path(profile) / "probe.html"
+        probe_page.write_text(html_file.read_text(encoding="utf-8") + _OVERFLOW_PROBE, encoding="utf-8")
+        command = [
+            binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+            "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={profile}/data", f"--window-size={width},1200", "--dump-dom", probe_page.as_uri(),
+        ]
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    marker = '<pre id="overflow-probe">'
+    start = completed.stdout.rfind(marker)
+    assert start >= 0, f"Chromium did not run the probe (exit {completed.returncode}):\n{completed.stderr[-2000:]}"
+    body = completed.stdout[start + len(marker) : completed.stdout.index("</pre>", start)]
+    return json.loads(body.replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">"))
+
+
 def png_size(png_file: Path) -> tuple[int, int]:
     data = png_file.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{png_file} is not a PNG"
