@@ -113,7 +113,8 @@ def render_service(world: DemoWorld, view: ServiceView) -> str:
         shown = phone + phone if "doubled_phone" in view.quirks and phone == view.phones[0] else phone
         rows.append((lab["phone"], e(shown)))
     for email in view.emails:
-        if "cf_email" in view.quirks:
+        # Cloudflare hides only what looks like an address; "name at example.com" stays text.
+        if "cf_email" in view.quirks and "@" in email:
             code = cf_encode(email, rng.randint(16, 250))
             rows.append((lab["email"], f'<a href="/cdn-cgi/l/email-protection#{code}"><span class="__cf_email__" data-cfemail="{code}">[email&#160;protected]</span></a>'))
         else:
