@@ -110,6 +110,9 @@ class CrawlConfig(_Section):
     allow_private_addresses: bool = False
     # A crawl still running after this long stops, and is incomplete (a hanging or endless site).
     max_run_minutes: float = Field(default=360, gt=0)
+    # A crawl that has fetched this many pages (listing and service pages together) stops,
+    # and is incomplete: a site generating endless pages cannot keep the crawl going.
+    max_pages: int = Field(default=100_000, ge=1)
 
 
 class LinksConfig(_Section):

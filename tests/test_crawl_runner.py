@@ -240,7 +240,24 @@ def test_run_time_limit_ends_the_crawl_incomplete(tmp_path):
     with serve(site) as base:
         summary = crawl(base, tmp_path / "a.db", max_run_minutes=0.01, download_delay_seconds=0.2, concurrent_requests_per_domain=1)
     assert summary.status == RunStatus.INCOMPLETE
-    assert "closespider_timeout" in summary.messages[0] and summary.counts["removed"] == 0
+    assert "[crawl] max_run_minutes" in summary.messages[0] and summary.counts["removed"] == 0
+
+
+def test_page_limit_ends_the_crawl_incomplete_and_removes_nothing(tmp_path):
+    site = FakeSite(services=60)
+    db_path = tmp_path / "a.db"
+    with serve(site) as base:
+        first = crawl(base, db_path)
+        assert first.status == RunStatus.COMPLETE and first.counts["services_seen"] == 60
+        summary = crawl(base, db_path, max_pages=20, concurrent_requests_per_domain=1)
+    assert summary.status == RunStatus.INCOMPLETE
+    assert "stopped at the limit of 20 pages ([crawl] max_pages)" in summary.messages[0]
+    assert summary.counts["services_seen"] < 60 and summary.counts["removed"] == 0
+    db = open_db(db_path)
+    try:
+        assert len(live_services(db)) == 60
+    finally:
+        db.close()
 
 
 def test_oruk_full_page_flagged_last_is_checked_once_more(tmp_path):

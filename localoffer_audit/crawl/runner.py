@@ -145,7 +145,11 @@ def _conclude(db, config: Config, run_id: int, outcome: _ChildOutcome) -> CrawlS
 def incomplete_reasons(db, config: Config, run_id: int, finish_reason: str, counts: dict[str, Any]) -> list[str]:  # noqa: ANN001
     """Why this crawl cannot be trusted to say what was removed (empty: it can)."""
     reasons = []
-    if finish_reason != "finished":
+    if finish_reason == "closespider_pagecount":
+        reasons.append(f"stopped at the limit of {config.crawl.max_pages} pages ([crawl] max_pages)")
+    elif finish_reason == "closespider_timeout":
+        reasons.append(f"stopped after {config.crawl.max_run_minutes:g} minutes ([crawl] max_run_minutes)")
+    elif finish_reason != "finished":
         reasons.append(f"the crawl ended early ({finish_reason})")
     reasons.extend(error_reasons(config, counts))
     if counts.get("pagination_dead_ends"):

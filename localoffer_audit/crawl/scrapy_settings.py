@@ -47,6 +47,8 @@ def scrapy_settings(config: Config, db_path: Path, run_id: int) -> dict[str, Any
         "DOWNLOAD_TIMEOUT": crawl.timeout_seconds,
         # The whole crawl is bounded too: Scrapy closes with reason closespider_timeout.
         "CLOSESPIDER_TIMEOUT": crawl.max_run_minutes * 60,
+        # ...and so is the number of pages fetched (reason closespider_pagecount).
+        "CLOSESPIDER_PAGECOUNT": crawl.max_pages,
         "RETRY_ENABLED": crawl.retries > 0,
         "RETRY_TIMES": crawl.retries,
         "RETRY_HTTP_CODES": RETRY_HTTP_CODES,
