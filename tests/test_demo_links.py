@@ -130,7 +130,7 @@ import re  # noqa: E402
 import phonenumbers  # noqa: E402
 import pytest  # noqa: E402
 
-from localoffer_audit.demo import DemoWorld, serve_demo  # noqa: E402
+from localoffer_audit.demo import DemoWorld, build_manifest, serve_demo  # noqa: E402
 from localoffer_audit.models import LinkVerdict  # noqa: E402
 
 EMAIL_SHAPE = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -248,7 +248,7 @@ async def test_every_manifest_link_behaves_as_the_manifest_says(tmp_path: Path) 
 
 @pytest.mark.parametrize("seed", [1, 5])
 def test_contact_values_are_what_the_manifest_says(seed: int) -> None:
-    manifest = DemoWorld(seed=seed, services=800).manifest("http://dir.example/kb5/x/y/")
+    manifest = build_manifest(DemoWorld(seed=seed, services=800), "http://dir.example/kb5/x/y/")
     phones = {u[4:]: e for u, e in manifest["links"].items() if e["kind"] == "phone"}
     emails = {u[7:]: e for u, e in manifest["links"].items() if e["kind"] == "email"}
     assert any(e["verdict"] == "invalid_phone" for e in phones.values())

@@ -15,7 +15,8 @@ import pytest
 from localoffer_audit.config import config_from_dict
 from localoffer_audit.csvsafe import unescape_cell
 from localoffer_audit.demo import DemoWorld, to_toml, write_hosts_file
-from localoffer_audit.demo.manifest import CONTENT_RULES
+from localoffer_audit.demo.managers import write_managers_csv
+from localoffer_audit.demo.manifest import CONTENT_RULES, build_manifest
 from localoffer_audit.demo.views import build_view
 
 from .test_demo_links import read_hosts_file
@@ -25,10 +26,10 @@ BASE = "http://127.0.0.1:9/kb5/northmoor/directory/"
 
 
 def test_same_seed_same_world_and_manifest() -> None:
-    first = DemoWorld(seed=11, services=300, today=TODAY).manifest(BASE)
-    second = DemoWorld(seed=11, services=300, today=TODAY).manifest(BASE)
+    first = build_manifest(DemoWorld(seed=11, services=300, today=TODAY), BASE)
+    second = build_manifest(DemoWorld(seed=11, services=300, today=TODAY), BASE)
     assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
-    other = DemoWorld(seed=12, services=300, today=TODAY).manifest(BASE)
+    other = build_manifest(DemoWorld(seed=12, services=300, today=TODAY), BASE)
     assert set(other["services"]) != set(first["services"])
     assert set(other["links"]) != set(first["links"])
 
@@ -36,8 +37,8 @@ def test_same_seed_same_world_and_manifest() -> None:
 def test_same_seed_same_manifest_in_another_process() -> None:
     """No use of Python's per-process hash randomisation anywhere."""
     code = (
-        "import json,datetime;from localoffer_audit.demo import DemoWorld;"
-        "m=DemoWorld(seed=4,services=120,today=datetime.date(2026,11,25)).manifest('http://h/');"
+        "import json,datetime;from localoffer_audit.demo import DemoWorld, build_manifest;"
+        "m=build_manifest(DemoWorld(seed=4,services=120,today=datetime.date(2026,11,25)),'http://h/');"
         "print(json.dumps(m,sort_keys=True))"
     )
     runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
@@ -48,7 +49,7 @@ def test_same_seed_same_manifest_in_another_process() -> None:
 def test_manifest_uses_only_known_rule_ids_and_verdicts() -> None:
     from localoffer_audit.models import LinkVerdict
 
-    manifest = DemoWorld(seed=1, services=400, today=TODAY).manifest(BASE)
+    manifest = build_manifest(DemoWorld(seed=1, services=400, today=TODAY), BASE)
     rules = {rule for s in manifest["services"].values() for rule in s["expected_rules"] + s["expected_rules_oruk"] + s["tolerated_rules"]}
     assert rules <= set(CONTENT_RULES)
     assert "plain_english" not in rules
@@ -117,9 +118,9 @@ def test_only_planted_pairs_are_near_duplicates() -> None:
 
 def test_days_change_faults_services_and_transients() -> None:
     world = DemoWorld(seed=1, services=400, today=TODAY)
-    day0 = world.manifest(BASE)
+    day0 = build_manifest(world, BASE)
     world.set_day(5)
-    day5 = world.manifest(BASE)
+    day5 = build_manifest(world, BASE)
     assert day5["world"]["today"] == "2026-11-30"
     assert day5["added_today"] and all(sid in day5["services"] for sid in day5["added_today"])
     assert day5["removed_services"]
@@ -136,13 +137,13 @@ def test_days_change_faults_services_and_transients() -> None:
         if "stale_date" in day0["services"][sid]["expected_rules"] and "stale_date" not in day5["services"][sid]["expected_rules"]:
             assert day5["services"][sid]["last_updated"] > day0["services"][sid]["last_updated"]
     # Same (seed, day) gives the same night, whichever way it was reached.
-    direct = DemoWorld(seed=1, services=400, day=5, today=TODAY).manifest(BASE)
+    direct = build_manifest(DemoWorld(seed=1, services=400, day=5, today=TODAY), BASE)
     assert json.dumps(direct, sort_keys=True) == json.dumps(day5, sort_keys=True)
 
 
 def test_managers_csv(tmp_path: Path) -> None:
     world = DemoWorld(seed=1, services=400, today=TODAY)
-    path = world.write_managers_csv(tmp_path / "managers.csv")
+    path = write_managers_csv(world, tmp_path / "managers.csv")
     with path.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert set(rows[0]) == {"service_id", "organisation", "manager_name", "manager_email"}
@@ -151,7 +152,7 @@ def test_managers_csv(tmp_path: Path) -> None:
     by_org = [r for r in rows if r["organisation"]]
     by_id = {unescape_cell(r["service_id"]) for r in rows if r["service_id"]}
     assert by_org and by_id
-    manifest = world.manifest(BASE)
+    manifest = build_manifest(world, BASE)
     for sid, service in manifest["services"].items():
         manager = service["manager"]
         if manager is None:
@@ -173,7 +174,7 @@ def test_outside_web_has_hundreds_of_distinct_hosts(services: int, least: int, t
     ones are in the hosts file. About 0.1 s at 400 services, 1.3 s at 5,000.
     """
     world = DemoWorld(seed=1, services=services, today=TODAY)
-    links = world.manifest(BASE)["links"].values()
+    links = build_manifest(world, BASE)["links"].values()
     linked = {entry["host"] for entry in links if entry["kind"] == "http" and entry["host"]}
     assert linked <= set(world.hosts)
     assert len({host.removeprefix("www.") for host in linked}) >= least

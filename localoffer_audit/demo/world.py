@@ -781,20 +781,6 @@ class DemoWorld:
     def host_names(self) -> list[str]:
         return sorted(self.hosts)
 
-    def write_managers_csv(self, path: Any) -> Any:
-        """The council's content-manager mapping CSV (service_id / organisation -> manager)."""
-        from pathlib import Path
-
-        from .managers import write_managers_csv
-
-        return write_managers_csv(self, Path(path))
-
-    def manifest(self, directory_base: str = "") -> dict[str, Any]:
-        """Ground truth for the current night (see manifest.build_manifest)."""
-        from .manifest import build_manifest
-
-        return build_manifest(self, directory_base)
-
     def stats(self) -> dict[str, Any]:
         return {"services": len(self.state.listed), "hosts": len(self.hosts), "urls": len(self.state.urls)}
 
