@@ -104,6 +104,7 @@ async def run_link_checks_async(
 ) -> LinkCheckSummary:
     """The same as ``run_link_checks``, for callers already inside an event loop."""
     run_id = start_run(db, RunKind.LINKS, parent_run_id=parent_run_id)
+    pending: list[LinkUpdate] = []
     try:
         settings = settings or settings_for(config)
         now = now or datetime.now(UTC)
@@ -119,7 +120,6 @@ async def run_link_checks_async(
         stamp = now.isoformat(timespec="seconds")
         checked: list[LinkResult] = []
         updates: list[LinkUpdate] = []
-        pending: list[LinkUpdate] = []
         # New failures are stored unconfirmed until the run ends without a failure spike;
         # then the ones the evidence confirms are confirmed (a killed run confirms none).
         provisional: list[str] = []
@@ -194,6 +194,12 @@ async def run_link_checks_async(
         finish_run(db, run_id, status, counts=counts, note=note)
         return LinkCheckSummary(run_id=run_id, status=str(status), counts=counts, note=note)
     except BaseException as exc:
+        # Keep what was checked before the interruption (Ctrl-C, SIGTERM, a checker crash).
+        try:
+            if pending:
+                save_link_results(db, run_id, pending)
+        except Exception:  # noqa: BLE001 - the original error is the one to report
+            log.exception("could not save the last link results before stopping")
         finish_run(db, run_id, RunStatus.FAILED, note=f"link check failed: {type(exc).__name__}: {exc}")
         raise
 
