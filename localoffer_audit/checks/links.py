@@ -157,7 +157,7 @@ def connection_budget(settings: LinkCheckSettings) -> tuple[int, int, int]:
     if soft == resource.RLIM_INFINITY or soft <= 0:
         soft = 65536
     budget = max(4, int(soft * settings.fd_share))
-    limit = max(2, min(settings.concurrency, budget))
+    limit = max(1, min(settings.concurrency, budget))
     idle = max(0, min(limit, budget - limit, limit // 2))
     return soft, limit, idle
 
