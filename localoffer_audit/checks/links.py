@@ -170,6 +170,10 @@ class BoundedConnector(aiohttp.TCPConnector):
     def __init__(self, *args: object, max_idle: int, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.max_idle = max_idle
+        if not isinstance(getattr(self, "_conns", None), dict) or not hasattr(self, "_force_close"):
+            # An aiohttp whose pool we cannot see: keep no idle connection at all.
+            log.warning("aiohttp's connection pool is not the one expected: idle connections are not kept")
+            self._force_close = True
 
     def _release(self, key, protocol, *, should_close: bool = False) -> None:  # type: ignore[no-untyped-def]
         super()._release(key, protocol, should_close=should_close)
@@ -179,6 +183,8 @@ class BoundedConnector(aiohttp.TCPConnector):
         return sum(len(queue) for queue in self._conns.values())
 
     def _trim_idle(self) -> None:
+        if self._force_close:
+            return
         conns = self._conns
         idle = self.idle_count()
         while idle > self.max_idle and conns:
