@@ -56,7 +56,10 @@ def check_stage(workdir: str, label: str, nofile: int, queue) -> None:  # one ch
 
     def watch() -> None:
         while not done.is_set():
-            peak["fds"] = max(peak["fds"], len(os.listdir("/proc/self/fd")))
+            try:
+                peak["fds"] = max(peak["fds"], len(os.listdir("/proc/self/fd")))
+            except OSError:  # out of descriptors itself: the limit is the peak
+                peak["fds"] = max(peak["fds"], resource.getrlimit(resource.RLIMIT_NOFILE)[0])
             time.sleep(0.02)
 
     manifest = json.loads(Path(workdir, "manifest.json").read_text())
