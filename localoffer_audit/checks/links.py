@@ -158,7 +158,7 @@ def connection_budget(settings: LinkCheckSettings) -> tuple[int, int, int]:
         soft = 65536
     budget = max(4, int(soft * settings.fd_share))
     limit = max(1, min(settings.concurrency, budget))
-    idle = max(0, min(limit, budget - limit, limit // 2))
+    idle = max(0, min(limit, budget - limit))
     return soft, limit, idle
 
 
@@ -788,9 +788,10 @@ async def check_urls(
                     )
 
         # Hosts are worked on a bounded number at a time, busiest first, so the number
-        # of tasks stays small however many hosts a run has (enough to keep every
-        # connection slot busy).
-        active_hosts = asyncio.Semaphore(max(4 * settings.concurrency, 64))
+        # of tasks stays small however many hosts a run has: enough to keep every
+        # connection slot busy (also while some hosts wait out a back-off), few enough
+        # that the idle pool keeps their connections alive between requests.
+        active_hosts = asyncio.Semaphore(max(limit + max_idle, 16))
 
         async def work_on_host(host_key: str, queue: deque[str]) -> None:
             try:
