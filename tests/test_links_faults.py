@@ -301,3 +301,30 @@ def test_max_stage_minutes_must_be_finite_and_bounded(tmp_path: Path) -> None:
         with pytest.raises((AuditError, ValueError)):
             config_from_dict({"directory": {"start_urls": ["https://d.test/"]}, "links": {"max_stage_minutes": bad}},
                              source=tmp_path / "x.toml")
+
+
+# --- a checker at fault on more than a handful of links: the stage is incomplete -------
+
+
+@pytest.mark.parametrize(("faulty", "status"), [(5, "complete"), (6, "incomplete")])
+def test_more_than_a_handful_of_checker_faults_make_the_stage_incomplete(db, tmp_path: Path, server, monkeypatch, faulty, status) -> None:
+    from localoffer_audit.checks import links as links_module
+
+    real = links_module._Checker._success_verdict
+
+    async def buggy(self, base, url, answer, page, notes):
+        if "/bug/" in url:
+            raise MemoryError("injected: out of memory while classifying")
+        return await real(self, base, url, answer, page, notes)
+
+    monkeypatch.setattr(links_module._Checker, "_success_verdict", buggy)
+    config = make_config(tmp_path, server.port)
+    urls = [f"http://provider.test/bug/{i}" for i in range(faulty)] + [f"http://provider.test/page/{i}" for i in range(10)]
+    add_services(db, {f"s{i}": [url] for i, url in enumerate(urls)})
+    summary = run_link_checks(db, config)
+    assert summary.status == status, summary
+    assert summary.counts["checker_errors"] == faulty
+    assert summary.counts["ok"] == 10
+    for i in range(faulty):
+        assert link(db, f"http://provider.test/bug/{i}")["verdict"] is None  # never stored as the site's
+    assert db.execute("SELECT COUNT(*) FROM link_checks WHERE url LIKE '%/bug/%'").fetchone()[0] == 0
