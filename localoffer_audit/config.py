@@ -156,6 +156,9 @@ class LinksConfig(_Section):
     # spike_min_increase higher) is treated as a network fault: failures stay unconfirmed.
     spike_ratio: float = Field(default=3.0, ge=1)
     spike_min_increase: float = Field(default=0.10, ge=0, le=1)
+    # Overall time limit of the link stage; links not checked by then stay unverified
+    # and the stage is recorded incomplete (1 minute to 24 hours).
+    max_stage_minutes: float = Field(default=240, ge=1, le=1440, allow_inf_nan=False)
 
 
 class RuleSetting(_Section):

@@ -19,7 +19,13 @@ from typing import Any
 import aiohttp
 import brotli
 
-from .resolver import InternalAddressError, NameLookupFailedError, NameNotFoundError
+from .resolver import (
+    LOCAL_RESOURCE_ERRNOS,
+    InternalAddressError,
+    LocalResourceError,
+    NameLookupFailedError,
+    NameNotFoundError,
+)
 from .settings import LinkCheckSettings
 
 # What we say we accept: only encodings we can decompress with a bound.
@@ -131,6 +137,10 @@ def decompress_bounded(raw: bytes, encoding: str, limit: int) -> tuple[bytes, bo
     raise ValueError(f"unsupported content encoding {encoding!r}")
 
 
+class _BodyTooSlow(Exception):
+    pass
+
+
 async def _read_bounded(response: aiohttp.ClientResponse, max_bytes: int, deadline: float) -> tuple[bytes, bool, str | None]:
     """Read at most ``max_bytes`` of the raw body before ``deadline``; (body, truncated, note)."""
     chunks = bytearray()
@@ -143,8 +153,8 @@ async def _read_bounded(response: aiohttp.ClientResponse, max_bytes: int, deadli
                     break
                 chunks += chunk
     except TimeoutError:
-        note = f"body read stopped after {len(chunks)} bytes (server too slow)"
-        return bytes(chunks), True, note
+        # A body still trickling in at the deadline is no evidence the page works.
+        raise _BodyTooSlow(f"body still arriving after {len(chunks)} bytes when the time limit ran out") from None
     except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError) as exc:
         note = f"body read stopped after {len(chunks)} bytes ({type(exc).__name__})"
         return bytes(chunks), True, note
@@ -188,15 +198,18 @@ async def fetch(
         )
         content_type = answer.header("content-type") or ""
         if read_body and method == "GET" and _READABLE_TYPES.search(content_type.split(";")[0].strip().lower()):
-            raw, truncated, note = await _read_bounded(response, settings.max_body_bytes, deadline)
+            try:
+                raw, truncated, note = await _read_bounded(response, settings.max_body_bytes, deadline)
+            except _BodyTooSlow as exc:
+                return Failure(url, method, FailureKind.TIMEOUT, str(exc))
             try:
                 data, decoded_truncated = decompress_bounded(
                     raw, answer.header("content-encoding") or "", settings.max_decoded_bytes
                 )
             except ValueError as exc:
-                # Truncated compressed data decodes as far as it goes; junk does not.
-                answer.note = str(exc)
-                return answer
+                # Truncated compressed data decodes as far as it goes; junk does not: a
+                # browser shows an encoding error for it, so it is no working page.
+                return Failure(url, method, FailureKind.BAD_RESPONSE, f"unreadable response body ({exc})")
             answer.text = _decode(data, content_type)
             answer.body_truncated = truncated or decoded_truncated
             answer.note = note or ("decompressed body stopped at the size limit" if decoded_truncated else None)
@@ -210,7 +223,28 @@ async def fetch(
             response.close()
 
 
+def local_resource_errno(exc: BaseException | None) -> int | None:
+    """The errno of a local resource shortage (out of file descriptors, memory or buffer
+    space) anywhere in ``exc``'s chain, or None: that is the checker's trouble, never the site's."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, LocalResourceError | MemoryError):
+            return getattr(exc, "errno", None) or errno.ENOMEM
+        for candidate in (getattr(exc, "errno", None), getattr(getattr(exc, "os_error", None), "errno", None)):
+            if candidate in LOCAL_RESOURCE_ERRNOS:
+                return candidate
+        exc = getattr(exc, "os_error", None) or exc.__cause__ or exc.__context__
+        seen += 1
+    return None
+
+
 def _failure_from(url: str, method: str, exc: BaseException) -> Failure:
+    local = local_resource_errno(exc)
+    if local is not None:
+        # Our own shortage (EMFILE, ENFILE, ENOMEM, ENOBUFS): the caller leaves the link
+        # unverified instead of blaming the site.
+        raise LocalResourceError(local, f"{errno.errorcode.get(local, local)} while checking: {exc}") from exc
+
     def fail(kind: FailureKind, message: str) -> Failure:
         return Failure(url, method, kind, message)
 

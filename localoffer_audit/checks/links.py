@@ -31,6 +31,7 @@ import asyncio
 import copy
 import logging
 import re
+import resource
 import secrets
 import time
 from collections import Counter, defaultdict, deque
@@ -41,6 +42,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import aiohttp
+from w3lib.url import safe_url_string
 
 from ..models import LinkResult, LinkVerdict
 from .classify import (
@@ -69,7 +71,13 @@ from .http import (
 )
 from .mx import MailRoute, Route, mail_route
 from .politeness import WORK_LEFT, HostGate, PrioritySlots
-from .resolver import AuditResolver, InternalAddressError, NameLookupFailedError, NameNotFoundError
+from .resolver import (
+    AuditResolver,
+    InternalAddressError,
+    LocalResourceError,
+    NameLookupFailedError,
+    NameNotFoundError,
+)
 from .settings import LinkCheckSettings, default_user_agent, user_agent_for
 
 __all__ = ["LinkCheckSettings", "check_urls", "default_user_agent", "user_agent_for", "ProgressCallback"]
@@ -100,6 +108,14 @@ def wants_body(url: str) -> bool:
 _SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
+def browser_url(url: str) -> str:
+    """The URL a browser would request for ``url`` as written (WHATWG URL parsing):
+    tabs and newlines dropped, spaces and other characters outside URLs percent-encoded,
+    the host IDNA-encoded. Raises ValueError for what a browser cannot parse (bad port,
+    broken IPv6 literal)."""
+    return safe_url_string(url.strip())
+
+
 def malformed_reason(url: str) -> str | None:
     """Why an http(s) URL cannot be requested as written, or None."""
     if _SPACE_OR_CONTROL.search(url.strip()):
@@ -123,6 +139,63 @@ def malformed_reason(url: str) -> str | None:
     except UnicodeError:
         return f"{host!r} is not a valid international host name"
     return None
+
+
+def _default_port(url: str) -> int | None:
+    parts = urlsplit(url)
+    try:
+        return parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return None
+
+
+def connection_budget(settings: LinkCheckSettings) -> tuple[int, int, int]:
+    """(open-file soft limit, connections in use at most, idle keep-alive connections at
+    most), read from this process's RLIMIT_NOFILE when a run starts: the number of hosts
+    a run visits never sets how many file descriptors (or how much memory) it holds."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft <= 0:
+        soft = 65536
+    budget = max(4, int(soft * settings.fd_share))
+    limit = max(1, min(settings.concurrency, budget))
+    idle = max(0, min(limit, budget - limit))
+    return soft, limit, idle
+
+
+class BoundedConnector(aiohttp.TCPConnector):
+    """A TCPConnector whose idle keep-alive pool is capped: aiohttp's ``limit`` counts only
+    connections in use, so without this every host visited keeps an idle socket (and its
+    TLS state) until ``keepalive_timeout``. Past the cap the oldest idle one is closed."""
+
+    def __init__(self, *args: object, max_idle: int, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.max_idle = max_idle
+        if not isinstance(getattr(self, "_conns", None), dict) or not hasattr(self, "_force_close"):
+            # An aiohttp whose pool we cannot see: keep no idle connection at all.
+            log.warning("aiohttp's connection pool is not the one expected: idle connections are not kept")
+            self._force_close = True
+
+    def _release(self, key, protocol, *, should_close: bool = False) -> None:  # type: ignore[no-untyped-def]
+        super()._release(key, protocol, should_close=should_close)
+        self._trim_idle()
+
+    def idle_count(self) -> int:
+        return sum(len(queue) for queue in self._conns.values())
+
+    def _trim_idle(self) -> None:
+        if self._force_close:
+            return
+        conns = self._conns
+        idle = self.idle_count()
+        while idle > self.max_idle and conns:
+            oldest = min(conns, key=lambda k: conns[k][0][1] if conns[k] else float("inf"))
+            queue = conns[oldest]
+            if queue:
+                protocol, _since = queue.popleft()
+                protocol.close()
+                idle -= 1
+            if not queue:
+                del conns[oldest]
 
 
 def _host_key(url: str) -> str:
@@ -177,12 +250,18 @@ class Trace:
 
 
 class _Checker:
-    def __init__(self, session: aiohttp.ClientSession, resolver: AuditResolver, settings: LinkCheckSettings) -> None:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        resolver: AuditResolver,
+        settings: LinkCheckSettings,
+        connection_limit: int | None = None,
+    ) -> None:
         self.session = session
         self.resolver = resolver
         self.settings = settings
         self.ssl_context = make_ssl_context(settings)
-        self.requests = PrioritySlots(settings.concurrency)
+        self.requests = PrioritySlots(connection_limit or settings.concurrency)
         self.gates: dict[str, HostGate] = {}
         self.probes: dict[str, asyncio.Task[PageFingerprint | None]] = {}
         self.mail_routes: dict[str, asyncio.Task[MailRoute]] = {}
@@ -246,11 +325,16 @@ class _Checker:
 
     # --- following a link ------------------------------------------------------------
 
-    async def admit(self, url: str) -> Failure | None:
-        """Resolve before connecting: refuse internal addresses, report missing names."""
+    async def admit(self, url: str, *, trusted_ok: bool = True) -> Failure | None:
+        """Resolve before connecting: refuse internal addresses, report missing names.
+
+        ``trusted_ok`` is False once a redirect chain has left the trusted directory's
+        origin: an outside site cannot send us to the directory's private address."""
         host = urlsplit(url).hostname or ""
         try:
-            await self.resolver.addresses(host)
+            await self.resolver.addresses(host, _default_port(url), trusted_ok=trusted_ok)
+        except LocalResourceError:
+            raise  # our own shortage: the link is left unverified
         except InternalAddressError as exc:
             return Failure(url, "", FailureKind.INTERNAL_ADDRESS, str(exc))
         except NameNotFoundError as exc:
@@ -265,12 +349,17 @@ class _Checker:
         # back); a third time is a loop.
         visits: Counter[str] = Counter()
         current = url
+        # The trusted directory host is exempt from the SSRF guard only while every hop
+        # so far was on a trusted origin (its own ports), never after an outside site.
+        trusted_ok = True
         for _hop in range(self.settings.max_redirects + 1):
             reason = malformed_reason(current)
             if reason:
                 trace.failure = Failure(current, "", FailureKind.MALFORMED_URL, f"malformed URL: {reason}")
                 return trace
-            refused = await self.admit(current)
+            hop_trusted = self.resolver.is_trusted(urlsplit(current).hostname or "", _default_port(current))
+            refused = await self.admit(current, trusted_ok=trusted_ok)
+            trusted_ok = trusted_ok and hop_trusted
             if refused:
                 trace.chain.append({"url": current, "status": None})
                 trace.failure = refused
@@ -288,7 +377,7 @@ class _Checker:
                 return trace
             visits[current] += 1
             try:
-                target = urljoin(current, location.strip())
+                target = browser_url(urljoin(current, location.strip()))
             except ValueError:
                 trace.answer = outcome
                 trace.end_reason = f"redirect to a malformed address {location!r}"
@@ -376,6 +465,12 @@ class _Checker:
             return LinkResult(url, LinkVerdict.INVALID_PHONE, error=verdict.reason, attempts=0, confirmed=True)
         if scheme not in ("http", "https"):
             return LinkResult(url, LinkVerdict.UNSUPPORTED, detail=f"{scheme or 'no'} scheme is not checked", attempts=0, confirmed=True)
+        # Requested as a browser would (``/Annual Report.pdf`` goes out as ``%20``); the
+        # href as written stays the link's identity for the fix list.
+        try:
+            stripped = browser_url(stripped)
+        except ValueError as exc:
+            return LinkResult(url, LinkVerdict.BROKEN, error=f"malformed URL: {exc}", attempts=0, confirmed=True)
         reason = malformed_reason(stripped)
         if reason:
             return LinkResult(url, LinkVerdict.BROKEN, error=f"malformed URL: {reason}", attempts=0, confirmed=True)
@@ -552,6 +647,14 @@ def checker_error_result(url: str, exc: BaseException) -> LinkResult:
     )
 
 
+# The detail of a link not checked because the run's overall time limit ran out.
+TIME_LIMITED = "not checked: the link check's overall time limit ([links] max_stage_minutes) ran out"
+
+
+def is_time_limited(result: LinkResult) -> bool:
+    return result.unverified and result.detail == TIME_LIMITED
+
+
 def is_checker_error(result: LinkResult) -> bool:
     return result.unverified and (result.detail or "").startswith(CHECKER_ERROR)
 
@@ -578,26 +681,46 @@ async def check_urls(
     *,
     progress: ProgressCallback | None = None,
     host_failure_baseline: Mapping[str, float] | None = None,
+    on_result: Callable[[LinkResult], None] | None = None,
 ) -> list[LinkResult]:
     """Check each distinct URL once; results in the order of ``urls`` (duplicates dropped).
 
     ``host_failure_baseline`` maps a host name to the share of its links failing at the
     previous check; only a host that was mostly fine (share < 0.5) can be paused, since
     a sudden run of failures there is more likely an outage than dead links.
+
+    ``on_result`` gets each final result as soon as it is known (a soft failure after its
+    delayed recheck), so the caller can store results in batches as they come.
+    ``settings.max_run_seconds`` bounds the whole run: links not checked by then come back
+    unverified (``is_time_limited``).
     """
     distinct = list(dict.fromkeys(urls))
     total = len(distinct)
     results: dict[str, LinkResult] = {}
     resolver = AuditResolver(settings.resolver_policy(), lookup_timeout=settings.connect_timeout)
-    connector = aiohttp.TCPConnector(
+    soft_limit, limit, max_idle = connection_budget(settings)
+    log.info(
+        "link checker: open-file limit %d; at most %d connections in use and %d idle (closed after %gs)",
+        soft_limit, limit, max_idle, settings.keepalive_seconds,
+    )
+    connector = BoundedConnector(
         resolver=resolver,
-        limit=settings.concurrency,
+        limit=limit,
         limit_per_host=0,  # our HostGate limits per host, including redirect hops
         ttl_dns_cache=None,
         use_dns_cache=False,  # the resolver caches per run and applies the policy each time
         enable_cleanup_closed=False,
+        keepalive_timeout=settings.keepalive_seconds,
+        max_idle=max_idle,
     )
     done = 0
+    held: set[str] = set()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + settings.max_run_seconds if settings.max_run_seconds > 0 else None
+
+    def emit(result: LinkResult) -> None:
+        if on_result is not None:
+            on_result(result)
 
     def record(result: LinkResult) -> None:
         nonlocal done
@@ -608,6 +731,10 @@ async def check_urls(
                 progress(done, total, result)
             except Exception:  # noqa: BLE001 - a broken progress display never stops a run
                 log.exception("progress callback failed")
+        if settings.confirm_delay > 0 and _needs_confirmation(result):
+            held.add(result.url)  # final only after its delayed recheck
+        else:
+            emit(result)
 
     async with aiohttp.ClientSession(
         connector=connector,
@@ -619,7 +746,7 @@ async def check_urls(
         cookie_jar=aiohttp.CookieJar(),
         trust_env=False,
     ) as session:
-        checker = _Checker(session, resolver, settings)
+        checker = _Checker(session, resolver, settings, connection_limit=limit)
         baseline = host_failure_baseline or {}
         paused_hosts: set[str] = set()
 
@@ -632,6 +759,10 @@ async def check_urls(
                     continue
                 try:
                     result = await checker.check(url)
+                except LocalResourceError as exc:
+                    log.warning("%s left unverified: this machine ran short (%s), not the site's fault", url, exc)
+                    record(checker_error_result(url, exc))
+                    continue
                 except Exception as exc:  # noqa: BLE001 - one bad link never ends the run
                     log.exception("checker error on %s: left unverified (a fault of the checker, not the site)", url)
                     record(checker_error_result(url, exc))
@@ -657,9 +788,10 @@ async def check_urls(
                     )
 
         # Hosts are worked on a bounded number at a time, busiest first, so the number
-        # of tasks stays small however many hosts a run has (enough to keep every
-        # connection slot busy).
-        active_hosts = asyncio.Semaphore(max(4 * settings.concurrency, 64))
+        # of tasks stays small however many hosts a run has: enough to keep every
+        # connection slot busy (also while some hosts wait out a back-off), few enough
+        # that the idle pool keeps their connections alive between requests.
+        active_hosts = asyncio.Semaphore(max(limit + max_idle, 16))
 
         async def work_on_host(host_key: str, queue: deque[str]) -> None:
             try:
@@ -669,16 +801,33 @@ async def check_urls(
             finally:
                 active_hosts.release()
 
-        tasks = []
-        for host_key, queue in _order_hosts(distinct):
-            await active_hosts.acquire()
-            tasks.append(asyncio.ensure_future(work_on_host(host_key, queue)))
-        await asyncio.gather(*tasks)
+        tasks: list[asyncio.Future[None]] = []
 
-        await _confirm_soft_failures(checker, results, settings, paused_hosts=paused_hosts)
+        async def run_all() -> None:
+            for host_key, queue in _order_hosts(distinct):
+                await active_hosts.acquire()
+                tasks.append(asyncio.ensure_future(work_on_host(host_key, queue)))
+            await asyncio.gather(*tasks)
+            await _confirm_soft_failures(checker, results, settings, paused_hosts=paused_hosts)
+
+        try:
+            async with asyncio.timeout_at(deadline):
+                await run_all()
+        except TimeoutError:
+            if deadline is None or loop.time() < deadline:
+                raise
+            log.warning("link check stopped at its time limit; links not checked yet are left unverified")
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for url in distinct:
+                if url not in results:
+                    record(LinkResult(url, LinkVerdict.EXCLUDED, attempts=0, unverified=True, detail=TIME_LIMITED))
         for task in [*checker.probes.values(), *checker.mail_routes.values()]:
             if not task.done():
                 task.cancel()
+        for url in sorted(held):
+            emit(results[url])
     return [results[url] for url in distinct]
 
 

@@ -19,6 +19,7 @@ Rules:
 from __future__ import annotations
 
 import asyncio
+import errno
 import ipaddress
 import socket
 from collections.abc import Mapping
@@ -26,6 +27,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiohttp.abc import AbstractResolver, ResolveResult
+
+
+# A shortage on our side (open files, memory, buffer space): never the site's fault.
+LOCAL_RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS})
+
+
+class LocalResourceError(OSError):
+    """The checking machine ran short of file descriptors, memory or buffer space."""
 
 
 class NameNotFoundError(OSError):
@@ -101,6 +110,9 @@ class ResolverPolicy:
     # Names or IP literals configured elsewhere as safe to fetch (the directory's own
     # host when the crawl is allowed private addresses): exempt from the SSRF guard.
     trusted: frozenset[str] = frozenset()
+    # The ports a trusted name is trusted on (the directory's own origins); a name not
+    # listed here is trusted on any port.
+    trusted_ports: Mapping[str, frozenset[int]] = field(default_factory=dict)
 
 
 class AuditResolver(AbstractResolver):
@@ -111,13 +123,17 @@ class AuditResolver(AbstractResolver):
         self._lookup_timeout = lookup_timeout
         self._cache: dict[str, asyncio.Future[list[str]]] = {}
 
-    async def addresses(self, host: str) -> list[str]:
-        """The addresses ``host`` may be connected to, or raise one of the errors above."""
+    async def addresses(self, host: str, port: int | None = None, *, trusted_ok: bool = True) -> list[str]:
+        """The addresses ``host`` may be connected to, or raise one of the errors above.
+
+        ``port`` and ``trusted_ok`` say whether a trusted name's exemption applies: only
+        on its own ports, and never when an outside site redirected here."""
         name = host.lower().rstrip(".").strip("[]")
+        trusted = trusted_ok and self.is_trusted(name, port)
         if name in self.policy.hosts:
             return list(self.policy.hosts[name])
         if is_ip_literal(name):
-            self._refuse_internal(name, [name])
+            self._refuse_internal(name, [name], trusted)
             return [name]
         if self.policy.hosts_only:
             raise NameNotFoundError(f"{name}: no such host (not in the configured hosts file)")
@@ -127,6 +143,11 @@ class AuditResolver(AbstractResolver):
             self._cache[name] = future
             try:
                 future.set_result(await self._system_lookup(name))
+            except LocalResourceError:
+                # Our own shortage says nothing about the name: not cached.
+                del self._cache[name]
+                future.cancel()
+                raise
             except OSError as exc:  # a failed lookup is cached for the run too
                 future.set_exception(exc)
             except BaseException:
@@ -134,14 +155,21 @@ class AuditResolver(AbstractResolver):
                 future.cancel()
                 raise
         addresses = await asyncio.shield(future)
-        self._refuse_internal(name, addresses)
+        self._refuse_internal(name, addresses, trusted)
         return addresses
+
+    def is_trusted(self, name: str, port: int | None) -> bool:
+        name = name.lower().rstrip(".").strip("[]")
+        if name not in self.policy.trusted:
+            return False
+        ports = self.policy.trusted_ports.get(name)
+        return ports is None or port in ports
 
     def connect_port(self, port: int) -> int:
         return self.policy.port_map.get(port, port)
 
-    def _refuse_internal(self, name: str, addresses: list[str]) -> None:
-        if self.policy.allow_private or name in self.policy.trusted:
+    def _refuse_internal(self, name: str, addresses: list[str], trusted: bool) -> None:
+        if self.policy.allow_private or trusted:
             return
         for address in addresses:
             if not is_public_address(address):
@@ -155,11 +183,19 @@ class AuditResolver(AbstractResolver):
         except TimeoutError as exc:
             raise NameLookupFailedError(f"{name}: name lookup timed out") from exc
         except socket.gaierror as exc:
+            if exc.errno == getattr(socket, "EAI_MEMORY", None) or (
+                exc.errno == getattr(socket, "EAI_SYSTEM", None)
+            ):
+                raise LocalResourceError(errno.ENOMEM, f"{name}: lookup failed on this machine ({exc.strerror})") from exc
             if exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)):
                 raise NameNotFoundError(f"{name}: no such host ({exc.strerror})") from exc
             raise NameLookupFailedError(f"{name}: name lookup failed ({exc.strerror})") from exc
         except UnicodeError as exc:
             raise NameNotFoundError(f"{name}: not a valid host name") from exc
+        except OSError as exc:
+            if exc.errno in LOCAL_RESOURCE_ERRNOS:
+                raise LocalResourceError(exc.errno, f"{name}: lookup failed on this machine ({exc})") from exc
+            raise
         addresses: list[str] = []
         for _family, _type, _proto, _canon, sockaddr in infos:
             if sockaddr[0] not in addresses:
@@ -171,7 +207,7 @@ class AuditResolver(AbstractResolver):
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
-        addresses = await self.addresses(host)
+        addresses = await self.addresses(host, port)
         results: list[ResolveResult] = []
         for address in addresses:
             address_family = socket.AF_INET6 if ":" in address else socket.AF_INET

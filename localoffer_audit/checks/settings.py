@@ -48,6 +48,23 @@ def directory_hosts_to_trust(config: Config) -> frozenset[str]:
     )
 
 
+def directory_ports_to_trust(config: Config) -> dict[str, frozenset[int]]:
+    """The ports of the directory's own origins, per trusted host: the exemption holds
+    only there (another service on the same machine is not the directory)."""
+    if not config.crawl.allow_private_addresses:
+        return {}
+    ports: dict[str, set[int]] = {}
+    for url in config.directory.start_urls:
+        parts = urlsplit(url)
+        if parts.hostname:
+            try:
+                port = parts.port or (443 if parts.scheme == "https" else 80)
+            except ValueError:
+                continue
+            ports.setdefault(parts.hostname.lower(), set()).add(port)
+    return {host: frozenset(found) for host, found in ports.items()}
+
+
 def user_agent_for(config: Config) -> str:
     agent = config.links.user_agent or default_user_agent(config)
     if re.search(r"link", agent, re.I):
@@ -81,6 +98,15 @@ class LinkCheckSettings:
     ca_file: Path | None = None
     # Hosts exempt from the SSRF guard because the config already allows fetching them.
     trusted_hosts: frozenset[str] = frozenset()
+    # The ports each trusted host is trusted on (a host not listed: any port).
+    trusted_ports: Mapping[str, frozenset[int]] = field(default_factory=dict)
+    # Connections held open at once (active + idle) are capped by this share of the
+    # process's open-file limit, read when a run starts (see connection_budget).
+    fd_share: float = 0.25
+    # Idle keep-alive connections are closed after this many seconds.
+    keepalive_seconds: float = 2.0
+    # Overall time limit for one run of check_urls, seconds (0 = none).
+    max_run_seconds: float = 0.0
     # Ask each site for a made-up path once per run and compare (soft 404 probe).
     soft_404_probe: bool = True
     # Check whether an http:// link also works over https (verdict `insecure`).
@@ -94,7 +120,12 @@ class LinkCheckSettings:
 
     @classmethod
     def from_config(
-        cls, links: LinksConfig, *, user_agent: str, trusted_hosts: frozenset[str] = frozenset()
+        cls,
+        links: LinksConfig,
+        *,
+        user_agent: str,
+        trusted_hosts: frozenset[str] = frozenset(),
+        trusted_ports: Mapping[str, frozenset[int]] | None = None,
     ) -> LinkCheckSettings:
         hosts = read_hosts_file(links.hosts_file) if links.hosts_file is not None else {}
         return cls(
@@ -123,6 +154,8 @@ class LinkCheckSettings:
             confirm_delay=links.confirm_delay_seconds,
             host_pause_after=links.host_pause_after_failures,
             trusted_hosts=trusted_hosts,
+            trusted_ports=dict(trusted_ports or {}),
+            max_run_seconds=links.max_stage_minutes * 60.0,
         )
 
     def resolver_policy(self) -> ResolverPolicy:
@@ -132,4 +165,5 @@ class LinkCheckSettings:
             allow_private=self.allow_private_addresses,
             port_map=self.port_map,
             trusted=self.trusted_hosts,
+            trusted_ports=self.trusted_ports,
         )

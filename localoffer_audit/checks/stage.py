@@ -20,7 +20,7 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,20 +32,26 @@ from ..models import LinkResult, LinkVerdict, RunKind, RunStatus
 from ..queries.links import (
     LinkUpdate,
     StoredLink,
+    confirm_link_results,
     host_failure_shares,
     links_of_live_services,
     previous_failure_share,
+    resume_checked_since,
     save_link_results,
     set_service_counts,
 )
 from ..queries.runs import finish_run, start_run
-from .links import FAILURE_VERDICTS, check_urls, is_checker_error
-from .settings import LinkCheckSettings, directory_hosts_to_trust, user_agent_for
+from .links import FAILURE_VERDICTS, check_urls, is_checker_error, is_time_limited
+from .settings import LinkCheckSettings, directory_hosts_to_trust, directory_ports_to_trust, user_agent_for
 
 log = logging.getLogger(__name__)
 
 # Below this many checked web links a failure share says too little to call a spike.
 SPIKE_MIN_LINKS = 20
+# More links than this left unverified by the checker's own faults make the run incomplete.
+CHECKER_ERROR_TOLERANCE = 5
+# Results are stored in batches of this many as they come, so a killed run keeps them.
+SAVE_BATCH = 100
 
 
 @dataclass(slots=True)
@@ -80,7 +86,8 @@ def run_link_checks(
 
 def settings_for(config: Config) -> LinkCheckSettings:
     return LinkCheckSettings.from_config(
-        config.links, user_agent=user_agent_for(config), trusted_hosts=directory_hosts_to_trust(config)
+        config.links, user_agent=user_agent_for(config), trusted_hosts=directory_hosts_to_trust(config),
+        trusted_ports=directory_ports_to_trust(config),
     )
 
 
@@ -97,30 +104,60 @@ async def run_link_checks_async(
 ) -> LinkCheckSummary:
     """The same as ``run_link_checks``, for callers already inside an event loop."""
     run_id = start_run(db, RunKind.LINKS, parent_run_id=parent_run_id)
+    pending: list[LinkUpdate] = []
     try:
         settings = settings or settings_for(config)
         now = now or datetime.now(UTC)
         stored = links_of_live_services(db)
         set_service_counts(db, [(link.url, link.service_count) for link in stored])
         recheck_days = config.links.recheck_ok_after_days if max_age_days is None else max_age_days
-        to_check, reused = _select(stored, only_failed=only_failed, recheck_after=timedelta(days=recheck_days), now=now)
+        resume_since = None if only_failed else resume_checked_since(db, run_id, now=now)
+        to_check, reused = _select(
+            stored, only_failed=only_failed, recheck_after=timedelta(days=recheck_days), now=now,
+            resume_since=resume_since,
+        )
+        by_url = {link.url: link for link in to_check}
+        stamp = now.isoformat(timespec="seconds")
+        checked: list[LinkResult] = []
+        updates: list[LinkUpdate] = []
+        # New failures are stored unconfirmed until the run ends without a failure spike;
+        # then the ones the evidence confirms are confirmed (a killed run confirms none).
+        provisional: list[str] = []
+
+        def on_result(result: LinkResult) -> None:
+            # Unverified links (a paused site, the checker's own fault, the time limit) are
+            # not stored: they keep their previous state, so a checker fault never reaches
+            # a fix list.
+            if result.unverified:
+                return
+            link = by_url[result.url]
+            update = _update(link, result, stamp, spike=True)
+            if not update.confirmed and _update(link, result, stamp, spike=False).confirmed:
+                provisional.append(result.url)
+            checked.append(result)
+            updates.append(update)
+            pending.append(update)
+            if len(pending) >= SAVE_BATCH:
+                save_link_results(db, run_id, pending)
+                pending.clear()
+
         results = await check_urls(
             [link.url for link in to_check], settings, progress=progress,
-            host_failure_baseline=host_failure_shares(db),
+            host_failure_baseline=host_failure_shares(db), on_result=on_result,
         )
-        # Unverified links (a paused site, or the checker's own fault) are not stored:
-        # they keep their previous state, so a checker bug never reaches a fix list.
-        checked = [r for r in results if not r.unverified]
+        save_link_results(db, run_id, pending)
+        pending.clear()
         unverified = len(results) - len(checked)
         checker_errors = [r for r in results if is_checker_error(r)]
+        time_limited = sum(1 for r in results if is_time_limited(r))
         for result in checker_errors:
             log.warning("link %s left unverified: %s", result.url, result.detail)
         previous = previous_failure_share(db, run_id)
         share, spike_note = _spike(stored, checked, previous, config)
-        by_url = {link.url: link for link in to_check}
-        stamp = now.isoformat(timespec="seconds")
-        updates = [_update(by_url[r.url], r, stamp, spike=spike_note is not None) for r in checked]
-        save_link_results(db, run_id, updates)
+        if spike_note is None and provisional:
+            confirm_link_results(db, run_id, provisional)
+            confirmed_now = set(provisional)
+            updates = [replace(u, confirmed=True) if u.result.url in confirmed_now else u for u in updates]
         counts: dict[str, Any] = dict(sorted(Counter(str(r.verdict) for r in checked).items()))
         counts.update(
             total=len(stored),
@@ -128,6 +165,7 @@ async def run_link_checks_async(
             reused=reused,
             unverified=unverified,
             checker_errors=len(checker_errors),
+            time_limited=time_limited,
             confirmed_failures=sum(1 for u in updates if u.confirmed and u.result.verdict in FAILURE_VERDICTS),
             unconfirmed_failures=sum(1 for u in updates if not u.confirmed and u.result.verdict in FAILURE_VERDICTS),
             failure_share=round(share, 4),
@@ -135,7 +173,7 @@ async def run_link_checks_async(
         notes = []
         if spike_note:
             notes.append(spike_note)
-        paused = unverified - len(checker_errors)
+        paused = unverified - len(checker_errors) - time_limited
         if paused:
             notes.append(f"{paused} links left unverified: their sites were paused after a sudden run of failures")
         if checker_errors:
@@ -143,19 +181,36 @@ async def run_link_checks_async(
                 f"{len(checker_errors)} links left unverified because the checker itself failed on them "
                 "(a fault of the checker, not of the sites; see the log)"
             )
+        if time_limited:
+            notes.append(
+                f"{time_limited} links not checked: the stage's time limit ([links] max_stage_minutes = "
+                f"{config.links.max_stage_minutes:g}) ran out; they keep their previous state"
+            )
+        if resume_since and reused:
+            notes.append(f"resumed an interrupted run: links it already checked since {resume_since} were not checked again")
         note = "; ".join(notes) or None
-        status = RunStatus.INCOMPLETE if spike_note else RunStatus.COMPLETE
+        incomplete = spike_note or time_limited or len(checker_errors) > CHECKER_ERROR_TOLERANCE
+        status = RunStatus.INCOMPLETE if incomplete else RunStatus.COMPLETE
         finish_run(db, run_id, status, counts=counts, note=note)
         return LinkCheckSummary(run_id=run_id, status=str(status), counts=counts, note=note)
     except BaseException as exc:
+        # Keep what was checked before the interruption (Ctrl-C, SIGTERM, a checker crash).
+        try:
+            if pending:
+                save_link_results(db, run_id, pending)
+        except Exception:  # noqa: BLE001 - the original error is the one to report
+            log.exception("could not save the last link results before stopping")
         finish_run(db, run_id, RunStatus.FAILED, note=f"link check failed: {type(exc).__name__}: {exc}")
         raise
 
 
 def _select(
-    stored: list[StoredLink], *, only_failed: bool, recheck_after: timedelta, now: datetime
+    stored: list[StoredLink], *, only_failed: bool, recheck_after: timedelta, now: datetime,
+    resume_since: str | None = None,
 ) -> tuple[list[StoredLink], int]:
-    """The links to check now, and how many recent OK results are reused instead."""
+    """The links to check now, and how many recent results are reused instead: OK
+    results younger than ``recheck_after``, and any result other than a failure stored
+    since ``resume_since`` (by an interrupted run this one resumes)."""
     to_check: list[StoredLink] = []
     reused = 0
     for link in stored:
@@ -165,6 +220,15 @@ def _select(
                 to_check.append(link)
             continue
         if is_ok and link.last_checked_at and _age(link.last_checked_at, now) < recheck_after:
+            reused += 1
+            continue
+        if (
+            resume_since
+            and link.last_checked_at
+            and link.verdict is not None
+            and link.verdict not in FAILURE_VERDICTS
+            and _after(link.last_checked_at, resume_since)
+        ):
             reused += 1
             continue
         to_check.append(link)
@@ -179,6 +243,16 @@ def _age(stamp: str, now: datetime) -> timedelta:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return now - when
+
+
+def _after(stamp: str, since: str) -> bool:
+    try:
+        when, start = datetime.fromisoformat(stamp), datetime.fromisoformat(since)
+    except ValueError:
+        return False
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    start = start if start.tzinfo else start.replace(tzinfo=UTC)
+    return when >= start
 
 
 def _is_web(url: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
@@ -154,6 +155,41 @@ def save_link_results(db: Database, run_id: int, updates: Sequence[LinkUpdate]) 
             }
             assignments = ", ".join(f"{column} = ?" for column in values)
             db.execute(f"UPDATE links SET {assignments} WHERE url = ?", [*values.values(), result.url])
+
+
+def confirm_link_results(db: Database, run_id: int, urls: Sequence[str]) -> None:
+    """Confirm results this run stored provisionally (it ended without a failure spike)."""
+    with db.atomic():
+        for start in range(0, len(urls), 500):
+            chunk = list(urls[start : start + 500])
+            marks = ", ".join("?" for _ in chunk)
+            db.execute(f"UPDATE links SET confirmed = 1 WHERE url IN ({marks})", chunk)
+            db.execute(f"UPDATE link_checks SET confirmed = 1 WHERE run_id = ? AND url IN ({marks})", [run_id, *chunk])
+
+
+def resume_checked_since(db: Database, run_id: int, *, now: datetime, within_hours: float = 18) -> str | None:
+    """When this run resumes interrupted link checks: the start of the earliest links run
+    since the last finished one (complete or incomplete) that never finished, if it
+    started within ``within_hours``; results stored since then need not be checked again."""
+    row = db.execute(
+        "SELECT MAX(id) FROM runs WHERE kind = ? AND status IN (?, ?) AND id < ?",
+        [str(RunKind.LINKS), str(RunStatus.COMPLETE), str(RunStatus.INCOMPLETE), run_id],
+    ).fetchone()
+    last_finished = row[0] or 0
+    cutoff = (now - timedelta(hours=within_hours)).isoformat(timespec="seconds")
+    rows = db.execute(
+        "SELECT started_at FROM runs WHERE kind = ? AND id > ? AND id < ? AND status NOT IN (?, ?) ORDER BY id",
+        [str(RunKind.LINKS), last_finished, run_id, str(RunStatus.COMPLETE), str(RunStatus.INCOMPLETE)],
+    ).fetchall()
+    for (started_at,) in rows:
+        try:
+            when = datetime.fromisoformat(started_at)
+        except (TypeError, ValueError):
+            continue
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        if when.isoformat(timespec="seconds") >= cutoff:
+            return when.isoformat(timespec="seconds")
+    return None
 
 
 def latest_checks(db: Database, run_id: int) -> list[dict[str, Any]]:
