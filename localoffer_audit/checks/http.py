@@ -112,6 +112,10 @@ def _decode(raw: bytes, content_type: str) -> str:
         return raw.decode("utf-8", errors="replace")
 
 
+class UnsupportedEncodingError(ValueError):
+    """An encoding we did not ask for and cannot read (a browser may well read it)."""
+
+
 def decompress_bounded(raw: bytes, encoding: str, limit: int) -> tuple[bytes, bool]:
     """Decompress at most ``limit`` bytes (a gzip bomb stops there); (data, truncated)."""
     encoding = encoding.strip().lower()
@@ -134,7 +138,7 @@ def decompress_bounded(raw: bytes, encoding: str, limit: int) -> tuple[bytes, bo
         except brotli.error as exc:
             raise ValueError(f"body is not valid brotli data ({exc})") from exc
         return data[:limit], len(data) >= limit
-    raise ValueError(f"unsupported content encoding {encoding!r}")
+    raise UnsupportedEncodingError(f"unsupported content encoding {encoding!r}")
 
 
 class _BodyTooSlow(Exception):
@@ -206,6 +210,10 @@ async def fetch(
                 data, decoded_truncated = decompress_bounded(
                     raw, answer.header("content-encoding") or "", settings.max_decoded_bytes
                 )
+            except UnsupportedEncodingError as exc:
+                # Not proof of anything: the answer stands, without a body to judge.
+                answer.note = str(exc)
+                return answer
             except ValueError as exc:
                 # Truncated compressed data decodes as far as it goes; junk does not: a
                 # browser shows an encoding error for it, so it is no working page.
