@@ -18,9 +18,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import ConfigError
 from .models import Severity
+from .redact import has_credentials, mask_credentials
 
 DEFAULT_CONFIG_NAME = "localoffer-audit.toml"
 CONFIG_ENV_VAR = "LOCALOFFER_AUDIT_CONFIG"
+
+
+def _no_credentials(url: str | None) -> str | None:
+    """A URL in the config holding a user name or password would reach logs and reports."""
+    if url is not None and has_credentials(url):
+        raise ValueError(f"{mask_credentials(url)!r} has a user name or password in it: remove it")
+    return url
 
 
 class _Section(BaseModel):
@@ -77,14 +85,33 @@ class DirectoryConfig(_Section):
     # replaced by the directory id.
     edit_url_template: str | None = None
     generic: GenericSelectors | None = None
+    # A directory behind a login (HTTP basic auth): the user name here, the password only in
+    # the environment variable named by http_password_env, never in a URL or this file.
+    http_username: str | None = None
+    http_password_env: str = "LOCALOFFER_AUDIT_DIRECTORY_PASSWORD"
 
     @field_validator("start_urls")
     @classmethod
     def _urls_are_http(cls, value: list[str]) -> list[str]:
         for url in value:
             if not url.startswith(("http://", "https://")):
-                raise ValueError(f"{url!r} is not an http:// or https:// URL")
+                raise ValueError(f"{mask_credentials(url)!r} is not an http:// or https:// URL")
+            if has_credentials(url):
+                # It would be written to the log, the database and report.html.
+                raise ValueError(
+                    f"{mask_credentials(url)!r} has a user name or password in it: remove it from the URL, "
+                    "set [directory] http_username and put the password in the environment variable "
+                    "LOCALOFFER_AUDIT_DIRECTORY_PASSWORD"
+                )
         return value
+
+    @field_validator("edit_url_template")
+    @classmethod
+    def _no_password_in_edit_url(cls, value: str | None) -> str | None:
+        return _no_credentials(value)
+
+    def http_password(self) -> str | None:
+        return os.environ.get(self.http_password_env) or None
 
     @model_validator(mode="after")
     def _generic_needs_selectors(self) -> DirectoryConfig:
@@ -114,6 +141,11 @@ class CrawlConfig(_Section):
     # A crawl that has fetched this many pages (listing and service pages together) stops,
     # and is incomplete: a site generating endless pages cannot keep the crawl going.
     max_pages: int = Field(default=100_000, ge=1, le=10_000_000)
+
+    @field_validator("contact_url")
+    @classmethod
+    def _no_password_in_contact_url(cls, value: str | None) -> str | None:
+        return _no_credentials(value)
 
 
 class LinksConfig(_Section):
@@ -311,7 +343,8 @@ def config_from_dict(data: dict[str, Any], source: Path | None = None) -> Config
         config = Config.model_validate(data)
     except ValidationError as exc:
         where = f"{source}: " if source else ""
-        raise ConfigError(where + describe_validation_error(exc)) from exc
+        # The error quotes the bad value: a password in a URL must not reach the terminal or log.
+        raise ConfigError(mask_credentials(where + describe_validation_error(exc))) from exc
     if source is not None:
         config.source = source
         _resolve_paths(config, source.parent)

@@ -15,6 +15,7 @@ from sqlite_utils import Database
 from ..config import CONFIG_ENV_VAR, Config, find_config_path, load_config
 from ..db import open_db
 from ..lock import run_lock
+from ..redact import CredentialMaskingFilter
 
 DEFAULT_DB_NAME = "localoffer-audit.db"
 
@@ -78,6 +79,7 @@ def configure_logging(verbose: int) -> None:
     root = logging.getLogger()
     root.handlers = [h for h in root.handlers if not getattr(h, "_localoffer_audit", False)]
     handler._localoffer_audit = True  # type: ignore[attr-defined]
+    handler.addFilter(CredentialMaskingFilter())
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose >= 2 else logging.INFO)
     # Scrapy and aiohttp are chatty at INFO; their detail is for -vv.
@@ -91,6 +93,7 @@ def add_log_file(path: Path) -> None:
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setLevel(logging.INFO)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(CredentialMaskingFilter())  # no password in a URL reaches the log file
     logging.getLogger().addHandler(handler)
 
 
