@@ -18,14 +18,23 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import ConfigError
 from .models import Severity
+from .redact import has_credentials, mask_credentials
 
 DEFAULT_CONFIG_NAME = "localoffer-audit.toml"
 CONFIG_ENV_VAR = "LOCALOFFER_AUDIT_CONFIG"
 
 
+def _no_credentials(url: str | None) -> str | None:
+    """A URL in the config holding a user name or password would reach logs and reports."""
+    if url is not None and has_credentials(url):
+        raise ValueError(f"{mask_credentials(url)!r} has a user name or password in it: remove it")
+    return url
+
+
 class _Section(BaseModel):
     # Unknown keys are errors: a misspelt key silently ignored is a setting not applied.
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    # inf and nan are never a setting (an infinite timeout or delay hangs the run holding the lock).
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
 
 
 class GenericSelectors(_Section):
@@ -69,21 +78,40 @@ class DirectoryConfig(_Section):
     platform: Literal["fsd", "oruk", "generic"] = "fsd"
     start_urls: list[str] = Field(min_length=1)
     # Pagination is bounded: a listing that never ends is a finding, not an endless crawl.
-    max_listing_pages: int = Field(default=2000, ge=1)
+    max_listing_pages: int = Field(default=2000, ge=1, le=100_000)
     # Labels of the "last updated" date differ between sites; matched case-insensitively.
     date_labels: list[str] = Field(default_factory=lambda: list(DEFAULT_DATE_LABELS))
     # Where a content manager edits a record, if the platform has such a page; {id} is
     # replaced by the directory id.
     edit_url_template: str | None = None
     generic: GenericSelectors | None = None
+    # A directory behind a login (HTTP basic auth): the user name here, the password only in
+    # the environment variable named by http_password_env, never in a URL or this file.
+    http_username: str | None = None
+    http_password_env: str = "LOCALOFFER_AUDIT_DIRECTORY_PASSWORD"
 
     @field_validator("start_urls")
     @classmethod
     def _urls_are_http(cls, value: list[str]) -> list[str]:
         for url in value:
             if not url.startswith(("http://", "https://")):
-                raise ValueError(f"{url!r} is not an http:// or https:// URL")
+                raise ValueError(f"{mask_credentials(url)!r} is not an http:// or https:// URL")
+            if has_credentials(url):
+                # It would be written to the log, the database and report.html.
+                raise ValueError(
+                    f"{mask_credentials(url)!r} has a user name or password in it: remove it from the URL, "
+                    "set [directory] http_username and put the password in the environment variable "
+                    "LOCALOFFER_AUDIT_DIRECTORY_PASSWORD"
+                )
         return value
+
+    @field_validator("edit_url_template")
+    @classmethod
+    def _no_password_in_edit_url(cls, value: str | None) -> str | None:
+        return _no_credentials(value)
+
+    def http_password(self) -> str | None:
+        return os.environ.get(self.http_password_env) or None
 
     @model_validator(mode="after")
     def _generic_needs_selectors(self) -> DirectoryConfig:
@@ -97,11 +125,11 @@ class CrawlConfig(_Section):
     contact_url: str | None = None
     obey_robots_txt: bool = True
     concurrent_requests_per_domain: int = Field(default=4, ge=1, le=64)
-    download_delay_seconds: float = Field(default=0.25, ge=0)
+    download_delay_seconds: float = Field(default=0.25, ge=0, le=60)
     autothrottle: bool = True
-    timeout_seconds: float = Field(default=30, gt=0)
+    timeout_seconds: float = Field(default=30, gt=0, le=600)
     retries: int = Field(default=2, ge=0, le=10)
-    max_page_bytes: int = Field(default=5_000_000, ge=10_000)
+    max_page_bytes: int = Field(default=5_000_000, ge=10_000, le=500_000_000)
     # Below this share of the last complete crawl's services the crawl is incomplete.
     min_complete_ratio: float = Field(default=0.8, gt=0, le=1)
     # Service pages failing after retries (5xx, timeout, unreadable) tolerated in a complete
@@ -109,25 +137,30 @@ class CrawlConfig(_Section):
     max_page_error_ratio: float = Field(default=0.02, ge=0, le=1)
     allow_private_addresses: bool = False
     # A crawl still running after this long stops, and is incomplete (a hanging or endless site).
-    max_run_minutes: float = Field(default=360, gt=0)
+    max_run_minutes: float = Field(default=360, gt=0, le=1440)
     # A crawl that has fetched this many pages (listing and service pages together) stops,
     # and is incomplete: a site generating endless pages cannot keep the crawl going.
-    max_pages: int = Field(default=100_000, ge=1)
+    max_pages: int = Field(default=100_000, ge=1, le=10_000_000)
+
+    @field_validator("contact_url")
+    @classmethod
+    def _no_password_in_contact_url(cls, value: str | None) -> str | None:
+        return _no_credentials(value)
 
 
 class LinksConfig(_Section):
     concurrency: int = Field(default=100, ge=1, le=2000)
     per_host: int = Field(default=2, ge=1, le=100)
-    per_host_delay_seconds: float = Field(default=0.0, ge=0)
-    connect_timeout_seconds: float = Field(default=10, gt=0)
-    read_timeout_seconds: float = Field(default=20, gt=0)
-    total_timeout_seconds: float = Field(default=45, gt=0)
+    per_host_delay_seconds: float = Field(default=0.0, ge=0, le=60)
+    connect_timeout_seconds: float = Field(default=10, gt=0, le=300)
+    read_timeout_seconds: float = Field(default=20, gt=0, le=600)
+    total_timeout_seconds: float = Field(default=45, gt=0, le=900)
     max_redirects: int = Field(default=10, ge=0, le=50)
-    max_body_bytes: int = Field(default=512_000, ge=1024)
+    max_body_bytes: int = Field(default=512_000, ge=1024, le=100_000_000)
     retries: int = Field(default=2, ge=0, le=10)
-    backoff_seconds: float = Field(default=1.0, ge=0)
-    max_retry_after_seconds: float = Field(default=30, ge=0)
-    recheck_ok_after_days: int = Field(default=7, ge=0)
+    backoff_seconds: float = Field(default=1.0, ge=0, le=300)
+    max_retry_after_seconds: float = Field(default=30, ge=0, le=3600)
+    recheck_ok_after_days: int = Field(default=7, ge=0, le=365)
     allow_private_addresses: bool = False
     check_email_mx: bool = False
     user_agent: str | None = None
@@ -140,6 +173,14 @@ class LinksConfig(_Section):
     hosts_file_only: bool = False
     # Connect to another port than the URL's, e.g. {80 = 8080, 443 = 8443} behind a test rig.
     port_map: dict[int, int] = Field(default_factory=dict)
+
+    @field_validator("port_map")
+    @classmethod
+    def _ports_in_range(cls, value: dict[int, int]) -> dict[int, int]:
+        for port in (*value, *value.values()):
+            if not 1 <= port <= 65535:
+                raise ValueError(f"port {port} is not a TCP port; allowed range: 1 to 65535")
+        return value
     # Extra certificate authority (PEM) trusted for https, e.g. a council's internal CA.
     ca_file: Path | None = None
     # Ask each site for a made-up path once per run; a link answering like it is a soft 404.
@@ -148,13 +189,13 @@ class LinksConfig(_Section):
     check_https: bool = True
     # Timeouts, 5xx, resets and refusals are checked once more after this delay in the
     # same run; failing again confirms them (0 = only a second failing run confirms).
-    confirm_delay_seconds: float = Field(default=30, ge=0)
+    confirm_delay_seconds: float = Field(default=30, ge=0, le=3600)
     # A host failing this many times in a row, after being fine before, is paused and
     # its other links left unverified this run (0 = never pause).
-    host_pause_after_failures: int = Field(default=5, ge=0)
+    host_pause_after_failures: int = Field(default=5, ge=0, le=10_000)
     # A run whose failing share is this many times the previous run's (and at least
     # spike_min_increase higher) is treated as a network fault: failures stay unconfirmed.
-    spike_ratio: float = Field(default=3.0, ge=1)
+    spike_ratio: float = Field(default=3.0, ge=1, le=1000)
     spike_min_increase: float = Field(default=0.10, ge=0, le=1)
     # Overall time limit of the link stage; links not checked by then stay unverified
     # and the stage is recorded incomplete (1 minute to 24 hours).
@@ -167,17 +208,17 @@ class RuleSetting(_Section):
 
 
 class ContentConfig(_Section):
-    stale_after_days: int = Field(default=365, ge=1)
-    archive_after_days: int = Field(default=730, ge=1)
-    min_description_chars: int = Field(default=60, ge=0)
+    stale_after_days: int = Field(default=365, ge=1, le=36_500)
+    archive_after_days: int = Field(default=730, ge=1, le=36_500)
+    min_description_chars: int = Field(default=60, ge=0, le=100_000)
     # An event is "past" this many days after its last date (0 = the day after).
-    past_event_grace_days: int = Field(default=0, ge=0)
+    past_event_grace_days: int = Field(default=0, ge=0, le=3650)
     # plain_english: reading age (Flesch-Kincaid grade + 5) above which a description is
     # reported, sentences longer than this many words, and descriptions shorter than
     # plain_english_min_words are not judged at all.
     reading_age_max: int = Field(default=14, ge=5, le=25)
-    long_sentence_words: int = Field(default=40, ge=10)
-    plain_english_min_words: int = Field(default=40, ge=1)
+    long_sentence_words: int = Field(default=40, ge=10, le=1000)
+    plain_english_min_words: int = Field(default=40, ge=1, le=100_000)
     # near_duplicate: how alike (0-100, rapidfuzz token-sort ratio) names and descriptions must be.
     near_duplicate_name_similarity: float = Field(default=90, ge=50, le=100)
     near_duplicate_description_similarity: float = Field(default=80, ge=50, le=100)
@@ -215,9 +256,9 @@ class EmailConfig(_Section):
     password_env: str = "LOCALOFFER_AUDIT_SMTP_PASSWORD"
     from_address: str = "localoffer-audit@example.invalid"
     reply_to: str | None = None
-    resend_after_days: int = Field(default=7, ge=0)
-    pause_seconds: float = Field(default=1.0, ge=0)
-    escalate_after_days: int = Field(default=28, ge=1)
+    resend_after_days: int = Field(default=7, ge=0, le=365)
+    pause_seconds: float = Field(default=1.0, ge=0, le=60)
+    escalate_after_days: int = Field(default=28, ge=1, le=3650)
     send_all_clear: bool = False
 
     @model_validator(mode="before")
@@ -305,7 +346,8 @@ def config_from_dict(data: dict[str, Any], source: Path | None = None) -> Config
         config = Config.model_validate(data)
     except ValidationError as exc:
         where = f"{source}: " if source else ""
-        raise ConfigError(where + describe_validation_error(exc)) from exc
+        # The error quotes the bad value: a password in a URL must not reach the terminal or log.
+        raise ConfigError(mask_credentials(where + describe_validation_error(exc))) from exc
     if source is not None:
         config.source = source
         _resolve_paths(config, source.parent)
@@ -352,8 +394,31 @@ def describe_validation_error(exc: ValidationError) -> str:
             message = error["msg"].removeprefix("Value error, ")
             shown = error.get("input")
             got = f" (got {shown!r})" if shown is not None and not isinstance(shown, dict) else ""
-            problems.append(f"{key}: {message}{got}")
+            problems.append(f"{key}: {message}{got}{_allowed_range(error['loc'])}")
     return "; ".join(problems)
+
+
+def _allowed_range(loc: tuple[Any, ...]) -> str:
+    """'; allowed range: 0 < x <= 900' for a number key with bounds, else ''."""
+    model: type[BaseModel] = Config
+    info = None
+    for part in loc:
+        fields = model.model_fields
+        if not isinstance(part, str) or part not in fields:
+            return ""
+        info = fields[part]
+        candidates = [info.annotation, *getattr(info.annotation, "__args__", ())]
+        nested = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
+        if nested:
+            model = nested[0]
+    if info is None:
+        return ""
+    bounds = {name: getattr(m, name) for m in info.metadata for name in ("ge", "gt", "le", "lt") if hasattr(m, name)}
+    if not bounds:
+        return ""
+    low = f"{bounds['ge']} <= " if "ge" in bounds else f"{bounds['gt']} < " if "gt" in bounds else ""
+    high = f" <= {bounds['le']}" if "le" in bounds else f" < {bounds['lt']}" if "lt" in bounds else ""
+    return f"; allowed range: {low}value{high}"
 
 
 def _allowed_keys(section: str) -> list[str]:

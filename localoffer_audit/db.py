@@ -40,11 +40,13 @@ def from_json(text: str | None, default: Any = None) -> Any:
     return json.loads(text)
 
 
-def open_db(path: Path | str) -> Database:
+def open_db(path: Path | str, *, check: bool = False) -> Database:
     """Open (creating if needed) the database at ``path`` and bring its schema up to date.
 
     ``":memory:"`` gives an in-memory database for tests. Raises StoreError with a
-    one-line explanation when the file is not an SQLite database.
+    one-line explanation when the file is not an SQLite database, is damaged, or cannot
+    be written. ``check`` (writing commands) runs ``PRAGMA quick_check`` first, so a
+    damaged file is found before any stage writes into it.
     """
     if str(path) == ":memory:":
         db = Database(memory=True)
@@ -52,7 +54,11 @@ def open_db(path: Path | str) -> Database:
         path = Path(path)
         if path.exists() and path.is_dir():
             raise StoreError(f"{path} is a folder; --db needs a database file path")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the database folder {path.parent} ({exc.strerror}); "
+                             "point --db or [database] path at a writable folder") from exc
         db = Database(path)
     try:
         # Any read of the schema fails at once if the file is not SQLite.
@@ -62,11 +68,30 @@ def open_db(path: Path | str) -> Database:
             db.enable_wal()
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA busy_timeout = 10000")
+        if check:
+            problems = [row[0] for row in db.execute("PRAGMA quick_check(5)").fetchall()]
+            if problems != ["ok"]:
+                raise sqlite3.DatabaseError(f"database disk image is malformed: {problems[0]}")
         migrations.apply(db)
     except sqlite3.DatabaseError as exc:
         db.close()
-        raise StoreError(f"{path} is not a usable SQLite database ({exc}); point --db at another file") from exc
+        raise StoreError(_describe_store_error(Path(str(path)), exc)) from exc
     return db
+
+
+def _describe_store_error(path: Path, exc: sqlite3.DatabaseError) -> str:
+    """One line naming the file, what is wrong and what to do."""
+    text = str(exc)
+    if "malformed" in text or "corrupt" in text:
+        return (f"{path} is damaged ({text}); nothing was written: restore it from a backup, "
+                "or move it aside to start a new database")
+    if "readonly" in text or "read-only" in text:
+        return f"{path} cannot be written ({text}): make the file and its folder writable for this user"
+    if "disk is full" in text or "disk I/O" in text:
+        return f"{path} cannot be written ({text}): free some disk space and run again"
+    if "unable to open" in text:
+        return f"{path} cannot be opened ({text}): check the folder exists and is writable for this user"
+    return f"{path} is not a usable SQLite database ({text}); point --db at another file"
 
 
 def applied_migrations(db: Database) -> list[str]:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import LockedError
+from .errors import LockedError, StoreError
 
 
 def lock_path_for(db_path: Path) -> Path:
@@ -22,8 +22,13 @@ def lock_path_for(db_path: Path) -> Path:
 @contextmanager
 def run_lock(db_path: Path) -> Iterator[Path]:
     path = lock_path_for(db_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = path.open("a+")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a+")
+    except OSError as exc:  # a read-only or missing folder: one line, not a traceback
+        raise StoreError(
+            f"cannot create the lock file {path} ({exc.strerror}): make its folder writable for this user"
+        ) from exc
     try:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

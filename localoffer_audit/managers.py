@@ -160,6 +160,12 @@ def read_mapping_csv(path: Path) -> tuple[list[MappingRow], list[ImportProblem]]
         rows.append(MappingRow(start_line, match_type, match_value, names_by_email[email][0], email))
     if problems:
         raise MappingFileError(path, problems)
+    if not rows:
+        # Importing it would silently move every service to the default owner.
+        raise MappingFileError(path, [ImportProblem(
+            None, "the file has a header but no mapping rows; importing it would send every service's list to "
+            "the default owner ([managers] default_owner_email): add the rows (export the whole sheet), or remove "
+            "[managers] mapping_file if the default owner should really get everything")])
     return rows, warnings
 
 

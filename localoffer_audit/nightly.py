@@ -35,6 +35,7 @@ from .exitcodes import ExitCode
 from .findings import run_findings
 from .errors import AuditError
 from .lock import run_lock
+from .preflight import preflight_for_writing
 from .mail import prepare_and_send
 from .managers import import_mapping
 from .models import RunKind, RunStatus, Severity
@@ -102,8 +103,10 @@ def run_nightly(
     today = today or date.today()
     send = config.email.enabled if send_email is None else send_email
     say = progress or (lambda message: None)
+    # Before any stage: room on the disk, the database and output writable, the file not damaged.
+    preflight_for_writing(db_path, output_folder=config.output.folder)
     with run_lock(db_path):
-        db = open_db(db_path)
+        db = open_db(db_path, check=True)
         try:
             return _run_stages(db, config, db_path, today=today, send=send, say=say)
         finally:

@@ -20,6 +20,7 @@ from .config import Config
 from .errors import AuditError
 from .managers import assign_managers
 from .models import RunKind, Severity
+from .redact import mask_credentials
 from .queries.report import finding_changes_in_run, nightly_history, visible_findings_with_services
 from .queries.runs import get_run, recent_runs
 from .templates import render
@@ -155,7 +156,8 @@ def write_run_report(db: Database, config: Config, out_dir: Path, *, run_id: int
     """Write ``report.html`` into ``out_dir`` and return its path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "report.html"
-    html = render("run_report.html", **build_report_context(db, config, run_id))
+    # Credentials in any URL (an error message, a stage note) never reach the page.
+    html = mask_credentials(render("run_report.html", **build_report_context(db, config, run_id)))
     tmp = path.with_suffix(".html.tmp")
     tmp.write_text(html, encoding="utf-8")
     tmp.replace(path)  # never leave a half-written report behind

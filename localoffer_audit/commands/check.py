@@ -102,7 +102,7 @@ def check(app: AppContext, only_failed: bool, max_age: int | None, concurrency: 
 def _run(
     app: AppContext, config: Config, only_failed: bool, max_age: int | None, settings: LinkCheckSettings
 ) -> LinkCheckSummary:
-    db = app.open_db()
+    db = app.open_db(write=True)
     try:
         return run_link_checks(
             db, config, only_failed=only_failed, max_age_days=max_age, settings=settings,

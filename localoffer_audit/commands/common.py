@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +15,10 @@ from sqlite_utils import Database
 
 from ..config import CONFIG_ENV_VAR, Config, find_config_path, load_config
 from ..db import open_db
+from ..errors import AuditError
 from ..lock import run_lock
+from ..preflight import describe_os_error, preflight_for_writing
+from ..redact import CredentialMaskingFilter
 
 DEFAULT_DB_NAME = "localoffer-audit.db"
 
@@ -27,6 +31,7 @@ class AppContext:
     db_option: Path | None = None
     verbose: int = 0
     _config: Config | None = field(default=None, repr=False)
+    _writing: bool = field(default=False, repr=False)
 
     @property
     def config_path(self) -> Path:
@@ -57,13 +62,33 @@ class AppContext:
         config = self.config_if_present()
         return config.database.path if config is not None else Path(DEFAULT_DB_NAME)
 
-    def open_db(self) -> Database:
-        return open_db(self.database_path())
+    def open_db(self, write: bool = False) -> Database:
+        """The database; ``write`` (commands that change it) first checks that the disk has
+        room and the file can be written, and runs ``PRAGMA quick_check``: a damaged or
+        unwritable database is one line (exit 1) before anything is written."""
+        path = self.database_path()
+        write = write or self._writing
+        if write:
+            preflight_for_writing(path)
+        return open_db(path, check=write)
 
     def locked(self) -> AbstractContextManager[Path]:
         """Hold the database's run lock: commands that write take it, so a manual run
-        never interleaves with the nightly job (LockedError, exit 4, if it is held)."""
-        return run_lock(self.database_path())
+        never interleaves with the nightly job (LockedError, exit 4, if it is held).
+        Databases opened while it is held are checked as for writing."""
+        return self._locked()
+
+    @contextmanager
+    def _locked(self) -> Iterator[Path]:
+        path = self.database_path()
+        config = self.config_if_present()
+        preflight_for_writing(path, output_folder=config.output.folder if config is not None else None)
+        with run_lock(path) as lock:
+            self._writing = True
+            try:
+                yield lock
+            finally:
+                self._writing = False
 
 
 pass_app = click.make_pass_decorator(AppContext)
@@ -78,6 +103,7 @@ def configure_logging(verbose: int) -> None:
     root = logging.getLogger()
     root.handlers = [h for h in root.handlers if not getattr(h, "_localoffer_audit", False)]
     handler._localoffer_audit = True  # type: ignore[attr-defined]
+    handler.addFilter(CredentialMaskingFilter())
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose >= 2 else logging.INFO)
     # Scrapy and aiohttp are chatty at INFO; their detail is for -vv.
@@ -87,10 +113,17 @@ def configure_logging(verbose: int) -> None:
 
 def add_log_file(path: Path) -> None:
     """Also log INFO and above to ``path`` (the nightly job's log)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path, encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError as exc:
+        raise AuditError(
+            f"cannot write the log file {path} ({describe_os_error(exc)}): make it writable for this user, "
+            "or set [nightly] log_file to another path"
+        ) from exc
     handler.setLevel(logging.INFO)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(CredentialMaskingFilter())  # no password in a URL reaches the log file
     logging.getLogger().addHandler(handler)
 
 

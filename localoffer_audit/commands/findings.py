@@ -51,7 +51,7 @@ def content(app: AppContext, today: date | None) -> None:
         localoffer-audit findings list --severity high
     """
     config = app.config()
-    db = app.open_db()
+    db = app.open_db(write=True)
     try:
         summary = run_findings(db, config, today=today or date.today())
     finally:
@@ -169,7 +169,7 @@ def dismiss(app: AppContext, finding_id: int, reason: str, dismissed_by: str, wo
         localoffer-audit findings dismiss 43 --wont-fix --reason "Provider asked us to keep it" --by "Jo Bloggs"
     """
     kind = DISMISSAL_KINDS[1] if wont_fix else DISMISSAL_KINDS[0]
-    db = app.open_db()
+    db = app.open_db(write=True)
     try:
         dismiss_finding(db, finding_id, reason=reason, by=dismissed_by, kind=kind)
     finally:
@@ -192,7 +192,7 @@ def import_dismissals_command(app: AppContext, csv_file: Path) -> None:
     \b
         localoffer-audit findings import-dismissals reviewed.csv
     """
-    db = app.open_db()
+    db = app.open_db(write=True)
     try:
         result = import_dismissals(db, csv_file)
     finally:

@@ -43,7 +43,7 @@ def import_command(app: AppContext, file: Path | None) -> None:
         file = app.config().managers.mapping_file
         if file is None:
             raise AuditError("Give the mapping CSV as FILE, or set [managers] mapping_file in the config")
-    db = app.open_db()
+    db = app.open_db(write=True)
     try:
         result = import_mapping(db, file)
     finally:

@@ -15,6 +15,7 @@ from ..browse import datasette_metadata_path, datasette_missing_message
 from ..errors import LockedError
 from ..exitcodes import ExitCode
 from ..nightly import NightlySummary, describe_counts, run_nightly
+from ..preflight import preflight_for_writing
 from ..report import write_run_report
 from .common import AppContext, add_log_file, pass_app, progress_enabled
 
@@ -45,6 +46,8 @@ def nightly(app: AppContext, today, send: bool | None) -> None:
         localoffer-audit --config /etc/localoffer-audit.toml nightly --no-send
     """
     config = app.config()
+    # Disk space, database and output folder first: a full or read-only disk is one line.
+    preflight_for_writing(app.database_path(), output_folder=config.output.folder)
     add_log_file(config.nightly.log_file or config.output.folder / "nightly.log")
     say = (lambda message: click.echo(message, err=True)) if progress_enabled() else None
     try:

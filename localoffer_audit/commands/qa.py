@@ -80,7 +80,7 @@ def sample(
         seed=seed,
         label=label,
     )
-    db = app.open_db()
+    db = app.open_db(write=True)
     try:
         drawn = qa.draw_sample(db, app.config_if_present(), request, _out_dir(app, out))
     finally:
@@ -200,7 +200,7 @@ def import_command(app: AppContext, file: Path, out: Path | None) -> None:
     \b
         localoffer-audit qa import output/qa/qa-sample-1.csv
     """
-    db = app.open_db()
+    db = app.open_db(write=True)
     try:
         result = qa.import_reviews(db, file, _out_dir(app, out))
     finally:

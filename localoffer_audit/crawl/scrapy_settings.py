@@ -68,4 +68,20 @@ def scrapy_settings(config: Config, db_path: Path, run_id: int) -> dict[str, Any
         "LOCALOFFER_ALLOW_PRIVATE_ADDRESSES": crawl.allow_private_addresses,
         "LOCALOFFER_DB_PATH": str(db_path),
         "LOCALOFFER_RUN_ID": run_id,
+        **_http_auth(config),
+    }
+
+
+def _http_auth(config: Config) -> dict[str, Any]:
+    """Basic auth for a directory behind a login: sent only to the directory's own host
+    (one start host), the password read from the environment, never from a URL."""
+    directory = config.directory
+    if not directory.http_username:
+        return {}
+    # Scrapy compares this with the URL's host[:port] (and its subdomains).
+    netlocs = sorted({urlsplit(url).netloc.lower() for url in directory.start_urls})
+    return {
+        "HTTPAUTH_USER": directory.http_username,
+        "HTTPAUTH_PASS": directory.http_password() or "",
+        "HTTPAUTH_DOMAIN": netlocs[0] if len(netlocs) == 1 else None,
     }

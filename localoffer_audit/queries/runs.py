@@ -9,6 +9,7 @@ from sqlite_utils import Database
 
 from ..db import from_json, to_json, utc_now
 from ..models import RunKind, RunStatus
+from ..redact import mask_credentials, mask_value
 
 
 @dataclass(slots=True)
@@ -70,9 +71,9 @@ def finish_run(
     with db.atomic():
         updates: dict[str, Any] = {"status": str(status), "finished_at": utc_now()}
         if counts is not None:
-            updates["counts"] = to_json(counts)
+            updates["counts"] = to_json(mask_value(counts))
         if note is not None:
-            updates["note"] = note
+            updates["note"] = mask_credentials(note)  # an error message may quote a URL with a password
         db["runs"].update(run_id, updates)  # type: ignore[union-attr]
 
 
@@ -81,7 +82,7 @@ def record_stage(db: Database, run_id: int, stage: dict[str, Any]) -> None:
     with db.atomic():
         row = db.execute("SELECT stages FROM runs WHERE id = ?", [run_id]).fetchone()
         stages = from_json(row[0], []) if row else []
-        stages.append(stage)
+        stages.append(mask_value(stage))
         db.execute("UPDATE runs SET stages = ? WHERE id = ?", [to_json(stages), run_id])
 
 
