@@ -16,7 +16,9 @@ them, and every message is logged in the ``emails`` table:
   ``send_all_clear = true``;
 - the default owner (the Local Offer team) also gets an escalation digest of serious
   findings open ``escalate_after_days`` or more, with owner and reminders sent, and of
-  messages still queued after several failed attempts (a wrong address, say).
+  messages still queued after several failed attempts (a wrong address, say); it is
+  sent last, from the delivery states this run ended with. A message that never reached
+  a server (the relay down: "not tried") is not an attempt.
 
 The SMTP password comes only from the environment variable named by
 ``[email] password_env``; it is never logged or stored.
@@ -79,7 +81,16 @@ UNCHANGED = "unchanged"
 
 
 class SendError(Exception):
-    """One message could not be handed to the SMTP server."""
+    """One message could not be handed to the SMTP server.
+
+    ``tried`` is False when the message never reached a server (the relay could not be
+    reached, or was already known to be unreachable this run): that is not an attempt
+    of this message, so a relay outage never makes a list look "stuck".
+    """
+
+    def __init__(self, message: str, *, tried: bool = True) -> None:
+        super().__init__(message)
+        self.tried = tried
 
 
 @dataclass(slots=True)
@@ -113,6 +124,33 @@ class EmailRunSummary:
     send: bool
     outcomes: list[EmailOutcome] = field(default_factory=list)
     superseded: int = 0
+    # Why the mail server could not be reached this run (None: it could, or was not needed).
+    unreachable: str | None = None
+
+    @property
+    def not_delivered(self) -> int:
+        """Messages this run should have delivered and did not (they stay queued)."""
+        return sum(1 for outcome in self.outcomes if outcome.status == log.QUEUED)
+
+    @property
+    def delivered(self) -> int:
+        return sum(1 for outcome in self.outcomes if outcome.status == log.SENT)
+
+    def problem(self) -> str | None:
+        """Why this run's email cannot be called complete, in one sentence (None: it can).
+
+        The relay could not be reached, or nothing this run tried to deliver got through.
+        One refused address among delivered lists is that address's problem: it stays
+        queued, and the escalation digest names it after repeated failures.
+        """
+        if not self.send or not self.not_delivered:
+            return None
+        waiting = _plural(self.not_delivered, "message")
+        if self.unreachable:
+            return f"the mail server could not be reached ({self.unreachable}); {waiting} stay queued for the next run"
+        if not self.delivered:
+            return f"no message could be delivered; {waiting} stay queued for the next run"
+        return None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -227,7 +265,9 @@ def escalation_email(
     )
 
 
-def prepare_emails(db: Database, config: Config, *, today: date, manager: str | None = None) -> list[PreparedEmail]:
+def prepare_emails(
+    db: Database, config: Config, *, today: date, manager: str | None = None, escalation: bool = True
+) -> list[PreparedEmail]:
     """The messages this run would send, newest state of every list.
 
     "New since your last list" is measured from the last message actually sent to the
@@ -243,13 +283,23 @@ def prepare_emails(db: Database, config: Config, *, today: date, manager: str | 
             prepared.append(worklist_email(worklist, config))
         elif config.email.send_all_clear:
             prepared.append(all_clear_email(worklist, config))
-    owner = default_owner(config)
-    if manager is None or normalise_email(manager) == owner.email:
-        items = escalation_items(db, config, today=today)
-        stuck = log.stuck_emails(db, STUCK_AFTER_ATTEMPTS)
-        if items or stuck:
-            prepared.append(escalation_email(items, stuck, config, today))
+    if escalation:
+        prepared.extend(prepare_escalation(db, config, today=today, manager=manager))
     return prepared
+
+
+def prepare_escalation(db: Database, config: Config, *, today: date, manager: str | None = None) -> list[PreparedEmail]:
+    """The Local Offer team's digest, from the email log as it stands now.
+
+    When sending, this is called after every worklist of the run was tried, so the
+    "not delivered" part says what is still undelivered at the end of this run.
+    """
+    owner = default_owner(config)
+    if manager is not None and normalise_email(manager) != owner.email:
+        return []
+    items = escalation_items(db, config, today=today)
+    stuck = log.stuck_emails(db, STUCK_AFTER_ATTEMPTS)
+    return [escalation_email(items, stuck, config, today)] if items or stuck else []
 
 
 def build_message(prepared: PreparedEmail, config: EmailConfig) -> EmailMessage:
@@ -310,18 +360,22 @@ class SmtpSender:
 
     def send(self, message: EmailMessage) -> None:
         if self._unreachable is not None:
-            raise SendError(f"not tried: {self._unreachable}")
+            raise SendError(f"not tried: {self._unreachable}", tried=False)
         if self._smtp is None:
             try:
                 self._smtp = self._connect()
             except (smtplib.SMTPException, OSError) as exc:
                 self._unreachable = f"could not connect to {self.config.smtp_host}:{self.config.smtp_port}: {_describe(exc)}"
-                raise SendError(self._unreachable) from exc
+                raise SendError(self._unreachable, tried=False) from exc
         try:
             self._smtp.send_message(message)
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
             raise SendError(_describe(exc)) from exc
+
+    @property
+    def unreachable(self) -> str | None:
+        return self._unreachable
 
     def close(self) -> None:
         smtp, self._smtp = self._smtp, None
@@ -370,7 +424,7 @@ def prepare_and_send(
             f"[email] username is set but the environment variable {email_config.password_env} holding "
             "the SMTP password is empty; set it, or remove username for a server without login"
         )
-    prepared_list = prepare_emails(db, config, today=today, manager=manager)
+    prepared_list = prepare_emails(db, config, today=today, manager=manager, escalation=not send)
     summary = EmailRunSummary(send=send)
     last_sent = {kind: log.last_sent_by_manager(db, (kind,)) for kind in (WORKLIST, ALL_CLEAR, ESCALATION)}
     if not send:
@@ -393,48 +447,57 @@ def prepare_and_send(
     sender = (sender_factory or SmtpSender)(email_config)
     attempted = 0
     handled: set[tuple[str, str]] = set()
+
+    def deliver(prepared: PreparedEmail) -> None:
+        nonlocal attempted
+        key = (prepared.kind, prepared.to.email)
+        handled.add(key)
+        waiting = [q for q in queued if (q.kind, q.manager_email) == key]
+        if _recently_sent(last_sent[prepared.kind].get(prepared.to.email), prepared.content_hash, email_config, now):
+            for stale in waiting:
+                log.mark_superseded(db, stale.id, "the same list was sent meanwhile")
+                summary.superseded += 1
+            summary.outcomes.append(EmailOutcome(prepared.kind, prepared.to.email, prepared.subject, UNCHANGED))
+            return
+        retry = next((q for q in waiting if q.content_hash == prepared.content_hash), None)
+        for stale in waiting:
+            if stale is not retry:
+                log.mark_superseded(db, stale.id, "replaced by a newer list")
+                summary.superseded += 1
+        message = build_message(prepared, email_config)
+        path = _write_eml(out_dir, prepared, message)
+        if retry is not None:
+            email_id = retry.id
+            log.refresh_queued(db, email_id, subject=prepared.subject, eml_path=str(path))
+        else:
+            email_id = log.add_email(
+                db, kind=prepared.kind, manager_email=prepared.to.email, subject=prepared.subject,
+                content_hash=prepared.content_hash, status=log.QUEUED, finding_ids=prepared.finding_ids,
+                eml_path=str(path),
+            )
+        if attempted and email_config.pause_seconds:
+            time.sleep(email_config.pause_seconds)
+        attempted += 1
+        try:
+            sender.send(message)
+        except SendError as exc:
+            log.mark_attempt_failed(db, email_id, str(exc), counted=exc.tried)
+            logger.warning("Could not send %s to %s (kept queued for the next run): %s", prepared.kind, prepared.to.email, exc)
+            summary.outcomes.append(
+                EmailOutcome(prepared.kind, prepared.to.email, prepared.subject, log.QUEUED, path, str(exc))
+            )
+            return
+        log.mark_sent(db, email_id)
+        logger.info("Sent %s to %s: %s", prepared.kind, prepared.to.email, prepared.subject)
+        summary.outcomes.append(EmailOutcome(prepared.kind, prepared.to.email, prepared.subject, log.SENT, path))
+
     try:
         for prepared in prepared_list:
-            key = (prepared.kind, prepared.to.email)
-            handled.add(key)
-            waiting = [q for q in queued if (q.kind, q.manager_email) == key]
-            if _recently_sent(last_sent[prepared.kind].get(prepared.to.email), prepared.content_hash, email_config, now):
-                for stale in waiting:
-                    log.mark_superseded(db, stale.id, "the same list was sent meanwhile")
-                    summary.superseded += 1
-                summary.outcomes.append(EmailOutcome(prepared.kind, prepared.to.email, prepared.subject, UNCHANGED))
-                continue
-            retry = next((q for q in waiting if q.content_hash == prepared.content_hash), None)
-            for stale in waiting:
-                if stale is not retry:
-                    log.mark_superseded(db, stale.id, "replaced by a newer list")
-                    summary.superseded += 1
-            message = build_message(prepared, email_config)
-            path = _write_eml(out_dir, prepared, message)
-            if retry is not None:
-                email_id = retry.id
-                log.refresh_queued(db, email_id, subject=prepared.subject, eml_path=str(path))
-            else:
-                email_id = log.add_email(
-                    db, kind=prepared.kind, manager_email=prepared.to.email, subject=prepared.subject,
-                    content_hash=prepared.content_hash, status=log.QUEUED, finding_ids=prepared.finding_ids,
-                    eml_path=str(path),
-                )
-            if attempted and email_config.pause_seconds:
-                time.sleep(email_config.pause_seconds)
-            attempted += 1
-            try:
-                sender.send(message)
-            except SendError as exc:
-                log.mark_attempt_failed(db, email_id, str(exc))
-                logger.warning("Could not send %s to %s (kept queued for the next run): %s", prepared.kind, prepared.to.email, exc)
-                summary.outcomes.append(
-                    EmailOutcome(prepared.kind, prepared.to.email, prepared.subject, log.QUEUED, path, str(exc))
-                )
-                continue
-            log.mark_sent(db, email_id)
-            logger.info("Sent %s to %s: %s", prepared.kind, prepared.to.email, prepared.subject)
-            summary.outcomes.append(EmailOutcome(prepared.kind, prepared.to.email, prepared.subject, log.SENT, path))
+            deliver(prepared)
+        # The digest last, from the delivery states this run ended with.
+        for prepared in prepare_escalation(db, config, today=today, manager=manager):
+            deliver(prepared)
+        summary.unreachable = getattr(sender, "unreachable", None)
     finally:
         sender.close()
     # Queued messages for lists that no longer exist (everything fixed): nothing left to say.

@@ -187,6 +187,9 @@ def _run_stages(db: Database, config: Config, db_path: Path, *, today: date, sen
         summary.messages.extend(f"Stage {s.name} failed: {s.message}" for s in failed)
     elif any(s.status == "incomplete" for s in summary.stages):
         summary.status = RunStatus.INCOMPLETE
+        summary.messages.extend(
+            f"Stage {s.name} was incomplete: {s.message}" for s in summary.stages if s.status == "incomplete" and s.message
+        )
     else:
         summary.status = RunStatus.COMPLETE
 
@@ -260,7 +263,11 @@ def _email(
     db: Database, config: Config, out_dir: Path, send: bool, today: date
 ) -> tuple[str, dict[str, Any], int | None, str | None]:
     result = prepare_and_send(db, config, send=send, out_dir=out_dir / "emails", today=today)
-    queued = result.counts.get("queued", 0) if send else 0
+    # A night whose email could not go out (the relay down, or nothing delivered) is not complete.
+    problem = result.problem()
+    if problem is not None:
+        return "incomplete", dict(result.counts), None, f"Email not delivered: {problem}"
+    queued = result.not_delivered if send else 0
     message = f"{queued} message(s) could not be sent and stay queued for the next run" if queued else None
     return "complete", dict(result.counts), None, message
 
