@@ -51,7 +51,6 @@ from .worklists import (
     CSV_COLUMNS,
     ESCALATION_CSV_COLUMNS,
     STUCK_AFTER_ATTEMPTS,
-    Baseline,
     EscalationItem,
     Worklist,
     compute_worklists,
@@ -59,6 +58,7 @@ from .worklists import (
     escalation_csv_rows,
     escalation_items,
     file_stem,
+    manager_baselines,
     shortened,
 )
 from .templates import render
@@ -266,15 +266,21 @@ def escalation_email(
 
 
 def prepare_emails(
-    db: Database, config: Config, *, today: date, manager: str | None = None, escalation: bool = True
+    db: Database,
+    config: Config,
+    *,
+    today: date,
+    manager: str | None = None,
+    escalation: bool = True,
+    run_id: int | None = None,
 ) -> list[PreparedEmail]:
     """The messages this run would send, newest state of every list.
 
-    "New since your last list" is measured from the last message actually sent to the
-    manager, so previews and failed attempts do not hide anything.
+    "New since your last list" is measured from the list the manager saw last (the last
+    message actually sent, or a worklist written by an earlier nightly run; not tonight's,
+    ``run_id``), so previews and failed attempts do not hide anything.
     """
-    last_sent = log.last_sent_by_manager(db, (WORKLIST, ALL_CLEAR))
-    baselines = {email: Baseline(rec.sent_at or rec.created_at, frozenset(rec.finding_ids)) for email, rec in last_sent.items()}
+    baselines = manager_baselines(db, exclude_run_id=run_id)
     prepared = []
     for worklist in compute_worklists(
         db, config, today=today, baselines=baselines, manager=manager, include_idle=config.email.send_all_clear
@@ -414,6 +420,7 @@ def prepare_and_send(
     manager: str | None = None,
     today: date | None = None,
     sender_factory: Callable[[EmailConfig], SmtpSender] | None = None,
+    run_id: int | None = None,
 ) -> EmailRunSummary:
     """Prepare every manager's message; write .eml previews, or send (see the module doc)."""
     now = datetime.now(UTC)
@@ -424,7 +431,7 @@ def prepare_and_send(
             f"[email] username is set but the environment variable {email_config.password_env} holding "
             "the SMTP password is empty; set it, or remove username for a server without login"
         )
-    prepared_list = prepare_emails(db, config, today=today, manager=manager, escalation=not send)
+    prepared_list = prepare_emails(db, config, today=today, manager=manager, escalation=not send, run_id=run_id)
     summary = EmailRunSummary(send=send)
     last_sent = {kind: log.last_sent_by_manager(db, (kind,)) for kind in (WORKLIST, ALL_CLEAR, ESCALATION)}
     if not send:

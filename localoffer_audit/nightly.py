@@ -172,7 +172,7 @@ def _run_stages(db: Database, config: Config, db_path: Path, *, today: date, sen
             summary.messages.append(managers.message)
     guarded("worklists", lambda: _worklists(db, config, out_dir, today, run_id))
     if send or config.email.enabled:
-        guarded("email", lambda: _email(db, config, out_dir, send, today))
+        guarded("email", lambda: _email(db, config, out_dir, send, today, run_id))
     else:
         skip("email", "email is off ([email] enabled = false)")
     if blocked is not None:
@@ -260,9 +260,9 @@ def _worklists(
 
 
 def _email(
-    db: Database, config: Config, out_dir: Path, send: bool, today: date
+    db: Database, config: Config, out_dir: Path, send: bool, today: date, run_id: int | None = None
 ) -> tuple[str, dict[str, Any], int | None, str | None]:
-    result = prepare_and_send(db, config, send=send, out_dir=out_dir / "emails", today=today)
+    result = prepare_and_send(db, config, send=send, out_dir=out_dir / "emails", today=today, run_id=run_id)
     # A night whose email could not go out (the relay down, or nothing delivered) is not complete.
     problem = result.problem()
     if problem is not None:
