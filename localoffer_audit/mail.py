@@ -73,6 +73,11 @@ ESCALATION = "escalation"
 # attached as a CSV spreadsheet.
 MAX_EMAIL_LINES = 200
 
+# A list with more problems than this starts with a short summary (counts, the services
+# with the most to fix), in both the text and the HTML part.
+SUMMARY_AFTER_LINES = 10
+SUMMARY_SERVICES = 5
+
 # Per SMTP operation; a server that accepts the connection and then says nothing costs this once.
 SMTP_TIMEOUT_SECONDS = 30.0
 
@@ -126,6 +131,8 @@ class EmailRunSummary:
     superseded: int = 0
     # Why the mail server could not be reached this run (None: it could, or was not needed).
     unreachable: str | None = None
+    # Things the admin should fix in the config (addresses that cannot receive mail).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def not_delivered(self) -> int:
@@ -187,6 +194,7 @@ def worklist_email(worklist: Worklist, config: Config) -> PreparedEmail:
         "hidden_lines": len(worklist.lines) - len(shown.lines),
         "directory_name": directory,
         "subject": subject,
+        "summary_services": worklist.busiest_groups[:SUMMARY_SERVICES] if len(worklist.lines) > SUMMARY_AFTER_LINES else [],
     }
     attachments = []
     if shown is not worklist:
@@ -397,6 +405,31 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".strip().rstrip(":")
 
 
+def _undeliverable(address: str | None) -> bool:
+    """An address in the reserved .invalid domain (the starter config's examples) can
+    never receive mail: replies and lists sent there are lost."""
+    return bool(address) and address.strip().rstrip(">").lower().rpartition("@")[2].rstrip(".").endswith(".invalid")
+
+
+def address_warnings(config: Config, recipients: list[str]) -> list[str]:
+    """One line per configured or recipient address that cannot receive mail."""
+    email_config = config.email
+    warnings = []
+    for key, address in (("[email] from_address", email_config.from_address), ("[email] reply_to", email_config.reply_to)):
+        if _undeliverable(address):
+            warnings.append(f"{key} is {address}, which cannot receive mail: set it to a real address")
+    owner = config.managers.default_owner_email
+    if _undeliverable(owner):
+        warnings.append(
+            f"[managers] default_owner_email is {owner}, which cannot receive mail: unowned services' lists "
+            "and the escalation digest go nowhere; set it to the Local Offer team's address"
+        )
+    others = sorted({r for r in recipients if _undeliverable(r) and r != normalise_email(owner)})
+    if others:
+        warnings.append(f"{_plural(len(others), 'recipient')} cannot receive mail (.invalid): {', '.join(others)}")
+    return warnings
+
+
 def _recently_sent(record: log.EmailRecord | None, content_hash: str, config: EmailConfig, now: datetime) -> bool:
     if record is None or record.content_hash != content_hash or record.sent_at is None:
         return False
@@ -433,6 +466,10 @@ def prepare_and_send(
         )
     prepared_list = prepare_emails(db, config, today=today, manager=manager, escalation=not send, run_id=run_id)
     summary = EmailRunSummary(send=send)
+    if prepared_list:
+        summary.warnings = address_warnings(config, [p.to.email for p in prepared_list])
+        for warning in summary.warnings:
+            logger.warning("%s", warning)
     last_sent = {kind: log.last_sent_by_manager(db, (kind,)) for kind in (WORKLIST, ALL_CLEAR, ESCALATION)}
     if not send:
         for prepared in prepared_list:

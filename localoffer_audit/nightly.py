@@ -269,6 +269,8 @@ def _email(
         return "incomplete", dict(result.counts), None, f"Email not delivered: {problem}"
     queued = result.not_delivered if send else 0
     message = f"{queued} message(s) could not be sent and stay queued for the next run" if queued else None
+    if result.warnings:
+        message = "; ".join([*([message] if message else []), *result.warnings])
     return "complete", dict(result.counts), None, message
 
 

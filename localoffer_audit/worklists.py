@@ -205,6 +205,11 @@ class Worklist:
         return {key: value for key, value in counts.items() if value}
 
     @property
+    def busiest_groups(self) -> list[ServiceGroup]:
+        """Services with the most problems first (for the summary at the top of a long list)."""
+        return sorted(self.groups, key=lambda group: (-len(group.lines), group.worst.rank, group.service_name))
+
+    @property
     def content_hash(self) -> str:
         """Identifies what the list asks the manager to do; days-open counts are left out
         so the same list on another day hashes the same."""

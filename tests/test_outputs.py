@@ -68,3 +68,104 @@ def test_email_and_worklist_share_the_baseline(db, tmp_path: Path) -> None:
     (prepared,) = [p for p in prepare_emails(db, config, today=TODAY) if p.kind == "worklist"]
     assert "first list" not in prepared.text.lower()
     assert "Broken link" in prepared.text  # named under "fixed since your last list"
+
+
+def _email_parts(prepared) -> tuple[str, str]:
+    from localoffer_audit.config import config_from_dict  # noqa: F401  (keeps imports local to email tests)
+    from localoffer_audit.mail import build_message
+
+    message = build_message(prepared, prepared_config.email)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    return text, html
+
+
+prepared_config = make_config(Path("."))
+
+
+def _long_world(db, services: int = 4, per_service: int = 11) -> None:
+    for s in range(services):
+        add_service(db, f"s{s}", f"Service {s}")
+        for n in range(per_service - s):
+            add_finding(db, f"s{s}", "link_broken", f"https://x{s}.example/{n}", severity="high" if n % 2 else "medium",
+                        title=f"Broken link {s}-{n}")
+
+
+def test_text_and_html_parts_carry_the_same_items(db, tmp_path: Path) -> None:
+    from localoffer_audit.mail import prepare_emails
+
+    add_service(db, "s1", "Sunny Club")
+    broken = add_finding(db, "s1", "link_broken", "https://x.example/old", severity="high", title="Broken link")
+    add_finding(db, "s1", "stale_date", "dates", severity="medium", title="Review date too old")
+    config = make_config(tmp_path)
+    for night in range(2):
+        (prepared,) = [p for p in prepare_emails(db, config, today=TODAY) if p.kind == "worklist"]
+        text, html = _email_parts(prepared)
+        soup = BeautifulSoup(html, "html.parser")
+        html_text = " ".join(soup.get_text(" ").split())
+        plain = " ".join(text.split())
+        for li in soup.select("li.item"):
+            assert li.select_one(".item-title strong").get_text() in plain
+            assert li.select_one(".todo").get_text() in plain
+            assert li.select_one(".subject").get_text(strip=True) in plain
+        for phrase in ("This is your first list.", "Nothing new.", "Thank you.", "By severity:",
+                       "the Local Offer team can mark it as a false alarm", "This list was made on",
+                       "Families and professionals rely on these entries", "2 problems"):
+            assert (phrase in plain) == (phrase in html_text), (night, phrase)
+        if night == 0:
+            build_worklists(db, config, out_dir=tmp_path / "lists", today=TODAY)
+            set_status(db, broken, "fixed")
+            add_finding(db, "s1", "link_broken", "https://x.example/new", severity="high", title="Another broken link")
+
+
+def test_a_long_email_starts_with_a_summary(db, tmp_path: Path) -> None:
+    from localoffer_audit.mail import prepare_emails
+
+    _long_world(db)  # 11 + 10 + 9 + 8 = 38 problems
+    (prepared,) = [p for p in prepare_emails(db, make_config(tmp_path), today=TODAY) if p.kind == "worklist"]
+    text, html = _email_parts(prepared)
+    assert text.index("IN SHORT") < text.index("YOUR SERVICES")
+    summary = text[text.index("IN SHORT"):text.index("YOUR SERVICES")]
+    assert "38 problems" in summary and "Service 0: 11 problems" in summary
+    soup = BeautifulSoup(html, "html.parser")
+    section = soup.select_one("#summary")
+    assert section is not None
+    assert [li.get_text() for li in section.select("li")][:2] == ["Service 0: 11 problems", "Service 1: 10 problems"]
+    # A short list has no summary to scroll past.
+    db.execute("UPDATE findings SET status = 'fixed' WHERE service_id != 's3' OR id % 3 != 0")
+    (short,) = [p for p in prepare_emails(db, make_config(tmp_path), today=TODAY) if p.kind == "worklist"]
+    assert "IN SHORT" not in short.text and 'id="summary"' not in short.html
+
+
+def test_starter_config_gives_the_real_exit_codes_and_reply_to(tmp_path: Path) -> None:
+    import re
+
+    from localoffer_audit.commands.core import starter_config_text
+    from localoffer_audit.config import load_config
+    from localoffer_audit.exitcodes import ExitCode
+
+    text = starter_config_text()
+    said = re.search(r"`nightly` exits with code (\d+) when a run opens new findings", text)
+    assert said and int(said.group(1)) == ExitCode.NEW_SERIOUS_FINDINGS == 3
+    assert f"{int(ExitCode.INCOMPLETE)} incomplete run" in text
+    # reply_to is offered, and the line works when uncommented.
+    assert '# reply_to = "' in text
+    path = tmp_path / "localoffer-audit.toml"
+    path.write_text(text.replace('# reply_to = "localoffer@example.invalid"', 'reply_to = "lo-team@council.example"'))
+    assert load_config(path).email.reply_to == "lo-team@council.example"
+
+
+def test_email_warns_about_addresses_that_cannot_receive_mail(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "localoffer-audit.toml").write_text(
+        '[directory]\nstart_urls = ["https://lo.example/"]\n'
+        '[email]\nfrom_address = "audit@council.example"\n'
+    )
+    db = open_db(tmp_path / "localoffer-audit.db")
+    add_service(db, "s1", "Club")
+    add_finding(db, "s1", "link_insecure", "http://x.example/", severity="high")
+    db.close()
+    preview = runner.invoke(main, ["email"])
+    assert preview.exit_code == 0, preview.output
+    # The starter's default owner (unowned services go to it) is a .invalid address.
+    assert "Warning: [managers] default_owner_email is localoffer@example.invalid, which cannot receive mail" in preview.output
+    assert "from_address" not in preview.output

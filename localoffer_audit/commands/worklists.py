@@ -100,6 +100,8 @@ def email(app: AppContext, send: bool, manager: str | None, out_dir: Path | None
         if outcome.unchanged_since_last_sent:
             line += " (unchanged since last sent: --send would skip it)"
         click.echo(line)
+    for warning in summary.warnings:
+        click.echo(f"Warning: {warning}", err=True)
     counts = ", ".join(f"{status} {count}" for status, count in summary.counts.items()) or "nothing to send"
     where = f" Previews in {folder}." if not send and summary.outcomes else ""
     click.echo(f"Emails: {counts}.{where}")
