@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -513,12 +513,13 @@ def dismissals_report(db: Database, *, recent: int = 20) -> DismissalsReport:
 EXPORT_COLUMNS = (
     "id", "service_id", "service_url", "service_name", "organisation", "rule", "severity", "subject",
     "title", "detail", "fix_hint", "status", "confirmed", "dismissed", "first_seen", "last_seen",
-    "fixed_at", "reopened_at", "times_reopened",
+    "fixed_at", "reopened_at", "times_reopened", "content_manager",
 )
 
 
-def export_record(row: store.FindingRow) -> dict[str, Any]:
-    """One finding as an export row / JSON object."""
+def export_record(row: store.FindingRow, content_manager: str | None = None) -> dict[str, Any]:
+    """One finding as an export row / JSON object (``content_manager``: "Name <email>"
+    of the service's owner, as the worklists assign it)."""
     return {
         "id": row.id, "service_id": row.service_id, "service_url": row.service_url,
         "service_name": row.service_name, "organisation": row.organisation, "rule": row.rule,
@@ -526,16 +527,25 @@ def export_record(row: store.FindingRow) -> dict[str, Any]:
         "fix_hint": row.fix_hint, "status": row.status, "confirmed": row.confirmed, "dismissed": row.dismissed,
         "first_seen": row.first_seen_at, "last_seen": row.last_seen_at, "fixed_at": row.fixed_at,
         "reopened_at": row.reopened_at, "times_reopened": row.times_reopened,
+        "content_manager": content_manager,
     }
 
 
-def write_findings_csv(rows: Iterable[store.FindingRow], handle: Any) -> int:
-    """Findings as CSV on an open text stream, every cell escaped against spreadsheet formulas."""
+def write_findings_csv(
+    rows: Iterable[store.FindingRow], handle: Any, managers: Mapping[str, str] | None = None, *, bom: bool = True
+) -> int:
+    """Findings as CSV on an open text stream, every cell escaped against spreadsheet formulas.
+
+    Starts with a UTF-8 byte-order mark (as the worklist and QA CSVs do), so Excel reads
+    accented names correctly. ``managers``: service id -> "Name <email>".
+    """
+    if bom:
+        handle.write("\ufeff")
     writer = csv.DictWriter(handle, fieldnames=list(EXPORT_COLUMNS), lineterminator="\n")
     writer.writeheader()
     count = 0
     for row in rows:
-        record = export_record(row)
+        record = export_record(row, (managers or {}).get(row.service_id))
         record["confirmed"] = int(record["confirmed"])
         record["dismissed"] = int(record["dismissed"])
         writer.writerow({key: escape_cell(value) for key, value in record.items()})
