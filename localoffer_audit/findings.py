@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -204,7 +205,7 @@ def _link_findings(
             if (seen.service_id, value) in reported_values:
                 continue
         rule = link_rule_id(verdict)
-        reason = seen.error or seen.detail or (f"HTTP {seen.status_code}" if seen.status_code else "no answer")
+        reason = plain_reason(seen.error or seen.detail or (f"HTTP {seen.status_code}" if seen.status_code else "no answer"))
         if seen.status_code and str(seen.status_code) not in reason:
             reason = f"HTTP {seen.status_code}, {reason}"
         values = {"url": seen.url, "final": seen.final_url or seen.url, "reason": reason, "where": _where(seen.places)}
@@ -217,6 +218,36 @@ def _link_findings(
              "places": seen.places},
         ))
     return findings, unsettled
+
+
+# Certificate problems as OpenSSL words them -> what a content manager can act on.
+_TLS_REASONS = (
+    ("certificate has expired", "the certificate has expired"),
+    ("not yet valid", "the certificate is not valid yet"),
+    ("self-signed certificate", "the certificate is self-signed, not issued by a trusted authority"),
+    ("self signed certificate", "the certificate is self-signed, not issued by a trusted authority"),
+    ("unable to get local issuer", "the certificate's issuer is not trusted (often a missing intermediate certificate)"),
+    ("hostname mismatch", "the certificate is for a different website name"),
+    ("doesn't match", "the certificate is for a different website name"),
+    ("ip address mismatch", "the certificate is for a different website name"),
+    ("certificate revoked", "the certificate has been revoked"),
+    ("wrong version number", "the site does not speak https properly on this address"),
+    ("handshake failure", "the site's secure connection settings are too old for browsers"),
+)
+
+
+def plain_reason(reason: str) -> str:
+    """A checker's error as plain English for a fix list: no raw "[SSL: ...]" codes,
+    no "(_ssl.c:1000)", and "1 attempt" in the singular."""
+    text = re.sub(r"\bafter 1 attempts\b", "after 1 attempt", reason)
+    if "SSL" in text or "certificate" in text.lower() or text.startswith("TLS error"):
+        lowered = text.lower()
+        for needle, plain in _TLS_REASONS:
+            if needle in lowered:
+                return plain
+        if text.startswith("TLS error") or "[SSL" in text:
+            return "the secure connection (https certificate) could not be verified"
+    return text
 
 
 def _archive_candidates(

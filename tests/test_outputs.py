@@ -169,3 +169,17 @@ def test_email_warns_about_addresses_that_cannot_receive_mail(runner: CliRunner,
     # The starter's default owner (unowned services go to it) is a .invalid address.
     assert "Warning: [managers] default_owner_email is localoffer@example.invalid, which cannot receive mail" in preview.output
     assert "from_address" not in preview.output
+
+
+def test_checker_errors_read_as_plain_english_on_a_fix_list() -> None:
+    from localoffer_audit.findings import plain_reason
+
+    raw = ("TLS error: Cannot connect to host expired.example:443 ssl:True [SSLCertVerificationError: (1, "
+           "'[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: certificate has expired (_ssl.c:1000)')]")
+    assert plain_reason(raw) == "the certificate has expired"
+    self_signed = "TLS error: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate (_ssl.c:1000)"
+    assert "self-signed" in plain_reason(self_signed) and "SSL" not in plain_reason(self_signed)
+    assert "[SSL" not in plain_reason("TLS error: [SSL: SOMETHING_NEW] odd (_ssl.c:1)")
+    assert plain_reason("HTTP 503 after 1 attempts") == "HTTP 503 after 1 attempt"
+    assert plain_reason("HTTP 503 after 3 attempts") == "HTTP 503 after 3 attempts"
+    assert plain_reason("connection refused") == "connection refused"
