@@ -39,8 +39,8 @@ from .mail import prepare_and_send
 from .managers import import_mapping
 from .models import RunKind, RunStatus, Severity
 from .queries.report import count_snapshot, new_findings_at_or_above
-from .queries.runs import finish_run, mark_abandoned_runs, record_stage, start_run
-from .report import write_run_report
+from .queries.runs import finish_run, last_complete_run, mark_abandoned_runs, record_stage, start_run
+from .report import starter_example_warning, write_run_report
 from .worklists import build_worklists
 
 log = logging.getLogger(__name__)
@@ -118,6 +118,8 @@ def _run_stages(db: Database, config: Config, db_path: Path, *, today: date, sen
     summary = NightlySummary(run_id=run_id, status=RunStatus.RUNNING, stages=[])
     if abandoned:
         summary.messages.append(f"{abandoned} earlier run(s) had been interrupted and are marked failed.")
+    if (example := starter_example_warning(config)) is not None:
+        summary.messages.append(example)
     out_dir = config.output.folder
 
     def stage(name: str, action: Callable[[], tuple[str, dict[str, Any], int | None, str | None]]) -> StageOutcome:
@@ -176,9 +178,11 @@ def _run_stages(db: Database, config: Config, db_path: Path, *, today: date, sen
     else:
         skip("email", "email is off ([email] enabled = false)")
     if blocked is not None:
+        earlier = last_complete_run(db, RunKind.NIGHTLY, before=run_id) is not None
         summary.messages.append(
             f"{blocked[0].upper()}{blocked[1:]}. The later stages did not run, so findings, worklists and email "
-            "were not updated; the previous complete state is unchanged."
+            "were not updated; "
+            + ("the previous complete state is unchanged." if earlier else "there is no complete run yet to fall back on.")
         )
 
     failed = [s for s in summary.stages if s.status == "failed"]
