@@ -96,6 +96,7 @@ def run_nightly(
     today: date | None = None,
     send_email: bool | None = None,
     progress: Progress | None = None,
+    link_progress: Callable[[int, int, Any], None] | None = None,
 ) -> NightlySummary:
     """Run every stage once, under the database's run lock (LockedError if held)."""
     db_path = db_path or config.database.path
@@ -105,12 +106,15 @@ def run_nightly(
     with run_lock(db_path):
         db = open_db(db_path)
         try:
-            return _run_stages(db, config, db_path, today=today, send=send, say=say)
+            return _run_stages(db, config, db_path, today=today, send=send, say=say, link_progress=link_progress)
         finally:
             db.close()
 
 
-def _run_stages(db: Database, config: Config, db_path: Path, *, today: date, send: bool, say: Progress) -> NightlySummary:
+def _run_stages(
+    db: Database, config: Config, db_path: Path, *, today: date, send: bool, say: Progress,
+    link_progress: Callable[[int, int, Any], None] | None = None,
+) -> NightlySummary:
     abandoned = mark_abandoned_runs(db)
     run_id = start_run(db, RunKind.NIGHTLY, platform=config.directory.platform)
     log.info("nightly run #%d started: database %s, directory %s, today %s", run_id, db_path,
@@ -160,7 +164,7 @@ def _run_stages(db: Database, config: Config, db_path: Path, *, today: date, sen
     crawl = guarded("crawl", lambda: _crawl(config, db_path, run_id))
     if crawl is not None and crawl.status == "incomplete":
         blocked = "the crawl was incomplete"
-    links = guarded("links", lambda: _links(db, config, run_id))
+    links = guarded("links", lambda: _links(db, config, run_id, link_progress))
     if links is not None and links.status == "incomplete":
         # The spike guard: far more failures than last time is a checker or network fault
         # first. Findings from it would fix and open link findings on untrusted evidence.
@@ -228,8 +232,10 @@ def _crawl(config: Config, db_path: Path, parent: int) -> tuple[str, dict[str, A
     return str(result.status), dict(result.counts), result.run_id, message
 
 
-def _links(db: Database, config: Config, parent: int) -> tuple[str, dict[str, Any], int | None, str | None]:
-    result = run_link_checks(db, config, parent_run_id=parent)
+def _links(
+    db: Database, config: Config, parent: int, progress: Callable[[int, int, Any], None] | None = None
+) -> tuple[str, dict[str, Any], int | None, str | None]:
+    result = run_link_checks(db, config, parent_run_id=parent, progress=progress)
     # The note says why a check is incomplete (a failure spike) or what was left unverified.
     return str(result.status), dict(result.counts), result.run_id, result.note
 

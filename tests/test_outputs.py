@@ -183,3 +183,28 @@ def test_checker_errors_read_as_plain_english_on_a_fix_list() -> None:
     assert plain_reason("HTTP 503 after 1 attempts") == "HTTP 503 after 1 attempt"
     assert plain_reason("HTTP 503 after 3 attempts") == "HTTP 503 after 3 attempts"
     assert plain_reason("connection refused") == "connection refused"
+
+
+def test_progress_line_stays_within_the_terminal_and_gives_an_eta(monkeypatch) -> None:
+    import io
+
+    from localoffer_audit.commands.check import LiveProgress
+    from localoffer_audit.models import LinkResult, LinkVerdict
+    from localoffer_audit.progress import eta_text
+
+    monkeypatch.setenv("COLUMNS", "80")
+    stream = io.StringIO()
+    progress = LiveProgress(stream, every_seconds=0, prefix="links: ")
+    verdicts = [LinkVerdict.OK, LinkVerdict.BROKEN, LinkVerdict.TIMEOUT, LinkVerdict.SERVER_ERROR, LinkVerdict.PARKED,
+                LinkVerdict.SOFT_404, LinkVerdict.REDIRECTED, LinkVerdict.MOVED_OFFSITE, LinkVerdict.TLS_ERROR,
+                LinkVerdict.BLOCKED, LinkVerdict.INSECURE, LinkVerdict.INVALID_EMAIL]
+    total = 1200
+    for done in range(1, total + 1):
+        result = LinkResult(url=f"https://x.example/{done}", verdict=verdicts[done % len(verdicts)])
+        progress(done, total, result)
+    drawn = stream.getvalue().replace("\n", "").split("\r")[1:]
+    assert drawn and all(len(line) <= 79 for line in drawn), max(len(line) for line in drawn)
+    assert drawn[0].startswith("links: checked 1/1200")
+    assert any("ETA" in line for line in drawn[:-1])
+    assert stream.getvalue().endswith("\n")
+    assert eta_text(10, 100, 5.0) == "ETA 45s" and eta_text(1, 100, 60.0) == "ETA 1h39m" and eta_text(0, 9, 1) == ""
