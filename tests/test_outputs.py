@@ -12,6 +12,7 @@ from localoffer_audit.cli import main
 from localoffer_audit.db import open_db
 from localoffer_audit.worklists import build_worklists
 
+from .cli_logging import restore_logging  # noqa: F401  (a fixture)
 from .test_worklists_support import add_finding, add_service, make_config, set_status
 
 TODAY = date(2026, 11, 25)
@@ -208,3 +209,55 @@ def test_progress_line_stays_within_the_terminal_and_gives_an_eta(monkeypatch) -
     assert any("ETA" in line for line in drawn[:-1])
     assert stream.getvalue().endswith("\n")
     assert eta_text(10, 100, 5.0) == "ETA 45s" and eta_text(1, 100, 60.0) == "ETA 1h39m" and eta_text(0, 9, 1) == ""
+
+
+def test_asyncio_lost_connection_write_warnings_are_quiet_unless_asked_for(restore_logging: None) -> None:
+    """Writes to a connection the peer reset make asyncio itself log the warning (a real
+    socket, reset with SO_LINGER 0); after configure_logging it reaches no handler,
+    other asyncio warnings still do, and -vv shows it again."""
+    import asyncio
+    import logging
+    import socket
+    import struct
+
+    from localoffer_audit.commands.common import configure_logging
+    from localoffer_audit.logfilters import LOST_CONNECTION_WRITE
+
+    class Keep(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__()
+            self.messages: list[str] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.messages.append(record.getMessage())
+
+    async def write_after_reset() -> None:
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        reader, writer = await asyncio.open_connection(*server.getsockname())
+        conn, _ = server.accept()
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()  # an RST: the peer is gone
+        server.close()
+        await asyncio.sleep(0.05)
+        for _ in range(12):
+            writer.write(b"x" * 1024)
+            await asyncio.sleep(0.01)
+        writer.close()
+
+    def run(verbose: int) -> list[str]:
+        configure_logging(verbose)
+        keep = Keep()
+        logging.getLogger().addHandler(keep)
+        try:
+            asyncio.run(write_after_reset())
+            logging.getLogger("asyncio").warning("another asyncio warning")
+        finally:
+            logging.getLogger().removeHandler(keep)
+        return keep.messages
+
+    loud = run(2)
+    assert loud.count(LOST_CONNECTION_WRITE) >= 3  # the flood is real
+    quiet = run(0)
+    assert LOST_CONNECTION_WRITE not in quiet and "another asyncio warning" in quiet

@@ -15,6 +15,7 @@ from sqlite_utils import Database
 from ..config import CONFIG_ENV_VAR, Config, find_config_path, load_config
 from ..db import open_db
 from ..lock import run_lock
+from ..logfilters import quiet_lost_connection_writes
 
 DEFAULT_DB_NAME = "localoffer-audit.db"
 
@@ -83,6 +84,8 @@ def configure_logging(verbose: int) -> None:
     # Scrapy and aiohttp are chatty at INFO; their detail is for -vv.
     for noisy in ("scrapy", "aiohttp", "asyncio", "filelock"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
+    # asyncio's "socket.send() raised exception." flood (logfilters.py says why it is noise).
+    quiet_lost_connection_writes(verbose)
 
 
 def add_log_file(path: Path) -> None:
