@@ -261,3 +261,86 @@ def test_asyncio_lost_connection_write_warnings_are_quiet_unless_asked_for(resto
     assert loud.count(LOST_CONNECTION_WRITE) >= 3  # the flood is real
     quiet = run(0)
     assert LOST_CONNECTION_WRITE not in quiet and "another asyncio warning" in quiet
+
+
+def test_report_for_any_run_that_status_lists(db, tmp_path: Path) -> None:
+    from localoffer_audit.config import config_from_dict
+    from localoffer_audit.models import RunKind, RunStatus
+    from localoffer_audit.queries.runs import finish_run, start_run
+    from localoffer_audit.report import write_run_report
+
+    from .test_report_figures import CONFIG, build_directory
+
+    nightly = build_directory(db, tmp_path)
+    (content,) = [r["id"] for r in db.query("SELECT id FROM runs WHERE parent_run_id = ?", [nightly])]
+    alone = start_run(db, RunKind.CRAWL)
+    finish_run(db, alone, RunStatus.INCOMPLETE, note="the site answered 503 to every listing page")
+    config = config_from_dict(CONFIG)
+    stage = BeautifulSoup(write_run_report(db, config, tmp_path / "a", run_id=content).read_text(), "html.parser")
+    assert f"is the content stage of nightly run #{nightly}" in stage.select_one("#shown-for").get_text()
+    assert f"Run #{nightly} started" in stage.select_one("#run-status").get_text()
+    own = BeautifulSoup(write_run_report(db, config, tmp_path / "b", run_id=alone).read_text(), "html.parser")
+    assert f"Run #{alone} is a crawl run on its own" in own.select_one("#shown-for").get_text()
+    assert "503 to every listing page" in own.select_one("#run-warning").get_text()
+
+
+def test_first_screen_says_in_plain_words_what_happened(db, tmp_path: Path) -> None:
+    from localoffer_audit.config import config_from_dict
+    from localoffer_audit.report import write_run_report
+
+    from .test_report_figures import CONFIG, build_directory
+
+    build_directory(db, tmp_path)
+    out = tmp_path / "out"
+    build_worklists(db, config_from_dict(CONFIG), out_dir=out / "worklists", today=TODAY)
+    soup = BeautifulSoup(write_run_report(db, config_from_dict(CONFIG), out).read_text(), "html.parser")
+    first = soup.select_one("#first-screen")
+    assert "This run completed" in first.select_one("#trust").get_text()
+    sentences = [li.get_text() for li in first.select("#plain-summary li")]
+    assert any(s.startswith("Checked ") and "live service" in s for s in sentences), sentences
+    assert any(s.startswith("Most to fix: Sam Smith") for s in sentences), sentences
+    assert [a["href"] for a in first.select("#outputs a")][0] == "worklists/index.html"
+    # Titles for people; ids and raw counters only inside the technical details.
+    problems = [row.select("td")[0].get_text() for row in soup.select("#by-problem tbody tr")]
+    assert "Broken link" in problems and "link_broken" not in problems
+    assert "Broken" in [row.select("td")[0].get_text() for row in soup.select("#links-plain tbody tr")]
+    assert soup.select_one("#by-rule").find_parent("details") is not None
+    assert soup.select_one("#stages").find_parent("details") is not None
+    assert "pages 12" not in (soup.select_one("#stage-summary").get_text())
+
+
+def test_a_first_run_that_could_not_read_the_site_says_why_and_claims_no_earlier_state(tmp_path: Path) -> None:
+    from localoffer_audit.config import config_from_dict
+    from localoffer_audit.exitcodes import ExitCode
+    from localoffer_audit.nightly import run_nightly
+
+    config = config_from_dict({
+        "directory": {"start_urls": ["http://127.0.0.1:9/kb5/gone/directory/results.page?localofferchannel=0"]},
+        "crawl": {"retries": 0, "allow_private_addresses": True},
+        "database": {"path": str(tmp_path / "audit.db")},
+        "output": {"folder": str(tmp_path / "out")},
+    })
+    summary = run_nightly(config, today=TODAY)
+    assert summary.exit_code == ExitCode.INCOMPLETE
+    text = " ".join(summary.messages)
+    assert "previous complete state is unchanged" not in text
+    assert "there is no complete run yet" in text
+    assert "Stage crawl was incomplete: INCOMPLETE crawl" in text
+    soup = BeautifulSoup((tmp_path / "out" / "report.html").read_text(), "html.parser")
+    box = soup.select_one("#run-warning")
+    assert "Reading the directory: INCOMPLETE crawl" in box.select_one("#run-problems").get_text()
+    assert "no earlier complete run" in box.get_text()
+
+
+def test_the_starters_example_start_url_is_pointed_out() -> None:
+    from localoffer_audit.commands.core import starter_config_text
+    from localoffer_audit.config import config_from_dict
+    from localoffer_audit.report import starter_example_warning
+
+    import tomllib
+
+    starter = tomllib.loads(starter_config_text())
+    example = config_from_dict({"directory": {"start_urls": starter["directory"]["start_urls"]}})
+    warning = starter_example_warning(example)
+    assert warning and "still the starter config's example" in warning
+    assert starter_example_warning(make_config(Path("."))) is None
