@@ -552,3 +552,45 @@ def test_nightly_email_stage_is_incomplete_when_the_relay_is_down(db, tmp_path: 
         controller.stop()
     assert status == "complete" and counts == {"sent": 2, "queued": 1}
     assert message == "1 message(s) could not be sent and stay queued for the next run"
+
+
+def test_history_of_a_link_and_a_service_says_since_when_and_who_was_told(
+    runner: CliRunner, tmp_path: Path, smtp: Inbox, port: int
+) -> None:
+    from localoffer_audit.db import open_db
+
+    from .test_worklists_support import add_link_place
+
+    (tmp_path / "localoffer-audit.toml").write_text(
+        '[directory]\nstart_urls = ["https://lo.example/"]\n'
+        f'[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\nsecurity = "none"\npause_seconds = 0\n'
+        f'[managers]\ndefault_owner_email = "{OWNER}"\n'
+    )
+    db = open_db(tmp_path / "localoffer-audit.db")
+    ids = setup_world(db, tmp_path)
+    url = "https://sunny.example/old"
+    add_link_place(db, "a", url, field="website", anchor_text="Our site")
+    for day, verdict, status in (("2026-09-01", "broken", 404), ("2026-09-02", "broken", 404)):
+        db["link_checks"].insert({"url": url, "checked_at": f"{day}T02:00:00+00:00", "verdict": verdict,
+                                  "status_code": status, "confirmed": int(day.endswith("02"))})
+    db["finding_events"].insert({"finding_id": ids["sam_old"], "at": "2026-09-02T02:05:00+00:00", "event": "opened"})
+    db.close()
+    assert runner.invoke(main, ["email", "--send"]).exit_code == 0
+
+    link = runner.invoke(main, ["history", url])
+    assert link.exit_code == 0, link.output
+    lines = link.output.splitlines()
+    assert lines[0] == f"Link {url}" and "Sunny Days Club (a, live)" in lines[1]
+    assert "2026-09-01 02:00  broken HTTP 404" in link.output and "2026-09-02 02:00  broken HTTP 404, confirmed" in link.output
+    assert f"#{ids['sam_old']} high Broken link to sunny [open]" in link.output
+    assert "2026-09-02 02:05  opened" in link.output
+    assert "emailed  to sam@sunny.example" in link.output
+    assert f"listed in the escalation digest  to {OWNER}" in link.output
+
+    service = runner.invoke(main, ["history", "a"])
+    assert service.exit_code == 0, service.output
+    assert service.output.startswith("Service Sunny Days Club (a), live")
+    assert "Findings (2):" in service.output and "Review date too old" in service.output
+
+    missing = runner.invoke(main, ["history", "no-such-id"])
+    assert missing.exit_code == 1 and "no service with id no-such-id" in missing.output and "Traceback" not in missing.output
