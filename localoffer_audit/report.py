@@ -184,7 +184,9 @@ def build_report_context(db: Database, config: Config, run_id: int | None = None
         manager = f"{owner.name} <{owner.email}>" if owner else config.managers.default_owner_name
         by_manager.setdefault(manager, Counter())[finding["severity"]] += 1
 
-    snapshot = history[-1]["snapshot"] if history else {}
+    # The shown run's own state, else the newest stored one (a run cut short may have none).
+    own = next((h["snapshot"] for h in history if run is not None and h["id"] == run.id and h["snapshot"]), None)
+    snapshot = own or next((h["snapshot"] for h in reversed(history) if h["snapshot"]), {})
     labels = [f'#{h["id"]} {_short_date(h["started_at"])}' for h in history]
     serious = [sum(h["snapshot"].get("findings_by_severity", {}).get(s, 0) for s in ("critical", "high")) for h in history]
     other = [sum(h["snapshot"].get("findings_by_severity", {}).get(s, 0) for s in ("medium", "low")) for h in history]
