@@ -21,7 +21,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import logging
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -204,7 +205,7 @@ def _link_findings(
             if (seen.service_id, value) in reported_values:
                 continue
         rule = link_rule_id(verdict)
-        reason = seen.error or seen.detail or (f"HTTP {seen.status_code}" if seen.status_code else "no answer")
+        reason = plain_reason(seen.error or seen.detail or (f"HTTP {seen.status_code}" if seen.status_code else "no answer"))
         if seen.status_code and str(seen.status_code) not in reason:
             reason = f"HTTP {seen.status_code}, {reason}"
         values = {"url": seen.url, "final": seen.final_url or seen.url, "reason": reason, "where": _where(seen.places)}
@@ -217,6 +218,36 @@ def _link_findings(
              "places": seen.places},
         ))
     return findings, unsettled
+
+
+# Certificate problems as OpenSSL words them -> what a content manager can act on.
+_TLS_REASONS = (
+    ("certificate has expired", "the certificate has expired"),
+    ("not yet valid", "the certificate is not valid yet"),
+    ("self-signed certificate", "the certificate is self-signed, not issued by a trusted authority"),
+    ("self signed certificate", "the certificate is self-signed, not issued by a trusted authority"),
+    ("unable to get local issuer", "the certificate's issuer is not trusted (often a missing intermediate certificate)"),
+    ("hostname mismatch", "the certificate is for a different website name"),
+    ("doesn't match", "the certificate is for a different website name"),
+    ("ip address mismatch", "the certificate is for a different website name"),
+    ("certificate revoked", "the certificate has been revoked"),
+    ("wrong version number", "the site does not speak https properly on this address"),
+    ("handshake failure", "the site's secure connection settings are too old for browsers"),
+)
+
+
+def plain_reason(reason: str) -> str:
+    """A checker's error as plain English for a fix list: no raw "[SSL: ...]" codes,
+    no "(_ssl.c:1000)", and "1 attempt" in the singular."""
+    text = re.sub(r"\bafter 1 attempts\b", "after 1 attempt", reason)
+    if "SSL" in text or "certificate" in text.lower() or text.startswith("TLS error"):
+        lowered = text.lower()
+        for needle, plain in _TLS_REASONS:
+            if needle in lowered:
+                return plain
+        if text.startswith("TLS error") or "[SSL" in text:
+            return "the secure connection (https certificate) could not be verified"
+    return text
 
 
 def _archive_candidates(
@@ -513,12 +544,13 @@ def dismissals_report(db: Database, *, recent: int = 20) -> DismissalsReport:
 EXPORT_COLUMNS = (
     "id", "service_id", "service_url", "service_name", "organisation", "rule", "severity", "subject",
     "title", "detail", "fix_hint", "status", "confirmed", "dismissed", "first_seen", "last_seen",
-    "fixed_at", "reopened_at", "times_reopened",
+    "fixed_at", "reopened_at", "times_reopened", "content_manager",
 )
 
 
-def export_record(row: store.FindingRow) -> dict[str, Any]:
-    """One finding as an export row / JSON object."""
+def export_record(row: store.FindingRow, content_manager: str | None = None) -> dict[str, Any]:
+    """One finding as an export row / JSON object (``content_manager``: "Name <email>"
+    of the service's owner, as the worklists assign it)."""
     return {
         "id": row.id, "service_id": row.service_id, "service_url": row.service_url,
         "service_name": row.service_name, "organisation": row.organisation, "rule": row.rule,
@@ -526,16 +558,25 @@ def export_record(row: store.FindingRow) -> dict[str, Any]:
         "fix_hint": row.fix_hint, "status": row.status, "confirmed": row.confirmed, "dismissed": row.dismissed,
         "first_seen": row.first_seen_at, "last_seen": row.last_seen_at, "fixed_at": row.fixed_at,
         "reopened_at": row.reopened_at, "times_reopened": row.times_reopened,
+        "content_manager": content_manager,
     }
 
 
-def write_findings_csv(rows: Iterable[store.FindingRow], handle: Any) -> int:
-    """Findings as CSV on an open text stream, every cell escaped against spreadsheet formulas."""
+def write_findings_csv(
+    rows: Iterable[store.FindingRow], handle: Any, managers: Mapping[str, str] | None = None, *, bom: bool = True
+) -> int:
+    """Findings as CSV on an open text stream, every cell escaped against spreadsheet formulas.
+
+    Starts with a UTF-8 byte-order mark (as the worklist and QA CSVs do), so Excel reads
+    accented names correctly. ``managers``: service id -> "Name <email>".
+    """
+    if bom:
+        handle.write("\ufeff")
     writer = csv.DictWriter(handle, fieldnames=list(EXPORT_COLUMNS), lineterminator="\n")
     writer.writeheader()
     count = 0
     for row in rows:
-        record = export_record(row)
+        record = export_record(row, (managers or {}).get(row.service_id))
         record["confirmed"] = int(record["confirmed"])
         record["dismissed"] = int(record["dismissed"])
         writer.writerow({key: escape_cell(value) for key, value in record.items()})

@@ -16,7 +16,9 @@ them, and every message is logged in the ``emails`` table:
   ``send_all_clear = true``;
 - the default owner (the Local Offer team) also gets an escalation digest of serious
   findings open ``escalate_after_days`` or more, with owner and reminders sent, and of
-  messages still queued after several failed attempts (a wrong address, say).
+  messages still queued after several failed attempts (a wrong address, say); it is
+  sent last, from the delivery states this run ended with. A message that never reached
+  a server (the relay down: "not tried") is not an attempt.
 
 The SMTP password comes only from the environment variable named by
 ``[email] password_env``; it is never logged or stored.
@@ -49,7 +51,6 @@ from .worklists import (
     CSV_COLUMNS,
     ESCALATION_CSV_COLUMNS,
     STUCK_AFTER_ATTEMPTS,
-    Baseline,
     EscalationItem,
     Worklist,
     compute_worklists,
@@ -57,6 +58,7 @@ from .worklists import (
     escalation_csv_rows,
     escalation_items,
     file_stem,
+    manager_baselines,
     shortened,
 )
 from .templates import render
@@ -71,6 +73,11 @@ ESCALATION = "escalation"
 # attached as a CSV spreadsheet.
 MAX_EMAIL_LINES = 200
 
+# A list with more problems than this starts with a short summary (counts, the services
+# with the most to fix), in both the text and the HTML part.
+SUMMARY_AFTER_LINES = 10
+SUMMARY_SERVICES = 5
+
 # Per SMTP operation; a server that accepts the connection and then says nothing costs this once.
 SMTP_TIMEOUT_SECONDS = 30.0
 
@@ -79,7 +86,16 @@ UNCHANGED = "unchanged"
 
 
 class SendError(Exception):
-    """One message could not be handed to the SMTP server."""
+    """One message could not be handed to the SMTP server.
+
+    ``tried`` is False when the message never reached a server (the relay could not be
+    reached, or was already known to be unreachable this run): that is not an attempt
+    of this message, so a relay outage never makes a list look "stuck".
+    """
+
+    def __init__(self, message: str, *, tried: bool = True) -> None:
+        super().__init__(message)
+        self.tried = tried
 
 
 @dataclass(slots=True)
@@ -113,6 +129,35 @@ class EmailRunSummary:
     send: bool
     outcomes: list[EmailOutcome] = field(default_factory=list)
     superseded: int = 0
+    # Why the mail server could not be reached this run (None: it could, or was not needed).
+    unreachable: str | None = None
+    # Things the admin should fix in the config (addresses that cannot receive mail).
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def not_delivered(self) -> int:
+        """Messages this run should have delivered and did not (they stay queued)."""
+        return sum(1 for outcome in self.outcomes if outcome.status == log.QUEUED)
+
+    @property
+    def delivered(self) -> int:
+        return sum(1 for outcome in self.outcomes if outcome.status == log.SENT)
+
+    def problem(self) -> str | None:
+        """Why this run's email cannot be called complete, in one sentence (None: it can).
+
+        The relay could not be reached, or nothing this run tried to deliver got through.
+        One refused address among delivered lists is that address's problem: it stays
+        queued, and the escalation digest names it after repeated failures.
+        """
+        if not self.send or not self.not_delivered:
+            return None
+        waiting = _plural(self.not_delivered, "message")
+        if self.unreachable:
+            return f"the mail server could not be reached ({self.unreachable}); {waiting} stay queued for the next run"
+        if not self.delivered:
+            return f"no message could be delivered; {waiting} stay queued for the next run"
+        return None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -149,6 +194,7 @@ def worklist_email(worklist: Worklist, config: Config) -> PreparedEmail:
         "hidden_lines": len(worklist.lines) - len(shown.lines),
         "directory_name": directory,
         "subject": subject,
+        "summary_services": worklist.busiest_groups[:SUMMARY_SERVICES] if len(worklist.lines) > SUMMARY_AFTER_LINES else [],
     }
     attachments = []
     if shown is not worklist:
@@ -227,14 +273,22 @@ def escalation_email(
     )
 
 
-def prepare_emails(db: Database, config: Config, *, today: date, manager: str | None = None) -> list[PreparedEmail]:
+def prepare_emails(
+    db: Database,
+    config: Config,
+    *,
+    today: date,
+    manager: str | None = None,
+    escalation: bool = True,
+    run_id: int | None = None,
+) -> list[PreparedEmail]:
     """The messages this run would send, newest state of every list.
 
-    "New since your last list" is measured from the last message actually sent to the
-    manager, so previews and failed attempts do not hide anything.
+    "New since your last list" is measured from the list the manager saw last (the last
+    message actually sent, or a worklist written by an earlier nightly run; not tonight's,
+    ``run_id``), so previews and failed attempts do not hide anything.
     """
-    last_sent = log.last_sent_by_manager(db, (WORKLIST, ALL_CLEAR))
-    baselines = {email: Baseline(rec.sent_at or rec.created_at, frozenset(rec.finding_ids)) for email, rec in last_sent.items()}
+    baselines = manager_baselines(db, exclude_run_id=run_id)
     prepared = []
     for worklist in compute_worklists(
         db, config, today=today, baselines=baselines, manager=manager, include_idle=config.email.send_all_clear
@@ -243,13 +297,23 @@ def prepare_emails(db: Database, config: Config, *, today: date, manager: str | 
             prepared.append(worklist_email(worklist, config))
         elif config.email.send_all_clear:
             prepared.append(all_clear_email(worklist, config))
-    owner = default_owner(config)
-    if manager is None or normalise_email(manager) == owner.email:
-        items = escalation_items(db, config, today=today)
-        stuck = log.stuck_emails(db, STUCK_AFTER_ATTEMPTS)
-        if items or stuck:
-            prepared.append(escalation_email(items, stuck, config, today))
+    if escalation:
+        prepared.extend(prepare_escalation(db, config, today=today, manager=manager))
     return prepared
+
+
+def prepare_escalation(db: Database, config: Config, *, today: date, manager: str | None = None) -> list[PreparedEmail]:
+    """The Local Offer team's digest, from the email log as it stands now.
+
+    When sending, this is called after every worklist of the run was tried, so the
+    "not delivered" part says what is still undelivered at the end of this run.
+    """
+    owner = default_owner(config)
+    if manager is not None and normalise_email(manager) != owner.email:
+        return []
+    items = escalation_items(db, config, today=today)
+    stuck = log.stuck_emails(db, STUCK_AFTER_ATTEMPTS)
+    return [escalation_email(items, stuck, config, today)] if items or stuck else []
 
 
 def build_message(prepared: PreparedEmail, config: EmailConfig) -> EmailMessage:
@@ -310,18 +374,22 @@ class SmtpSender:
 
     def send(self, message: EmailMessage) -> None:
         if self._unreachable is not None:
-            raise SendError(f"not tried: {self._unreachable}")
+            raise SendError(f"not tried: {self._unreachable}", tried=False)
         if self._smtp is None:
             try:
                 self._smtp = self._connect()
             except (smtplib.SMTPException, OSError) as exc:
                 self._unreachable = f"could not connect to {self.config.smtp_host}:{self.config.smtp_port}: {_describe(exc)}"
-                raise SendError(self._unreachable) from exc
+                raise SendError(self._unreachable, tried=False) from exc
         try:
             self._smtp.send_message(message)
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
             raise SendError(_describe(exc)) from exc
+
+    @property
+    def unreachable(self) -> str | None:
+        return self._unreachable
 
     def close(self) -> None:
         smtp, self._smtp = self._smtp, None
@@ -335,6 +403,31 @@ class SmtpSender:
 
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+
+
+def _undeliverable(address: str | None) -> bool:
+    """An address in the reserved .invalid domain (the starter config's examples) can
+    never receive mail: replies and lists sent there are lost."""
+    return bool(address) and address.strip().rstrip(">").lower().rpartition("@")[2].rstrip(".").endswith(".invalid")
+
+
+def address_warnings(config: Config, recipients: list[str]) -> list[str]:
+    """One line per configured or recipient address that cannot receive mail."""
+    email_config = config.email
+    warnings = []
+    for key, address in (("[email] from_address", email_config.from_address), ("[email] reply_to", email_config.reply_to)):
+        if _undeliverable(address):
+            warnings.append(f"{key} is {address}, which cannot receive mail: set it to a real address")
+    owner = config.managers.default_owner_email
+    if _undeliverable(owner):
+        warnings.append(
+            f"[managers] default_owner_email is {owner}, which cannot receive mail: unowned services' lists "
+            "and the escalation digest go nowhere; set it to the Local Offer team's address"
+        )
+    others = sorted({r for r in recipients if _undeliverable(r) and r != normalise_email(owner)})
+    if others:
+        warnings.append(f"{_plural(len(others), 'recipient')} cannot receive mail (.invalid): {', '.join(others)}")
+    return warnings
 
 
 def _recently_sent(record: log.EmailRecord | None, content_hash: str, config: EmailConfig, now: datetime) -> bool:
@@ -360,6 +453,7 @@ def prepare_and_send(
     manager: str | None = None,
     today: date | None = None,
     sender_factory: Callable[[EmailConfig], SmtpSender] | None = None,
+    run_id: int | None = None,
 ) -> EmailRunSummary:
     """Prepare every manager's message; write .eml previews, or send (see the module doc)."""
     now = datetime.now(UTC)
@@ -370,8 +464,12 @@ def prepare_and_send(
             f"[email] username is set but the environment variable {email_config.password_env} holding "
             "the SMTP password is empty; set it, or remove username for a server without login"
         )
-    prepared_list = prepare_emails(db, config, today=today, manager=manager)
+    prepared_list = prepare_emails(db, config, today=today, manager=manager, escalation=not send, run_id=run_id)
     summary = EmailRunSummary(send=send)
+    if prepared_list:
+        summary.warnings = address_warnings(config, [p.to.email for p in prepared_list])
+        for warning in summary.warnings:
+            logger.warning("%s", warning)
     last_sent = {kind: log.last_sent_by_manager(db, (kind,)) for kind in (WORKLIST, ALL_CLEAR, ESCALATION)}
     if not send:
         for prepared in prepared_list:
@@ -393,48 +491,57 @@ def prepare_and_send(
     sender = (sender_factory or SmtpSender)(email_config)
     attempted = 0
     handled: set[tuple[str, str]] = set()
+
+    def deliver(prepared: PreparedEmail) -> None:
+        nonlocal attempted
+        key = (prepared.kind, prepared.to.email)
+        handled.add(key)
+        waiting = [q for q in queued if (q.kind, q.manager_email) == key]
+        if _recently_sent(last_sent[prepared.kind].get(prepared.to.email), prepared.content_hash, email_config, now):
+            for stale in waiting:
+                log.mark_superseded(db, stale.id, "the same list was sent meanwhile")
+                summary.superseded += 1
+            summary.outcomes.append(EmailOutcome(prepared.kind, prepared.to.email, prepared.subject, UNCHANGED))
+            return
+        retry = next((q for q in waiting if q.content_hash == prepared.content_hash), None)
+        for stale in waiting:
+            if stale is not retry:
+                log.mark_superseded(db, stale.id, "replaced by a newer list")
+                summary.superseded += 1
+        message = build_message(prepared, email_config)
+        path = _write_eml(out_dir, prepared, message)
+        if retry is not None:
+            email_id = retry.id
+            log.refresh_queued(db, email_id, subject=prepared.subject, eml_path=str(path))
+        else:
+            email_id = log.add_email(
+                db, kind=prepared.kind, manager_email=prepared.to.email, subject=prepared.subject,
+                content_hash=prepared.content_hash, status=log.QUEUED, finding_ids=prepared.finding_ids,
+                eml_path=str(path),
+            )
+        if attempted and email_config.pause_seconds:
+            time.sleep(email_config.pause_seconds)
+        attempted += 1
+        try:
+            sender.send(message)
+        except SendError as exc:
+            log.mark_attempt_failed(db, email_id, str(exc), counted=exc.tried)
+            logger.warning("Could not send %s to %s (kept queued for the next run): %s", prepared.kind, prepared.to.email, exc)
+            summary.outcomes.append(
+                EmailOutcome(prepared.kind, prepared.to.email, prepared.subject, log.QUEUED, path, str(exc))
+            )
+            return
+        log.mark_sent(db, email_id)
+        logger.info("Sent %s to %s: %s", prepared.kind, prepared.to.email, prepared.subject)
+        summary.outcomes.append(EmailOutcome(prepared.kind, prepared.to.email, prepared.subject, log.SENT, path))
+
     try:
         for prepared in prepared_list:
-            key = (prepared.kind, prepared.to.email)
-            handled.add(key)
-            waiting = [q for q in queued if (q.kind, q.manager_email) == key]
-            if _recently_sent(last_sent[prepared.kind].get(prepared.to.email), prepared.content_hash, email_config, now):
-                for stale in waiting:
-                    log.mark_superseded(db, stale.id, "the same list was sent meanwhile")
-                    summary.superseded += 1
-                summary.outcomes.append(EmailOutcome(prepared.kind, prepared.to.email, prepared.subject, UNCHANGED))
-                continue
-            retry = next((q for q in waiting if q.content_hash == prepared.content_hash), None)
-            for stale in waiting:
-                if stale is not retry:
-                    log.mark_superseded(db, stale.id, "replaced by a newer list")
-                    summary.superseded += 1
-            message = build_message(prepared, email_config)
-            path = _write_eml(out_dir, prepared, message)
-            if retry is not None:
-                email_id = retry.id
-                log.refresh_queued(db, email_id, subject=prepared.subject, eml_path=str(path))
-            else:
-                email_id = log.add_email(
-                    db, kind=prepared.kind, manager_email=prepared.to.email, subject=prepared.subject,
-                    content_hash=prepared.content_hash, status=log.QUEUED, finding_ids=prepared.finding_ids,
-                    eml_path=str(path),
-                )
-            if attempted and email_config.pause_seconds:
-                time.sleep(email_config.pause_seconds)
-            attempted += 1
-            try:
-                sender.send(message)
-            except SendError as exc:
-                log.mark_attempt_failed(db, email_id, str(exc))
-                logger.warning("Could not send %s to %s (kept queued for the next run): %s", prepared.kind, prepared.to.email, exc)
-                summary.outcomes.append(
-                    EmailOutcome(prepared.kind, prepared.to.email, prepared.subject, log.QUEUED, path, str(exc))
-                )
-                continue
-            log.mark_sent(db, email_id)
-            logger.info("Sent %s to %s: %s", prepared.kind, prepared.to.email, prepared.subject)
-            summary.outcomes.append(EmailOutcome(prepared.kind, prepared.to.email, prepared.subject, log.SENT, path))
+            deliver(prepared)
+        # The digest last, from the delivery states this run ended with.
+        for prepared in prepare_escalation(db, config, today=today, manager=manager):
+            deliver(prepared)
+        summary.unreachable = getattr(sender, "unreachable", None)
     finally:
         sender.close()
     # Queued messages for lists that no longer exist (everything fixed): nothing left to say.

@@ -40,8 +40,8 @@ from .mail import prepare_and_send
 from .managers import import_mapping
 from .models import RunKind, RunStatus, Severity
 from .queries.report import count_snapshot, new_findings_at_or_above
-from .queries.runs import finish_run, mark_abandoned_runs, record_stage, start_run
-from .report import write_run_report
+from .queries.runs import finish_run, last_complete_run, mark_abandoned_runs, record_stage, start_run
+from .report import starter_example_warning, write_run_report
 from .worklists import build_worklists
 
 log = logging.getLogger(__name__)
@@ -97,6 +97,7 @@ def run_nightly(
     today: date | None = None,
     send_email: bool | None = None,
     progress: Progress | None = None,
+    link_progress: Callable[[int, int, Any], None] | None = None,
 ) -> NightlySummary:
     """Run every stage once, under the database's run lock (LockedError if held)."""
     db_path = db_path or config.database.path
@@ -108,12 +109,15 @@ def run_nightly(
     with run_lock(db_path):
         db = open_db(db_path, check=True)
         try:
-            return _run_stages(db, config, db_path, today=today, send=send, say=say)
+            return _run_stages(db, config, db_path, today=today, send=send, say=say, link_progress=link_progress)
         finally:
             db.close()
 
 
-def _run_stages(db: Database, config: Config, db_path: Path, *, today: date, send: bool, say: Progress) -> NightlySummary:
+def _run_stages(
+    db: Database, config: Config, db_path: Path, *, today: date, send: bool, say: Progress,
+    link_progress: Callable[[int, int, Any], None] | None = None,
+) -> NightlySummary:
     abandoned = mark_abandoned_runs(db)
     run_id = start_run(db, RunKind.NIGHTLY, platform=config.directory.platform)
     log.info("nightly run #%d started: database %s, directory %s, today %s", run_id, db_path,
@@ -121,6 +125,8 @@ def _run_stages(db: Database, config: Config, db_path: Path, *, today: date, sen
     summary = NightlySummary(run_id=run_id, status=RunStatus.RUNNING, stages=[])
     if abandoned:
         summary.messages.append(f"{abandoned} earlier run(s) had been interrupted and are marked failed.")
+    if (example := starter_example_warning(config)) is not None:
+        summary.messages.append(example)
     out_dir = config.output.folder
 
     def stage(name: str, action: Callable[[], tuple[str, dict[str, Any], int | None, str | None]]) -> StageOutcome:
@@ -161,7 +167,7 @@ def _run_stages(db: Database, config: Config, db_path: Path, *, today: date, sen
     crawl = guarded("crawl", lambda: _crawl(config, db_path, run_id))
     if crawl is not None and crawl.status == "incomplete":
         blocked = "the crawl was incomplete"
-    links = guarded("links", lambda: _links(db, config, run_id))
+    links = guarded("links", lambda: _links(db, config, run_id, link_progress))
     if links is not None and links.status == "incomplete":
         # The spike guard: far more failures than last time is a checker or network fault
         # first. Findings from it would fix and open link findings on untrusted evidence.
@@ -175,13 +181,15 @@ def _run_stages(db: Database, config: Config, db_path: Path, *, today: date, sen
             summary.messages.append(managers.message)
     guarded("worklists", lambda: _worklists(db, config, out_dir, today, run_id))
     if send or config.email.enabled:
-        guarded("email", lambda: _email(db, config, out_dir, send, today))
+        guarded("email", lambda: _email(db, config, out_dir, send, today, run_id))
     else:
         skip("email", "email is off ([email] enabled = false)")
     if blocked is not None:
+        earlier = last_complete_run(db, RunKind.NIGHTLY, before=run_id) is not None
         summary.messages.append(
             f"{blocked[0].upper()}{blocked[1:]}. The later stages did not run, so findings, worklists and email "
-            "were not updated; the previous complete state is unchanged."
+            "were not updated; "
+            + ("the previous complete state is unchanged." if earlier else "there is no complete run yet to fall back on.")
         )
 
     failed = [s for s in summary.stages if s.status == "failed"]
@@ -190,6 +198,9 @@ def _run_stages(db: Database, config: Config, db_path: Path, *, today: date, sen
         summary.messages.extend(f"Stage {s.name} failed: {s.message}" for s in failed)
     elif any(s.status == "incomplete" for s in summary.stages):
         summary.status = RunStatus.INCOMPLETE
+        summary.messages.extend(
+            f"Stage {s.name} was incomplete: {s.message}" for s in summary.stages if s.status == "incomplete" and s.message
+        )
     else:
         summary.status = RunStatus.COMPLETE
 
@@ -224,8 +235,10 @@ def _crawl(config: Config, db_path: Path, parent: int) -> tuple[str, dict[str, A
     return str(result.status), dict(result.counts), result.run_id, message
 
 
-def _links(db: Database, config: Config, parent: int) -> tuple[str, dict[str, Any], int | None, str | None]:
-    result = run_link_checks(db, config, parent_run_id=parent)
+def _links(
+    db: Database, config: Config, parent: int, progress: Callable[[int, int, Any], None] | None = None
+) -> tuple[str, dict[str, Any], int | None, str | None]:
+    result = run_link_checks(db, config, parent_run_id=parent, progress=progress)
     # The note says why a check is incomplete (a failure spike) or what was left unverified.
     return str(result.status), dict(result.counts), result.run_id, result.note
 
@@ -260,11 +273,17 @@ def _worklists(
 
 
 def _email(
-    db: Database, config: Config, out_dir: Path, send: bool, today: date
+    db: Database, config: Config, out_dir: Path, send: bool, today: date, run_id: int | None = None
 ) -> tuple[str, dict[str, Any], int | None, str | None]:
-    result = prepare_and_send(db, config, send=send, out_dir=out_dir / "emails", today=today)
-    queued = result.counts.get("queued", 0) if send else 0
+    result = prepare_and_send(db, config, send=send, out_dir=out_dir / "emails", today=today, run_id=run_id)
+    # A night whose email could not go out (the relay down, or nothing delivered) is not complete.
+    problem = result.problem()
+    if problem is not None:
+        return "incomplete", dict(result.counts), None, f"Email not delivered: {problem}"
+    queued = result.not_delivered if send else 0
     message = f"{queued} message(s) could not be sent and stay queued for the next run" if queued else None
+    if result.warnings:
+        message = "; ".join([*([message] if message else []), *result.warnings])
     return "complete", dict(result.counts), None, message
 
 

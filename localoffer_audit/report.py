@@ -27,6 +27,59 @@ from .templates import render
 
 SEVERITY_ORDER = [str(s) for s in Severity]
 
+# Link verdicts as a reader says them (docs/verdicts.md has the exact meaning of each).
+VERDICT_LABELS = {
+    "ok": "Working", "redirected": "Moved (redirects to a working page)", "moved_offsite": "Now leads to another website",
+    "broken": "Broken", "server_error": "Website failing", "timeout": "Does not answer", "soft_404": "'Page not found' page",
+    "parked": "Parked or for-sale domain", "tls_error": "Security certificate problem", "blocked": "Could not be checked automatically",
+    "insecure": "http:// where https:// works", "internal_address": "Private network address",
+    "invalid_email": "Email address cannot be right", "invalid_phone": "Phone number cannot be right",
+    "excluded": "Not checked (excluded in the config)", "unsupported": "Not checked (not a web address)",
+    "unchecked": "Not checked yet",
+}
+# Verdicts that need nobody to do anything.
+_FINE_VERDICTS = ("ok", "redirected", "excluded", "unsupported", "unchecked")
+STAGE_LABELS = {
+    "crawl": "Reading the directory", "links": "Checking links", "findings": "Content checks and findings",
+    "managers": "Content managers", "worklists": "Worklists", "email": "Email",
+}
+
+
+def rule_title(rule: str) -> str:
+    from .checks.rule_catalogue import ALL_RULES
+
+    info = ALL_RULES.get(rule)
+    return info.title if info else rule.replace("_", " ").capitalize()
+
+
+def verdict_label(verdict: str) -> str:
+    return VERDICT_LABELS.get(verdict, verdict.replace("_", " ").capitalize())
+
+
+def _starter_start_urls() -> list[str]:
+    import tomllib
+
+    from .commands.core import starter_config_text
+
+    return list(tomllib.loads(starter_config_text())["directory"]["start_urls"])
+
+
+def starter_example_warning(config: Config) -> str | None:
+    """A sentence when [directory] start_urls is still the starter config's example."""
+    try:
+        examples = set(_starter_start_urls())
+    except Exception:  # the warning is a courtesy; never let it stop a run
+        return None
+    left = [url for url in config.directory.start_urls if url in examples]
+    if not left:
+        return None
+    return ("[directory] start_urls is still the starter config's example address "
+            f"({left[0]}): set it to your directory's own listing page.")
+
+
+def _plural(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count:,} {word if count == 1 else plural or word + 's'}"
+
 
 @dataclass(frozen=True, slots=True)
 class Series:
@@ -94,13 +147,27 @@ def _short_date(stamp: str) -> str:
 
 def build_report_context(db: Database, config: Config, run_id: int | None = None) -> dict[str, Any]:
     history = nightly_history(db)
+    shown_for: str | None = None
     if run_id is not None:
         run = get_run(db, run_id)
-        if run is None or run.kind != RunKind.NIGHTLY:
-            raise AuditError(f"no nightly run #{run_id} in this database; `localoffer-audit status` lists the runs")
+        if run is None:
+            raise AuditError(f"no nightly run #{run_id} (and no run #{run_id} at all) in this database; "
+                             "`localoffer-audit status` lists the runs")
+        if run.kind != RunKind.NIGHTLY and run.parent_run_id is not None:
+            # A stage of a nightly run (`status` lists those too): the report of its night.
+            parent = get_run(db, run.parent_run_id)
+            if parent is not None:
+                shown_for = f"Run #{run.id} is the {run.kind} stage of nightly run #{parent.id}: this is that night's report."
+                run = parent
     else:
         run = (recent_runs(db, 1, RunKind.NIGHTLY) or [None])[0]
-    stages = run.stages if run else []
+    if run is not None and run.kind != RunKind.NIGHTLY:
+        # A run of its own (`crawl`, `check`, `content`): its outcome is the only stage.
+        shown_for = f"Run #{run.id} is a {run.kind} run on its own, not a nightly run."
+        stages = [{"stage": str(run.kind), "status": run.status, "seconds": "", "run_id": run.id,
+                   "counts": run.counts, "message": run.note}]
+    else:
+        stages = run.stages if run else []
     findings_run_id = next((s.get("run_id") for s in stages if s.get("stage") == "findings" and s.get("run_id")), None)
     changes = finding_changes_in_run(db, findings_run_id) if findings_run_id else {"opened": [], "reopened": [], "fixed": []}
 
@@ -118,7 +185,9 @@ def build_report_context(db: Database, config: Config, run_id: int | None = None
         manager = f"{owner.name} <{owner.email}>" if owner else config.managers.default_owner_name
         by_manager.setdefault(manager, Counter())[finding["severity"]] += 1
 
-    snapshot = history[-1]["snapshot"] if history else {}
+    # The shown run's own state, else the newest stored one (a run cut short may have none).
+    own = next((h["snapshot"] for h in history if run is not None and h["id"] == run.id and h["snapshot"]), None)
+    snapshot = own or next((h["snapshot"] for h in reversed(history) if h["snapshot"]), {})
     labels = [f'#{h["id"]} {_short_date(h["started_at"])}' for h in history]
     serious = [sum(h["snapshot"].get("findings_by_severity", {}).get(s, 0) for s in ("critical", "high")) for h in history]
     other = [sum(h["snapshot"].get("findings_by_severity", {}).get(s, 0) for s in ("medium", "low")) for h in history]
@@ -134,8 +203,49 @@ def build_report_context(db: Database, config: Config, run_id: int | None = None
             Series("links needing attention", broken, "#2c6fbb"),
         ],
     )
+    live_services = snapshot.get("services", {}).get("live", 0)
+    link_counts = snapshot.get("links", {})
+    links_total = sum(link_counts.values())
+    links_to_fix = sum(v for k, v in link_counts.items() if k not in _FINE_VERDICTS)
+    serious_new = [f for f in changes["opened"] + changes["reopened"] if f["severity"] in ("critical", "high")]
+    problems = [
+        f"{STAGE_LABELS.get(s.get('stage'), s.get('stage'))}: {s.get('message') or s.get('status')}"
+        for s in stages if s.get("status") in ("incomplete", "failed")
+    ]
+    earlier_complete = bool(run) and any(h["status"] == "complete" and h["id"] < run.id for h in history)
+    if run is None:
+        trust = "No nightly run yet."
+    elif run.status == "complete":
+        trust = "This run completed: its figures can be trusted."
+    else:
+        trust = (f"This run is {run.status}, so nothing was marked fixed or removed from it"
+                 + (f": {problems[0]}" if problems else ".") )
+    top_manager = next(iter(sorted(by_manager.items(), key=lambda kv: -sum(kv[1].values()))), None)
+    plain = [
+        f"Checked {_plural(live_services, 'live service')} and {_plural(links_total, 'link')} on them"
+        + (f"; {_plural(links_to_fix, 'link')} need{'s' if links_to_fix == 1 else ''} fixing." if links_total else "."),
+        (f"{_plural(len(serious_new), 'new serious problem')} (critical or high) this run."
+         if serious_new else "No new serious problems this run."),
+        f"{_plural(len(changes['fixed']), 'problem')} fixed since the previous run.",
+        f"{_plural(sum(by_severity.values()), 'problem')} open in all.",
+    ]
+    if top_manager:
+        plain.append(f"Most to fix: {top_manager[0]}, with {_plural(sum(top_manager[1].values()), 'problem')}.")
+    example = starter_example_warning(config)
     return {
         "directory_name": config.directory.name,
+        "shown_for": shown_for,
+        "trust": trust,
+        "plain": plain,
+        "problems": problems,
+        "earlier_complete": earlier_complete,
+        "example_warning": example,
+        "stage_labels": STAGE_LABELS,
+        "by_problem": [(rule_title(rule), rule, n) for rule, n in by_rule.most_common()],
+        "by_verdict_plain": [
+            (verdict_label(v), v, n) for v, n in sorted(link_counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        ],
+        "rule_title": rule_title,
         "run": run,
         "stages": stages,
         "history": history,
@@ -152,12 +262,28 @@ def build_report_context(db: Database, config: Config, run_id: int | None = None
     }
 
 
+def _outputs_next_to(out_dir: Path) -> list[tuple[str, str, str]]:
+    """(label, relative link, what it is) for the outputs written next to the report."""
+    found = []
+    for relative, label, what in (
+        ("worklists/index.html", "Worklists", "one fix list per content manager"),
+        ("worklists/escalation.html", "Escalation digest", "serious problems open too long, and emails not delivered"),
+        ("emails/", "Emails", "the messages of the last email run (.eml files)"),
+        ("qa/", "QA packs", "samples for checking the checker by hand"),
+    ):
+        if (out_dir / relative).exists():
+            found.append((label, relative, what))
+    return found
+
+
 def write_run_report(db: Database, config: Config, out_dir: Path, *, run_id: int | None = None) -> Path:
     """Write ``report.html`` into ``out_dir`` and return its path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "report.html"
+    context = build_report_context(db, config, run_id)
+    context["outputs"] = _outputs_next_to(out_dir)
     # Credentials in any URL (an error message, a stage note) never reach the page.
-    html = mask_credentials(render("run_report.html", **build_report_context(db, config, run_id)))
+    html = mask_credentials(render("run_report.html", **context))
     tmp = path.with_suffix(".html.tmp")
     tmp.write_text(html, encoding="utf-8")
     tmp.replace(path)  # never leave a half-written report behind

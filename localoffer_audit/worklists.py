@@ -27,7 +27,7 @@ from .config import Config
 from .csvsafe import write_csv
 from .managers import Manager, assign_managers, default_owner, normalise_email
 from .models import Severity
-from .queries.emails import EmailRecord, reminder_counts, stuck_emails
+from .queries.emails import EmailRecord, last_sent_by_manager, reminder_counts, stuck_emails
 from .queries.worklists import (
     FindingRow,
     PlaceRow,
@@ -203,6 +203,11 @@ class Worklist:
         for line in self.lines:
             counts[str(line.severity)] += 1
         return {key: value for key, value in counts.items() if value}
+
+    @property
+    def busiest_groups(self) -> list[ServiceGroup]:
+        """Services with the most problems first (for the summary at the top of a long list)."""
+        return sorted(self.groups, key=lambda group: (-len(group.lines), group.worst.rank, group.service_name))
 
     @property
     def content_hash(self) -> str:
@@ -471,6 +476,25 @@ def _stamp() -> str:
     return datetime.now(UTC).strftime("%-d %B %Y %H:%M UTC")
 
 
+def manager_baselines(db: Database, *, exclude_run_id: int | None = None) -> dict[str, Baseline]:
+    """The list each manager saw last: the later of their last recorded worklist (written
+    by a nightly run) and the last worklist or all-clear email sent to them.
+
+    Worklists and emails use the same baseline, so an email and a worklist of the same
+    night never disagree about "since your last list".
+    """
+    baselines = {
+        email: Baseline(stored.created_at, frozenset(stored.finding_ids))
+        for email, stored in latest_worklists(db, exclude_run_id=exclude_run_id).items()
+    }
+    for email, record in last_sent_by_manager(db, ("worklist", "all_clear")).items():
+        at = record.sent_at or record.created_at
+        current = baselines.get(email)
+        if current is None or datetime.fromisoformat(at) >= datetime.fromisoformat(current.at):
+            baselines[email] = Baseline(at, frozenset(record.finding_ids))
+    return baselines
+
+
 def build_worklists(
     db: Database,
     config: Config,
@@ -479,9 +503,14 @@ def build_worklists(
     manager: str | None = None,
     today: date | None = None,
     run_id: int | None = None,
+    record: bool = True,
 ) -> list[WorklistResult]:
     """Write each manager's worklist (HTML and CSV) into ``out_dir`` and record it, so
     the next list can say what is new and what was fixed.
+
+    ``record=False`` (the ``worklists`` command: a preview) writes the files and moves
+    no manager's baseline: only lists written by the nightly run, or sent by email,
+    change what "since your last list" means.
 
     Also writes ``index.html`` (every list, for the Local Offer team) and, when
     serious findings have been open too long, ``escalation.html``.
@@ -489,10 +518,7 @@ def build_worklists(
     today = today or datetime.now(UTC).date()
     folder = out_dir
     folder.mkdir(parents=True, exist_ok=True)
-    baselines = {
-        email: Baseline(stored.created_at, frozenset(stored.finding_ids))
-        for email, stored in latest_worklists(db).items()
-    }
+    baselines = manager_baselines(db)
     results = []
     for worklist in compute_worklists(db, config, today=today, baselines=baselines, manager=manager):
         stem = file_stem(worklist.manager.email)
@@ -500,7 +526,8 @@ def build_worklists(
         csv_path = folder / f"{stem}.csv"
         html_path.write_text(render_worklist_html(worklist, config), encoding="utf-8")
         write_csv(csv_path, CSV_COLUMNS, csv_rows(worklist, config))
-        record_worklist(db, worklist.manager.email, worklist.finding_ids, worklist.content_hash, run_id)
+        if record:
+            record_worklist(db, worklist.manager.email, worklist.finding_ids, worklist.content_hash, run_id)
         results.append(
             WorklistResult(
                 manager=worklist.manager,

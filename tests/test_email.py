@@ -178,8 +178,9 @@ def test_send_delivers_the_right_list_to_each_manager(db, tmp_path: Path, smtp: 
     rows = BeautifulSoup(digest_html, "html.parser").select("table.escalations tbody tr")
     assert [int(r["data-finding-id"]) for r in rows] == [ids["sam_old"]]
     assert "sam@sunny.example" in rows[0].select_one(".owner").get_text()
-    assert rows[0].select_one(".reminders").get_text(strip=True) == "0"
-    assert "reminders sent: 0" in digest_text
+    # The digest goes last, from this run's final states: tonight's list to Sam is a reminder sent.
+    assert rows[0].select_one(".reminders").get_text(strip=True) == "1"
+    assert "reminders sent: 1" in digest_text
 
     assert sorted(statuses(db)) == sorted(
         [("worklist", "sam@sunny.example", "sent", 1), ("worklist", "priya@nhs.example", "sent", 1),
@@ -241,10 +242,11 @@ def test_refused_connection_leaves_messages_queued_and_the_next_run_sends_them(d
         controller.stop()
     assert summary.counts == {"sent": 3}
     assert len(inbox.received) == 3 and len(inbox.by_recipient()) == 3
-    # The same rows were retried, not new ones added: nothing lost, nothing doubled.
+    # The same rows were retried, not new ones added: nothing lost, nothing doubled. A
+    # relay that could not be reached is not an attempt of the message: one attempt each.
     assert sorted(statuses(db)) == sorted(
-        [("worklist", "sam@sunny.example", "sent", 2), ("worklist", "priya@nhs.example", "sent", 2),
-         ("escalation", OWNER, "sent", 2)]
+        [("worklist", "sam@sunny.example", "sent", 1), ("worklist", "priya@nhs.example", "sent", 1),
+         ("escalation", OWNER, "sent", 1)]
     )
 
 
@@ -432,7 +434,9 @@ def test_a_list_that_keeps_failing_is_reported_to_the_local_offer_team(db, tmp_p
     assert [(r["status"], r["attempts"]) for r in db.query("SELECT * FROM emails WHERE manager_email = 'priya@nhs.example'")] == [
         ("queued", 4)
     ]
-    assert [o.status for o in fourth.outcomes if o.kind == "escalation"] == ["sent"]
+    # The digest is written after the night's lists were tried: the third night's failure
+    # makes the message stuck, and that night's digest names it; the fourth has nothing new.
+    assert [o.status for o in fourth.outcomes if o.kind == "escalation"] == ["unchanged"]
     digests = [m for recipients, m in inbox.received if recipients == [OWNER]]
     assert len(digests) == 2  # the first one, and the one that now names the stuck message
     assert digests[-1]["Subject"] == "Testshire Local Offer: 1 serious problem open 28 days or more, 1 email not delivered"
@@ -480,3 +484,113 @@ def test_a_long_escalation_digest_is_cut_with_the_whole_list_attached(
     (attachment,) = list(digest.iter_attachments())
     rows = list(csv.DictReader(io.StringIO(attachment.get_content().lstrip("\ufeff"))))
     assert [int(r["finding_id"]) for r in rows] == [older, ids["sam_old"]]
+
+
+def test_the_digest_is_written_from_this_runs_final_delivery_states(db, tmp_path: Path, port: int) -> None:
+    """A list stuck for three nights that gets through tonight is not "not delivered" in
+    tonight's digest (it said "10 emails not delivered" half a second after 9 went out)."""
+    setup_world(db, tmp_path)
+    config = config_for(tmp_path, port)
+    picky = PickyInbox("priya@nhs.example")
+    controller = start_smtp(port, picky)
+    try:
+        for _ in range(3):
+            prepare_and_send(db, config, send=True, out_dir=tmp_path, today=TODAY)
+    finally:
+        controller.stop()
+    assert [r["attempts"] for r in db.query("SELECT * FROM emails WHERE manager_email = 'priya@nhs.example'")] == [3]
+    inbox = Inbox()  # the mailbox is fixed: tonight everything gets through
+    controller = start_smtp(port, inbox)
+    try:
+        tonight = prepare_and_send(db, config, send=True, out_dir=tmp_path, today=TODAY)
+    finally:
+        controller.stop()
+    assert [o.status for o in tonight.outcomes if o.manager_email == "priya@nhs.example"] == ["sent"]
+    digests = [m for recipients, m in inbox.received if recipients == [OWNER]]
+    assert len(digests) == 1, [m["Subject"] for _, m in inbox.received]
+    assert "not delivered" not in digests[0]["Subject"]
+    text, html = parts(digests[0])
+    assert "priya@nhs.example" not in text
+    assert BeautifulSoup(html, "html.parser").select("table.stuck-emails tbody tr") == []
+
+
+def test_a_relay_outage_is_not_an_attempt_and_makes_no_list_stuck(db, tmp_path: Path, port: int) -> None:
+    setup_world(db, tmp_path)
+    config = config_for(tmp_path, port)  # nothing listens: the relay is down for three nights
+    for _ in range(3):
+        night = prepare_and_send(db, config, send=True, out_dir=tmp_path, today=TODAY)
+        assert night.counts == {"queued": 3} and night.unreachable and "could not connect" in night.unreachable
+    rows = list(db.query("SELECT * FROM emails ORDER BY id"))
+    assert [(r["status"], r["attempts"]) for r in rows] == [("queued", 0)] * 3
+    assert all(r["last_error"] for r in rows)  # the reason is kept for the team
+    inbox = Inbox()
+    controller = start_smtp(port, inbox)
+    try:
+        back = prepare_and_send(db, config, send=True, out_dir=tmp_path, today=TODAY)
+    finally:
+        controller.stop()
+    assert back.counts == {"sent": 3}
+    assert all("not delivered" not in m["Subject"] for _, m in inbox.received)
+
+
+def test_nightly_email_stage_is_incomplete_when_the_relay_is_down(db, tmp_path: Path, port: int) -> None:
+    from localoffer_audit.nightly import _email
+
+    setup_world(db, tmp_path)
+    config = config_for(tmp_path, port)
+    status, counts, _, message = _email(db, config, tmp_path, True, TODAY)
+    assert status == "incomplete" and counts == {"queued": 3}
+    assert message and "mail server could not be reached" in message and "could not connect to 127.0.0.1" in message
+    assert "3 messages stay queued" in message
+
+    # One address refused while the others are delivered: that address's problem, not the night's.
+    picky = PickyInbox("priya@nhs.example")
+    controller = start_smtp(port, picky)
+    try:
+        status, counts, _, message = _email(db, config, tmp_path, True, TODAY)
+    finally:
+        controller.stop()
+    assert status == "complete" and counts == {"sent": 2, "queued": 1}
+    assert message == "1 message(s) could not be sent and stay queued for the next run"
+
+
+def test_history_of_a_link_and_a_service_says_since_when_and_who_was_told(
+    runner: CliRunner, tmp_path: Path, smtp: Inbox, port: int
+) -> None:
+    from localoffer_audit.db import open_db
+
+    from .test_worklists_support import add_link_place
+
+    (tmp_path / "localoffer-audit.toml").write_text(
+        '[directory]\nstart_urls = ["https://lo.example/"]\n'
+        f'[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\nsecurity = "none"\npause_seconds = 0\n'
+        f'[managers]\ndefault_owner_email = "{OWNER}"\n'
+    )
+    db = open_db(tmp_path / "localoffer-audit.db")
+    ids = setup_world(db, tmp_path)
+    url = "https://sunny.example/old"
+    add_link_place(db, "a", url, field="website", anchor_text="Our site")
+    for day, verdict, status in (("2026-09-01", "broken", 404), ("2026-09-02", "broken", 404)):
+        db["link_checks"].insert({"url": url, "checked_at": f"{day}T02:00:00+00:00", "verdict": verdict,
+                                  "status_code": status, "confirmed": int(day.endswith("02"))})
+    db["finding_events"].insert({"finding_id": ids["sam_old"], "at": "2026-09-02T02:05:00+00:00", "event": "opened"})
+    db.close()
+    assert runner.invoke(main, ["email", "--send"]).exit_code == 0
+
+    link = runner.invoke(main, ["history", url])
+    assert link.exit_code == 0, link.output
+    lines = link.output.splitlines()
+    assert lines[0] == f"Link {url}" and "Sunny Days Club (a, live)" in lines[1]
+    assert "2026-09-01 02:00  broken HTTP 404" in link.output and "2026-09-02 02:00  broken HTTP 404, confirmed" in link.output
+    assert f"#{ids['sam_old']} high Broken link to sunny [open]" in link.output
+    assert "2026-09-02 02:05  opened" in link.output
+    assert "emailed  to sam@sunny.example" in link.output
+    assert f"listed in the escalation digest  to {OWNER}" in link.output
+
+    service = runner.invoke(main, ["history", "a"])
+    assert service.exit_code == 0, service.output
+    assert service.output.startswith("Service Sunny Days Club (a), live")
+    assert "Findings (2):" in service.output and "Review date too old" in service.output
+
+    missing = runner.invoke(main, ["history", "no-such-id"])
+    assert missing.exit_code == 1 and "no service with id no-such-id" in missing.output and "Traceback" not in missing.output

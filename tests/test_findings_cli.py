@@ -47,7 +47,8 @@ def test_content_then_list_in_every_format(runner: CliRunner, tmp_path: Path) ->
 
     as_csv = runner.invoke(main, ["findings", "list", "--format", "csv"])
     assert as_csv.exit_code == 0, as_csv.output
-    rows = list(csv.DictReader(io.StringIO(as_csv.output)))
+    assert as_csv.output.startswith("\ufeff")  # a byte-order mark, so Excel reads UTF-8
+    rows = list(csv.DictReader(io.StringIO(as_csv.output.removeprefix("\ufeff"))))
     assert tuple(rows[0].keys()) == EXPORT_COLUMNS
     by_rule = {row["rule"]: row for row in rows}
     assert by_rule["invalid_postcode"]["service_name"].startswith("'=HYPERLINK")  # formula escaped
@@ -172,3 +173,33 @@ def test_rules_lists_every_rule_with_configured_settings(runner: CliRunner, tmp_
     assert lines["plain_english"][2] == "off"
     assert lines["stale_date"][1] == "high"
     assert "link_broken" in lines and "archive_candidate" in lines
+
+
+def test_csv_export_names_the_content_manager(runner: CliRunner, tmp_path: Path) -> None:
+    setup_world(tmp_path)
+    (tmp_path / "managers.csv").write_text(
+        "service_id,organisation,manager_name,manager_email\ns2,,Zoë Brontë,zoe@council.example\n", encoding="utf-8")
+    assert runner.invoke(main, ["managers", "import", "managers.csv"]).exit_code == 0
+    assert runner.invoke(main, ["content", "--today", "2025-06-15"]).exit_code == 0
+    out = runner.invoke(main, ["findings", "list", "--format", "csv"]).output
+    assert out.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(out.removeprefix("\ufeff"))))
+    assert list(rows[0])[-1] == "content_manager"
+    by_service = {row["service_id"]: row["content_manager"] for row in rows}
+    assert by_service["s2"] == "Zoë Brontë <zoe@council.example>"
+    assert by_service["s1"] == "Local Offer team <localoffer@example.invalid>"  # the default owner
+
+
+def test_dismissing_a_finding_again_counts_one_false_alarm(runner: CliRunner, tmp_path: Path) -> None:
+    setup_world(tmp_path)
+    assert runner.invoke(main, ["content", "--today", "2025-06-15"]).exit_code == 0
+    records = json.loads(runner.invoke(main, ["findings", "list", "--format", "json"]).output)
+    stale = next(r["id"] for r in records if r["rule"] == "stale_date")
+    for _ in range(2):
+        done = runner.invoke(main, ["findings", "dismiss", str(stale), "--reason", "Reviewed", "--by", "Jo"])
+        assert done.exit_code == 0, done.output
+    report = json.loads(runner.invoke(main, ["findings", "dismissals", "--json"]).output)
+    (row,) = [r for r in report["by_rule"] if r["rule"] == "stale_date"]
+    assert (row["active"], row["lapsed"]) == (1, 0), row
+    text = runner.invoke(main, ["findings", "dismissals"]).output
+    assert re.search(r"stale_date\s+false_alarm\s+1 active\s+0 lapsed\s+100%", text), text

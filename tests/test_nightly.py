@@ -355,3 +355,32 @@ def test_held_lock_exits_4_and_the_log_says_why(tmp_path: Path, restore_logging:
     assert result.exit_code == ExitCode.LOCKED, result.output
     log = (tmp_path / "out" / "nightly.log").read_text(encoding="utf-8")
     assert "INFO localoffer_audit.commands.nightly: nightly did not run (exit code 4):" in log
+
+
+@pytest.mark.slow
+def test_a_night_whose_mail_server_is_down_is_incomplete_with_the_reason(two_nights: TwoNights, tmp_path: Path) -> None:
+    """Everything else worked, but no list could be emailed: exit 5 and why, not COMPLETE."""
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        dead_port = probe.getsockname()[1]
+    data = two_nights.config.model_dump(mode="json", exclude_none=True)
+    data["database"]["path"] = str(_copy_database(two_nights.config, tmp_path))
+    data["output"]["folder"] = str(tmp_path / "out")
+    data["email"].update({"enabled": True, "smtp_host": "127.0.0.1", "smtp_port": dead_port, "security": "none",
+                          "pause_seconds": 0, "send_all_clear": True})
+    config = config_from_dict(data)
+    summary = run_nightly(config, today=date.fromisoformat(two_nights.manifest_day0["world"]["day0_date"]) + timedelta(days=2))
+    stages = {s.name: s for s in summary.stages}
+    assert stages["crawl"].status == "complete" and stages["findings"].status == "complete", stages
+    assert stages["email"].status == "incomplete", stages["email"]
+    assert "mail server could not be reached" in (stages["email"].message or "")
+    assert summary.status == RunStatus.INCOMPLETE and summary.exit_code == ExitCode.INCOMPLETE
+    assert any(m.startswith("Stage email was incomplete: Email not delivered") for m in summary.messages), summary.messages
+    db = open_db(config.database.path)
+    try:
+        rows = list(db.query("SELECT status, attempts FROM emails WHERE status = 'queued'"))
+    finally:
+        db.close()
+    assert rows and all(r["attempts"] == 0 for r in rows)  # the outage is no attempt

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from collections import Counter
 from dataclasses import replace
 from typing import TextIO
@@ -15,32 +14,29 @@ from ..config import Config
 from ..lock import run_lock
 from ..checks.settings import LinkCheckSettings
 from ..models import LinkResult
+from ..progress import ProgressLine, Throttle, eta_text
 from .common import AppContext, pass_app, progress_enabled
 
 
 class LiveProgress:
-    """One status line on stderr, rewritten in place: checked/total, rate, verdicts."""
+    """One status line on stderr, rewritten in place and bounded to the terminal's width:
+    checked/total, rate, ETA, then the verdicts so far (cut when the line is full)."""
 
-    def __init__(self, stream: TextIO, every_seconds: float = 0.25) -> None:
-        self.stream = stream
-        self.every = every_seconds
-        self.started = time.monotonic()
-        self.last_drawn = 0.0
+    def __init__(self, stream: TextIO, every_seconds: float = 0.25, prefix: str = "") -> None:
+        self.line = ProgressLine(stream, prefix)
+        self.throttle = Throttle(every_seconds)
         self.counts: Counter[str] = Counter()
 
     def __call__(self, done: int, total: int, result: LinkResult) -> None:
         self.counts["unverified" if result.unverified else str(result.verdict)] += 1
-        now = time.monotonic()
-        if done < total and now - self.last_drawn < self.every:
+        if not self.throttle.due(done, total):
             return
-        self.last_drawn = now
-        elapsed = max(now - self.started, 1e-6)
+        elapsed = self.throttle.elapsed
         verdicts = " ".join(f"{name} {count}" for name, count in self.counts.most_common())
-        line = f"\rchecked {done}/{total}  {done / elapsed:.1f} links/s  {verdicts}"
-        self.stream.write(line[:200].ljust(80))
+        parts = [f"checked {done}/{total}", f"{done / elapsed:.1f} links/s", eta_text(done, total, elapsed), verdicts]
+        self.line.draw("  ".join(part for part in parts if part))
         if done == total:
-            self.stream.write("\n")
-        self.stream.flush()
+            self.line.finish()
 
 
 def format_summary(summary: LinkCheckSummary) -> str:

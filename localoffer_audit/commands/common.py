@@ -17,6 +17,7 @@ from ..config import CONFIG_ENV_VAR, Config, find_config_path, load_config
 from ..db import open_db
 from ..errors import AuditError
 from ..lock import run_lock
+from ..logfilters import quiet_lost_connection_writes
 from ..preflight import describe_os_error, preflight_for_writing
 from ..redact import CredentialMaskingFilter
 
@@ -109,6 +110,8 @@ def configure_logging(verbose: int) -> None:
     # Scrapy and aiohttp are chatty at INFO; their detail is for -vv.
     for noisy in ("scrapy", "aiohttp", "asyncio", "filelock"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
+    # asyncio's "socket.send() raised exception." flood (logfilters.py says why it is noise).
+    quiet_lost_connection_writes(verbose)
 
 
 def add_log_file(path: Path) -> None:

@@ -122,17 +122,19 @@ def list_command(
         localoffer-audit findings list --status fixed --format json
     """
     db = app.open_db()
+    config = app.config_if_present()
     try:
         rows = list_findings(
-            db, app.config_if_present(), rule=rule, severity=severity, status=status, manager=manager,
+            db, config, rule=rule, severity=severity, status=status, manager=manager,
             service_id=service_id, include_dismissed=include_dismissed,
         )
+        managers = _content_managers(db, config) if output_format in ("csv", "json") else {}
     finally:
         db.close()
     if output_format == "csv":
-        write_findings_csv(rows, sys.stdout)
+        write_findings_csv(rows, sys.stdout, managers)
     elif output_format == "json":
-        click.echo(json.dumps([export_record(r) for r in rows], indent=2, ensure_ascii=False))
+        click.echo(json.dumps([export_record(r, managers.get(r.service_id)) for r in rows], indent=2, ensure_ascii=False))
     elif not rows:
         click.echo("No findings match.")
     else:
@@ -144,6 +146,16 @@ def list_command(
             )
             click.echo(f"        {_cut(row.detail, 150)}")
         click.echo(f"{len(rows)} finding(s).")
+
+
+def _content_managers(db, config) -> dict[str, str]:
+    """Service id -> "Name <email>" of its content manager, as the worklists assign them
+    (without a config file only the imported mapping is known, so nothing is guessed)."""
+    if config is None:
+        return {}
+    from ..managers import assign_managers
+
+    return {service_id: f"{owner.name} <{owner.email}>" for service_id, owner in assign_managers(db, config).items()}
 
 
 def _cut(text: str, width: int) -> str:

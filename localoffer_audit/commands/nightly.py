@@ -17,6 +17,7 @@ from ..exitcodes import ExitCode
 from ..nightly import NightlySummary, describe_counts, run_nightly
 from ..preflight import preflight_for_writing
 from ..report import write_run_report
+from .check import LiveProgress
 from .common import AppContext, add_log_file, pass_app, progress_enabled
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,8 @@ def nightly(app: AppContext, today, send: bool | None) -> None:
     Exit codes: 0 done, 1 a stage failed, 3 new findings at or above
     [nightly] alert_severity, 4 another run holds the lock, 5 incomplete (the
     crawl saw too little to trust, or the link check's failures spiked: findings,
-    worklists and email were not updated, so nothing was marked fixed).
+    worklists and email were not updated, so nothing was marked fixed; or the
+    email could not be delivered: the mail server was down, the lists stay queued).
     The log file ([nightly] log_file, default <output>/nightly.log) records each
     stage and the final status and exit code.
 
@@ -50,9 +52,12 @@ def nightly(app: AppContext, today, send: bool | None) -> None:
     preflight_for_writing(app.database_path(), output_folder=config.output.folder)
     add_log_file(config.nightly.log_file or config.output.folder / "nightly.log")
     say = (lambda message: click.echo(message, err=True)) if progress_enabled() else None
+    # The link stage's live line (counts, rate, ETA), named by its stage, as `check` draws it.
+    link_progress = LiveProgress(sys.stderr, prefix="links: ") if progress_enabled() else None
     try:
         summary = run_nightly(
-            config, app.database_path(), today=today.date() if today else None, send_email=send, progress=say
+            config, app.database_path(), today=today.date() if today else None, send_email=send, progress=say,
+            link_progress=link_progress,
         )
     except LockedError as exc:  # exit 4 (cli.py); the log file should say why this night did nothing
         log.info("nightly did not run (exit code %d): %s", int(ExitCode.LOCKED), exc)

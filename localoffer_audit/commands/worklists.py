@@ -29,6 +29,10 @@ def worklists(app: AppContext, manager: str | None, out_dir: Path | None) -> Non
     last list. Also writes index.html (every list) and, when serious problems have
     been open too long, escalation.html.
 
+    These lists are previews: "new" and "fixed" are measured from the list each
+    manager last saw (written by `nightly` or sent by `email --send`), and writing
+    them here changes no manager's "since your last list".
+
     Example:
 
     \b
@@ -40,7 +44,8 @@ def worklists(app: AppContext, manager: str | None, out_dir: Path | None) -> Non
         db = app.open_db()
         try:
             folder = out_dir or config.output.folder / "worklists"
-            results = build_worklists(db, config, out_dir=folder, manager=manager)
+            # A preview: the nightly run's lists and sent emails set the baselines.
+            results = build_worklists(db, config, out_dir=folder, manager=manager, record=False)
         finally:
             db.close()
     if not results:
@@ -95,6 +100,8 @@ def email(app: AppContext, send: bool, manager: str | None, out_dir: Path | None
         if outcome.unchanged_since_last_sent:
             line += " (unchanged since last sent: --send would skip it)"
         click.echo(line)
+    for warning in summary.warnings:
+        click.echo(f"Warning: {warning}", err=True)
     counts = ", ".join(f"{status} {count}" for status, count in summary.counts.items()) or "nothing to send"
     where = f" Previews in {folder}." if not send and summary.outcomes else ""
     click.echo(f"Emails: {counts}.{where}")

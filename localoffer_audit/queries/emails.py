@@ -113,12 +113,16 @@ def mark_sent(db: Database, email_id: int) -> None:
         )
 
 
-def mark_attempt_failed(db: Database, email_id: int, error: str) -> None:
-    """The message stays queued, with the error, for the next run to retry."""
+def mark_attempt_failed(db: Database, email_id: int, error: str, *, counted: bool = True) -> None:
+    """The message stays queued, with the error, for the next run to retry.
+
+    ``counted=False``: the message never reached a server (the relay was down), so it
+    is not an attempt: a relay outage must not make every list look stuck.
+    """
     with db.atomic():
         db.execute(
-            "UPDATE emails SET attempts = attempts + 1, last_error = ? WHERE id = ?",
-            [error[:500], email_id],
+            "UPDATE emails SET attempts = attempts + ?, last_error = ? WHERE id = ?",
+            [1 if counted else 0, error[:500], email_id],
         )
 
 

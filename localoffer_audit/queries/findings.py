@@ -353,9 +353,15 @@ class DismissalRecord:
 def dismissal_counts(db: Database) -> list[DismissalCount]:
     rows = db.query(
         """
-        SELECT f.rule, d.kind, SUM(d.active) AS active, SUM(1 - d.active) AS lapsed
+        SELECT f.rule, d.kind,
+               COUNT(DISTINCT CASE WHEN d.active THEN d.finding_id END) AS active,
+               COUNT(DISTINCT CASE WHEN NOT d.active AND NOT EXISTS (
+                   SELECT 1 FROM dismissals n WHERE n.finding_id = d.finding_id AND n.active = 1
+               ) THEN d.finding_id END) AS lapsed
         FROM dismissals d JOIN findings f ON f.id = d.finding_id
-        GROUP BY f.rule, d.kind ORDER BY COUNT(*) DESC, f.rule, d.kind
+        -- each finding once: a finding dismissed again replaces its earlier dismissal,
+        -- which is neither a second false alarm nor "lapsed"
+        GROUP BY f.rule, d.kind ORDER BY COUNT(DISTINCT d.finding_id) DESC, f.rule, d.kind
         """
     )
     return [DismissalCount(row["rule"], row["kind"], int(row["active"]), int(row["lapsed"])) for row in rows]

@@ -110,14 +110,17 @@ def places_of_visible_links(db: Database) -> dict[tuple[str, str], list[PlaceRow
     return places
 
 
-def latest_worklists(db: Database) -> dict[str, StoredWorklist]:
-    """Each manager's most recent recorded worklist."""
+def latest_worklists(db: Database, *, exclude_run_id: int | None = None) -> dict[str, StoredWorklist]:
+    """Each manager's most recent recorded worklist (leaving out those recorded by run
+    ``exclude_run_id``: a nightly's email stage compares with the lists before tonight's)."""
     rows = db.query(
         """
         SELECT w.* FROM worklists w
-        JOIN (SELECT manager_email, MAX(id) AS id FROM worklists GROUP BY manager_email) latest
+        JOIN (SELECT manager_email, MAX(id) AS id FROM worklists
+              WHERE run_id IS NULL OR run_id != COALESCE(?, -1) GROUP BY manager_email) latest
           ON latest.id = w.id
-        """
+        """,
+        [exclude_run_id],
     )
     return {
         row["manager_email"]: StoredWorklist(
