@@ -58,8 +58,9 @@ def phone_key(text: str) -> str:
     """The number's digits as dialled in the UK: "+44 113 496 0999", "0113 496 0999" and
     "tel:01134960999" give one key, so one value makes one finding."""
     digits = _digits(undouble_phone(text))
-    if digits.startswith("44") and len(digits) >= 11:
-        digits = "0" + digits[2:]
+    written = text.strip().lstrip("(")
+    if written.startswith("+44") or written.startswith("0044"):
+        digits = "0" + digits[4 if written.startswith("0044") else 2 :].removeprefix("0")
     return digits
 
 
