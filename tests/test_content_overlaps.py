@@ -29,17 +29,28 @@ def rules(service: ServiceItem, config: ContentConfig | None = None) -> list[tup
 @pytest.mark.parametrize("description", ["TBC", "undefined", "N/A", "Lorem ipsum dolor sit amet."])
 def test_placeholder_description_is_one_finding_carrying_the_fix(description: str) -> None:
     [finding] = check_service(entry(description), RuleContext(TODAY, ContentConfig()))
-    assert (finding.rule, finding.subject) == ("placeholder_text", "description")
-    assert "at least 60 characters" in finding.fix_hint
-    assert [f["rule"] for f in finding.evidence["folded"]] == ["short_description"]
+    assert (finding.rule, finding.subject) == ("short_description", "description")
+    assert "at least 60 characters" in finding.fix_hint and "Replace" in finding.fix_hint
+    assert [f["rule"] for f in finding.evidence["folded"]] == ["placeholder_text"]
 
 
-def test_short_description_alone_when_placeholder_text_is_switched_off() -> None:
+def test_placeholder_alone_when_short_description_is_switched_off() -> None:
     from localoffer_audit.config import config_from_dict
 
     config = config_from_dict({"directory": {"start_urls": ["https://d.example/"]},
-                               "content": {"rules": {"placeholder_text": {"enabled": False}}}}).content
-    assert rules(entry("TBC"), config) == [("short_description", "description")]
+                               "content": {"rules": {"short_description": {"enabled": False}}}}).content
+    assert rules(entry("TBC"), config) == [("placeholder_text", "description")]
+
+
+def test_long_instruction_text_stays_a_placeholder_finding() -> None:
+    text = "[Insert a description of the service here: what it offers, who it is for and how to use it.]"
+    assert rules(entry(text)) == [("placeholder_text", "description")]
+
+
+def test_placeholder_in_another_field_is_not_folded() -> None:
+    service = entry("Youth club.")
+    service.cost = "TBC"
+    assert rules(service) == [("placeholder_text", "cost"), ("short_description", "description")]
 
 
 def test_short_description_without_a_placeholder_is_not_folded() -> None:

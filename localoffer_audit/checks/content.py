@@ -554,17 +554,21 @@ def folded_note(finding: Finding) -> dict[str, Any]:
 
 
 def fold_overlaps(findings: list[Finding]) -> list[Finding]:
-    """One problem, one finding: placeholder text in the description explains a description
-    that is too short, so the placeholder_text finding carries the fix (its hint asks for a
-    real description) and short_description is folded into its evidence ("folded"). The
-    evidence key stays the placeholder value, so dismissals keep holding."""
+    """One problem, one finding: a description that is filler or placeholder text and too
+    short is one fix (write the description), so short_description carries it, naming the
+    placeholder, and the placeholder_text finding on the description is folded into its
+    evidence ("folded"). Instruction text long enough to pass the length check
+    ("[Insert a description of the service here: ...]") stays a placeholder_text finding."""
     placeholder = next((f for f in findings if f.rule == "placeholder_text" and f.subject == "description"), None)
     short = next((f for f in findings if f.rule == "short_description"), None)
     if placeholder is None or short is None:
         return findings
-    placeholder.fix_hint = f"{placeholder.fix_hint} {short.fix_hint}"
-    placeholder.evidence = {**placeholder.evidence, "folded": [folded_note(short)]}
-    return [f for f in findings if f is not short]
+    phrase = _short(str(placeholder.evidence.get("value") or ""))
+    if short.message.startswith("This entry has no description"):
+        short.message = f'This entry has no description: it reads only "{phrase}", so families cannot tell what the service offers.'
+    short.fix_hint = f'Replace "{phrase}" with a real description. {short.fix_hint}'
+    short.evidence = {**short.evidence, "folded": [folded_note(placeholder)]}
+    return [f for f in findings if f is not placeholder]
 
 
 def _keep_or_archive(a: ServiceItem, b: ServiceItem, context: RuleContext) -> tuple[ServiceItem, ServiceItem, str]:

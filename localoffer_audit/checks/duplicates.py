@@ -1,12 +1,18 @@
 """Near-duplicate service entries: the same service entered twice.
 
-Comparing every pair is quadratic (12.5 million pairs at 5,000 services), so entries
-are first put into blocks that share something rare: a name word few entries use, the
-whole normalised name, or a fingerprint of the description (the smallest hashes of its
-word 4-grams, a MinHash sketch). Only entries sharing a block are compared, with
-rapidfuzz. A pair is a possible duplicate when:
+Comparing every pair is quadratic (200 million pairs at 20,000 services), so entries are
+first put into blocks by several keys: the whole base name, its sorted words, the
+organisation, the postcode, each telephone number / email / website host, and bands of
+min-hashes over the description's rarer words (template wording shared by many entries
+is left out). A block of up to MAX_BLOCK entries is compared pair by pair; a bigger one
+(a shared venue or helpline) by sorted neighbourhood: each entry with the WINDOW entries
+next to it in name order. So a copy is found whatever the directory's size, at a cost
+near n log n. Candidates are compared with rapidfuzz. A pair is a possible duplicate when:
 
-- the organisations agree (or one is missing);
+- the organisations agree (or one is missing), and the titles do not name different
+  providers ("Specialist Nursery Places (Larkspur Family Trust)" / "(Oakfield Trust)");
+- with no organisation named on both, they do not each give contact details with none
+  in common, unless at one postcode;
 - the names agree once a venue qualifier is set aside ("Stay and Play (Eastwick)",
   "Stay and Play - Eastwick sessions" and "Stay and Play" share the base name), compared
   as word sets so "Speech Therapy" and "Speech Therapy Group" agree;
@@ -213,9 +219,12 @@ def near_duplicate_pairs(
         ):
             continue
         shared = a.contacts & b.contacts
-        if a.contacts and b.contacts and not shared and not (a.postcode and a.postcode == b.postcode):
-            # Same kind of service with its own telephone, email and website, at another
-            # venue (or none given): another provider's service written from one template.
+        same_provider = bool(a.organisation and b.organisation)  # both named, and alike (checked above)
+        if (not same_provider and a.contacts and b.contacts and not shared
+                and not (a.postcode and a.postcode == b.postcode)):
+            # With no provider named on both, the same kind of service with its own telephone,
+            # email and website at another venue (or none given) is another provider's service
+            # written from one template.
             continue
         name_score = fuzz.token_set_ratio(a.base, b.base) if a.base and b.base else 0.0
         if name_score < name_similarity:
