@@ -30,6 +30,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from .checks.contact_values import phone_key
 from .checks.content import RuleContext, check_service, closure_evidence, find_near_duplicates, make_finding, newest_entry_date
 from .checks.dates import format_uk_date
 from .checks.rule_catalogue import ALL_RULES, LINK_RULE_SEVERITY, link_rule_id
@@ -108,7 +109,12 @@ def collect_findings(db: Database, config: Config, today: date) -> Collected:
             ))
     link_findings, unsettled = _link_findings(db, context, findings)
     findings.extend(link_findings)
-    findings.extend(_archive_candidates(content_services, findings, link_findings, context, db))
+    archive = _archive_candidates(content_services, findings, link_findings, context, db)
+    # A broken/parked website quoted by an archive candidate is one problem: the candidate
+    # carries the fix and the link finding is folded into its evidence (docs/rules.md).
+    folded = {(f.service_id, f.evidence["folded"][0]["subject"]) for f in archive if f.evidence.get("folded")}
+    findings = [f for f in findings if not (f.rule.startswith("link_") and (f.service_id, f.subject) in folded)]
+    findings.extend(archive)
     return Collected(findings=[f for f in findings if context.enabled(f.rule)], unsettled_links=unsettled)
 
 
@@ -187,6 +193,8 @@ def _link_findings(
         (f.service_id, str(f.evidence.get("value") or "").lower().replace(" ", ""))
         for f in content_findings if f.rule in ("invalid_email", "invalid_phone")
     }
+    reported_values |= {(f.service_id, phone_key(str(f.evidence.get("value") or "")))
+                        for f in content_findings if f.rule == "invalid_phone"}
     findings: list[Finding] = []
     unsettled: set[tuple[str, str]] = set()
     for seen in store.link_observations(db):
@@ -202,7 +210,9 @@ def _link_findings(
             continue
         if verdict in (LinkVerdict.INVALID_EMAIL, LinkVerdict.INVALID_PHONE):
             value = seen.url.split(":", 1)[-1].split("?", 1)[0].lower().replace(" ", "").replace("%20", "")
-            if (seen.service_id, value) in reported_values:
+            if (seen.service_id, value) in reported_values or (
+                verdict == LinkVerdict.INVALID_PHONE and (seen.service_id, phone_key(value)) in reported_values
+            ):
                 continue
         rule = link_rule_id(verdict)
         reason = plain_reason(seen.error or seen.detail or (f"HTTP {seen.status_code}" if seen.status_code else "no answer"))
@@ -291,7 +301,9 @@ def _archive_candidates(
             f"{'years' if limit >= 730 else 'year' if limit >= 365 else 'days'} ago.",
             "Try to reach the provider. If the service no longer runs, archive the entry; if it does, "
             "update the website and review the entry.",
-            {"value": ["website_gone", gone.subject, verdict, newest.mention.start.isoformat()]},
+            {"value": ["website_gone", gone.subject, verdict, newest.mention.start.isoformat()],
+             "folded": [{"rule": gone.rule, "subject": gone.subject, "title": gone.title, "message": gone.message,
+                         "places": gone.evidence.get("places", [])}]},
         ))
     return result
 

@@ -50,45 +50,82 @@ def test_pairs(first: ServiceItem, second: ServiceItem, expected: bool) -> None:
     assert bool(near_duplicate_pairs([first, second])) is expected
 
 
-def test_findings_on_both_entries_name_the_other() -> None:
+def test_one_finding_per_pair_on_the_entry_to_archive_naming_the_other() -> None:
     findings = find_near_duplicates([item("a", "Sunshine Stay and Play"), item("b", "Sunshine Stay & Play")],
                                     RuleContext(date(2025, 6, 15), ContentConfig()))
-    assert {(f.service_id, f.subject) for f in findings} == {("a", "duplicate of b"), ("b", "duplicate of a")}
+    assert {(f.service_id, f.subject) for f in findings} == {("b", "duplicate of a")}
     assert all("Sunshine Stay" in f.message and f.severity == "low" for f in findings)
+    [finding] = findings
+    assert finding.evidence["action"] == "archive" and "entered after" in finding.evidence["why"]
+    assert finding.evidence["matched"] == ["name", "description", "organisation", "postcode LS14AP"]
+    assert "matched: name, description, organisation, postcode LS14AP" in finding.message
 
 
-WORDS = ("autism adhd sensory youth parent carer forum club group play stay music art sport swim dance drama "
-         "speech language therapy support advice housing benefits transport respite short breaks holiday "
-         "football cycling riding cooking gardening reading homework tuition mentoring befriending").split()
-PLACES = ("Northtown Southgate Riverside Hillcrest Oakwood Millbrook Ashford Kingsley Elmstead Brookfield "
-          "Westmoor Eastleigh Fairview Greenhill Lowfield Highbury Stonebridge Marsh Lane Parkside").split()
+def test_the_older_entry_is_the_one_to_archive_and_a_second_venue_is_merged() -> None:
+    from localoffer_audit.models import ShownDate
+
+    old = item("a", "Sunshine Stay and Play (Eastwick)", postcode="GL4 5BQ")
+    old.dates = [ShownDate("Last updated", "3 March 2022", date(2022, 3, 3))]
+    new = item("b", "Sunshine Stay and Play")
+    new.dates = [ShownDate("Last updated", "1 May 2025", date(2025, 5, 1))]
+    [finding] = find_near_duplicates([old, new], RuleContext(date(2025, 6, 15), ContentConfig()))
+    assert finding.service_id == "a" and finding.subject == "duplicate of b"
+    assert finding.evidence["action"] == "merge"
+    assert "3 March 2022" in finding.evidence["why"] and "Merge this entry" in finding.fix_hint
 
 
-def synthetic_directory(count: int, planted: int, seed: int = 3) -> tuple[list[ServiceItem], set[tuple[str, str]]]:
-    rng = random.Random(seed)
-    services = []
-    for n in range(count):
-        name = f"{rng.choice(PLACES)} {' '.join(rng.sample(WORDS, 3)).title()}"
-        # Many providers reuse a template: the same opening sentence for hundreds of entries.
-        description = "We support children and young people with SEND and their families. " + " ".join(
-            rng.choice(WORDS) for _ in range(40)
-        )
-        postcode = f"LS{rng.randint(1, 29)} {rng.randint(1, 9)}{rng.choice('ABDEFGHJ')}{rng.choice('PQRSTUW')}"
-        services.append(item(f"s{n:05d}", name, description, organisation=f"Org {rng.randint(1, 300)}", postcode=postcode))
-    expected = set()
-    for n in range(planted):
-        original = services[n * 37]
-        copy = item(f"copy{n:03d}", original.name + " (copy)" if n % 2 else original.name.upper(),
-                    original.description + " Contact us to book.", original.organisation, original.postcode)
-        services.append(copy)
-        expected.add(tuple(sorted((original.directory_id, copy.directory_id))))
-    return services, expected
+TEMPLATE = ("Funded specialist nursery places for children aged two to four with special educational needs, "
+            "with small groups, trained staff and support to move on to school.")
 
 
-def test_five_thousand_services_are_compared_quickly_and_only_planted_pairs_found() -> None:
-    services, expected = synthetic_directory(5000, planted=25)
-    started = time.perf_counter()
-    pairs = near_duplicate_pairs(services)
-    elapsed = time.perf_counter() - started
-    assert {(p.first, p.second) for p in pairs} == expected
-    assert elapsed < 5, f"near-duplicate search took {elapsed:.1f}s for 5,025 services"
+def provider_item(sid: str, name: str, phone: str | None, email: str | None, website: str | None,
+                  postcode: str | None, description: str = TEMPLATE) -> ServiceItem:
+    from localoffer_audit.models import Contact
+
+    return ServiceItem(sid, f"https://d.example/{sid}", name, description=description, website=website,
+                       postcode=postcode, contacts=[Contact(phone=phone, email=email)] if phone or email else [])
+
+
+# Titles written the way HTML directories write them, the provider in the title and no
+# organisation field; descriptions from one template. (first, second, duplicate?)
+PROVIDER_TRAPS = [
+    # Different trusts named in the titles: not duplicates even with no contacts to compare.
+    (provider_item("a", "Specialist Nursery Places (Larkspur Family Trust)", None, None, None, None),
+     provider_item("b", "Specialist Nursery Places (Oakfield Learning Trust)", None, None, None, None), False),
+    (provider_item("a", "Portage Home Visiting - Brightstart CIC", None, None, None, "LS1 4AP"),
+     provider_item("b", "Portage Home Visiting - Little Steps Ltd", None, None, None, "LS1 4AP"), False),
+    # Area teams with their own telephone, email, website and venue.
+    (provider_item("a", "Sensory Support Team - Riverside Outreach", "0113 496 0001", "riverside@sst.org.uk",
+                   "https://riverside.example.org/", "LS2 7EW"),
+     provider_item("b", "Sensory Support Team - Hillcrest Outreach", "0113 496 0002", "hillcrest@sst.org.uk",
+                   "https://hillcrest.example.org/", "LS6 2AB"), False),
+    # Different contacts and no venue given on either.
+    (provider_item("a", "Autism Parent Support Group", "0113 496 0011", "hello@spectrum-parents.org.uk", None, None),
+     provider_item("b", "Autism Parent Support Group", "0114 496 0022", "info@bluesky-families.org.uk", None, None),
+     False),
+    # The same trust twice: a real duplicate.
+    (provider_item("a", "Specialist Nursery Places (Larkspur Family Trust)", "0113 496 0001", None, None, "LS1 4AP"),
+     provider_item("b", "Specialist Nursery Places (Larkspur Family Trust)", "0113 496 0001", None, None, "LS1 4AP"),
+     True),
+    # One provider's second venue, sharing its telephone number: a copy to merge.
+    (provider_item("a", "Sensory Support Team - Riverside", "0113 496 0001", None, None, "LS2 7EW"),
+     provider_item("b", "Sensory Support Team - Hillcrest", "+44 113 496 0001", None, None, "LS6 2AB"), True),
+    # Re-keyed at the same venue with a new number: still one service entered twice.
+    (provider_item("a", "Autism Parent Support Group", "0113 496 0011", None, None, "LS1 4AP"),
+     provider_item("b", "Autism Parent Support Group", "0113 496 0099", None, None, "LS1 4AP"), True),
+]
+
+
+@pytest.mark.parametrize(("first", "second", "expected"), PROVIDER_TRAPS)
+def test_different_provider_traps(first: ServiceItem, second: ServiceItem, expected: bool) -> None:
+    assert bool(near_duplicate_pairs([first, second])) is expected
+
+
+@pytest.mark.parametrize(("first", "second", "expected"), PROVIDER_TRAPS)
+def test_trap_table_one_finding_per_real_pair_none_for_traps(first: ServiceItem, second: ServiceItem,
+                                                            expected: bool) -> None:
+    findings = find_near_duplicates([first, second], RuleContext(date(2025, 6, 15), ContentConfig()))
+    assert [f.service_id for f in findings] == (["b"] if expected else [])
+    if expected and first.contacts and second.contacts and first.contacts[0].phone.endswith("0001"):
+        # What matched is named: "+44 113 496 0001" and "0113 496 0001" are one number.
+        assert "telephone 01134960001" in findings[0].evidence["matched"]

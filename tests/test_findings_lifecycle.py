@@ -385,6 +385,30 @@ def test_archive_candidates(db, config, description, verdict, last_updated, expe
         assert "Consider archiving" in the_finding(db, "archive_candidate").detail
 
 
+def test_broken_website_is_folded_into_the_archive_candidate_that_quotes_it(db, config) -> None:
+    put_service(db, dates=[{"label": "Last updated", "raw": "10/01/2022", "value": "2022-01-10"}])
+    put_link(db, "s1", "https://www.northtown-trust.org.uk/", "broken", status_code=404)
+    put_link(db, "s1", "https://other.example.org/page", "broken", status_code=404, field="description")
+    crawl(db)
+    run_findings(db, config, today=TODAY)
+    found = sorted((r.rule, r.subject) for r in store.open_findings(db))
+    # The website's link_broken is folded into the candidate; another broken link stays its own finding.
+    assert found == [("archive_candidate", "entry"), ("link_broken", "https://other.example.org/page"),
+                     ("stale_date", "review date")]
+    [folded] = the_finding(db, "archive_candidate").evidence["folded"]
+    assert folded["rule"] == "link_broken" and folded["subject"] == "https://www.northtown-trust.org.uk/"
+    assert "https://www.northtown-trust.org.uk/" in the_finding(db, "archive_candidate").detail
+
+
+def test_split_phone_value_and_its_tel_link_make_one_finding(db, config) -> None:
+    put_service(db, contacts=[{"phone": "+1 (555) 010-9661", "email": "club@northtown-trust.org.uk"}])
+    put_link(db, "s1", "tel:+15550109661", "invalid_phone", status_code=None, field="contact_phone")
+    crawl(db)
+    run_findings(db, config, today=TODAY)
+    [row] = store.open_findings(db)
+    assert (row.rule, row.subject) == ("invalid_phone", "telephone +1 (555) 010-9661")
+
+
 def test_invalid_mailto_link_is_not_reported_twice(db, config) -> None:
     put_service(db, contacts=[{"phone": "0113 496 0999", "email": "club@gmail.con"}])
     put_link(db, "s1", "mailto:club@gmail.con", "invalid_email", status_code=None, field="contact_email")
@@ -400,7 +424,8 @@ def test_near_duplicates_and_filters(db, config) -> None:
     crawl(db)
     run_findings(db, config, today=TODAY)
     dupes = list_findings(db, config, rule="near_duplicate")
-    assert {(r.service_id, r.subject) for r in dupes} == {("a1", "duplicate of a2"), ("a2", "duplicate of a1")}
+    # One finding per pair, on the entry to archive: same dates, same length, so the later id.
+    assert {(r.service_id, r.subject) for r in dupes} == {("a2", "duplicate of a1")}
     assert [r.service_id for r in list_findings(db, config, service_id="b1")] == ["b1"]
     assert [r.rule for r in list_findings(db, config, severity="low", service_id="b1")] == ["invalid_postcode"]
     with pytest.raises(FindingsError, match="unknown rule"):

@@ -29,6 +29,12 @@ def phone_numbers_in(text: str | None) -> list[str]:
         part = _EXTENSION.sub("", part.strip())
         match = _PHONE_CANDIDATE.search(part)
         if match:
+            # Digits written just before the match belong to the same value: "+1 (555) 010-9661"
+            # is one number as written, not "010-9661" (one value, one finding).
+            lead = re.search(r"[+(]?[\d\s().+-]*$", part[: match.start()])
+            if lead and re.search(r"\d", lead.group(0)):
+                numbers.append(part[lead.start() : match.end()].strip())
+                continue
             numbers.extend(_split_glued(match.group(0).strip()))
         elif sum(ch.isdigit() for ch in part) >= 3 and not re.search(r"[a-z]{4,}", part, re.IGNORECASE):
             # Digits that do not even look like a number ("123 45") are still a bad number.
@@ -46,6 +52,16 @@ def _split_glued(candidate: str) -> list[str]:
         if is_valid_uk_phone(first) and is_valid_uk_phone(second):
             return [first, second]
     return [candidate]
+
+
+def phone_key(text: str) -> str:
+    """The number's digits as dialled in the UK: "+44 113 496 0999", "0113 496 0999" and
+    "tel:01134960999" give one key, so one value makes one finding."""
+    digits = _digits(undouble_phone(text))
+    written = text.strip().lstrip("(")
+    if written.startswith("+44") or written.startswith("0044"):
+        digits = "0" + digits[4 if written.startswith("0044") else 2 :].removeprefix("0")
+    return digits
 
 
 def _digits(text: str) -> str:

@@ -28,8 +28,8 @@ from .contact_values import (
     is_valid_uk_phone,
     is_valid_uk_postcode,
     looks_like_postcode_attempt,
+    phone_key,
     phone_numbers_in,
-    undouble_phone,
 )
 from .dates import DateMention, find_dates, format_uk_date, parse_uk_date
 from .readability import readability
@@ -219,7 +219,7 @@ def _phones(service: ServiceItem) -> list[tuple[str, str]]:
 
     def add(where: str, text: str | None) -> None:
         for number in phone_numbers_in(text):
-            digits = re.sub(r"\D", "", undouble_phone(number))
+            digits = phone_key(number)
             if digits and digits not in seen:
                 seen.add(digits)
                 found.append((where, number))
@@ -545,12 +545,59 @@ def check_service(service: ServiceItem, context: RuleContext) -> list[Finding]:
     for rule_ids, rule in RULES:
         if any(context.enabled(rule_id) for rule_id in rule_ids):
             findings.extend(f for f in rule(service, context) if context.enabled(f.rule))
-    return findings
+    return fold_overlaps(findings)
+
+
+def folded_note(finding: Finding) -> dict[str, Any]:
+    """What a finding folded into another keeps: its rule, title and message."""
+    return {"rule": finding.rule, "title": finding.title, "message": finding.message}
+
+
+def fold_overlaps(findings: list[Finding]) -> list[Finding]:
+    """One problem, one finding: a description that is filler or placeholder text and too
+    short is one fix (write the description), so short_description carries it, naming the
+    placeholder, and the placeholder_text finding on the description is folded into its
+    evidence ("folded"). Instruction text long enough to pass the length check
+    ("[Insert a description of the service here: ...]") stays a placeholder_text finding."""
+    placeholder = next((f for f in findings if f.rule == "placeholder_text" and f.subject == "description"), None)
+    short = next((f for f in findings if f.rule == "short_description"), None)
+    if placeholder is None or short is None:
+        return findings
+    phrase = _short(str(placeholder.evidence.get("value") or ""))
+    if short.message.startswith("This entry has no description"):
+        short.message = f'This entry has no description: it reads only "{phrase}", so families cannot tell what the service offers.'
+    short.fix_hint = f'Replace "{phrase}" with a real description. {short.fix_hint}'
+    short.evidence = {**short.evidence, "folded": [folded_note(placeholder)]}
+    return [f for f in findings if f is not placeholder]
+
+
+def _keep_or_archive(a: ServiceItem, b: ServiceItem, context: RuleContext) -> tuple[ServiceItem, ServiceItem, str]:
+    """(entry to keep, entry to archive or merge, why): the one reviewed more recently is
+    kept; with no dates to tell, the fuller entry; then the one entered first (lower id)."""
+    dates = {s.directory_id: newest_entry_date(s, context.today) for s in (a, b)}
+    da, db_ = dates[a.directory_id], dates[b.directory_id]
+    if da is not None and db_ is not None and da.mention.end != db_.mention.end:
+        keep, drop = (a, b) if da.mention.end > db_.mention.end else (b, a)
+        kept_on = dates[keep.directory_id]
+        dropped_on = dates[drop.directory_id]
+        assert kept_on is not None and dropped_on is not None
+        return keep, drop, (f"it was last updated {format_uk_date(dropped_on.mention.end)}, the other "
+                            f"{format_uk_date(kept_on.mention.end)}")
+    if (da is None) != (db_ is None):
+        keep, drop = (a, b) if da is not None else (b, a)
+        return keep, drop, "it shows no review date and the other does"
+    size = {s.directory_id: len(_clean(s.description)) for s in (a, b)}
+    if size[a.directory_id] != size[b.directory_id]:
+        keep, drop = (a, b) if size[a.directory_id] > size[b.directory_id] else (b, a)
+        return keep, drop, "its description is shorter than the other's"
+    keep, drop = sorted((a, b), key=lambda s: s.directory_id)
+    return keep, drop, "it was entered after the other (nothing else tells them apart)"
 
 
 def find_near_duplicates(services: Sequence[ServiceItem], context: RuleContext) -> list[Finding]:
-    """Near-duplicate entries (see checks/duplicates.py): one finding on each entry of a pair."""
-    from .duplicates import near_duplicate_pairs
+    """Near-duplicate entries (see checks/duplicates.py): one finding per pair, on the entry
+    to archive or merge, naming the entry to keep, why, and what matched."""
+    from .duplicates import near_duplicate_pairs, qualifier
 
     if not context.enabled("near_duplicate"):
         return []
@@ -561,18 +608,29 @@ def find_near_duplicates(services: Sequence[ServiceItem], context: RuleContext) 
         name_similarity=context.config.near_duplicate_name_similarity,
         description_similarity=context.config.near_duplicate_description_similarity,
     ):
-        for this_id, other_id in ((pair.first, pair.second), (pair.second, pair.first)):
-            other = by_id[other_id]
-            findings.append(make_finding(
-                context, "near_duplicate", this_id, f"duplicate of {other_id}",
-                f'This entry looks like a copy of "{other.name}" ({other.url}): the names are '
-                f"{pair.name_score:.0f}% alike and the descriptions {pair.description_score:.0f}% alike.",
-                f'Compare this entry with "{other.name}". If both describe the same service (perhaps at '
-                "different venues), archive one and list every venue on the other; if they really are "
-                "different services, make the names and descriptions say how.",
-                {"value": other_id, "other_url": other.url, "name_score": round(pair.name_score),
-                 "description_score": round(pair.description_score)},
-            ))
+        keep, drop, why = _keep_or_archive(by_id[pair.first], by_id[pair.second], context)
+        venues_differ = bool(
+            (keep.postcode and drop.postcode and keep.postcode.replace(" ", "").upper() != drop.postcode.replace(" ", "").upper())
+            or qualifier(keep.name) != qualifier(drop.name)
+        )
+        action = "merge" if venues_differ else "archive"
+        matched = ", ".join(pair.matched)
+        if action == "merge":
+            hint = (f'Merge this entry into "{keep.name}" ({keep.url}): list this entry\'s venue on that one, then '
+                    "archive this one. If they really are different services, make the names and descriptions say how.")
+        else:
+            hint = (f'Archive this entry and keep "{keep.name}" ({keep.url}) up to date. If they really are '
+                    "different services, make the names and descriptions say how.")
+        findings.append(make_finding(
+            context, "near_duplicate", drop.directory_id, f"duplicate of {keep.directory_id}",
+            f'This entry looks like a copy of "{keep.name}" ({keep.url}): the names are '
+            f"{pair.name_score:.0f}% alike and the descriptions {pair.description_score:.0f}% alike "
+            f"(matched: {matched}). Suggested: {action} this one, because {why}.",
+            hint,
+            {"value": keep.directory_id, "other_url": keep.url, "name_score": round(pair.name_score),
+             "description_score": round(pair.description_score), "matched": list(pair.matched),
+             "action": action, "why": why},
+        ))
     return findings
 
 

@@ -47,7 +47,7 @@ CONTENT_RULES: tuple[RuleInfo, ...] = (
     RuleInfo("website_is_directory_page", "Website is the directory's own page", Severity.LOW,
              "the 'website' of the service points back into the directory itself"),
     RuleInfo("near_duplicate", "Possible duplicate entry", Severity.LOW,
-             "another entry has a near-identical name and description from the same organisation"),
+             "another entry has a near-identical name and description from the same provider (one finding per pair, on the entry to archive or merge)"),
     RuleInfo("plain_english", "Hard to read", Severity.INFO,
              "the description needs a reading age above reading_age_max, or has very long sentences"),
     RuleInfo("page_missing", "Service page no longer exists", Severity.HIGH,

@@ -102,7 +102,12 @@ def expected_rules(world: DemoWorld, view: ServiceView) -> tuple[list[str], list
     if record.twin is not None:
         twin = world.records[record.twin]
         if twin.live_on(day) and not twin.fault_active("page_missing", day):
-            rules.add("near_duplicate")
+            # One finding per pair, on the entry to archive: expected on the entry reviewed
+            # less recently, allowed on either (the auditor may weigh other things first).
+            tolerated.add("near_duplicate")
+            twin_updated = world.updated_on(twin, day)
+            if updated is not None and twin_updated is not None and updated < twin_updated:
+                rules.add("near_duplicate")
     website_verdict = BEHAVIOURS[view.website_behaviour].verdict if view.website_behaviour else None
     if "closure_wording" in rules or (website_verdict in DEAD_WEBSITE and age is not None and age > ARCHIVE_AFTER_DAYS):
         rules.add("archive_candidate")
