@@ -29,12 +29,12 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from localoffer_audit.checks.content import RuleContext, check_service, find_near_duplicates
-from localoffer_audit.checks.duplicates import _words
+from localoffer_audit.content.rules import RuleContext, check_service, find_near_duplicates
+from localoffer_audit.content.duplicates import _words
 from localoffer_audit.config import config_from_dict
-from localoffer_audit.db import open_db, utc_now
-from localoffer_audit.findings import run_findings
-from localoffer_audit.queries.services import live_services
+from localoffer_audit.store.db import open_db, utc_now
+from localoffer_audit.findings.lifecycle import run_findings
+from localoffer_audit.store.services import live_services
 
 TODAY = date(2025, 6, 15)
 WORDS = ("autism adhd sensory youth parent carer forum club group play stay music art sport swim dance drama "

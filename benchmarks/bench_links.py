@@ -41,8 +41,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from localoffer_audit.checks.links import LinkCheckSettings, check_urls
-from localoffer_audit.checks.resolver import read_hosts_file
+from localoffer_audit.links.checker import LinkCheckSettings, check_urls
+from localoffer_audit.links.resolver import read_hosts_file
 
 WORDS = (
     "family support service children young people special educational needs disabilities parents carers "

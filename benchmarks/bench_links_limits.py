@@ -41,9 +41,9 @@ def serve_demo(services: int, workdir: str, ready, stop) -> None:  # the demo's 
 
 
 def check_stage(workdir: str, label: str, nofile: int, queue) -> None:  # one checking process
-    from localoffer_audit.checks.stage import run_link_checks, settings_for
+    from localoffer_audit.links.stage import run_link_checks, settings_for
     from localoffer_audit.config import config_from_dict
-    from localoffer_audit.db import open_db
+    from localoffer_audit.store.db import open_db
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from tests.test_links_demo_stage import fill_store_from_manifest

@@ -13,10 +13,10 @@ from typing import Any
 
 import click
 
-from . import __version__, commands
-from .commands.common import AppContext, configure_logging
-from .errors import AuditError, LockedError
-from .exitcodes import ExitCode
+from localoffer_audit import __version__, commands
+from localoffer_audit.commands.common import AppContext, configure_logging
+from localoffer_audit.errors import AuditError, LockedError
+from localoffer_audit.exitcodes import ExitCode
 
 
 class AuditGroup(click.Group):

@@ -16,9 +16,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import ConfigError
-from .models import Severity
-from .redact import has_credentials, mask_credentials
+from localoffer_audit.errors import ConfigError
+from localoffer_audit.models import Severity
+from localoffer_audit.redact import has_credentials, mask_credentials
 
 DEFAULT_CONFIG_NAME = "localoffer-audit.toml"
 CONFIG_ENV_VAR = "LOCALOFFER_AUDIT_CONFIG"
@@ -228,7 +228,7 @@ class ContentConfig(_Section):
     @field_validator("rules")
     @classmethod
     def _known_rule_ids(cls, value: dict[str, RuleSetting]) -> dict[str, RuleSetting]:
-        from .checks.rule_catalogue import ALL_RULES, unknown_rule_ids
+        from localoffer_audit.content.catalogue import ALL_RULES, unknown_rule_ids
 
         unknown = unknown_rule_ids(list(value))
         if unknown:

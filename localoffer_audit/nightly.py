@@ -27,22 +27,22 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .checks.stage import run_link_checks
-from .config import Config
-from .crawl.runner import run_crawl
-from .db import open_db
-from .exitcodes import ExitCode
-from .findings import run_findings
-from .errors import AuditError
-from .lock import run_lock
-from .preflight import preflight_for_writing
-from .mail import prepare_and_send
-from .managers import import_mapping
-from .models import RunKind, RunStatus, Severity
-from .queries.report import count_snapshot, new_findings_at_or_above
-from .queries.runs import finish_run, last_complete_run, mark_abandoned_runs, record_stage, start_run
-from .report import starter_example_warning, write_run_report
-from .worklists import build_worklists
+from localoffer_audit.links.stage import run_link_checks
+from localoffer_audit.config import Config
+from localoffer_audit.crawl.runner import run_crawl
+from localoffer_audit.store.db import open_db
+from localoffer_audit.exitcodes import ExitCode
+from localoffer_audit.findings.lifecycle import run_findings
+from localoffer_audit.errors import AuditError
+from localoffer_audit.store.lock import run_lock
+from localoffer_audit.preflight import preflight_for_writing
+from localoffer_audit.outputs.mail import prepare_and_send
+from localoffer_audit.outputs.managers import import_mapping
+from localoffer_audit.models import RunKind, RunStatus, Severity
+from localoffer_audit.store.report import count_snapshot, new_findings_at_or_above
+from localoffer_audit.store.runs import finish_run, last_complete_run, mark_abandoned_runs, record_stage, start_run
+from localoffer_audit.outputs.report import starter_example_warning, write_run_report
+from localoffer_audit.outputs.worklists import build_worklists
 
 log = logging.getLogger(__name__)
 

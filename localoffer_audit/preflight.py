@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .errors import AuditError
+from localoffer_audit.errors import AuditError
 
 # Below this much free space a night's writes (SQLite journal, worklists, report) may fail
 # half-way; the default can be changed with the environment variable below (0 turns it off).

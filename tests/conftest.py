@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from localoffer_audit.db import open_db
+from localoffer_audit.store.db import open_db
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from localoffer_audit.checks.classify import (
+from localoffer_audit.links.classify import (
     bot_challenge_signal,
     fingerprint,
     is_site_root,
@@ -15,7 +15,7 @@ from localoffer_audit.checks.classify import (
     same_as_probe,
     soft_404_signal,
 )
-from localoffer_audit.checks.contact_links import check_email, check_phone
+from localoffer_audit.links.contact_links import check_email, check_phone
 
 BODY = "We support families of children with special educational needs across the borough. " * 5
 

@@ -60,7 +60,7 @@ def test_init_then_status(runner: CliRunner, tmp_path: Path) -> None:
 
 
 def test_status_of_a_new_database(runner: CliRunner, tmp_path: Path) -> None:
-    from localoffer_audit.db import open_db
+    from localoffer_audit.store.db import open_db
 
     open_db(tmp_path / "a.db").close()
     result = runner.invoke(main, ["--db", "a.db", "status"])

@@ -24,19 +24,19 @@ import pytest
 
 from scrapy.http import HtmlResponse
 
-from localoffer_audit.checks.content import RuleContext, check_service
-from localoffer_audit.checks.stage import run_link_checks
+from localoffer_audit.content.rules import RuleContext, check_service
+from localoffer_audit.links.stage import run_link_checks
 from localoffer_audit.config import ContentConfig, config_from_dict
 from localoffer_audit.crawl.common import ParseSettings
 from localoffer_audit.crawl.fsd import parse_fsd_service
 from localoffer_audit.crawl.runner import run_crawl
-from localoffer_audit.db import open_db
+from localoffer_audit.store.db import open_db
 from localoffer_audit.demo import DemoWorld, run_demo_in_thread
 from localoffer_audit.demo.fsd import render_service
 from localoffer_audit.demo.manifest import CONTENT_RULES, build_manifest
 from localoffer_audit.demo.views import build_view
-from localoffer_audit.findings import run_findings
-from localoffer_audit.queries.findings import open_findings
+from localoffer_audit.findings.lifecycle import run_findings
+from localoffer_audit.store.findings import open_findings
 
 MIN_PRECISION = 0.97
 MIN_RECALL = 0.95

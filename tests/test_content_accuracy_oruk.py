@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from localoffer_audit.checks.stage import run_link_checks
+from localoffer_audit.links.stage import run_link_checks
 from localoffer_audit.config import config_from_dict
 from localoffer_audit.crawl.runner import run_crawl
-from localoffer_audit.db import open_db
+from localoffer_audit.store.db import open_db
 from localoffer_audit.demo import DemoWorld, run_demo_in_thread
-from localoffer_audit.findings import run_findings
+from localoffer_audit.findings.lifecycle import run_findings
 
 from .test_content_accuracy import MIN_PRECISION, MIN_RECALL, _open_rules, score
 

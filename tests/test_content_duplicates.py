@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from localoffer_audit.checks.content import RuleContext, find_near_duplicates
-from localoffer_audit.checks.duplicates import near_duplicate_pairs
+from localoffer_audit.content.rules import RuleContext, find_near_duplicates
+from localoffer_audit.content.duplicates import near_duplicate_pairs
 from localoffer_audit.config import ContentConfig
 from localoffer_audit.models import ServiceItem
 

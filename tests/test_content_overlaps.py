@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from localoffer_audit.checks.contact_values import phone_numbers_in
-from localoffer_audit.checks.content import RuleContext, check_service
+from localoffer_audit.parsing.contact_values import phone_numbers_in
+from localoffer_audit.content.rules import RuleContext, check_service
 from localoffer_audit.config import ContentConfig
 from localoffer_audit.models import Contact, LinkPlace, ServiceItem, ShownDate
 

@@ -10,8 +10,8 @@ from datetime import date
 
 import pytest
 
-from localoffer_audit.checks.content import RuleContext, check_service, describe_days
-from localoffer_audit.checks.rules_text import is_placeholder_value, placeholder_phrase
+from localoffer_audit.content.rules import RuleContext, check_service, describe_days
+from localoffer_audit.content.wording import is_placeholder_value, placeholder_phrase
 from localoffer_audit.config import ContentConfig, RuleSetting, config_from_dict
 from localoffer_audit.errors import ConfigError
 from localoffer_audit.models import Contact, LinkPlace, ServiceItem, Severity, ShownDate

@@ -8,9 +8,9 @@ import pytest
 
 from localoffer_audit.config import config_from_dict
 from localoffer_audit.crawl.runner import error_reasons, run_crawl
-from localoffer_audit.db import open_db
+from localoffer_audit.store.db import open_db
 from localoffer_audit.models import RunStatus
-from localoffer_audit.queries.services import live_services, service_history
+from localoffer_audit.store.services import live_services, service_history
 
 from .test_crawl_support import OFFSITE_RECORD, PAGE_SIZE, FakeSite, crawl_config, fsd_start, record_id, serve
 

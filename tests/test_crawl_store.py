@@ -13,10 +13,10 @@ from scrapy.exceptions import IgnoreRequest
 from localoffer_audit.cli import main
 from localoffer_audit.crawl.common import finalise
 from localoffer_audit.crawl.middleware import PrivateAddressMiddleware, is_private_address
-from localoffer_audit.db import utc_now
+from localoffer_audit.store.db import utc_now
 from localoffer_audit.models import Contact, LinkPlace, RunKind, ServiceItem
-from localoffer_audit.queries.runs import start_run
-from localoffer_audit.queries.services import (
+from localoffer_audit.store.runs import start_run
+from localoffer_audit.store.services import (
     close_crawl,
     live_services,
     record_crawled_service,

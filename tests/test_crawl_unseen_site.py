@@ -9,10 +9,10 @@ import pytest
 
 from localoffer_audit.config import config_from_dict
 from localoffer_audit.crawl.runner import run_crawl
-from localoffer_audit.db import open_db
+from localoffer_audit.store.db import open_db
 from localoffer_audit.demo import DemoWorld, run_demo_in_thread
 from localoffer_audit.models import RunStatus
-from localoffer_audit.queries.services import live_services
+from localoffer_audit.store.services import live_services
 
 
 @pytest.mark.slow

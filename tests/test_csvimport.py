@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from localoffer_audit.csvimport import (
+from localoffer_audit.parsing.csvimport import (
     ImportFileError,
     ImportProblem,
     NotUtf8Error,

@@ -3,10 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from localoffer_audit.db import applied_migrations, migrations, open_db
+from localoffer_audit.store.db import applied_migrations, migrations, open_db
 from localoffer_audit.errors import StoreError
 from localoffer_audit.models import RunKind, RunStatus
-from localoffer_audit.queries.runs import (
+from localoffer_audit.store.runs import (
     finish_run,
     get_run,
     last_complete_run,
@@ -14,7 +14,7 @@ from localoffer_audit.queries.runs import (
     record_stage,
     start_run,
 )
-from localoffer_audit.queries.status import status_summary
+from localoffer_audit.store.status import status_summary
 
 EXPECTED_TABLES = {
     "runs", "services", "service_history", "links", "link_places", "link_checks", "findings",

@@ -14,7 +14,7 @@ from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
 from localoffer_audit.cli import main
-from localoffer_audit.db import open_db
+from localoffer_audit.store.db import open_db
 from localoffer_audit.exitcodes import ExitCode
 
 from .cli_logging import restore_logging  # noqa: F401  (a fixture)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from localoffer_audit.config import config_from_dict
-from localoffer_audit.csvsafe import unescape_cell
+from localoffer_audit.parsing.csvsafe import unescape_cell
 from localoffer_audit.demo import DemoWorld, to_toml, write_hosts_file
 from localoffer_audit.demo.managers import write_managers_csv
 from localoffer_audit.demo.manifest import CONTENT_RULES, build_manifest

@@ -22,8 +22,8 @@ from click.testing import CliRunner
 
 from localoffer_audit.cli import main
 from localoffer_audit.errors import AuditError
-from localoffer_audit.mail import prepare_and_send
-from localoffer_audit.managers import import_mapping
+from localoffer_audit.outputs.mail import prepare_and_send
+from localoffer_audit.outputs.managers import import_mapping
 
 from .test_worklists_support import add_finding, add_service, make_config, set_status
 
@@ -384,7 +384,7 @@ def test_cli_email_preview_and_send(runner: CliRunner, tmp_path: Path, smtp: Inb
         '[directory]\nstart_urls = ["https://lo.example/"]\n'
         f'[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\nsecurity = "none"\npause_seconds = 0\n'
     )
-    from localoffer_audit.db import open_db
+    from localoffer_audit.store.db import open_db
 
     db = open_db(tmp_path / "localoffer-audit.db")
     add_service(db, "s1", "Club")
@@ -449,7 +449,7 @@ def test_a_list_that_keeps_failing_is_reported_to_the_local_offer_team(db, tmp_p
 def test_a_long_list_is_cut_to_the_most_serious_with_the_whole_list_attached(
     db, tmp_path: Path, smtp: Inbox, port: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from localoffer_audit import mail
+    from localoffer_audit.outputs import mail
 
     monkeypatch.setattr(mail, "MAX_EMAIL_LINES", 3)
     ids = setup_world(db, tmp_path)
@@ -469,7 +469,7 @@ def test_a_long_list_is_cut_to_the_most_serious_with_the_whole_list_attached(
 def test_a_long_escalation_digest_is_cut_with_the_whole_list_attached(
     db, tmp_path: Path, smtp: Inbox, port: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from localoffer_audit import mail
+    from localoffer_audit.outputs import mail
 
     monkeypatch.setattr(mail, "MAX_EMAIL_LINES", 1)
     ids = setup_world(db, tmp_path)
@@ -557,7 +557,7 @@ def test_nightly_email_stage_is_incomplete_when_the_relay_is_down(db, tmp_path: 
 def test_history_of_a_link_and_a_service_says_since_when_and_who_was_told(
     runner: CliRunner, tmp_path: Path, smtp: Inbox, port: int
 ) -> None:
-    from localoffer_audit.db import open_db
+    from localoffer_audit.store.db import open_db
 
     from .test_worklists_support import add_link_place
 

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from localoffer_audit.mail import SmtpSender, prepare_and_send
+from localoffer_audit.outputs.mail import SmtpSender, prepare_and_send
 
 from .test_email import TODAY, Inbox, config_for, free_port, setup_world
 

@@ -11,10 +11,10 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from localoffer_audit.cli import main
-from localoffer_audit.db import open_db
-from localoffer_audit.findings import EXPORT_COLUMNS
+from localoffer_audit.store.db import open_db
+from localoffer_audit.findings.lifecycle import EXPORT_COLUMNS
 from localoffer_audit.models import RunKind, RunStatus
-from localoffer_audit.queries.runs import finish_run, start_run
+from localoffer_audit.store.runs import finish_run, start_run
 
 from .test_findings_lifecycle import HOST, put_service
 

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from localoffer_audit.config import config_from_dict
-from localoffer_audit.db import utc_now
-from localoffer_audit.findings import (
+from localoffer_audit.store.db import utc_now
+from localoffer_audit.findings.lifecycle import (
     FindingsError,
     dismiss_finding,
     dismissals_report,
@@ -25,8 +25,8 @@ from localoffer_audit.findings import (
     run_findings,
 )
 from localoffer_audit.models import Finding, RunKind, RunStatus, Severity
-from localoffer_audit.queries import findings as store
-from localoffer_audit.queries.runs import finish_run, start_run
+from localoffer_audit.store import findings as store
+from localoffer_audit.store.runs import finish_run, start_run
 
 TODAY = date(2025, 6, 15)
 HOST = "directory.example.gov.uk"
@@ -444,7 +444,7 @@ def test_disabled_rule_makes_no_finding_and_closes_old_ones(db, tmp_path) -> Non
 
 
 def test_listing_agrees_with_the_worklist_visibility_rule(db, config) -> None:
-    from localoffer_audit.queries.worklists import visible_findings
+    from localoffer_audit.store.worklists import visible_findings
 
     put_service(db, "s1", postcode="GL4")
     put_service(db, "s2", dates=[{"label": "Last updated", "raw": "3 March 2023", "value": "2023-03-03"}])
@@ -460,7 +460,7 @@ def test_listing_agrees_with_the_worklist_visibility_rule(db, config) -> None:
 
 
 def test_manager_filter_follows_the_mapping(db, config, tmp_path: Path) -> None:
-    from localoffer_audit.managers import import_mapping
+    from localoffer_audit.outputs.managers import import_mapping
 
     put_service(db, "s1", postcode="GL4")
     put_service(db, "s2", postcode="GL5", organisation="Riverside Parents")

@@ -14,7 +14,7 @@ from aiohttp import web
 from click.testing import CliRunner
 
 from localoffer_audit.cli import main
-from localoffer_audit.db import open_db
+from localoffer_audit.store.db import open_db
 
 from .test_links_stage import ThreadedServer, add_services
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from localoffer_audit import demo
-from localoffer_audit.checks.links import check_urls
-from localoffer_audit.checks.stage import settings_for
+from localoffer_audit.links.checker import check_urls
+from localoffer_audit.links.stage import settings_for
 from localoffer_audit.config import config_from_dict
 from localoffer_audit.models import LinkVerdict
 

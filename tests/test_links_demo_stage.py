@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from localoffer_audit import demo
-from localoffer_audit.checks.stage import run_link_checks, settings_for
+from localoffer_audit.links.stage import run_link_checks, settings_for
 from localoffer_audit.config import config_from_dict
 
 pytestmark = pytest.mark.slow

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from localoffer_audit.checks.links import LinkCheckSettings, check_urls
-from localoffer_audit.checks.stage import run_link_checks
+from localoffer_audit.links.checker import LinkCheckSettings, check_urls
+from localoffer_audit.links.stage import run_link_checks
 from localoffer_audit.models import LinkVerdict
 
 from .test_links_stage import ThreadedServer, add_services, link, make_config
@@ -143,7 +143,7 @@ CHILD = textwrap.dedent(
     """
     import asyncio, json, os, resource, sys
     from dataclasses import replace
-    from localoffer_audit.checks.links import LinkCheckSettings, check_urls
+    from localoffer_audit.links.checker import LinkCheckSettings, check_urls
 
     port, hosts, soft, exhaust = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "exhaust"
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
@@ -227,8 +227,8 @@ KILLED_CHILD = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from localoffer_audit.checks.stage import run_link_checks
-    from localoffer_audit.db import open_db
+    from localoffer_audit.links.stage import run_link_checks
+    from localoffer_audit.store.db import open_db
     from tests.test_links_stage import make_config
 
     tmp, port = Path(sys.argv[1]), int(sys.argv[2])
@@ -283,7 +283,7 @@ def test_the_stage_time_limit_leaves_the_rest_unverified_and_the_stage_incomplet
     config = make_config(tmp_path, server.port, max_stage_minutes=1)
     urls = [f"http://provider.test/page/{i}" for i in range(20)] + ["http://provider.test/trickle-forever"]
     add_services(db, {f"s{i}": [url] for i, url in enumerate(urls)})
-    from localoffer_audit.checks.stage import settings_for
+    from localoffer_audit.links.stage import settings_for
 
     settings = replace(settings_for(config), max_run_seconds=1.0, total_timeout=30, read_timeout=30, per_host=1)
     summary = run_link_checks(db, config, settings=settings)
@@ -308,7 +308,7 @@ def test_max_stage_minutes_must_be_finite_and_bounded(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("faulty", "status"), [(5, "complete"), (6, "incomplete")])
 def test_more_than_a_handful_of_checker_faults_make_the_stage_incomplete(db, tmp_path: Path, server, monkeypatch, faulty, status) -> None:
-    from localoffer_audit.checks import links as links_module
+    from localoffer_audit.links import checker as links_module
 
     real = links_module._Checker._success_verdict
 

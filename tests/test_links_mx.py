@@ -15,8 +15,8 @@ import pytest_asyncio
 from dns.message import from_wire, make_query
 from dns.name import BadPointer
 
-from localoffer_audit.checks.links import LinkCheckSettings, check_urls
-from localoffer_audit.checks.mx import Route, mail_route, system_nameservers
+from localoffer_audit.links.checker import LinkCheckSettings, check_urls
+from localoffer_audit.links.mx import Route, mail_route, system_nameservers
 from localoffer_audit.models import LinkVerdict
 
 MX, A, AAAA = 15, 1, 28

@@ -26,8 +26,8 @@ import pytest_asyncio
 import trustme
 from aiohttp import web
 
-from localoffer_audit.checks import links as links_module
-from localoffer_audit.checks.links import LinkCheckSettings, _retry_after_seconds, check_urls
+from localoffer_audit.links import checker as links_module
+from localoffer_audit.links.checker import LinkCheckSettings, _retry_after_seconds, check_urls
 from localoffer_audit.models import LinkVerdict
 
 pytestmark = pytest.mark.asyncio
@@ -508,7 +508,7 @@ async def test_trusted_hosts_pass_the_ssrf_guard(world) -> None:
 
 
 async def test_free_slots_go_to_the_host_with_most_work_left() -> None:
-    from localoffer_audit.checks.politeness import WORK_LEFT, PrioritySlots
+    from localoffer_audit.links.politeness import WORK_LEFT, PrioritySlots
 
     slots = PrioritySlots(1)
     served: list[int] = []
@@ -540,7 +540,7 @@ async def test_a_checker_error_leaves_the_link_unverified_never_failed(world, mo
 
     monkeypatch.setattr(links_module._Checker, "_success_verdict", buggy)
     urls = ["https://provider.test/ok?bug=1", "https://provider.test/ok", "https://provider.test/error"]
-    with caplog.at_level(logging.ERROR, logger="localoffer_audit.checks.links"):
+    with caplog.at_level(logging.ERROR, logger="localoffer_audit.links.checker"):
         bugged, fine, failing = await check_urls(urls, replace(settings, confirm_delay=0.2, per_host=1))
     assert bugged.unverified and not bugged.confirmed
     assert bugged.verdict not in (LinkVerdict.SERVER_ERROR, LinkVerdict.BROKEN, LinkVerdict.TIMEOUT)
@@ -564,7 +564,7 @@ async def test_a_checker_error_on_the_delayed_recheck_confirms_nothing(world, mo
         return await real(self, url)
 
     monkeypatch.setattr(links_module._Checker, "check", second_call_fails)
-    with caplog.at_level(logging.ERROR, logger="localoffer_audit.checks.links"):
+    with caplog.at_level(logging.ERROR, logger="localoffer_audit.links.checker"):
         result = await one("https://provider.test/error", replace(settings, confirm_delay=0.2))
     assert calls["https://provider.test/error"] == 2
     assert result.verdict is LinkVerdict.SERVER_ERROR and not result.confirmed
@@ -585,7 +585,7 @@ async def test_an_unexpected_value_error_in_a_request_is_not_a_malformed_url(wor
 
 async def _fetch_raising(raiser, session, url, method, settings, ssl_context, **kwargs):
     # fetch() itself, but with session.request replaced by something raising a bare ValueError.
-    from localoffer_audit.checks import http
+    from localoffer_audit.links import http
 
     class Session:
         request = staticmethod(raiser)

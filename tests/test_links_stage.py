@@ -12,10 +12,10 @@ import pytest
 from aiohttp import web
 from click.testing import CliRunner
 
-from localoffer_audit.checks.stage import run_link_checks, settings_for
+from localoffer_audit.links.stage import run_link_checks, settings_for
 from localoffer_audit.cli import main
 from localoffer_audit.config import config_from_dict
-from localoffer_audit.queries.links import latest_checks
+from localoffer_audit.store.links import latest_checks
 
 STATE: dict[str, str] = {}
 
@@ -212,7 +212,7 @@ def test_live_progress_line_shows_counts_and_rate() -> None:
 
 
 def test_check_waits_for_no_one_when_another_run_holds_the_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from localoffer_audit.lock import run_lock
+    from localoffer_audit.store.lock import run_lock
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "localoffer-audit.toml").write_text(
@@ -230,7 +230,7 @@ def test_a_checker_error_is_never_stored_or_confirmed_over_two_nights(
     unverified on every night: never a failure verdict, never confirmed, always logged."""
     import logging
 
-    from localoffer_audit.checks import links as links_module
+    from localoffer_audit.links import checker as links_module
 
     real = links_module._Checker._check
     bugged = {"http://provider.test/bug", "http://provider.test/was-down"}

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from localoffer_audit.browse import datasette_metadata
+from localoffer_audit.outputs.browse import datasette_metadata
 from localoffer_audit.errors import LockedError
-from localoffer_audit.lock import lock_path_for, run_lock
-from localoffer_audit.queries.canned import CANNED_QUERIES
+from localoffer_audit.store.lock import lock_path_for, run_lock
+from localoffer_audit.store.canned import CANNED_QUERIES
 
 
 def test_second_holder_is_refused(tmp_path: Path) -> None:
@@ -76,7 +76,7 @@ def test_browse_serves_the_canned_queries(tmp_path: Path) -> None:
     import urllib.request
 
     pytest.importorskip("datasette", reason="datasette is in the test extra; pip install -e '.[test]'")
-    from localoffer_audit.db import open_db
+    from localoffer_audit.store.db import open_db
 
     db_path = tmp_path / "council.db"
     open_db(db_path).close()

@@ -20,11 +20,11 @@ from click.testing import CliRunner
 
 from localoffer_audit.cli import main
 from localoffer_audit.config import Config, config_from_dict
-from localoffer_audit.db import open_db
+from localoffer_audit.store.db import open_db
 from localoffer_audit.demo import DemoWorld, run_demo_in_thread, to_toml
 from localoffer_audit.exitcodes import ExitCode
-from localoffer_audit.lock import run_lock
-from localoffer_audit.managers import import_mapping
+from localoffer_audit.store.lock import run_lock
+from localoffer_audit.outputs.managers import import_mapping
 from localoffer_audit.models import RunStatus
 from localoffer_audit.nightly import NightlySummary, run_nightly
 
@@ -323,7 +323,7 @@ def test_report_renders_in_chromium(two_nights: TwoNights) -> None:
 
 def test_bad_mapping_file_keeps_the_previous_mapping(tmp_path: Path) -> None:
     from localoffer_audit.nightly import _managers
-    from localoffer_audit.queries.managers import stored_assignments
+    from localoffer_audit.store.managers import stored_assignments
 
     good = tmp_path / "managers.csv"
     good.write_text("service_id,organisation,manager_name,manager_email\nabc123,,Sam Smith,sam.smith@council.gov.uk\n")

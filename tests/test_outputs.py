@@ -9,8 +9,8 @@ from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
 from localoffer_audit.cli import main
-from localoffer_audit.db import open_db
-from localoffer_audit.worklists import build_worklists
+from localoffer_audit.store.db import open_db
+from localoffer_audit.outputs.worklists import build_worklists
 
 from .cli_logging import restore_logging  # noqa: F401  (a fixture)
 from .test_worklists_support import add_finding, add_service, make_config, set_status
@@ -58,7 +58,7 @@ def test_a_preview_worklists_run_changes_no_managers_baseline(runner: CliRunner,
 def test_email_and_worklist_share_the_baseline(db, tmp_path: Path) -> None:
     """A list written by the nightly run is what the manager saw last: the email preview
     of the next night does not say "first list" while the worklist says "since your last"."""
-    from localoffer_audit.mail import prepare_emails
+    from localoffer_audit.outputs.mail import prepare_emails
 
     add_service(db, "s1", "Sunny Club")
     broken = add_finding(db, "s1", "link_broken", "https://x.example/old", severity="high", title="Broken link")
@@ -73,7 +73,7 @@ def test_email_and_worklist_share_the_baseline(db, tmp_path: Path) -> None:
 
 def _email_parts(prepared) -> tuple[str, str]:
     from localoffer_audit.config import config_from_dict  # noqa: F401  (keeps imports local to email tests)
-    from localoffer_audit.mail import build_message
+    from localoffer_audit.outputs.mail import build_message
 
     message = build_message(prepared, prepared_config.email)
     text = message.get_body(preferencelist=("plain",)).get_content()
@@ -93,7 +93,7 @@ def _long_world(db, services: int = 4, per_service: int = 11) -> None:
 
 
 def test_text_and_html_parts_carry_the_same_items(db, tmp_path: Path) -> None:
-    from localoffer_audit.mail import prepare_emails
+    from localoffer_audit.outputs.mail import prepare_emails
 
     add_service(db, "s1", "Sunny Club")
     broken = add_finding(db, "s1", "link_broken", "https://x.example/old", severity="high", title="Broken link")
@@ -120,7 +120,7 @@ def test_text_and_html_parts_carry_the_same_items(db, tmp_path: Path) -> None:
 
 
 def test_a_long_email_starts_with_a_summary(db, tmp_path: Path) -> None:
-    from localoffer_audit.mail import prepare_emails
+    from localoffer_audit.outputs.mail import prepare_emails
 
     _long_world(db)  # 11 + 10 + 9 + 8 = 38 problems
     (prepared,) = [p for p in prepare_emails(db, make_config(tmp_path), today=TODAY) if p.kind == "worklist"]
@@ -173,7 +173,7 @@ def test_email_warns_about_addresses_that_cannot_receive_mail(runner: CliRunner,
 
 
 def test_checker_errors_read_as_plain_english_on_a_fix_list() -> None:
-    from localoffer_audit.findings import plain_reason
+    from localoffer_audit.findings.lifecycle import plain_reason
 
     raw = ("TLS error: Cannot connect to host expired.example:443 ssl:True [SSLCertVerificationError: (1, "
            "'[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: certificate has expired (_ssl.c:1000)')]")
@@ -266,8 +266,8 @@ def test_asyncio_lost_connection_write_warnings_are_quiet_unless_asked_for(resto
 def test_report_for_any_run_that_status_lists(db, tmp_path: Path) -> None:
     from localoffer_audit.config import config_from_dict
     from localoffer_audit.models import RunKind, RunStatus
-    from localoffer_audit.queries.runs import finish_run, start_run
-    from localoffer_audit.report import write_run_report
+    from localoffer_audit.store.runs import finish_run, start_run
+    from localoffer_audit.outputs.report import write_run_report
 
     from .test_report_figures import CONFIG, build_directory
 
@@ -286,7 +286,7 @@ def test_report_for_any_run_that_status_lists(db, tmp_path: Path) -> None:
 
 def test_first_screen_says_in_plain_words_what_happened(db, tmp_path: Path) -> None:
     from localoffer_audit.config import config_from_dict
-    from localoffer_audit.report import write_run_report
+    from localoffer_audit.outputs.report import write_run_report
 
     from .test_report_figures import CONFIG, build_directory
 
@@ -335,7 +335,7 @@ def test_a_first_run_that_could_not_read_the_site_says_why_and_claims_no_earlier
 def test_the_starters_example_start_url_is_pointed_out() -> None:
     from localoffer_audit.commands.core import starter_config_text
     from localoffer_audit.config import config_from_dict
-    from localoffer_audit.report import starter_example_warning
+    from localoffer_audit.outputs.report import starter_example_warning
 
     import tomllib
 

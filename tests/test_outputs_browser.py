@@ -13,9 +13,9 @@ from sqlite_utils import Database
 
 from localoffer_audit.config import config_from_dict
 from localoffer_audit.models import RunKind, RunStatus
-from localoffer_audit.queries.runs import finish_run, record_stage, start_run
-from localoffer_audit.report import write_run_report
-from localoffer_audit.worklists import build_worklists
+from localoffer_audit.store.runs import finish_run, record_stage, start_run
+from localoffer_audit.outputs.report import write_run_report
+from localoffer_audit.outputs.worklists import build_worklists
 
 from .browser import ARTIFACTS, require_chromium, screenshot
 from .test_report_figures import CONFIG, build_directory

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from scrapy.http import TextResponse
 
-from localoffer_audit.checks.content import RuleContext, check_service, prose_fields
+from localoffer_audit.content.rules import RuleContext, check_service, prose_fields
 from localoffer_audit.crawl.oruk import (
     ACCREDITATIONS_LABEL,
     COST_LABEL,

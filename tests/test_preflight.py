@@ -17,11 +17,11 @@ import pytest
 from click.testing import CliRunner
 
 from localoffer_audit.cli import main
-from localoffer_audit.db import open_db
+from localoffer_audit.store.db import open_db
 from localoffer_audit.errors import StoreError
-from localoffer_audit.managers import MappingFileError, import_mapping
+from localoffer_audit.outputs.managers import MappingFileError, import_mapping
 from localoffer_audit.preflight import PreflightError, check_free_space, describe_os_error, preflight_for_writing
-from localoffer_audit.queries.managers import stored_assignments
+from localoffer_audit.store.managers import stored_assignments
 
 from .cli_logging import restore_logging  # noqa: F401  (a fixture)
 from .test_worklists_support import add_service

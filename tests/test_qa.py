@@ -15,8 +15,8 @@ from sqlite_utils import Database
 
 from localoffer_audit.cli import main
 from localoffer_audit.config import config_from_dict
-from localoffer_audit.csvsafe import unescape_cell
-from localoffer_audit.qa import (
+from localoffer_audit.parsing.csvsafe import unescape_cell
+from localoffer_audit.outputs.qa import (
     PACK_COLUMNS,
     QAError,
     ReviewFileError,
@@ -28,7 +28,7 @@ from localoffer_audit.qa import (
     qa_report,
     write_report_html,
 )
-from localoffer_audit.queries.qa import sample_items
+from localoffer_audit.store.qa import sample_items
 
 CATEGORIES = ["Education", "Health", "Leisure", "Social care", "Transport"]
 NOW = "2026-11-25T09:00:00+00:00"
@@ -376,7 +376,7 @@ def test_strata_by_manager(db: Database, tmp_path: Path) -> None:
     mapping = tmp_path / "managers.csv"
     mapping.write_text("organisation,manager_name,manager_email\nSunny Days,Pat Owner,pat@example.org\n", encoding="utf-8")
     config = config_from_dict({"directory": {"start_urls": ["https://x.example/"]}, "managers": {"mapping_file": str(mapping)}})
-    from localoffer_audit.managers import import_mapping
+    from localoffer_audit.outputs.managers import import_mapping
 
     import_mapping(db, mapping)
     drawn = draw_sample(db, config, SampleRequest(size=4, seed=1, strata="manager"), tmp_path, now=NOW)

@@ -18,15 +18,15 @@ from bs4 import BeautifulSoup
 
 from localoffer_audit.config import config_from_dict
 from localoffer_audit.crawl.runner import run_crawl
-from localoffer_audit.csvsafe import unescape_cell
-from localoffer_audit.db import open_db
+from localoffer_audit.parsing.csvsafe import unescape_cell
+from localoffer_audit.store.db import open_db
 from localoffer_audit.demo import DemoWorld, run_demo_in_thread
-from localoffer_audit.findings import run_findings
-from localoffer_audit.managers import import_mapping
+from localoffer_audit.findings.lifecycle import run_findings
+from localoffer_audit.outputs.managers import import_mapping
 from localoffer_audit.models import RunStatus
-from localoffer_audit.qa import ReviewOutcome, SampleRequest, draw_sample, import_reviews, qa_report
-from localoffer_audit.queries.qa import sample_items
-from localoffer_audit.sampling import ReviewedUnit, estimate_share, wilson_interval
+from localoffer_audit.outputs.qa import ReviewOutcome, SampleRequest, draw_sample, import_reviews, qa_report
+from localoffer_audit.store.qa import sample_items
+from localoffer_audit.outputs.sampling import ReviewedUnit, estimate_share, wilson_interval
 
 pytestmark = pytest.mark.slow
 

@@ -3,7 +3,7 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 
 from localoffer_audit.config import config_from_dict
-from localoffer_audit.report import Series, trend_svg, write_run_report
+from localoffer_audit.outputs.report import Series, trend_svg, write_run_report
 
 CONFIG = {"directory": {"start_urls": ["https://directory.example.gov.uk/kb5/x/directory/results.page"]}}
 
@@ -27,7 +27,7 @@ def test_report_of_empty_database_says_no_run_yet(db, tmp_path: Path) -> None:
 
 def test_report_escapes_service_names(db, tmp_path: Path) -> None:
     from localoffer_audit.models import RunKind, RunStatus
-    from localoffer_audit.queries.runs import finish_run, record_stage, start_run
+    from localoffer_audit.store.runs import finish_run, record_stage, start_run
 
     nightly = start_run(db, RunKind.NIGHTLY)
     content = start_run(db, RunKind.CONTENT, parent_run_id=nightly)

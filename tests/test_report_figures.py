@@ -14,13 +14,13 @@ from bs4 import BeautifulSoup
 from sqlite_utils import Database
 
 from localoffer_audit.config import config_from_dict
-from localoffer_audit.findings import dismiss_finding
-from localoffer_audit.managers import import_mapping
+from localoffer_audit.findings.lifecycle import dismiss_finding
+from localoffer_audit.outputs.managers import import_mapping
 from localoffer_audit.models import RunKind, RunStatus
-from localoffer_audit.queries.canned import CANNED_QUERIES
-from localoffer_audit.queries.report import count_snapshot
-from localoffer_audit.queries.runs import finish_run, record_stage, start_run
-from localoffer_audit.report import write_run_report
+from localoffer_audit.store.canned import CANNED_QUERIES
+from localoffer_audit.store.report import count_snapshot
+from localoffer_audit.store.runs import finish_run, record_stage, start_run
+from localoffer_audit.outputs.report import write_run_report
 
 CONFIG = {
     "directory": {"start_urls": ["https://directory.example.gov.uk/kb5/x/directory/results.page"]},

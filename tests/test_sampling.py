@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from localoffer_audit.sampling import (
+from localoffer_audit.outputs.sampling import (
     ReviewedUnit,
     allocate_proportional,
     draw_stratified,

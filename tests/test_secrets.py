@@ -16,10 +16,10 @@ from localoffer_audit.cli import main
 from localoffer_audit.commands.common import add_log_file, configure_logging
 from localoffer_audit.config import config_from_dict
 from localoffer_audit.crawl.runner import run_crawl
-from localoffer_audit.db import open_db
+from localoffer_audit.store.db import open_db
 from localoffer_audit.models import RunKind, RunStatus
-from localoffer_audit.queries.runs import finish_run, record_stage, start_run
-from localoffer_audit.queries.services import live_services
+from localoffer_audit.store.runs import finish_run, record_stage, start_run
+from localoffer_audit.store.services import live_services
 from localoffer_audit.redact import mask_credentials
 
 from .cli_logging import restore_logging  # noqa: F401  (a fixture)

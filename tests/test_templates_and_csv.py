@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from localoffer_audit.csvsafe import escape_cell, unescape_cell, write_csv
-from localoffer_audit.templates import environment
+from localoffer_audit.parsing.csvsafe import escape_cell, unescape_cell, write_csv
+from localoffer_audit.outputs.templates import environment
 
 
 def test_html_is_autoescaped() -> None:

@@ -10,9 +10,9 @@ from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
 from localoffer_audit.cli import main
-from localoffer_audit.managers import import_mapping
-from localoffer_audit.queries.worklists import visible_findings
-from localoffer_audit.worklists import build_worklists
+from localoffer_audit.outputs.managers import import_mapping
+from localoffer_audit.store.worklists import visible_findings
+from localoffer_audit.outputs.worklists import build_worklists
 
 from .test_worklists_support import add_finding, add_link_place, add_service, dismiss, make_config, set_status
 
@@ -212,7 +212,7 @@ def test_escalation_digest_written_for_old_serious_findings(db, tmp_path: Path) 
 
 def test_cli_worklists(runner: CliRunner, tmp_path: Path) -> None:
     (tmp_path / "localoffer-audit.toml").write_text('[directory]\nstart_urls = ["https://lo.example/"]\n')
-    from localoffer_audit.db import open_db
+    from localoffer_audit.store.db import open_db
 
     db = open_db(tmp_path / "localoffer-audit.db")
     add_service(db, "s1", "Club")

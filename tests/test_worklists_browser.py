@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from localoffer_audit.worklists import build_worklists
+from localoffer_audit.outputs.worklists import build_worklists
 
 from .browser import ARTIFACTS, horizontal_overflow, png_size, require_chromium, screenshot
 from .test_worklists import setup_world

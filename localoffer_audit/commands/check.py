@@ -9,13 +9,13 @@ from typing import TextIO
 
 import click
 
-from ..checks.stage import LinkCheckSummary, run_link_checks, settings_for
-from ..config import Config
-from ..lock import run_lock
-from ..checks.settings import LinkCheckSettings
-from ..models import LinkResult
-from ..progress import ProgressLine, Throttle, eta_text
-from .common import AppContext, pass_app, progress_enabled
+from localoffer_audit.links.stage import LinkCheckSummary, run_link_checks, settings_for
+from localoffer_audit.config import Config
+from localoffer_audit.store.lock import run_lock
+from localoffer_audit.links.settings import LinkCheckSettings
+from localoffer_audit.models import LinkResult
+from localoffer_audit.progress import ProgressLine, Throttle, eta_text
+from localoffer_audit.commands.common import AppContext, pass_app, progress_enabled
 
 
 class LiveProgress:

@@ -13,13 +13,13 @@ from pathlib import Path
 import click
 from sqlite_utils import Database
 
-from ..config import CONFIG_ENV_VAR, Config, find_config_path, load_config
-from ..db import open_db
-from ..errors import AuditError
-from ..lock import run_lock
-from ..logfilters import quiet_lost_connection_writes
-from ..preflight import describe_os_error, preflight_for_writing
-from ..redact import CredentialMaskingFilter
+from localoffer_audit.config import CONFIG_ENV_VAR, Config, find_config_path, load_config
+from localoffer_audit.store.db import open_db
+from localoffer_audit.errors import AuditError
+from localoffer_audit.store.lock import run_lock
+from localoffer_audit.logfilters import quiet_lost_connection_writes
+from localoffer_audit.preflight import describe_os_error, preflight_for_writing
+from localoffer_audit.redact import CredentialMaskingFilter
 
 DEFAULT_DB_NAME = "localoffer-audit.db"
 

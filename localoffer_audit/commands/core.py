@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from ..queries.status import StatusSummary, status_summary
-from .common import AppContext, pass_app
+from localoffer_audit.store.status import StatusSummary, status_summary
+from localoffer_audit.commands.common import AppContext, pass_app
 
 
 @click.command()

@@ -8,10 +8,10 @@ from typing import Any
 
 import click
 
-from ..crawl.runner import CrawlSummary, run_crawl
-from ..errors import AuditError
-from ..models import RunStatus
-from .common import AppContext, pass_app, progress_enabled
+from localoffer_audit.crawl.runner import CrawlSummary, run_crawl
+from localoffer_audit.errors import AuditError
+from localoffer_audit.models import RunStatus
+from localoffer_audit.commands.common import AppContext, pass_app, progress_enabled
 
 
 class CrawlFailed(AuditError):

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from ..demo.audit import DemoAudit, audit_demo
-from ..demo.runner import DemoOutput, serve_until_stopped
-from ..demo.server import RunningDemo
+from localoffer_audit.demo.audit import DemoAudit, audit_demo
+from localoffer_audit.demo.runner import DemoOutput, serve_until_stopped
+from localoffer_audit.demo.server import RunningDemo
 
 
 @click.command()

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from ..checks.rule_catalogue import ALL_RULES
-from ..findings import (
+from localoffer_audit.content.catalogue import ALL_RULES
+from localoffer_audit.findings.lifecycle import (
     DISMISSAL_KINDS,
     dismiss_finding,
     dismissals_report,
@@ -20,8 +20,8 @@ from ..findings import (
     run_findings,
     write_findings_csv,
 )
-from ..models import FindingStatus, Severity
-from .common import AppContext, pass_app
+from localoffer_audit.models import FindingStatus, Severity
+from localoffer_audit.commands.common import AppContext, pass_app
 
 
 def _parse_day(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
@@ -153,7 +153,7 @@ def _content_managers(db, config) -> dict[str, str]:
     (without a config file only the imported mapping is known, so nothing is guessed)."""
     if config is None:
         return {}
-    from ..managers import assign_managers
+    from localoffer_audit.outputs.managers import assign_managers
 
     return {service_id: f"{owner.name} <{owner.email}>" for service_id, owner in assign_managers(db, config).items()}
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..history import format_history, history_of
-from .common import AppContext, pass_app
+from localoffer_audit.outputs.history import format_history, history_of
+from localoffer_audit.commands.common import AppContext, pass_app
 
 
 @click.command()

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from ..errors import AuditError
-from ..managers import import_mapping, manager_overview
-from .common import AppContext, pass_app
+from localoffer_audit.errors import AuditError
+from localoffer_audit.outputs.managers import import_mapping, manager_overview
+from localoffer_audit.commands.common import AppContext, pass_app
 
 
 @click.group()

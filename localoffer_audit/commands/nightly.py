@@ -11,14 +11,14 @@ from pathlib import Path
 
 import click
 
-from ..browse import datasette_metadata_path, datasette_missing_message
-from ..errors import LockedError
-from ..exitcodes import ExitCode
-from ..nightly import NightlySummary, describe_counts, run_nightly
-from ..preflight import preflight_for_writing
-from ..report import write_run_report
-from .check import LiveProgress
-from .common import AppContext, add_log_file, pass_app, progress_enabled
+from localoffer_audit.outputs.browse import datasette_metadata_path, datasette_missing_message
+from localoffer_audit.errors import LockedError
+from localoffer_audit.exitcodes import ExitCode
+from localoffer_audit.nightly import NightlySummary, describe_counts, run_nightly
+from localoffer_audit.preflight import preflight_for_writing
+from localoffer_audit.outputs.report import write_run_report
+from localoffer_audit.commands.check import LiveProgress
+from localoffer_audit.commands.common import AppContext, add_log_file, pass_app, progress_enabled
 
 log = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from .. import qa
-from ..sampling import ShareEstimate
-from .common import AppContext, pass_app
+from localoffer_audit.outputs import qa
+from localoffer_audit.outputs.sampling import ShareEstimate
+from localoffer_audit.commands.common import AppContext, pass_app
 
 
 def _pct(value: float | None) -> str:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from ..mail import prepare_and_send
-from ..worklists import build_worklists
-from .common import AppContext, pass_app
+from localoffer_audit.outputs.mail import prepare_and_send
+from localoffer_audit.outputs.worklists import build_worklists
+from localoffer_audit.commands.common import AppContext, pass_app
 
 
 @click.command()

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
 
-from ..config import config_from_dict
-from .report import CrawlReport
-from .scrapy_settings import scrapy_settings
+from localoffer_audit.config import config_from_dict
+from localoffer_audit.crawl.report import CrawlReport
+from localoffer_audit.crawl.scrapy_settings import scrapy_settings
 
 
 def spider_class(platform: str) -> type:

@@ -11,10 +11,10 @@ from urllib.parse import urljoin, urlsplit
 
 from parsel import Selector
 
-from ..config import DEFAULT_DATE_LABELS
-from ..models import LinkPlace, ServiceItem
-from .pagetools import in_page_tools, page_tool_reason
-from .text import clean, decode_cloudflare_email
+from localoffer_audit.config import DEFAULT_DATE_LABELS
+from localoffer_audit.models import LinkPlace, ServiceItem
+from localoffer_audit.crawl.pagetools import in_page_tools, page_tool_reason
+from localoffer_audit.crawl.text import clean, decode_cloudflare_email
 
 # Schemes whose links are recorded; anything else (javascript:, data:) is not a link.
 RECORDED_SCHEMES = ("http", "https", "mailto", "tel")

@@ -16,9 +16,9 @@ from collections.abc import Iterable
 from functools import lru_cache
 from datetime import date
 
-from ..checks.dates import parse_whole_date
-from ..models import ShownDate
-from .text import clean, normalise_label
+from localoffer_audit.parsing.dates import parse_whole_date
+from localoffer_audit.models import ShownDate
+from localoffer_audit.crawl.text import clean, normalise_label
 
 # Plausible years for a date shown on a directory record.
 MIN_YEAR, MAX_YEAR = 1990, 2100

@@ -17,8 +17,8 @@ from lxml import etree
 from parsel import Selector
 from scrapy.http import TextResponse
 
-from ..models import Contact, ServiceItem, ShownDate
-from .common import (
+from localoffer_audit.models import Contact, ServiceItem, ShownDate
+from localoffer_audit.crawl.common import (
     CHROME_XPATH,
     LinkCollector,
     ParseSettings,
@@ -30,9 +30,9 @@ from .common import (
     lines_of,
     text_of,
 )
-from .dates import find_labelled_dates, match_date_label, shown_date
-from .pagetools import in_page_tools, page_tool_reason
-from .text import (
+from localoffer_audit.crawl.dates import find_labelled_dates, match_date_label, shown_date
+from localoffer_audit.crawl.pagetools import in_page_tools, page_tool_reason
+from localoffer_audit.crawl.text import (
     clean,
     clean_phone,
     clean_postcode,

@@ -14,12 +14,12 @@ from urllib.parse import urlsplit
 from parsel import Selector, SelectorList
 from scrapy.http import TextResponse
 
-from ..config import GenericSelectors
-from ..models import Contact, ServiceItem
-from .common import LinkCollector, ParseSettings, absolute_url, finalise, lines_of, text_of
-from .dates import find_labelled_dates, match_date_label, shown_date
-from .fsd import ResultsPage, ServiceLink
-from .text import clean, clean_phone, clean_postcode, find_postcode, first_email
+from localoffer_audit.config import GenericSelectors
+from localoffer_audit.models import Contact, ServiceItem
+from localoffer_audit.crawl.common import LinkCollector, ParseSettings, absolute_url, finalise, lines_of, text_of
+from localoffer_audit.crawl.dates import find_labelled_dates, match_date_label, shown_date
+from localoffer_audit.crawl.fsd import ResultsPage, ServiceLink
+from localoffer_audit.crawl.text import clean, clean_phone, clean_postcode, find_postcode, first_email
 
 PLATFORM = "generic"
 _DATE_FIELD = re.compile(r"(date|updated|reviewed|added|modified)", re.I)

@@ -18,10 +18,10 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 from parsel import Selector
 from scrapy.http import TextResponse
 
-from ..models import Contact, ServiceItem, ShownDate
-from .common import LinkCollector, ParseSettings, finalise, html_fragment_text
-from .dates import parse_uk_date
-from .text import clean, clean_or_none, find_postcode
+from localoffer_audit.models import Contact, ServiceItem, ShownDate
+from localoffer_audit.crawl.common import LinkCollector, ParseSettings, finalise, html_fragment_text
+from localoffer_audit.crawl.dates import parse_uk_date
+from localoffer_audit.crawl.text import clean, clean_or_none, find_postcode
 
 PLATFORM = "oruk"
 V1, V3 = "v1", "v3"

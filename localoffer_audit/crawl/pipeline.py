@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..db import open_db, utc_now
-from ..models import ServiceItem
-from ..queries import services as store
-from .common import FailedServicePage
+from localoffer_audit.store.db import open_db, utc_now
+from localoffer_audit.models import ServiceItem
+from localoffer_audit.store import services as store
+from localoffer_audit.crawl.common import FailedServicePage
 
 Stored = ServiceItem | FailedServicePage
 

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import Config
-from ..db import open_db, utc_now
-from ..models import RunKind, RunStatus
-from ..queries import runs as run_store
-from ..queries import services as service_store
+from localoffer_audit.config import Config
+from localoffer_audit.store.db import open_db, utc_now
+from localoffer_audit.models import RunKind, RunStatus
+from localoffer_audit.store import runs as run_store
+from localoffer_audit.store import services as service_store
 
 ProgressCallback = Callable[[dict[str, Any]], None]
 

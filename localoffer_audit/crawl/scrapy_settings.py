@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..config import Config
-from . import settings as project_settings
+from localoffer_audit.config import Config
+from localoffer_audit.crawl import settings as project_settings
 
 # Statuses retried before a page counts as failed (Scrapy's defaults plus 429).
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]

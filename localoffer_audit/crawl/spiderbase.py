@@ -17,11 +17,11 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from ..config import Config
-from ..models import ServiceItem
-from .common import FailedServicePage, ParseSettings, finalise
-from .fsd import ResultsPage
-from .report import CrawlReport
+from localoffer_audit.config import Config
+from localoffer_audit.models import ServiceItem
+from localoffer_audit.crawl.common import FailedServicePage, ParseSettings, finalise
+from localoffer_audit.crawl.fsd import ResultsPage
+from localoffer_audit.crawl.report import CrawlReport
 
 MISSING_STATUSES = (404, 410)
 # Bot protection (Cloudflare and the like) answers automated clients with these.

@@ -9,10 +9,10 @@ knows it exists. See docs/demo.md.
         demo.manifest(); demo.config_dict(output_dir); demo.set_day(1)
 """
 
-from .manifest import build_manifest, write_manifest
-from .managers import manager_for, manager_rows
-from .server import RunningDemo, run_demo_in_thread, serve_demo, to_toml, write_hosts_file
-from .world import DemoWorld
+from localoffer_audit.demo.manifest import build_manifest, write_manifest
+from localoffer_audit.demo.managers import manager_for, manager_rows
+from localoffer_audit.demo.server import RunningDemo, run_demo_in_thread, serve_demo, to_toml, write_hosts_file
+from localoffer_audit.demo.world import DemoWorld
 
 __all__ = [
     "DemoWorld",

@@ -20,15 +20,15 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from ..config import load_config
-from ..db import open_db
-from ..mail import prepare_and_send
-from ..managers import import_mapping
-from ..models import RunStatus
-from ..nightly import NightlySummary, run_nightly
-from ..qa import SampleRequest, draw_sample
-from .runner import DemoOutput, run_demo
-from .server import RunningDemo
+from localoffer_audit.config import load_config
+from localoffer_audit.store.db import open_db
+from localoffer_audit.outputs.mail import prepare_and_send
+from localoffer_audit.outputs.managers import import_mapping
+from localoffer_audit.models import RunStatus
+from localoffer_audit.nightly import NightlySummary, run_nightly
+from localoffer_audit.outputs.qa import SampleRequest, draw_sample
+from localoffer_audit.demo.runner import DemoOutput, run_demo
+from localoffer_audit.demo.server import RunningDemo
 
 Progress = Callable[[str], None]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..models import LinkVerdict as V
+from localoffer_audit.models import LinkVerdict as V
 
 
 @dataclass(frozen=True, slots=True)

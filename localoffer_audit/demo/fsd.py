@@ -13,9 +13,9 @@ from urllib.parse import quote_plus
 
 from aiohttp import web
 
-from . import vocab
-from .views import ServiceView, build_view
-from .world import DemoWorld, stable_random
+from localoffer_audit.demo import vocab
+from localoffer_audit.demo.views import ServiceView, build_view
+from localoffer_audit.demo.world import DemoWorld, stable_random
 
 PAGE_SIZE = 10
 CHROME_PATHS = ("/", "/contact-us", "/accessibility", "/privacy-notice", "/cookies", "/send", "/childcare", "/a-z")

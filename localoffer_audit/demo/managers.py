@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..csvsafe import write_csv
-from . import vocab
-from .world import DemoWorld, ServiceRecord, stable_random
+from localoffer_audit.parsing.csvsafe import write_csv
+from localoffer_audit.demo import vocab
+from localoffer_audit.demo.world import DemoWorld, ServiceRecord, stable_random
 
 MANAGERS: list[tuple[str, str]] = [
     ("Sarah Hartley", "sarah.hartley@northmoor.gov.uk"),

@@ -11,12 +11,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from ..models import LinkVerdict
-from .behaviours import BEHAVIOURS, WORKING_HOST_BEHAVIOURS
-from .managers import manager_for
-from .outside import PRIVATE_DEFAULT, PRIVATE_TARGETS
-from .views import INVALID_EMAILS, ServiceView, build_view
-from .world import ARCHIVE_AFTER_DAYS, STALE_AFTER_DAYS, DemoWorld, ServiceRecord, split_url
+from localoffer_audit.models import LinkVerdict
+from localoffer_audit.demo.behaviours import BEHAVIOURS, WORKING_HOST_BEHAVIOURS
+from localoffer_audit.demo.managers import manager_for
+from localoffer_audit.demo.outside import PRIVATE_DEFAULT, PRIVATE_TARGETS
+from localoffer_audit.demo.views import INVALID_EMAILS, ServiceView, build_view
+from localoffer_audit.demo.world import ARCHIVE_AFTER_DAYS, STALE_AFTER_DAYS, DemoWorld, ServiceRecord, split_url
 
 DEAD_WEBSITE = {LinkVerdict.BROKEN, LinkVerdict.PARKED}
 CONTENT_RULES = (

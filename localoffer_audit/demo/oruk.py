@@ -15,8 +15,8 @@ from typing import Any
 
 from aiohttp import web
 
-from .views import ServiceView, build_view
-from .world import DemoWorld, stable_random, opaque_id
+from localoffer_audit.demo.views import ServiceView, build_view
+from localoffer_audit.demo.world import DemoWorld, stable_random, opaque_id
 
 V1_PATH = "/api/openreferral/v1"
 V3_PATH = "/api/openreferral/v3"

@@ -16,10 +16,10 @@ from functools import lru_cache
 
 from aiohttp import web
 
-from . import vocab
-from .behaviours import HOST_BEHAVIOURS
-from .fsd import CHROME_PATHS
-from .world import DemoWorld, HostSpec, stable_random
+from localoffer_audit.demo import vocab
+from localoffer_audit.demo.behaviours import HOST_BEHAVIOURS
+from localoffer_audit.demo.fsd import CHROME_PATHS
+from localoffer_audit.demo.world import DemoWorld, HostSpec, stable_random
 
 ENDLESS_LIMIT_BYTES = 50 * 1024 * 1024
 TRICKLE_LIMIT_SECONDS = 120

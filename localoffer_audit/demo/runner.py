@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .server import RunningDemo, run_demo_in_thread
-from .world import DemoWorld
+from localoffer_audit.demo.server import RunningDemo, run_demo_in_thread
+from localoffer_audit.demo.world import DemoWorld
 
 CONFIG_NAME = "localoffer-audit.toml"
 MANIFEST_NAME = "demo-manifest.json"

@@ -22,13 +22,13 @@ from typing import Any
 
 from aiohttp import web
 
-from ..config import LinksConfig
-from . import fsd, oruk, vocab
-from .certs import DemoCertificates, self_signed_server_context
-from .managers import write_managers_csv
-from .manifest import build_manifest
-from .outside import make_outside_app
-from .world import DemoWorld
+from localoffer_audit.config import LinksConfig
+from localoffer_audit.demo import fsd, oruk, vocab
+from localoffer_audit.demo.certs import DemoCertificates, self_signed_server_context
+from localoffer_audit.demo.managers import write_managers_csv
+from localoffer_audit.demo.manifest import build_manifest
+from localoffer_audit.demo.outside import make_outside_app
+from localoffer_audit.demo.world import DemoWorld
 
 LOOPBACK = "127.0.0.1"
 REFUSED_ADDRESS = "127.0.0.2"

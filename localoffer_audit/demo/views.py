@@ -12,8 +12,8 @@ import html
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from . import vocab
-from .world import DemoWorld, ServiceRecord, stable_random
+from localoffer_audit.demo import vocab
+from localoffer_audit.demo.world import DemoWorld, ServiceRecord, stable_random
 
 GENERIC_SENTENCES = [
     "Sessions take place at {venue} in {town}.",

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from . import vocab
-from .behaviours import BEHAVIOURS, HOSTILE, WORKING_HOST_BEHAVIOURS
+from localoffer_audit.demo import vocab
+from localoffer_audit.demo.behaviours import BEHAVIOURS, HOSTILE, WORKING_HOST_BEHAVIOURS
 
 NEVER = 10**6
 

@@ -1,0 +1,246 @@
+"""Near-duplicate service entries: the same service entered twice.
+
+Comparing every pair is quadratic (200 million pairs at 20,000 services), so entries are
+first put into blocks by several keys: the whole base name, its sorted words, the
+organisation, the postcode, each telephone number / email / website host, and bands of
+min-hashes over the description's rarer words (template wording shared by many entries
+is left out). A block of up to MAX_BLOCK entries is compared pair by pair; a bigger one
+(a shared venue or helpline) by sorted neighbourhood: each entry with the WINDOW entries
+next to it in name order. So a copy is found whatever the directory's size, at a cost
+near n log n. Candidates are compared with rapidfuzz. A pair is a possible duplicate when:
+
+- the organisations agree (or one is missing), and the titles do not name different
+  providers ("Specialist Nursery Places (Larkspur Family Trust)" / "(Oakfield Trust)");
+- with no organisation named on both, they do not each give contact details with none
+  in common, unless at one postcode;
+- the names agree once a venue qualifier is set aside ("Stay and Play (Eastwick)",
+  "Stay and Play - Eastwick sessions" and "Stay and Play" share the base name), compared
+  as word sets so "Speech Therapy" and "Speech Therapy Group" agree;
+- the descriptions are mostly the same text (token-sort ratio).
+
+A copy made for a second venue counts: copies drift apart as one is updated and the
+other is not, so the content manager should merge them into one entry listing both
+venues or keep both up to date.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+from rapidfuzz import fuzz
+
+from localoffer_audit.models import ServiceItem
+from localoffer_audit.content.wording import substantive_text
+
+_STOP_WORDS = frozenset(
+    "the a an and of for in at on to with by & ltd limited cic llp uk our your".split()
+)
+# A block larger than this holds common words, not evidence of a copy: skipped.
+MAX_BLOCK = 40
+SKETCH_SIZE = 4
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicatePair:
+    first: str
+    second: str
+    name_score: float
+    description_score: float
+    # What the two entries share, for the finding's evidence ("name", "organisation",
+    # "postcode LS1 4AP", "telephone 01134960999", "email x@y", "website host y.org").
+    matched: tuple[str, ...] = ()
+
+
+def _words(text: str | None) -> list[str]:
+    return re.findall(r"[a-z0-9]+", (text or "").lower().replace("'", ""))
+
+
+def normalise_name(name: str | None) -> str:
+    return " ".join(w for w in _words(name) if w not in _STOP_WORDS)
+
+
+# A venue or area qualifier at the end of a name: "(Eastwick)", "- Eastwick sessions", ": Eastwick".
+_QUALIFIER = re.compile(r"\s*(?:\([^()]*\)|\s[-–—:|]\s.*)\s*$")
+
+
+def base_name(name: str | None) -> str:
+    """The name without a trailing venue qualifier, normalised."""
+    text = name or ""
+    for _ in range(2):
+        stripped = _QUALIFIER.sub("", text)
+        if not stripped.strip():
+            break
+        text = stripped
+    return normalise_name(text)
+
+
+# Words that name an organisation when they appear in a title's qualifier:
+# "Specialist Nursery Places (Larkspur Family Trust)" names its provider, not a venue.
+_ORG_WORDS = frozenset(
+    "trust cic ltd limited charity foundation council nhs partnership association society federation "
+    "alliance cooperative llp plc incorporated inc".split()
+)
+# Sketch: SKETCH_BANDS bands of SKETCH_ROWS min-hashes of the entry's rarer words.
+SKETCH_BANDS = 8
+SKETCH_ROWS = 2
+# A block larger than MAX_BLOCK is compared by sorted neighbourhood (each entry with the
+# WINDOW entries next to it in name order) instead of every pair: cost n x WINDOW, not n^2.
+WINDOW = 6
+_SEEDS = tuple((0x9E3779B1 * (i + 1)) & 0xFFFFFFFF for i in range(SKETCH_BANDS * SKETCH_ROWS))
+
+
+def qualifier(name: str | None) -> str:
+    """The trailing qualifier base_name sets aside ("Larkspur Family Trust"), normalised."""
+    text = name or ""
+    parts = []
+    for _ in range(2):
+        match = _QUALIFIER.search(text)
+        if not match or not text[: match.start()].strip():
+            break
+        parts.append(match.group(0))
+        text = text[: match.start()]
+    # Lower-case words, stop words kept: "Ltd" and "CIC" are what say a provider is named.
+    return " ".join(_words(" ".join(reversed(parts))))
+
+
+def _names_provider(qual: str) -> bool:
+    return any(word in _ORG_WORDS for word in qual.split())
+
+
+def _sketch_bands(words: set[str]) -> list[tuple[int, int, int]]:
+    if len(words) < 3:
+        return []
+    hashes = [zlib.crc32(w.encode()) for w in words]
+    mins = [min((h ^ seed) * 0x01000193 & 0xFFFFFFFF for h in hashes) for seed in _SEEDS]
+    return [(band, mins[band * SKETCH_ROWS], mins[band * SKETCH_ROWS + 1]) for band in range(SKETCH_BANDS)]
+
+
+def _host(url: str | None) -> str:
+    match = re.match(r"^(?:[a-z]+://)?(?:www\.)?([^/:?#\s]+)", (url or "").strip().lower())
+    return match.group(1) if match else ""
+
+
+@dataclass(slots=True)
+class _Prepared:
+    id: str
+    name: str
+    base: str
+    qualifier: str
+    description: str
+    organisation: str
+    postcode: str
+    contacts: frozenset[str]
+
+
+def _contacts(service: ServiceItem) -> frozenset[str]:
+    from localoffer_audit.parsing.contact_values import phone_key, phone_numbers_in
+
+    found: set[str] = set()
+    for contact in service.contacts:
+        found.update(f"telephone {phone_key(n)}" for n in phone_numbers_in(contact.phone) if phone_key(n))
+        if contact.email and "@" in contact.email:
+            found.add(f"email {contact.email.strip().lower()}")
+    if service.website and (host := _host(service.website)):
+        found.add(f"website host {host}")
+    return frozenset(found)
+
+
+def _candidates(prepared: list[_Prepared]) -> set[tuple[int, int]]:
+    """Pairs sharing a block: whole base name, its sorted words, organisation, postcode,
+    each contact value, and each band of the description sketch."""
+    frequency: dict[str, int] = defaultdict(int)
+    word_sets = [set(item.description.split()) for item in prepared]
+    for words in word_sets:
+        for word in words:
+            frequency[word] += 1
+    # Template wording shared by many entries says nothing about a copy: left out of the sketch.
+    common = max(20, len(prepared) // 50)
+    blocks: dict[tuple[object, ...], list[int]] = defaultdict(list)
+    for index, item in enumerate(prepared):
+        keys: set[tuple[object, ...]] = set()
+        if item.base:
+            keys.add(("name", item.base))
+            keys.add(("sorted", " ".join(sorted(set(item.base.split())))))
+        if item.organisation:
+            keys.add(("org", item.organisation))
+        if item.postcode:
+            keys.add(("postcode", item.postcode))
+        keys.update(("contact", value) for value in item.contacts)
+        rare = {w for w in word_sets[index] if frequency[w] <= common and len(w) > 2}
+        keys.update(("sketch", *band) for band in _sketch_bands(rare))
+        for key in keys:
+            blocks[key].append(index)
+    candidates: set[tuple[int, int]] = set()
+    for members in blocks.values():
+        if len(members) < 2:
+            continue
+        if len(members) <= MAX_BLOCK:
+            candidates.update(combinations(members, 2))
+            continue
+        ordered = sorted(members, key=lambda i: (prepared[i].base, prepared[i].description[:40]))
+        for pos, i in enumerate(ordered):
+            for j in ordered[pos + 1 : pos + 1 + WINDOW]:
+                candidates.add((min(i, j), max(i, j)))
+    return candidates
+
+
+def near_duplicate_pairs(
+    services: Sequence[ServiceItem], *, name_similarity: float = 90, description_similarity: float = 80
+) -> list[DuplicatePair]:
+    prepared = [
+        _Prepared(
+            id=s.directory_id,
+            name=normalise_name(s.name),
+            base=base_name(s.name),
+            qualifier=qualifier(s.name),
+            # Sentences that only point elsewhere ("More details on our website.") are not content.
+            description=" ".join(_words(substantive_text(s.description or ""))),
+            organisation=normalise_name(s.organisation),
+            postcode=re.sub(r"\s+", "", (s.postcode or "").upper()),
+            contacts=_contacts(s),
+        )
+        for s in services
+    ]
+    pairs = []
+    for i, j in sorted(_candidates(prepared)):
+        a, b = prepared[i], prepared[j]
+        if a.id == b.id or not a.name or not b.name:
+            continue
+        if a.organisation and b.organisation and fuzz.token_sort_ratio(a.organisation, b.organisation) < 90:
+            continue
+        # Titles that name different providers ("... (Larkspur Family Trust)" / "... (Oakfield Trust)").
+        if a.qualifier and b.qualifier and a.qualifier != b.qualifier and (
+            _names_provider(a.qualifier) or _names_provider(b.qualifier)
+        ):
+            continue
+        shared = a.contacts & b.contacts
+        same_provider = bool(a.organisation and b.organisation)  # both named, and alike (checked above)
+        if (not same_provider and a.contacts and b.contacts and not shared
+                and not (a.postcode and a.postcode == b.postcode)):
+            # With no provider named on both, the same kind of service with its own telephone,
+            # email and website at another venue (or none given) is another provider's service
+            # written from one template.
+            continue
+        name_score = fuzz.token_set_ratio(a.base, b.base) if a.base and b.base else 0.0
+        if name_score < name_similarity:
+            continue
+        if a.description or b.description:
+            description_score = fuzz.token_sort_ratio(a.description, b.description)
+        else:
+            description_score = 100.0
+        if description_score < description_similarity:
+            continue
+        matched = ["name", "description"]
+        if a.organisation and b.organisation:
+            matched.append("organisation")
+        if a.postcode and a.postcode == b.postcode:
+            matched.append(f"postcode {a.postcode}")
+        matched.extend(sorted(shared))
+        first, second = sorted((a.id, b.id))
+        pairs.append(DuplicatePair(first, second, name_score, description_score, tuple(matched)))
+    return pairs

@@ -1,0 +1,628 @@
+"""The findings lifecycle: what is wrong now, and what changed since the last run.
+
+``run_findings`` gathers every finding the stored state supports (content rules over live
+services, service states, confirmed link verdicts, archive candidates, near duplicates)
+and reconciles them with the ``findings`` table, one row per (service, rule, subject):
+
+- a finding seen for the first time is ``open``;
+- a finding no longer seen by a *complete* run becomes ``fixed`` (``fixed_at``);
+- a fixed finding seen again is ``reopened`` (``reopened_at``, ``times_reopened``);
+- an *incomplete* run (the crawl saw too little to be trusted) adds and refreshes
+  findings but never marks one fixed.
+
+Every step is a ``finding_events`` row. ``evidence_key`` is a hash of the evidence that
+matters (for a link: verdict, status code and final URL; for content: the offending
+value), so a dismissal holds only while the evidence it was made on stays the same.
+Everything is written in one transaction: an interrupted run changes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from localoffer_audit.parsing.contact_values import phone_key
+from localoffer_audit.content.rules import RuleContext, check_service, closure_evidence, find_near_duplicates, make_finding, newest_entry_date
+from localoffer_audit.parsing.dates import format_uk_date
+from localoffer_audit.content.catalogue import ALL_RULES, LINK_RULE_SEVERITY, link_rule_id
+from localoffer_audit.config import Config
+from localoffer_audit.parsing.csvimport import ImportFileError, ImportProblem, NotUtf8Error, is_ascii_number, read_csv_records
+from localoffer_audit.parsing.csvsafe import escape_cell
+from localoffer_audit.store.db import to_json, utc_now
+from localoffer_audit.errors import AuditError
+from localoffer_audit.models import Finding, FindingStatus, LinkVerdict, RunKind, RunStatus, ServiceItem, ServiceState
+from localoffer_audit.store import findings as store
+from localoffer_audit.store.runs import finish_run, start_run
+from localoffer_audit.store.services import live_services
+
+log = logging.getLogger(__name__)
+
+# Verdicts whose evidence is the entry's own website being gone (for archive candidates).
+_WEBSITE_GONE = {LinkVerdict.BROKEN, LinkVerdict.PARKED}
+
+
+@dataclass(slots=True)
+class FindingsSummary:
+    run_id: int
+    status: RunStatus
+    counts: dict[str, Any] = field(default_factory=dict)
+    # The status of the latest finished crawl when the run started; None: no crawl yet.
+    crawl_status: str | None = None
+
+
+@dataclass(slots=True)
+class Collected:
+    findings: list[Finding]
+    # (service id, URL) whose link failed but is not confirmed yet: its findings are
+    # neither refreshed nor fixed, so a transient failure cannot close a real one.
+    unsettled_links: set[tuple[str, str]]
+
+
+def evidence_key(finding: Finding) -> str:
+    """A short stable hash of the evidence that matters for this finding."""
+    if finding.rule.startswith("link_"):
+        material: Any = {k: finding.evidence.get(k) for k in ("verdict", "status_code", "final_url")}
+    else:
+        material = finding.evidence.get("value")
+    digest = hashlib.sha256(to_json([finding.rule, material]).encode("utf-8")).hexdigest()
+    return digest[:16]
+
+
+# --- gathering ----------------------------------------------------------------------
+
+
+def rule_context(config: Config, today: date) -> RuleContext:
+    return RuleContext.from_start_urls(today, config.content, config.directory.start_urls)
+
+
+def collect_findings(db: Database, config: Config, today: date) -> Collected:
+    context = rule_context(config, today)
+    index = store.service_index(db)
+    findings: list[Finding] = []
+    content_services: list[ServiceItem] = []
+    for service in live_services(db):
+        ref = index.get(service.directory_id)
+        if (ref is not None and ref.state == ServiceState.PAGE_MISSING) or service.http_status in (404, 410):
+            findings.extend(_page_missing(service, context))
+        else:
+            content_services.append(service)
+            findings.extend(check_service(service, context))
+    findings.extend(find_near_duplicates(content_services, context))
+    for ref in index.values():
+        if ref.state == ServiceState.REMOVED and context.enabled("service_removed"):
+            when = _uk_day(ref.removed_at) or "the last crawl"
+            findings.append(make_finding(
+                context, "service_removed", ref.id, "directory listing",
+                f'The entry "{ref.name}" is no longer listed in the directory (missing since {when}).',
+                "If the entry was archived on purpose, dismiss this as won't fix. If not, find out why it "
+                "disappeared and restore it.",
+                {"value": ref.url},
+            ))
+    link_findings, unsettled = _link_findings(db, context, findings)
+    findings.extend(link_findings)
+    archive = _archive_candidates(content_services, findings, link_findings, context, db)
+    # A broken/parked website quoted by an archive candidate is one problem: the candidate
+    # carries the fix and the link finding is folded into its evidence (docs/rules.md).
+    folded = {(f.service_id, f.evidence["folded"][0]["subject"]) for f in archive if f.evidence.get("folded")}
+    findings = [f for f in findings if not (f.rule.startswith("link_") and (f.service_id, f.subject) in folded)]
+    findings.extend(archive)
+    return Collected(findings=[f for f in findings if context.enabled(f.rule)], unsettled_links=unsettled)
+
+
+def _uk_day(timestamp: str | None) -> str | None:
+    """"2025-06-01T02:00:00+00:00" -> "1 June 2025"."""
+    try:
+        return format_uk_date(date.fromisoformat((timestamp or "")[:10]))
+    except ValueError:
+        return None
+
+
+def _page_missing(service: ServiceItem, context: RuleContext) -> list[Finding]:
+    if service.extra.get("oruk_detail_missing"):
+        return [make_finding(
+            context, "oruk_detail_missing", service.directory_id, "service page",
+            f'The directory lists "{service.name}", but its record at {service.url} answers '
+            f"{service.http_status or 404} (not found).",
+            "Ask the directory's administrator to restore the record or remove it from the list of services.",
+            {"value": service.http_status},
+        )]
+    return [make_finding(
+        context, "page_missing", service.directory_id, "service page",
+        f'The directory still lists "{service.name}", but its page {service.url} answers '
+        f"{service.http_status or 404} (not found).",
+        "Restore the entry's page, or remove the entry from the directory's listings if the service has gone.",
+        {"value": service.http_status},
+    )]
+
+
+_LINK_TEXT: dict[str, tuple[str, str]] = {
+    # verdict -> (what is wrong, what to do); {url}, {final}, {status}, {where} are filled in.
+    "redirected": ("The link to {url} {where} now moves on to {final}.",
+                   "Update the link to {final}."),
+    "moved_offsite": ("The link to {url} {where} now leads to a different website: {final}.",
+                      "Check that {final} is still the provider's site. If not, find the right address or remove the link."),
+    "broken": ("The link to {url} {where} is broken ({reason}).",
+               "Find the right address on the provider's website and update the link, or remove it."),
+    "server_error": ("The website at {url} {where} has been failing with an error ({reason}) on repeated checks.",
+                     "Check the link in a browser. If the site is gone, ask the provider for the new address or remove the link."),
+    "timeout": ("The website at {url} {where} did not answer on repeated checks.",
+                "Check the link in a browser. If the site is gone, ask the provider for the new address or remove the link."),
+    "soft_404": ("The link to {url} {where} leads to a 'page not found' or to the site's home page instead of the page meant.",
+                 "Find the page on the provider's website and update the link, or link to their home page."),
+    "parked": ("The link to {url} {where} goes to a domain that is parked, for sale or expired. Families could land on an unsafe site.",
+               "Remove the link now, then ask the provider for their current website."),
+    "tls_error": ("The website at {url} {where} has a security certificate problem ({reason}); browsers will warn visitors.",
+                  "Tell the provider their certificate needs renewing; if they have moved, update the link."),
+    "blocked": ("We could not check {url} {where} automatically: the site refused automated checks ({reason}).",
+                "Open the link in a browser to check it works. This is not a broken link."),
+    "insecure": ("The link to {url} {where} uses http://, but the secure https:// address works.",
+                 "Change the link to start with https://."),
+    "internal_address": ("The link to {url} {where} points to a private network address that families cannot reach.",
+                         "Replace it with the provider's public website address, or remove it."),
+    "invalid_email": ("The email link {url} {where} cannot be right ({reason}).",
+                      "Check the email address with the provider and correct it."),
+    "invalid_phone": ("The telephone link {url} {where} is not a valid UK number ({reason}).",
+                      "Check the number with the provider and correct it."),
+}
+
+
+def _where(places: list[dict[str, Any]]) -> str:
+    parts = []
+    for place in places[:3]:
+        name = str(place.get("field") or "entry").replace("_", " ")
+        anchor = (place.get("anchor_text") or "").strip()
+        parts.append(f'in the {name} (link text "{anchor}")' if anchor and anchor != place.get("url") else f"in the {name}")
+    unique = list(dict.fromkeys(parts))
+    return " and ".join(unique) if unique else ""
+
+
+def _link_findings(
+    db: Database, context: RuleContext, content_findings: list[Finding]
+) -> tuple[list[Finding], set[tuple[str, str]]]:
+    # A mailto:/tel: link whose address the content rules already report makes no second finding.
+    reported_values = {
+        (f.service_id, str(f.evidence.get("value") or "").lower().replace(" ", ""))
+        for f in content_findings if f.rule in ("invalid_email", "invalid_phone")
+    }
+    reported_values |= {(f.service_id, phone_key(str(f.evidence.get("value") or "")))
+                        for f in content_findings if f.rule == "invalid_phone"}
+    findings: list[Finding] = []
+    unsettled: set[tuple[str, str]] = set()
+    for seen in store.link_observations(db):
+        try:
+            verdict = LinkVerdict(seen.verdict)
+        except ValueError:
+            log.warning("link %s has an unknown verdict %r; no finding made", seen.url, seen.verdict)
+            continue
+        if verdict not in LINK_RULE_SEVERITY:
+            continue
+        if not seen.confirmed:
+            unsettled.add((seen.service_id, seen.url))
+            continue
+        if verdict in (LinkVerdict.INVALID_EMAIL, LinkVerdict.INVALID_PHONE):
+            value = seen.url.split(":", 1)[-1].split("?", 1)[0].lower().replace(" ", "").replace("%20", "")
+            if (seen.service_id, value) in reported_values or (
+                verdict == LinkVerdict.INVALID_PHONE and (seen.service_id, phone_key(value)) in reported_values
+            ):
+                continue
+        rule = link_rule_id(verdict)
+        reason = plain_reason(seen.error or seen.detail or (f"HTTP {seen.status_code}" if seen.status_code else "no answer"))
+        if seen.status_code and str(seen.status_code) not in reason:
+            reason = f"HTTP {seen.status_code}, {reason}"
+        values = {"url": seen.url, "final": seen.final_url or seen.url, "reason": reason, "where": _where(seen.places)}
+        message, hint = _LINK_TEXT[verdict.value]
+        findings.append(make_finding(
+            context, rule, seen.service_id, seen.url,
+            " ".join(message.format(**values).split()), hint.format(**values),
+            {"verdict": verdict.value, "status_code": seen.status_code, "final_url": seen.final_url,
+             "error": seen.error, "detail": seen.detail, "checked_at": seen.last_checked_at,
+             "places": seen.places},
+        ))
+    return findings, unsettled
+
+
+# Certificate problems as OpenSSL words them -> what a content manager can act on.
+_TLS_REASONS = (
+    ("certificate has expired", "the certificate has expired"),
+    ("not yet valid", "the certificate is not valid yet"),
+    ("self-signed certificate", "the certificate is self-signed, not issued by a trusted authority"),
+    ("self signed certificate", "the certificate is self-signed, not issued by a trusted authority"),
+    ("unable to get local issuer", "the certificate's issuer is not trusted (often a missing intermediate certificate)"),
+    ("hostname mismatch", "the certificate is for a different website name"),
+    ("doesn't match", "the certificate is for a different website name"),
+    ("ip address mismatch", "the certificate is for a different website name"),
+    ("certificate revoked", "the certificate has been revoked"),
+    ("wrong version number", "the site does not speak https properly on this address"),
+    ("handshake failure", "the site's secure connection settings are too old for browsers"),
+)
+
+
+def plain_reason(reason: str) -> str:
+    """A checker's error as plain English for a fix list: no raw "[SSL: ...]" codes,
+    no "(_ssl.c:1000)", and "1 attempt" in the singular."""
+    text = re.sub(r"\bafter 1 attempts\b", "after 1 attempt", reason)
+    if "SSL" in text or "certificate" in text.lower() or text.startswith("TLS error"):
+        lowered = text.lower()
+        for needle, plain in _TLS_REASONS:
+            if needle in lowered:
+                return plain
+        if text.startswith("TLS error") or "[SSL" in text:
+            return "the secure connection (https certificate) could not be verified"
+    return text
+
+
+def _archive_candidates(
+    services: list[ServiceItem],
+    findings: list[Finding],
+    link_findings: list[Finding],
+    context: RuleContext,
+    db: Database,
+) -> list[Finding]:
+    if not context.enabled("archive_candidate"):
+        return []
+    website_gone: dict[str, Finding] = {}
+    for finding in link_findings:
+        verdict = finding.evidence.get("verdict")
+        if verdict in _WEBSITE_GONE and any(p.get("field") == "website" for p in finding.evidence.get("places", [])):
+            website_gone.setdefault(finding.service_id, finding)
+    limit = context.config.archive_after_days
+    result = []
+    for service in services:
+        closed = closure_evidence(service)
+        if closed is not None:
+            subject, sentence = closed
+            result.append(make_finding(
+                context, "archive_candidate", service.directory_id, "entry",
+                f'Consider archiving this entry: its {subject} says the service has closed ("{sentence[:160]}").',
+                "Confirm with the provider that the service has closed, then archive the entry.",
+                {"value": ["closed", sentence]},
+            ))
+            continue
+        gone = website_gone.get(service.directory_id)
+        if gone is None:
+            continue
+        newest = newest_entry_date(service, context.today)
+        if newest is None or newest.mention.end >= context.today - timedelta(days=limit):
+            continue
+        verdict = gone.evidence.get("verdict")
+        result.append(make_finding(
+            context, "archive_candidate", service.directory_id, "entry",
+            f"Consider archiving this entry: its website {gone.subject} is {verdict} and the entry was last "
+            f"reviewed on {format_uk_date(newest.mention.start)}, over {limit // 365 or limit} "
+            f"{'years' if limit >= 730 else 'year' if limit >= 365 else 'days'} ago.",
+            "Try to reach the provider. If the service no longer runs, archive the entry; if it does, "
+            "update the website and review the entry.",
+            {"value": ["website_gone", gone.subject, verdict, newest.mention.start.isoformat()],
+             "folded": [{"rule": gone.rule, "subject": gone.subject, "title": gone.title, "message": gone.message,
+                         "places": gone.evidence.get("places", [])}]},
+        ))
+    return result
+
+
+# --- reconciling --------------------------------------------------------------------
+
+
+def reconcile(
+    db: Database, collected: Collected, *, run_id: int, complete: bool, now: str | None = None
+) -> dict[str, int]:
+    """Write the run's findings into the lifecycle; returns counts of what changed."""
+    now = now or utc_now()
+    stored = store.stored_findings(db)
+    counts = {"seen": 0, "new": 0, "reopened": 0, "fixed": 0, "changed": 0, "dismissals_lapsed": 0}
+    events: list[dict[str, Any]] = []
+    seen_keys: set[tuple[str, str, str]] = set()
+    updates: list[tuple[int, dict[str, Any]]] = []
+    reopened: list[int] = []
+    with db.atomic():
+        for finding in _unique(collected.findings):
+            key = (finding.service_id, finding.rule, finding.subject)
+            seen_keys.add(key)
+            counts["seen"] += 1
+            ev_key = evidence_key(finding)
+            values = {
+                "severity": str(finding.severity), "title": finding.title, "message": finding.message,
+                "fix_hint": finding.fix_hint, "evidence": to_json(finding.evidence), "evidence_key": ev_key,
+                "confirmed": int(finding.confirmed), "last_seen_at": now, "last_seen_run": run_id,
+            }
+            existing = stored.get(key)
+            if existing is None:
+                finding_id = store.insert_finding(db, {
+                    "service_id": finding.service_id, "rule": finding.rule, "subject": finding.subject,
+                    **values, "status": str(FindingStatus.OPEN), "first_seen_at": now, "first_seen_run": run_id,
+                })
+                counts["new"] += 1
+                events.append(_event(finding_id, run_id, now, "opened"))
+                continue
+            if existing.status == FindingStatus.FIXED:
+                values.update(status=str(FindingStatus.REOPENED), reopened_at=now, fixed_at=None)
+                reopened.append(existing.id)
+                counts["reopened"] += 1
+                events.append(_event(existing.id, run_id, now, "reopened"))
+            if existing.evidence_key != ev_key:
+                counts["changed"] += 1
+                events.append(_event(existing.id, run_id, now, "evidence_changed"))
+                lapsed = store.deactivate_dismissals(db, existing.id, ev_key)
+                if lapsed:
+                    counts["dismissals_lapsed"] += lapsed
+                    events.append(_event(existing.id, run_id, now, "dismissal_lapsed", "the evidence changed"))
+            updates.append((existing.id, values))
+        store.update_findings(db, updates)
+        store.increment_reopened(db, reopened)
+        updates = []
+        if complete:
+            for key, existing in stored.items():
+                if key in seen_keys or existing.status == FindingStatus.FIXED:
+                    continue
+                service_id, rule, subject = key
+                if rule.startswith("link_") and (service_id, subject) in collected.unsettled_links:
+                    continue
+                updates.append((existing.id, {"status": str(FindingStatus.FIXED), "fixed_at": now}))
+                counts["fixed"] += 1
+                events.append(_event(existing.id, run_id, now, "fixed"))
+        store.update_findings(db, updates)
+        if events:
+            store.add_events(db, events)
+    return counts
+
+
+def _unique(findings: Iterable[Finding]) -> list[Finding]:
+    """One finding per (service, rule, subject): the first reported wins."""
+    seen: dict[tuple[str, str, str], Finding] = {}
+    for finding in findings:
+        seen.setdefault((finding.service_id, finding.rule, finding.subject), finding)
+    return list(seen.values())
+
+
+def _event(finding_id: int, run_id: int, at: str, event: str, note: str | None = None) -> dict[str, Any]:
+    return {"finding_id": finding_id, "run_id": run_id, "at": at, "event": event, "note": note}
+
+
+def run_findings(
+    db: Database,
+    config: Config,
+    *,
+    today: date,
+    parent_run_id: int | None = None,
+    complete: bool | None = None,
+) -> FindingsSummary:
+    """Run the content rules and bring the findings up to date (a run of kind "content").
+
+    ``complete`` defaults to whether the latest crawl run finished complete; an
+    incomplete run never marks a finding fixed.
+    """
+    crawl_status = store.latest_crawl_status(db)
+    if complete is None:
+        complete = crawl_status == RunStatus.COMPLETE
+    run_id = start_run(db, RunKind.CONTENT, parent_run_id=parent_run_id)
+    try:
+        collected = collect_findings(db, config, today)
+        counts: dict[str, Any] = dict(reconcile(db, collected, run_id=run_id, complete=complete))
+    except Exception:
+        finish_run(db, run_id, RunStatus.FAILED, note="the content rules stopped with an error; findings unchanged")
+        raise
+    counts["open_by_severity"] = store.open_counts_by_severity(db)
+    counts["by_rule"] = _count_by_rule(collected.findings)
+    status = RunStatus.COMPLETE if complete else RunStatus.INCOMPLETE
+    note = None
+    if not complete:
+        why = "no crawl has run yet" if crawl_status is None else "the latest crawl was incomplete"
+        note = f"{why}: no finding was marked fixed"
+    finish_run(db, run_id, status, counts=counts, note=note)
+    return FindingsSummary(run_id=run_id, status=status, counts=counts, crawl_status=crawl_status)
+
+
+def _count_by_rule(findings: list[Finding]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for finding in _unique(findings):
+        counts[finding.rule] = counts.get(finding.rule, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+# --- dismissing ---------------------------------------------------------------------
+
+# "false alarm": the tool is wrong about this; "won't fix": right, but left as it is on purpose.
+DISMISSAL_KINDS = ("false_alarm", "wont_fix")
+DISMISSAL_CSV_COLUMNS = ("finding_id", "kind", "reason", "dismissed_by")
+
+
+def known_rule(rule: str) -> bool:
+    return rule in ALL_RULES
+
+
+class FindingsError(AuditError):
+    """A dismissal that cannot be recorded (unknown finding, empty reason, bad CSV)."""
+
+
+class DismissalFileError(ImportFileError, FindingsError):
+    """The dismissals CSV has bad rows; ``problems`` lists every one with its line."""
+
+
+@dataclass(slots=True)
+class DismissalRequest:
+    finding_id: int
+    kind: str
+    reason: str
+    dismissed_by: str
+
+
+def _validate_request(request: DismissalRequest) -> str | None:
+    if request.kind not in DISMISSAL_KINDS:
+        return f"kind must be one of {', '.join(DISMISSAL_KINDS)} (got {request.kind!r})"
+    if not request.reason.strip():
+        return "a reason is required"
+    if not request.dismissed_by.strip():
+        return "say who is dismissing it (dismissed_by)"
+    return None
+
+
+def dismiss_findings(db: Database, requests: list[DismissalRequest]) -> list[int]:
+    """Record dismissals, all or none; each holds for its finding's current evidence."""
+    problems = [f"finding {r.finding_id}: {p}" for r in requests if (p := _validate_request(r))]
+    keys = store.evidence_keys(db, [r.finding_id for r in requests])
+    problems += [f"no finding with id {r.finding_id}" for r in requests if r.finding_id not in keys]
+    if problems:
+        raise FindingsError("; ".join(problems))
+    return store.insert_dismissals(db, [
+        {"finding_id": r.finding_id, "kind": r.kind, "reason": r.reason.strip(),
+         "dismissed_by": r.dismissed_by.strip(), "evidence_key": keys[r.finding_id]}
+        for r in requests
+    ])
+
+
+def dismiss_finding(db: Database, finding_id: int, *, reason: str, by: str, kind: str = "false_alarm") -> int:
+    """Dismiss one finding ("false_alarm" or "wont_fix"); returns the dismissal id."""
+    return dismiss_findings(db, [DismissalRequest(finding_id, kind, reason, by)])[0]
+
+
+@dataclass(slots=True)
+class DismissalImport:
+    imported: int
+    dismissal_ids: list[int]
+
+
+def _kind(text: str) -> str:
+    value = text.strip().lower().replace("'", "").replace("-", "_").replace(" ", "_")
+    return {"false_alarm": "false_alarm", "falsealarm": "false_alarm", "false_positive": "false_alarm",
+            "wont_fix": "wont_fix", "wontfix": "wont_fix", "will_not_fix": "wont_fix"}.get(value, value)
+
+
+def import_dismissals(db: Database, path: Path) -> DismissalImport:
+    """Dismissals from a CSV (finding_id, kind, reason, dismissed_by): every row is checked
+    first and problems are reported with their line numbers; nothing is stored unless all
+    rows are good."""
+    try:
+        table = read_csv_records(path)
+    except FileNotFoundError as exc:
+        raise FindingsError(f"{path}: no such file") from exc
+    except NotUtf8Error as exc:
+        raise FindingsError(f"{path}: not UTF-8 text; save it from Excel as 'CSV UTF-8'") from exc
+    missing = table.missing(("finding_id", "reason", "dismissed_by"))
+    if missing:
+        raise FindingsError(f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(DISMISSAL_CSV_COLUMNS)}")
+    requests: list[tuple[int, DismissalRequest]] = []
+    problems: list[ImportProblem] = []
+    for record in table.records:
+        line = record.line
+        raw_id = table.cell(record, "finding_id")
+        if not is_ascii_number(raw_id):
+            problems.append(ImportProblem(line, f"finding_id {raw_id!r} is not a number"))
+            continue
+        request = DismissalRequest(int(raw_id), _kind(table.cell(record, "kind") or "false_alarm"),
+                                   table.cell(record, "reason"), table.cell(record, "dismissed_by"))
+        if problem := _validate_request(request):
+            problems.append(ImportProblem(line, problem))
+        requests.append((line, request))
+    known = store.evidence_keys(db, [r.finding_id for _, r in requests])
+    problems += [ImportProblem(line, f"no finding with id {r.finding_id}") for line, r in requests if r.finding_id not in known]
+    if problems:
+        raise DismissalFileError(path, sorted(problems, key=lambda p: p.line or 0))
+    ids = dismiss_findings(db, [r for _, r in requests]) if requests else []
+    return DismissalImport(imported=len(ids), dismissal_ids=ids)
+
+
+@dataclass(slots=True)
+class DismissalsReport:
+    counts: list[store.DismissalCount]
+    recent: list[store.DismissalRecord]
+    findings_by_rule: dict[str, int]
+
+    def share_dismissed(self, rule: str) -> float:
+        """Share of a rule's findings ever dismissed as false alarms (high = the rule needs work)."""
+        total = self.findings_by_rule.get(rule, 0)
+        false_alarms = sum(c.active + c.lapsed for c in self.counts if c.rule == rule and c.kind == "false_alarm")
+        return false_alarms / total if total else 0.0
+
+
+def dismissals_report(db: Database, *, recent: int = 20) -> DismissalsReport:
+    return DismissalsReport(
+        counts=store.dismissal_counts(db),
+        recent=store.recent_dismissals(db, recent),
+        findings_by_rule=store.findings_per_rule(db),
+    )
+
+
+# --- export -------------------------------------------------------------------------
+
+# The stable export format (docs/findings-export.md): add columns at the end, never rename.
+EXPORT_COLUMNS = (
+    "id", "service_id", "service_url", "service_name", "organisation", "rule", "severity", "subject",
+    "title", "detail", "fix_hint", "status", "confirmed", "dismissed", "first_seen", "last_seen",
+    "fixed_at", "reopened_at", "times_reopened", "content_manager",
+)
+
+
+def export_record(row: store.FindingRow, content_manager: str | None = None) -> dict[str, Any]:
+    """One finding as an export row / JSON object (``content_manager``: "Name <email>"
+    of the service's owner, as the worklists assign it)."""
+    return {
+        "id": row.id, "service_id": row.service_id, "service_url": row.service_url,
+        "service_name": row.service_name, "organisation": row.organisation, "rule": row.rule,
+        "severity": row.severity, "subject": row.subject, "title": row.title, "detail": row.detail,
+        "fix_hint": row.fix_hint, "status": row.status, "confirmed": row.confirmed, "dismissed": row.dismissed,
+        "first_seen": row.first_seen_at, "last_seen": row.last_seen_at, "fixed_at": row.fixed_at,
+        "reopened_at": row.reopened_at, "times_reopened": row.times_reopened,
+        "content_manager": content_manager,
+    }
+
+
+def write_findings_csv(
+    rows: Iterable[store.FindingRow], handle: Any, managers: Mapping[str, str] | None = None, *, bom: bool = True
+) -> int:
+    """Findings as CSV on an open text stream, every cell escaped against spreadsheet formulas.
+
+    Starts with a UTF-8 byte-order mark (as the worklist and QA CSVs do), so Excel reads
+    accented names correctly. ``managers``: service id -> "Name <email>".
+    """
+    if bom:
+        handle.write("\ufeff")
+    writer = csv.DictWriter(handle, fieldnames=list(EXPORT_COLUMNS), lineterminator="\n")
+    writer.writeheader()
+    count = 0
+    for row in rows:
+        record = export_record(row, (managers or {}).get(row.service_id))
+        record["confirmed"] = int(record["confirmed"])
+        record["dismissed"] = int(record["dismissed"])
+        writer.writerow({key: escape_cell(value) for key, value in record.items()})
+        count += 1
+    return count
+
+
+def list_findings(
+    db: Database,
+    config: Config | None,
+    *,
+    rule: str | None = None,
+    severity: str | None = None,
+    status: str | None = None,
+    manager: str | None = None,
+    service_id: str | None = None,
+    include_dismissed: bool = False,
+) -> list[store.FindingRow]:
+    """Findings for `localoffer-audit findings list` and its exports.
+
+    ``manager`` (an email address) keeps the services that manager owns, as assigned by
+    managers.assign_managers (mapping file, organisation, fallbacks).
+    """
+    if rule and not known_rule(rule):
+        raise FindingsError(f"unknown rule {rule!r}; `localoffer-audit rules` lists them")
+    rows = store.open_findings(
+        db, rule=rule, severity=severity, status=status, service_id=service_id, include_dismissed=include_dismissed
+    )
+    if manager:
+        if config is None:
+            raise FindingsError("--manager needs the config file (it says who owns unmapped services)")
+        from localoffer_audit.outputs.managers import assign_managers
+
+        owners = assign_managers(db, config)
+        wanted = manager.strip().lower()
+        rows = [r for r in rows if (owner := owners.get(r.service_id)) is not None and owner.email.lower() == wanted]
+    return rows

@@ -1,0 +1,169 @@
+"""Everything one link-check run needs, as plain values (no globals, no config object).
+
+``LinkCheckSettings`` is what ``check_urls`` takes, so a job queue can later hand a
+slice of hosts to another machine with the same politeness limits.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
+
+from localoffer_audit import __version__
+from localoffer_audit.links.resolver import ResolverPolicy, read_hosts_file
+
+if TYPE_CHECKING:
+    from localoffer_audit.config import Config, LinksConfig
+
+log = logging.getLogger(__name__)
+
+
+def default_user_agent(config: Config) -> str:
+    """Names the audit tool, the council's directory and a contact page.
+
+    Some servers refuse any User-Agent containing "link" (they take it for a link
+    spammer), so the name of the tool is used and the word is avoided.
+    """
+    contact = config.crawl.contact_url
+    detail = f"{config.directory.name} audit" + (f"; +{contact}" if contact else "")
+    return f"localoffer-audit/{__version__} ({detail})"
+
+
+def directory_hosts_to_trust(config: Config) -> frozenset[str]:
+    """The directory's own hosts, when the crawl is allowed to fetch private addresses.
+
+    A council whose directory sits on an internal address says so with
+    ``[crawl] allow_private_addresses``; links from entries back to the directory's own
+    pages are then fetched too, rather than reported as ``internal_address``.
+    """
+    if not config.crawl.allow_private_addresses:
+        return frozenset()
+    return frozenset(
+        (urlsplit(url).hostname or "").lower() for url in config.directory.start_urls if urlsplit(url).hostname
+    )
+
+
+def directory_ports_to_trust(config: Config) -> dict[str, frozenset[int]]:
+    """The ports of the directory's own origins, per trusted host: the exemption holds
+    only there (another service on the same machine is not the directory)."""
+    if not config.crawl.allow_private_addresses:
+        return {}
+    ports: dict[str, set[int]] = {}
+    for url in config.directory.start_urls:
+        parts = urlsplit(url)
+        if parts.hostname:
+            try:
+                port = parts.port or (443 if parts.scheme == "https" else 80)
+            except ValueError:
+                continue
+            ports.setdefault(parts.hostname.lower(), set()).add(port)
+    return {host: frozenset(found) for host, found in ports.items()}
+
+
+def user_agent_for(config: Config) -> str:
+    agent = config.links.user_agent or default_user_agent(config)
+    if re.search(r"link", agent, re.I):
+        log.warning("The link checker's User-Agent contains 'link'; some servers refuse such agents: %s", agent)
+    return agent
+
+
+@dataclass(frozen=True, slots=True)
+class LinkCheckSettings:
+    user_agent: str = f"localoffer-audit/{__version__}"
+    concurrency: int = 100
+    per_host: int = 2
+    per_host_delay: float = 0.0
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    total_timeout: float = 45.0
+    max_redirects: int = 10
+    max_body_bytes: int = 512_000
+    max_decoded_bytes: int = 2_048_000
+    retries: int = 2
+    backoff: float = 1.0
+    max_retry_after: float = 30.0
+    allow_private_addresses: bool = False
+    check_email_mx: bool = False
+    # Nameservers for the MX lookup ("1.2.3.4" or "1.2.3.4:5353"); empty = /etc/resolv.conf.
+    dns_servers: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    hosts: Mapping[str, list[str]] = field(default_factory=dict)
+    hosts_only: bool = False
+    port_map: Mapping[int, int] = field(default_factory=dict)
+    ca_file: Path | None = None
+    # Hosts exempt from the SSRF guard because the config already allows fetching them.
+    trusted_hosts: frozenset[str] = frozenset()
+    # The ports each trusted host is trusted on (a host not listed: any port).
+    trusted_ports: Mapping[str, frozenset[int]] = field(default_factory=dict)
+    # Connections held open at once (active + idle) are capped by this share of the
+    # process's open-file limit, read when a run starts (see connection_budget).
+    fd_share: float = 0.25
+    # Idle keep-alive connections are closed after this many seconds.
+    keepalive_seconds: float = 2.0
+    # Overall time limit for one run of check_urls, seconds (0 = none).
+    max_run_seconds: float = 0.0
+    # Ask each site for a made-up path once per run and compare (soft 404 probe).
+    soft_404_probe: bool = True
+    # Check whether an http:// link also works over https (verdict `insecure`).
+    check_https: bool = True
+    # Recheck soft failures (timeouts, 5xx, resets, refusals) once after this long in
+    # the same run; a second failure confirms them. 0 = no recheck in the run.
+    confirm_delay: float = 30.0
+    # Pause a host after this many soft failures in a row (only a host that was fine
+    # before: a spike); its remaining links are left unverified. 0 = never.
+    host_pause_after: int = 5
+
+    @classmethod
+    def from_config(
+        cls,
+        links: LinksConfig,
+        *,
+        user_agent: str,
+        trusted_hosts: frozenset[str] = frozenset(),
+        trusted_ports: Mapping[str, frozenset[int]] | None = None,
+    ) -> LinkCheckSettings:
+        hosts = read_hosts_file(links.hosts_file) if links.hosts_file is not None else {}
+        return cls(
+            user_agent=user_agent,
+            concurrency=links.concurrency,
+            per_host=links.per_host,
+            per_host_delay=links.per_host_delay_seconds,
+            connect_timeout=links.connect_timeout_seconds,
+            read_timeout=links.read_timeout_seconds,
+            total_timeout=links.total_timeout_seconds,
+            max_redirects=links.max_redirects,
+            max_body_bytes=links.max_body_bytes,
+            max_decoded_bytes=links.max_body_bytes * 4,
+            retries=links.retries,
+            backoff=links.backoff_seconds,
+            max_retry_after=links.max_retry_after_seconds,
+            allow_private_addresses=links.allow_private_addresses,
+            check_email_mx=links.check_email_mx,
+            exclude=tuple(links.exclude),
+            hosts=hosts,
+            hosts_only=links.hosts_file_only,
+            port_map=dict(links.port_map),
+            ca_file=links.ca_file,
+            soft_404_probe=links.soft_404_probe,
+            check_https=links.check_https,
+            confirm_delay=links.confirm_delay_seconds,
+            host_pause_after=links.host_pause_after_failures,
+            trusted_hosts=trusted_hosts,
+            trusted_ports=dict(trusted_ports or {}),
+            max_run_seconds=links.max_stage_minutes * 60.0,
+        )
+
+    def resolver_policy(self) -> ResolverPolicy:
+        return ResolverPolicy(
+            hosts=self.hosts,
+            hosts_only=self.hosts_only,
+            allow_private=self.allow_private_addresses,
+            port_map=self.port_map,
+            trusted=self.trusted_hosts,
+            trusted_ports=self.trusted_ports,
+        )

@@ -1,0 +1,1 @@
+"""Shared reading of untrusted values: dates, contact values, CSV files people filled in."""

@@ -1,0 +1,92 @@
+"""Counts for the run summary and its trend: what is open, what changed in a run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlite_utils import Database
+
+from localoffer_audit.store.db import from_json
+from localoffer_audit.models import RunKind, Severity
+from localoffer_audit.store.findings import VISIBLE_FINDING
+
+
+def _grouped(db: Database, sql: str, params: list[Any] | None = None) -> dict[str, int]:
+    return {str(key): int(count) for key, count in db.execute(sql, params or []).fetchall()}
+
+
+def count_snapshot(db: Database) -> dict[str, dict[str, int]]:
+    """The state after a run, stored with the nightly run so trends need no re-computation."""
+    return {
+        "services": _grouped(db, "SELECT state, COUNT(*) FROM services GROUP BY state"),
+        "links": _grouped(
+            db,
+            "SELECT COALESCE(l.verdict, 'unchecked'), COUNT(*) FROM links l "
+            "WHERE l.url IN (SELECT p.url FROM link_places p JOIN services s ON s.id = p.service_id "
+            "WHERE s.state = 'live') GROUP BY 1",
+        ),
+        "findings_by_severity": _grouped(db, f"SELECT f.severity, COUNT(*) FROM findings f WHERE {VISIBLE_FINDING} GROUP BY 1"),
+        "findings_by_rule": _grouped(db, f"SELECT f.rule, COUNT(*) FROM findings f WHERE {VISIBLE_FINDING} GROUP BY 1"),
+    }
+
+
+def new_findings_at_or_above(db: Database, findings_run_id: int, severity: Severity) -> int:
+    """How many findings a findings run opened or reopened at or above ``severity``."""
+    serious = [str(s) for s in Severity if s.rank <= severity.rank]
+    placeholders = ", ".join("?" for _ in serious)
+    row = db.execute(
+        "SELECT COUNT(DISTINCT f.id) FROM finding_events e JOIN findings f ON f.id = e.finding_id "
+        f"WHERE e.run_id = ? AND e.event IN ('opened', 'reopened') AND f.confirmed = 1 AND f.severity IN ({placeholders})",
+        [findings_run_id, *serious],
+    ).fetchone()
+    return int(row[0])
+
+
+def nightly_history(db: Database, limit: int = 60) -> list[dict[str, Any]]:
+    """Finished nightly runs, oldest first, with their stored snapshots."""
+    rows = db.query(
+        "SELECT id, status, started_at, finished_at, counts, stages, note FROM runs "
+        "WHERE kind = ? AND status != 'running' ORDER BY id DESC LIMIT ?",
+        [str(RunKind.NIGHTLY), limit],
+    )
+    history = []
+    for row in rows:
+        counts = from_json(row["counts"], {})
+        history.append(
+            {
+                "id": row["id"],
+                "status": row["status"],
+                "started_at": row["started_at"],
+                "finished_at": row["finished_at"],
+                "snapshot": counts.get("snapshot", {}),
+                "stages": from_json(row["stages"], []),
+                "note": row["note"],
+            }
+        )
+    return list(reversed(history))
+
+
+def finding_changes_in_run(db: Database, findings_run_id: int) -> dict[str, list[dict[str, Any]]]:
+    """Findings a findings run opened, reopened or fixed, with their service."""
+    rows = db.query(
+        "SELECT e.event, f.id, f.rule, f.severity, f.subject, f.title, s.id AS service_id, s.name AS service_name, "
+        "s.url AS service_url FROM finding_events e JOIN findings f ON f.id = e.finding_id "
+        "JOIN services s ON s.id = f.service_id WHERE e.run_id = ? AND e.event IN ('opened', 'reopened', 'fixed') "
+        "AND f.confirmed = 1 ORDER BY e.event, CASE f.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 "
+        "WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END, s.name",
+        [findings_run_id],
+    )
+    changes: dict[str, list[dict[str, Any]]] = {"opened": [], "reopened": [], "fixed": []}
+    for row in rows:
+        changes[row.pop("event")].append(row)
+    return changes
+
+
+def visible_findings_with_services(db: Database) -> list[dict[str, Any]]:
+    """Open confirmed findings with the service fields the report groups by."""
+    return list(
+        db.query(
+            "SELECT f.id, f.rule, f.severity, f.service_id, s.organisation, s.categories "
+            f"FROM findings f JOIN services s ON s.id = f.service_id WHERE {VISIBLE_FINDING}"
+        )
+    )

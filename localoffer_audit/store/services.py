@@ -1,0 +1,259 @@
+"""Services as stored: turning rows back into ServiceItem for the checks and reports."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlite_utils import Database
+
+from localoffer_audit.store.db import from_json, to_json
+from localoffer_audit.models import Contact, LinkPlace, ServiceItem, ServiceState, ShownDate
+
+
+def service_from_row(row: dict[str, Any], links: list[LinkPlace] | None = None) -> ServiceItem:
+    return ServiceItem(
+        directory_id=row["id"],
+        url=row["url"],
+        name=row["name"],
+        organisation=row["organisation"],
+        description=row["description"],
+        categories=from_json(row["categories"], []),
+        age_range=row["age_range"],
+        cost=row["cost"],
+        contacts=[Contact(**c) for c in from_json(row["contacts"], [])],
+        website=row["website"],
+        address=row["address"],
+        postcode=row["postcode"],
+        dates=[
+            ShownDate(label=d["label"], raw=d["raw"], value=date.fromisoformat(d["value"]) if d.get("value") else None)
+            for d in from_json(row["dates"], [])
+        ],
+        links=links or [],
+        fields=from_json(row["fields"], {}),
+        http_status=row["http_status"] or 200,
+        platform=row["platform"] or "",
+        extra=from_json(row["extra"], {}),
+        content_hash=row["content_hash"] or "",
+    )
+
+
+def live_services(db: Database, *, with_links: bool = True) -> list[ServiceItem]:
+    """Every service currently listed (live or with a missing page), links included."""
+    places: dict[str, list[LinkPlace]] = {}
+    if with_links:
+        for place in db.query(
+            "SELECT service_id, url, field, element, attribute, anchor_text FROM link_places ORDER BY id"
+        ):
+            places.setdefault(place["service_id"], []).append(
+                LinkPlace(
+                    url=place["url"],
+                    field=place["field"],
+                    element=place["element"],
+                    attribute=place["attribute"],
+                    anchor_text=place["anchor_text"],
+                )
+            )
+    rows = db.query(
+        "SELECT * FROM services WHERE state IN (?, ?) ORDER BY id",
+        [str(ServiceState.LIVE), str(ServiceState.PAGE_MISSING)],
+    )
+    return [service_from_row(row, places.get(row["id"], [])) for row in rows]
+
+
+# --- writing what a crawl saw ----------------------------------------------------------
+
+# Events written to service_history (docs/schema.md).
+EVENT_NEW = "new"
+EVENT_CHANGED = "changed"
+EVENT_PAGE_MISSING = "page_missing"
+EVENT_REMOVED = "removed"
+EVENT_RETURNED = "returned"
+# Returned by record_crawled_service only (no history row): seen again, nothing new.
+SEEN_UNCHANGED = "unchanged"
+SEEN_TWICE = "duplicate"
+# Returned by record_failed_service_page: what became of a service whose page failed.
+KEPT_AFTER_ERROR = "kept"
+NOT_STORED = "not_stored"
+
+MISSING_PAGE_STATUSES = (404, 410)
+
+
+def _content_columns(item: ServiceItem) -> dict[str, Any]:
+    return {
+        "url": item.url,
+        "name": item.name,
+        "organisation": item.organisation,
+        "description": item.description,
+        "categories": to_json(item.categories),
+        "age_range": item.age_range,
+        "cost": item.cost,
+        "contacts": to_json([asdict(c) for c in item.contacts]),
+        "website": item.website,
+        "address": item.address,
+        "postcode": item.postcode,
+        "dates": to_json(
+            [{"label": d.label, "raw": d.raw, "value": d.value.isoformat() if d.value else None} for d in item.dates]
+        ),
+        "fields": to_json(item.fields),
+        "extra": to_json(item.extra),
+        "platform": item.platform,
+        "content_hash": item.content_hash,
+    }
+
+
+def _history(db: Database, service_id: str, run_id: int, at: str, event: str, content_hash: str | None) -> None:
+    db.execute(
+        "INSERT INTO service_history (service_id, run_id, at, event, content_hash) VALUES (?, ?, ?, ?, ?)",
+        [service_id, run_id, at, event, content_hash],
+    )
+
+
+def replace_link_places(db: Database, service_id: str, run_id: int, places: list[LinkPlace], at: str) -> None:
+    """The service's links become exactly ``places``; each URL gets (or refreshes) its links row."""
+    db.execute("DELETE FROM link_places WHERE service_id = ?", [service_id])
+    for url in dict.fromkeys(place.url for place in places):
+        db.execute(
+            "INSERT INTO links (url, host, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(url) DO UPDATE SET last_seen_at = excluded.last_seen_at",
+            [url, _link_host(url), at, at],
+        )
+    db.conn.executemany(
+        "INSERT INTO link_places (service_id, url, field, element, attribute, anchor_text, run_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(service_id, p.url, p.field, p.element, p.attribute, p.anchor_text, run_id) for p in places],
+    )
+
+
+def _link_host(url: str) -> str | None:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme == "mailto":
+        return parts.path.rpartition("@")[2].lower() or None
+    return (parts.hostname or "").lower() or None
+
+
+def record_crawled_service(db: Database, run_id: int, item: ServiceItem, at: str) -> list[str]:
+    """Upsert one crawled service; return the history events it caused.
+
+    Call inside ``db.atomic()`` (the pipeline batches many items per transaction). A
+    page answering 404/410 keeps the content stored before and becomes
+    ``page_missing``; an entry seen twice in one run is counted once.
+    """
+    row = db.execute(
+        "SELECT state, content_hash, last_seen_run, extra FROM services WHERE id = ?", [item.directory_id]
+    ).fetchone()
+    page_missing = item.http_status in MISSING_PAGE_STATUSES
+    state = str(ServiceState.PAGE_MISSING if page_missing else ServiceState.LIVE)
+    events: list[str] = []
+    if row is None:
+        columns = _content_columns(item)
+        columns.update(
+            id=item.directory_id,
+            http_status=item.http_status,
+            state=state,
+            first_seen_at=at,
+            last_seen_at=at,
+            last_changed_at=at,
+            first_seen_run=run_id,
+            last_seen_run=run_id,
+        )
+        names = ", ".join(columns)
+        db.execute(f"INSERT INTO services ({names}) VALUES ({', '.join('?' for _ in columns)})", list(columns.values()))
+        events.append(EVENT_NEW)
+        if page_missing:
+            events.append(EVENT_PAGE_MISSING)
+        else:
+            replace_link_places(db, item.directory_id, run_id, item.links, at)
+    else:
+        previous_state, previous_hash, last_seen_run, previous_extra = row
+        if last_seen_run == run_id:
+            return [SEEN_TWICE]
+        if page_missing:
+            extra = {**from_json(previous_extra, {}), **item.extra}
+            db.execute(
+                "UPDATE services SET http_status = ?, state = ?, extra = ?, last_seen_at = ?, last_seen_run = ?, "
+                "removed_at = NULL, removed_run = NULL WHERE id = ?",
+                [item.http_status, state, to_json(extra), at, run_id, item.directory_id],
+            )
+            if previous_state != str(ServiceState.PAGE_MISSING):
+                events.append(EVENT_PAGE_MISSING)
+        else:
+            columns = _content_columns(item)
+            columns.update(http_status=item.http_status, state=state, last_seen_at=at, last_seen_run=run_id)
+            changed = previous_hash != item.content_hash
+            if changed:
+                columns["last_changed_at"] = at
+            assignments = ", ".join(f"{name} = ?" for name in columns)
+            db.execute(
+                f"UPDATE services SET {assignments}, removed_at = NULL, removed_run = NULL WHERE id = ?",
+                [*columns.values(), item.directory_id],
+            )
+            replace_link_places(db, item.directory_id, run_id, item.links, at)
+            if previous_state != str(ServiceState.LIVE):
+                events.append(EVENT_RETURNED)
+            if changed:
+                events.append(EVENT_CHANGED)
+    for event in events:
+        _history(db, item.directory_id, run_id, at, event, item.content_hash or None)
+    return events or [SEEN_UNCHANGED]
+
+
+def record_failed_service_page(db: Database, run_id: int, directory_id: str, at: str) -> str:
+    """A listed service whose page failed after retries: seen tonight, content kept.
+
+    A live (or page-missing) service keeps everything stored before and only gets its
+    ``last_seen_at``/``last_seen_run`` bumped, so it counts as seen and is not marked
+    removed: one permanently broken record must not make a crawl useless. Returns
+    ``KEPT_AFTER_ERROR``, ``SEEN_TWICE``, or ``NOT_STORED`` for a service never stored
+    (there is no content to store) or stored as removed (it stays removed until its page
+    can be read again). Call inside ``db.atomic()``.
+    """
+    row = db.execute("SELECT state, last_seen_run FROM services WHERE id = ?", [directory_id]).fetchone()
+    if row is None or row[0] not in (str(ServiceState.LIVE), str(ServiceState.PAGE_MISSING)):
+        return NOT_STORED
+    if row[1] == run_id:
+        return SEEN_TWICE
+    db.execute(
+        "UPDATE services SET last_seen_at = ?, last_seen_run = ? WHERE id = ?", [at, run_id, directory_id]
+    )
+    return KEPT_AFTER_ERROR
+
+
+def services_seen_in_run(db: Database, run_id: int) -> int:
+    return db.execute("SELECT COUNT(*) FROM services WHERE last_seen_run = ?", [run_id]).fetchone()[0]
+
+
+def close_crawl(db: Database, run_id: int, *, complete: bool, at: str) -> dict[str, int]:
+    """After a crawl: count listed services it did not see; remove them only if it was complete.
+
+    ``missing`` is every live (or page-missing) service not seen by this run. From an
+    incomplete crawl nothing changes state: a site that was down, blocked or cut
+    short must not make services look removed.
+    """
+    with db.atomic():
+        missing = [
+            row[0]
+            for row in db.execute(
+                "SELECT id FROM services WHERE state IN (?, ?) AND (last_seen_run IS NULL OR last_seen_run != ?)",
+                [str(ServiceState.LIVE), str(ServiceState.PAGE_MISSING), run_id],
+            ).fetchall()
+        ]
+        removed = 0
+        if complete:
+            for service_id in missing:
+                db.execute(
+                    "UPDATE services SET state = ?, removed_at = ?, removed_run = ? WHERE id = ?",
+                    [str(ServiceState.REMOVED), at, run_id, service_id],
+                )
+                _history(db, service_id, run_id, at, EVENT_REMOVED, None)
+                removed += 1
+    return {"missing": len(missing), "removed": removed}
+
+
+def service_history(db: Database, service_id: str) -> list[dict[str, Any]]:
+    return list(db.query("SELECT * FROM service_history WHERE service_id = ? ORDER BY id", [service_id]))
