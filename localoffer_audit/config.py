@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,6 +20,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from localoffer_audit.errors import ConfigError
 from localoffer_audit.models import Severity
 from localoffer_audit.redact import has_credentials, mask_credentials
+
+
+def starter_config_text() -> str:
+    """The commented starter configuration that `localoffer-audit init` writes."""
+    return files("localoffer_audit").joinpath("starter.toml").read_text(encoding="utf-8")
 
 DEFAULT_CONFIG_NAME = "localoffer-audit.toml"
 CONFIG_ENV_VAR = "LOCALOFFER_AUDIT_CONFIG"
@@ -228,7 +234,7 @@ class ContentConfig(_Section):
     @field_validator("rules")
     @classmethod
     def _known_rule_ids(cls, value: dict[str, RuleSetting]) -> dict[str, RuleSetting]:
-        from localoffer_audit.content.catalogue import ALL_RULES, unknown_rule_ids
+        from localoffer_audit.catalogue import ALL_RULES, unknown_rule_ids
 
         unknown = unknown_rule_ids(list(value))
         if unknown:

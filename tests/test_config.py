@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from localoffer_audit.commands.core import starter_config_text
+from localoffer_audit.config import starter_config_text
 from localoffer_audit.config import config_from_dict, load_config
 from localoffer_audit.errors import ConfigError
 

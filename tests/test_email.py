@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from localoffer_audit.cli import main
 from localoffer_audit.errors import AuditError
 from localoffer_audit.outputs.mail import prepare_and_send
-from localoffer_audit.outputs.managers import import_mapping
+from localoffer_audit.findings.managers import import_mapping
 
 from .test_worklists_support import add_finding, add_service, make_config, set_status
 

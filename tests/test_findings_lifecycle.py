@@ -460,7 +460,7 @@ def test_listing_agrees_with_the_worklist_visibility_rule(db, config) -> None:
 
 
 def test_manager_filter_follows_the_mapping(db, config, tmp_path: Path) -> None:
-    from localoffer_audit.outputs.managers import import_mapping
+    from localoffer_audit.findings.managers import import_mapping
 
     put_service(db, "s1", postcode="GL4")
     put_service(db, "s2", postcode="GL5", organisation="Riverside Parents")

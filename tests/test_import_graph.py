@@ -1,4 +1,6 @@
-"""The package's import graph: no cycles (demo included), and the pipeline never imports the demo.
+"""The package's import graph: no cycles (demo included), the pipeline never imports the demo,
+and no module imports a higher layer or a peer stage (the layers are drawn in
+docs/architecture.md).
 
 The graph is read from the source with ``ast`` (imports inside functions count too: a
 lazy import that closes a loop is still a loop a newcomer has to untangle).
@@ -110,3 +112,50 @@ def test_the_pipeline_never_imports_the_demo():
         and any(t == f"{PACKAGE}.demo" or t.startswith(f"{PACKAGE}.demo.") for t in targets)
     )
     assert offenders == []
+
+
+# Layers, bottom to top. A module may import its own top-level part and any lower layer;
+# parts on the same layer (the stages crawl, links and content) are peers and never import
+# each other, so each stage can be read, tested and replaced on its own.
+LAYERS: list[set[str]] = [
+    {"__init__", "errors", "exitcodes", "redact", "logfilters", "progress", "models"},
+    {"catalogue", "parsing"},
+    {"config", "store", "preflight"},
+    {"crawl", "links", "content", "spiders"},
+    {"findings"},
+    {"outputs"},
+    {"nightly"},
+    {"demo"},
+    {"national"},
+    {"commands"},
+    {"cli"},
+    {"__main__"},
+]
+
+
+def _part(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def _layer_of(part: str) -> int:
+    for rank, layer in enumerate(LAYERS):
+        if part in layer:
+            return rank
+    raise AssertionError(f"localoffer_audit.{part} is on no layer: add it to LAYERS in this test")
+
+
+def test_every_part_of_the_package_is_on_a_layer() -> None:
+    for module in _import_graph():
+        _layer_of(_part(module))
+
+
+def test_nothing_imports_a_higher_layer_or_a_peer_stage() -> None:
+    wrong = []
+    for module, imported in _import_graph().items():
+        here = _part(module)
+        for target in imported:
+            there = _part(target)
+            if there != here and _layer_of(there) >= _layer_of(here):
+                wrong.append(f"{module} -> {target}")
+    assert not wrong, "imports that go up a layer or across to a peer:\n" + "\n".join(sorted(wrong))

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from localoffer_audit.cli import main
-from localoffer_audit.outputs.managers import MappingFileError, assign_managers, import_mapping, normalise_organisation
+from localoffer_audit.findings.managers import MappingFileError, assign_managers, import_mapping, normalise_organisation
 
 from .test_worklists_support import add_service, make_config
 

@@ -24,7 +24,7 @@ from localoffer_audit.store.db import open_db
 from localoffer_audit.demo import DemoWorld, run_demo_in_thread, to_toml
 from localoffer_audit.exitcodes import ExitCode
 from localoffer_audit.store.lock import run_lock
-from localoffer_audit.outputs.managers import import_mapping
+from localoffer_audit.findings.managers import import_mapping
 from localoffer_audit.models import RunStatus
 from localoffer_audit.nightly import NightlySummary, run_nightly
 

@@ -141,7 +141,7 @@ def test_a_long_email_starts_with_a_summary(db, tmp_path: Path) -> None:
 def test_starter_config_gives_the_real_exit_codes_and_reply_to(tmp_path: Path) -> None:
     import re
 
-    from localoffer_audit.commands.core import starter_config_text
+    from localoffer_audit.config import starter_config_text
     from localoffer_audit.config import load_config
     from localoffer_audit.exitcodes import ExitCode
 
@@ -333,7 +333,7 @@ def test_a_first_run_that_could_not_read_the_site_says_why_and_claims_no_earlier
 
 
 def test_the_starters_example_start_url_is_pointed_out() -> None:
-    from localoffer_audit.commands.core import starter_config_text
+    from localoffer_audit.config import starter_config_text
     from localoffer_audit.config import config_from_dict
     from localoffer_audit.outputs.report import starter_example_warning
 

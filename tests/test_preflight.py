@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from localoffer_audit.cli import main
 from localoffer_audit.store.db import open_db
 from localoffer_audit.errors import StoreError
-from localoffer_audit.outputs.managers import MappingFileError, import_mapping
+from localoffer_audit.findings.managers import MappingFileError, import_mapping
 from localoffer_audit.preflight import PreflightError, check_free_space, describe_os_error, preflight_for_writing
 from localoffer_audit.store.managers import stored_assignments
 

@@ -376,7 +376,7 @@ def test_strata_by_manager(db: Database, tmp_path: Path) -> None:
     mapping = tmp_path / "managers.csv"
     mapping.write_text("organisation,manager_name,manager_email\nSunny Days,Pat Owner,pat@example.org\n", encoding="utf-8")
     config = config_from_dict({"directory": {"start_urls": ["https://x.example/"]}, "managers": {"mapping_file": str(mapping)}})
-    from localoffer_audit.outputs.managers import import_mapping
+    from localoffer_audit.findings.managers import import_mapping
 
     import_mapping(db, mapping)
     drawn = draw_sample(db, config, SampleRequest(size=4, seed=1, strata="manager"), tmp_path, now=NOW)

@@ -22,7 +22,7 @@ from localoffer_audit.parsing.csvsafe import unescape_cell
 from localoffer_audit.store.db import open_db
 from localoffer_audit.demo import DemoWorld, run_demo_in_thread
 from localoffer_audit.findings.lifecycle import run_findings
-from localoffer_audit.outputs.managers import import_mapping
+from localoffer_audit.findings.managers import import_mapping
 from localoffer_audit.models import RunStatus
 from localoffer_audit.outputs.qa import ReviewOutcome, SampleRequest, draw_sample, import_reviews, qa_report
 from localoffer_audit.store.qa import sample_items

@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from localoffer_audit.config import config_from_dict
 from localoffer_audit.findings.lifecycle import dismiss_finding
-from localoffer_audit.outputs.managers import import_mapping
+from localoffer_audit.findings.managers import import_mapping
 from localoffer_audit.models import RunKind, RunStatus
 from localoffer_audit.store.canned import CANNED_QUERIES
 from localoffer_audit.store.report import count_snapshot

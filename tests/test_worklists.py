@@ -10,7 +10,7 @@ from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
 from localoffer_audit.cli import main
-from localoffer_audit.outputs.managers import import_mapping
+from localoffer_audit.findings.managers import import_mapping
 from localoffer_audit.store.worklists import visible_findings
 from localoffer_audit.outputs.worklists import build_worklists
 

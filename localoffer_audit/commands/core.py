@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from importlib.resources import files
 from pathlib import Path
 
 import click
 
+from localoffer_audit.config import starter_config_text
 from localoffer_audit.store.status import StatusSummary, status_summary
 from localoffer_audit.commands.common import AppContext, pass_app
 
@@ -35,9 +35,6 @@ def init(app: AppContext, force: bool) -> None:
     path.write_text(starter_config_text(), encoding="utf-8")
     click.echo(f"Wrote {path}. Edit [directory] start_urls for your site.")
 
-
-def starter_config_text() -> str:
-    return files("localoffer_audit").joinpath("starter.toml").read_text(encoding="utf-8")
 
 
 @click.command()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from localoffer_audit.content.catalogue import ALL_RULES
+from localoffer_audit.catalogue import ALL_RULES
 from localoffer_audit.findings.lifecycle import (
     DISMISSAL_KINDS,
     dismiss_finding,
@@ -153,7 +153,7 @@ def _content_managers(db, config) -> dict[str, str]:
     (without a config file only the imported mapping is known, so nothing is guessed)."""
     if config is None:
         return {}
-    from localoffer_audit.outputs.managers import assign_managers
+    from localoffer_audit.findings.managers import assign_managers
 
     return {service_id: f"{owner.name} <{owner.email}>" for service_id, owner in assign_managers(db, config).items()}
 

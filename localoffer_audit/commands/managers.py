@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from localoffer_audit.errors import AuditError
-from localoffer_audit.outputs.managers import import_mapping, manager_overview
+from localoffer_audit.findings.managers import import_mapping, manager_overview
 from localoffer_audit.commands.common import AppContext, pass_app
 
 

@@ -33,7 +33,7 @@ from localoffer_audit.parsing.contact_values import (
 )
 from localoffer_audit.parsing.dates import DateMention, find_dates, format_uk_date, parse_uk_date
 from localoffer_audit.content.readability import readability
-from localoffer_audit.content.catalogue import ALL_RULES
+from localoffer_audit.catalogue import ALL_RULES
 
 
 def site_key(url: str) -> str:

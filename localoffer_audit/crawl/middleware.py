@@ -23,7 +23,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
-from localoffer_audit.links.resolver import is_ip_literal, is_public_address
+from localoffer_audit.parsing.addresses import is_ip_literal, is_public_address
 
 
 def is_private_address(address: str) -> bool:

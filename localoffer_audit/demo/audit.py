@@ -23,7 +23,7 @@ from pathlib import Path
 from localoffer_audit.config import load_config
 from localoffer_audit.store.db import open_db
 from localoffer_audit.outputs.mail import prepare_and_send
-from localoffer_audit.outputs.managers import import_mapping
+from localoffer_audit.findings.managers import import_mapping
 from localoffer_audit.models import RunStatus
 from localoffer_audit.nightly import NightlySummary, run_nightly
 from localoffer_audit.outputs.qa import SampleRequest, draw_sample

@@ -33,7 +33,7 @@ from sqlite_utils import Database
 from localoffer_audit.parsing.contact_values import phone_key
 from localoffer_audit.content.rules import RuleContext, check_service, closure_evidence, find_near_duplicates, make_finding, newest_entry_date
 from localoffer_audit.parsing.dates import format_uk_date
-from localoffer_audit.content.catalogue import ALL_RULES, LINK_RULE_SEVERITY, link_rule_id
+from localoffer_audit.catalogue import ALL_RULES, LINK_RULE_SEVERITY, link_rule_id
 from localoffer_audit.config import Config
 from localoffer_audit.parsing.csvimport import ImportFileError, ImportProblem, NotUtf8Error, is_ascii_number, read_csv_records
 from localoffer_audit.parsing.csvsafe import escape_cell
@@ -620,7 +620,7 @@ def list_findings(
     if manager:
         if config is None:
             raise FindingsError("--manager needs the config file (it says who owns unmapped services)")
-        from localoffer_audit.outputs.managers import assign_managers
+        from localoffer_audit.findings.managers import assign_managers
 
         owners = assign_managers(db, config)
         wanted = manager.strip().lower()

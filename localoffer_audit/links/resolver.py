@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiohttp.abc import AbstractResolver, ResolveResult
+from localoffer_audit.parsing.addresses import is_ip_literal, is_public_address
 
 
 # A shortage on our side (open files, memory, buffer space): never the site's fault.
@@ -75,30 +76,6 @@ def read_hosts_file(path: Path) -> dict[str, list[str]]:
             if address not in addresses:
                 addresses.append(address)
     return hosts
-
-
-def is_public_address(address: str) -> bool:
-    """True for a globally routable unicast address; False for anything internal."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return not (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-        or not ip.is_global
-    )
-
-
-def is_ip_literal(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
 
 
 @dataclass(slots=True)

@@ -44,7 +44,7 @@ from sqlite_utils import Database
 
 from localoffer_audit.config import Config, EmailConfig
 from localoffer_audit.errors import AuditError
-from localoffer_audit.outputs.managers import Manager, default_owner, normalise_email
+from localoffer_audit.findings.managers import Manager, default_owner, normalise_email
 from localoffer_audit.store import emails as log
 from localoffer_audit.parsing.csvsafe import write_csv
 from localoffer_audit.outputs.worklists import (

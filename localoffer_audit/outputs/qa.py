@@ -219,7 +219,7 @@ def draw_sample(
     if request.strata == "manager":
         if config is None:
             raise QAError("--strata manager needs the config file (for the content managers); pass --config")
-        from localoffer_audit.outputs.managers import assign_managers
+        from localoffer_audit.findings.managers import assign_managers
 
         managers = assign_managers(db, config)
     if request.size is not None:

@@ -18,7 +18,7 @@ from sqlite_utils import Database
 
 from localoffer_audit.config import Config
 from localoffer_audit.errors import AuditError
-from localoffer_audit.outputs.managers import assign_managers
+from localoffer_audit.findings.managers import assign_managers
 from localoffer_audit.models import RunKind, Severity
 from localoffer_audit.redact import mask_credentials
 from localoffer_audit.store.report import finding_changes_in_run, nightly_history, visible_findings_with_services
@@ -46,7 +46,7 @@ STAGE_LABELS = {
 
 
 def rule_title(rule: str) -> str:
-    from localoffer_audit.content.catalogue import ALL_RULES
+    from localoffer_audit.catalogue import ALL_RULES
 
     info = ALL_RULES.get(rule)
     return info.title if info else rule.replace("_", " ").capitalize()
@@ -59,7 +59,7 @@ def verdict_label(verdict: str) -> str:
 def _starter_start_urls() -> list[str]:
     import tomllib
 
-    from localoffer_audit.commands.core import starter_config_text
+    from localoffer_audit.config import starter_config_text
 
     return list(tomllib.loads(starter_config_text())["directory"]["start_urls"])
 

@@ -25,7 +25,7 @@ from sqlite_utils import Database
 
 from localoffer_audit.config import Config
 from localoffer_audit.parsing.csvsafe import write_csv
-from localoffer_audit.outputs.managers import Manager, assign_managers, default_owner, normalise_email
+from localoffer_audit.findings.managers import Manager, assign_managers, default_owner, normalise_email
 from localoffer_audit.models import Severity
 from localoffer_audit.store.emails import EmailRecord, last_sent_by_manager, reminder_counts, stuck_emails
 from localoffer_audit.store.worklists import (
