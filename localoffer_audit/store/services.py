@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
@@ -11,6 +11,7 @@ from sqlite_utils import Database
 
 from localoffer_audit.store.db import from_json, to_json
 from localoffer_audit.models import Contact, LinkPlace, ServiceItem, ServiceState, ShownDate
+from localoffer_audit.redact import mask_credentials
 
 
 def service_from_row(row: dict[str, Any], links: list[LinkPlace] | None = None) -> ServiceItem:
@@ -82,7 +83,10 @@ MISSING_PAGE_STATUSES = (404, 410)
 
 
 def _content_columns(item: ServiceItem) -> dict[str, Any]:
-    return {
+    """The stored columns of a crawled service, with the user name and password of any
+    URL in them masked (a page can link to ``https://user:secret@host/``): a secret the
+    directory's pages leak is not copied into the database, its backups and Datasette."""
+    columns = {
         "url": item.url,
         "name": item.name,
         "organisation": item.organisation,
@@ -102,6 +106,7 @@ def _content_columns(item: ServiceItem) -> dict[str, Any]:
         "platform": item.platform,
         "content_hash": item.content_hash,
     }
+    return {name: mask_credentials(value) if isinstance(value, str) else value for name, value in columns.items()}
 
 
 def _history(db: Database, service_id: str, run_id: int, at: str, event: str, content_hash: str | None) -> None:
@@ -112,7 +117,12 @@ def _history(db: Database, service_id: str, run_id: int, at: str, event: str, co
 
 
 def replace_link_places(db: Database, service_id: str, run_id: int, places: list[LinkPlace], at: str) -> None:
-    """The service's links become exactly ``places``; each URL gets (or refreshes) its links row."""
+    """The service's links become exactly ``places``; each URL gets (or refreshes) its links row.
+
+    URLs are stored with any credentials in them masked (``https://***@host/``); the link
+    checker never needs them (a login it lacks makes a link "blocked", never "broken").
+    """
+    places = [replace(p, url=mask_credentials(p.url)) for p in places]
     db.execute("DELETE FROM link_places WHERE service_id = ?", [service_id])
     for url in dict.fromkeys(place.url for place in places):
         db.execute(
