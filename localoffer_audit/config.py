@@ -141,6 +141,12 @@ class CrawlConfig(_Section):
     # Service pages failing after retries (5xx, timeout, unreadable) tolerated in a complete
     # crawl, as a share of the service pages asked for: their earlier content is kept.
     max_page_error_ratio: float = Field(default=0.02, ge=0, le=1)
+    # More than this share of the record pages read live by the last complete crawl
+    # answering 404/410 at once is an outage: the crawl is incomplete (docs/crawl.md).
+    max_new_missing_ratio: float = Field(default=0.2, gt=0, le=1)
+    # A wave of new "service page missing" findings above this share of the listed services
+    # (and more than 5) is held for a person to check: nightly exits 5 until accepted.
+    max_new_missing_findings_ratio: float = Field(default=0.05, gt=0, le=1)
     allow_private_addresses: bool = False
     # A crawl still running after this long stops, and is incomplete (a hanging or endless site).
     max_run_minutes: float = Field(default=360, gt=0, le=1440)

@@ -39,8 +39,8 @@ from localoffer_audit.preflight import preflight_for_writing
 from localoffer_audit.outputs.mail import prepare_and_send
 from localoffer_audit.findings.managers import import_mapping
 from localoffer_audit.models import RunKind, RunStatus, Severity
-from localoffer_audit.store.report import count_snapshot, new_findings_at_or_above
-from localoffer_audit.store.runs import finish_run, last_complete_run, mark_abandoned_runs, record_stage, start_run
+from localoffer_audit.store.report import count_snapshot, new_serious_since_last_report
+from localoffer_audit.store.runs import finish_run, last_complete_run, mark_abandoned_runs, record_exit, record_stage, start_run
 from localoffer_audit.outputs.report import starter_example_warning, write_run_report
 from localoffer_audit.outputs.worklists import build_worklists
 
@@ -98,8 +98,13 @@ def run_nightly(
     send_email: bool | None = None,
     progress: Progress | None = None,
     link_progress: Callable[[int, int, Any], None] | None = None,
+    accept_missing: bool = False,
 ) -> NightlySummary:
-    """Run every stage once, under the database's run lock (LockedError if held)."""
+    """Run every stage once, under the database's run lock (LockedError if held).
+
+    ``accept_missing``: a person has checked that the record pages answering 404/410
+    have really gone, so neither the outage rule nor the held wave applies tonight.
+    """
     db_path = db_path or config.database.path
     today = today or date.today()
     send = config.email.enabled if send_email is None else send_email
@@ -109,14 +114,15 @@ def run_nightly(
     with run_lock(db_path):
         db = open_db(db_path, check=True)
         try:
-            return _run_stages(db, config, db_path, today=today, send=send, say=say, link_progress=link_progress)
+            return _run_stages(db, config, db_path, today=today, send=send, say=say, link_progress=link_progress,
+                               accept_missing=accept_missing)
         finally:
             db.close()
 
 
 def _run_stages(
     db: Database, config: Config, db_path: Path, *, today: date, send: bool, say: Progress,
-    link_progress: Callable[[int, int, Any], None] | None = None,
+    link_progress: Callable[[int, int, Any], None] | None = None, accept_missing: bool = False,
 ) -> NightlySummary:
     abandoned = mark_abandoned_runs(db)
     run_id = start_run(db, RunKind.NIGHTLY, platform=config.directory.platform)
@@ -164,7 +170,7 @@ def _run_stages(
             blocked = f"the {name} stage failed"
         return outcome
 
-    crawl = guarded("crawl", lambda: _crawl(config, db_path, run_id))
+    crawl = guarded("crawl", lambda: _crawl(config, db_path, run_id, accept_missing))
     if crawl is not None and crawl.status == "incomplete":
         blocked = "the crawl was incomplete"
     links = guarded("links", lambda: _links(db, config, run_id, link_progress))
@@ -172,9 +178,11 @@ def _run_stages(
         # The spike guard: far more failures than last time is a checker or network fault
         # first. Findings from it would fix and open link findings on untrusted evidence.
         blocked = "the link check was incomplete" + (f": {links.message}" if links.message else "")
-    findings = guarded("findings", lambda: _findings(db, config, run_id, today))
+    findings = guarded("findings", lambda: _findings(db, config, run_id, today, accept_missing))
     if findings is not None and findings.status != "failed" and findings.run_id is not None:
-        summary.new_serious = new_findings_at_or_above(db, findings.run_id, config.nightly.alert_severity)
+        # New since the last night that reported, not only tonight: a night killed after
+        # opening serious findings told nobody, so tonight's alert carries them.
+        summary.new_serious = new_serious_since_last_report(db, run_id, config.nightly.alert_severity)
     if config.managers.mapping_file is not None:
         managers = guarded("managers", lambda: _managers(db, config))
         if managers is not None and managers.message:
@@ -206,6 +214,7 @@ def _run_stages(
 
     counts = {"snapshot": count_snapshot(db), "new_serious": summary.new_serious}
     finish_run(db, run_id, summary.status, counts=counts, note=" ".join(summary.messages) or None)
+    record_exit(db, run_id, int(summary.exit_code), alerted=summary.exit_code == ExitCode.NEW_SERIOUS_FINDINGS)
     try:
         summary.report_path = write_run_report(db, config, out_dir, run_id=run_id)
     except Exception:  # the report is a view; failing to draw it must not hide the run's result
@@ -229,8 +238,10 @@ def _stage_record(outcome: StageOutcome) -> dict[str, Any]:
     }
 
 
-def _crawl(config: Config, db_path: Path, parent: int) -> tuple[str, dict[str, Any], int | None, str | None]:
-    result = run_crawl(config, db_path, parent_run_id=parent)
+def _crawl(
+    config: Config, db_path: Path, parent: int, accept_missing: bool = False
+) -> tuple[str, dict[str, Any], int | None, str | None]:
+    result = run_crawl(config, db_path, parent_run_id=parent, accept_missing=accept_missing)
     message = "; ".join(result.messages) or None
     return str(result.status), dict(result.counts), result.run_id, message
 
@@ -243,9 +254,12 @@ def _links(
     return str(result.status), dict(result.counts), result.run_id, result.note
 
 
-def _findings(db: Database, config: Config, parent: int, today: date) -> tuple[str, dict[str, Any], int | None, str | None]:
-    result = run_findings(db, config, today=today, parent_run_id=parent)
-    return str(result.status), dict(result.counts), result.run_id, None
+def _findings(
+    db: Database, config: Config, parent: int, today: date, accept_missing: bool = False
+) -> tuple[str, dict[str, Any], int | None, str | None]:
+    result = run_findings(db, config, today=today, parent_run_id=parent, accept_missing=accept_missing)
+    # Incomplete here means a wave of missing pages held for a person: the note says so.
+    return str(result.status), dict(result.counts), result.run_id, result.note if result.status != "complete" else None
 
 
 def _managers(db: Database, config: Config) -> tuple[str, dict[str, Any], int | None, str | None]:

@@ -24,7 +24,8 @@ from localoffer_audit.findings.lifecycle import (
     list_findings,
     run_findings,
 )
-from localoffer_audit.models import Finding, RunKind, RunStatus, Severity
+from localoffer_audit.models import Finding, RunKind, RunStatus, ServiceItem, Severity
+from localoffer_audit.store.services import record_crawled_service, settle_missing_pages
 from localoffer_audit.store import findings as store
 from localoffer_audit.store.runs import finish_run, start_run
 
@@ -90,6 +91,17 @@ def put_link(db, service_id: str, url: str, verdict: str, *, confirmed: bool = T
 def crawl(db, status: RunStatus = RunStatus.COMPLETE) -> None:
     run_id = start_run(db, RunKind.CRAWL)
     finish_run(db, run_id, status)
+
+
+def crawl_missing_pages(db, items: list[ServiceItem]) -> None:
+    """A complete crawl whose requests for these record pages answered as ``items`` say,
+    stored as the crawl's pipeline and runner store them."""
+    run_id = start_run(db, RunKind.CRAWL)
+    with db.atomic():
+        for item in items:
+            record_crawled_service(db, run_id, item, utc_now())
+    settle_missing_pages(db, run_id, complete=True)
+    finish_run(db, run_id, RunStatus.COMPLETE)
 
 
 def the_finding(db, rule: str, service_id: str = "s1") -> store.FindingRow:
@@ -345,10 +357,14 @@ def test_csv_import_is_all_or_nothing_with_line_numbers(db, config, tmp_path: Pa
 
 def test_service_states_become_findings_and_page_missing_skips_content_rules(db, config) -> None:
     put_service(db, "gone", state="removed", removed_at="2025-06-01T02:00:00+00:00")
-    put_service(db, "missing", state="page_missing", http_status=404, description=None, contacts=[], website=None)
-    put_service(db, "api", state="page_missing", http_status=404, description=None, contacts=[],
-                extra={"oruk_detail_missing": True})
-    crawl(db)
+    # A missing page is a finding once two complete crawls in a row found it missing: the
+    # two crawls store what they saw through the crawl's own store functions.
+    for _ in range(2):
+        crawl_missing_pages(db, [ServiceItem(directory_id="missing", url=f"https://{HOST}/x?id=missing",
+                                             name="Youth club missing", http_status=404),
+                                 ServiceItem(directory_id="api", url=f"https://{HOST}/services/api",
+                                             name="Youth club api", http_status=404,
+                                             extra={"oruk_detail_missing": True})])
     run_findings(db, config, today=TODAY)
     found = {(r.service_id, r.rule) for r in store.open_findings(db)}
     assert found == {("gone", "service_removed"), ("missing", "page_missing"), ("api", "oruk_detail_missing")}

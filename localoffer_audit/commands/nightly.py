@@ -26,17 +26,23 @@ log = logging.getLogger(__name__)
 @click.command()
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Date the content rules treat as today (default: today).")
 @click.option("--send/--no-send", "send", default=None, help="Send email (default: [email] enabled in the config).")
+@click.option("--accept-missing", is_flag=True,
+              help="You have checked that the service pages now answering 'not found' have really gone: "
+                   "tonight they are not treated as an outage or held, and become findings at once.")
 @pass_app
-def nightly(app: AppContext, today, send: bool | None) -> None:
+def nightly(app: AppContext, today, send: bool | None, accept_missing: bool) -> None:
     """Run the whole audit once: crawl, check links, check content, update findings,
     write worklists, send email (if configured) and the run report.
 
     Safe under cron: one run at a time per database (a second exits with code 4), no
     terminal needed, progress only when run at a terminal, a non-zero exit on failure.
     Exit codes: 0 done, 1 a stage failed, 3 new findings at or above
-    [nightly] alert_severity, 4 another run holds the lock, 5 incomplete (the
-    crawl saw too little to trust, or the link check's failures spiked: findings,
-    worklists and email were not updated, so nothing was marked fixed; or the
+    [nightly] alert_severity (new since the last night that reported, so a night
+    that was killed still alerts on the next), 4 another run holds the lock, 5
+    incomplete (the crawl saw too little to trust, or many service pages went
+    'not found' at once (an outage), or the link check's failures spiked: findings,
+    worklists and email were not updated, so nothing was marked fixed; or a wave of
+    missing service pages is held for a person (see --accept-missing); or the
     email could not be delivered: the mail server was down, the lists stay queued).
     The log file ([nightly] log_file, default <output>/nightly.log) records each
     stage and the final status and exit code.
@@ -57,7 +63,7 @@ def nightly(app: AppContext, today, send: bool | None) -> None:
     try:
         summary = run_nightly(
             config, app.database_path(), today=today.date() if today else None, send_email=send, progress=say,
-            link_progress=link_progress,
+            link_progress=link_progress, accept_missing=accept_missing,
         )
     except LockedError as exc:  # exit 4 (cli.py); the log file should say why this night did nothing
         log.info("nightly did not run (exit code %d): %s", int(ExitCode.LOCKED), exc)

@@ -54,8 +54,13 @@ def run_crawl(
     *,
     parent_run_id: int | None = None,
     progress: ProgressCallback | None = None,
+    accept_missing: bool = False,
 ) -> CrawlSummary:
-    """Crawl the configured directory into the database at ``db_path``."""
+    """Crawl the configured directory into the database at ``db_path``.
+
+    ``accept_missing``: a person has checked that record pages answering 404/410 have
+    really gone; the outage rule does not apply and they are confirmed at once.
+    """
     db = open_db(db_path)
     try:
         run_id = run_store.start_run(db, RunKind.CRAWL, platform=config.directory.platform, parent_run_id=parent_run_id)
@@ -72,7 +77,7 @@ def run_crawl(
         raise
     db = open_db(db_path)
     try:
-        return _conclude(db, config, run_id, outcome)
+        return _conclude(db, config, run_id, outcome, accept_missing=accept_missing)
     finally:
         db.close()
 
@@ -119,7 +124,7 @@ def _run_child(config: Config, db_path: Path, run_id: int, progress: ProgressCal
     return _ChildOutcome(returncode, result, last_counts, "\n".join(tail))
 
 
-def _conclude(db, config: Config, run_id: int, outcome: _ChildOutcome) -> CrawlSummary:  # noqa: ANN001
+def _conclude(db, config: Config, run_id: int, outcome: _ChildOutcome, *, accept_missing: bool = False) -> CrawlSummary:  # noqa: ANN001
     counts: dict[str, Any] = dict(outcome.result["counts"] if outcome.result else outcome.last_counts)
     messages: list[str] = list(outcome.result.get("messages", [])) if outcome.result else []
     seen = service_store.services_seen_in_run(db, run_id)
@@ -127,13 +132,19 @@ def _conclude(db, config: Config, run_id: int, outcome: _ChildOutcome) -> CrawlS
     if outcome.result is None or outcome.returncode != 0:
         last_line = outcome.stderr_tail.splitlines()[-1] if outcome.stderr_tail else "no error output"
         note = f"the crawl process failed (exit code {outcome.returncode}): {last_line}"
+        service_store.settle_missing_pages(db, run_id, complete=False)
         closing = service_store.close_crawl(db, run_id, complete=False, at=utc_now())
         counts.update(closing)
         run_store.finish_run(db, run_id, RunStatus.FAILED, counts=counts, note=note)
         return CrawlSummary(run_id, RunStatus.FAILED, counts, [note, *messages])
 
-    reasons = incomplete_reasons(db, config, run_id, outcome.result["finish_reason"], counts)
+    counts["newly_missing_pages"] = service_store.newly_missing_pages(db, run_id)
+    reasons = incomplete_reasons(db, config, run_id, outcome.result["finish_reason"], counts,
+                                 accept_missing=accept_missing)
     complete = not reasons
+    restored = service_store.settle_missing_pages(db, run_id, complete=complete, accept_missing=accept_missing)
+    if restored:
+        counts["missing_pages_restored"] = restored
     counts.update(service_store.close_crawl(db, run_id, complete=complete, at=utc_now()))
     status = RunStatus.COMPLETE if complete else RunStatus.INCOMPLETE
     if not complete:
@@ -142,7 +153,9 @@ def _conclude(db, config: Config, run_id: int, outcome: _ChildOutcome) -> CrawlS
     return CrawlSummary(run_id, status, counts, messages)
 
 
-def incomplete_reasons(db, config: Config, run_id: int, finish_reason: str, counts: dict[str, Any]) -> list[str]:  # noqa: ANN001
+def incomplete_reasons(  # noqa: ANN001
+    db, config: Config, run_id: int, finish_reason: str, counts: dict[str, Any], *, accept_missing: bool = False
+) -> list[str]:
     """Why this crawl cannot be trusted to say what was removed (empty: it can)."""
     reasons = []
     if finish_reason == "closespider_pagecount":
@@ -171,7 +184,30 @@ def incomplete_reasons(db, config: Config, run_id: int, finish_reason: str, coun
                 f"saw {seen} services, fewer than {ratio:.0%} of the {previous_seen} "
                 f"seen by the last complete crawl (run #{previous.id})"
             )
+        if not accept_missing and (outage := outage_reason(config, counts, previous)) is not None:
+            reasons.append(outage)
     return reasons
+
+
+# A handful of record pages going at once is ordinary housekeeping, whatever the share.
+MIN_MISSING_WAVE = 5
+
+
+def outage_reason(config: Config, counts: dict[str, Any], previous: run_store.Run) -> str | None:
+    """A large share of the record pages read live by the last complete crawl answering
+    404/410 at once is the site's fault (a broken deployment, a lost database), not a mass
+    removal: the crawl is incomplete, and the pages keep their earlier state."""
+    newly = int(counts.get("newly_missing_pages") or 0)
+    before = int(previous.counts.get("services_seen", 0) or 0) - int(previous.counts.get("page_missing", 0) or 0)
+    ratio = config.crawl.max_new_missing_ratio
+    if newly <= MIN_MISSING_WAVE or before <= 0 or newly <= ratio * before:
+        return None
+    return (
+        f"{newly} record pages that were live at the last complete crawl (run #{previous.id}) now answer "
+        f"'not found' ({newly / before:.0%} of {before}, more than {ratio:.0%}, [crawl] max_new_missing_ratio): "
+        "this looks like a fault on the directory's side, so no page is treated as gone. If they really have "
+        "gone, run `localoffer-audit nightly --accept-missing` once"
+    )
 
 
 def error_reasons(config: Config, counts: dict[str, Any]) -> list[str]:

@@ -42,7 +42,7 @@ from localoffer_audit.errors import AuditError
 from localoffer_audit.models import Finding, FindingStatus, LinkVerdict, RunKind, RunStatus, ServiceItem, ServiceState
 from localoffer_audit.store import findings as store
 from localoffer_audit.store.runs import finish_run, start_run
-from localoffer_audit.store.services import live_services
+from localoffer_audit.store.services import MISSING_CONFIRMATIONS, live_services
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,8 @@ class FindingsSummary:
     counts: dict[str, Any] = field(default_factory=dict)
     # The status of the latest finished crawl when the run started; None: no crawl yet.
     crawl_status: str | None = None
+    # Why the run is incomplete (the crawl, or a wave of missing pages held for a person).
+    note: str | None = None
 
 
 @dataclass(slots=True)
@@ -65,6 +67,9 @@ class Collected:
     # (service id, URL) whose link failed but is not confirmed yet: its findings are
     # neither refreshed nor fixed, so a transient failure cannot close a real one.
     unsettled_links: set[tuple[str, str]]
+    # Services whose record page went missing but is not confirmed yet (or whose wave of
+    # missing pages is held for a person): none of their findings is marked fixed.
+    unsettled_services: set[str] = field(default_factory=set)
 
 
 def evidence_key(finding: Finding) -> str:
@@ -89,13 +94,21 @@ def collect_findings(db: Database, config: Config, today: date) -> Collected:
     index = store.service_index(db)
     findings: list[Finding] = []
     content_services: list[ServiceItem] = []
+    unsettled_services: set[str] = set()
     for service in live_services(db):
         ref = index.get(service.directory_id)
-        if (ref is not None and ref.state == ServiceState.PAGE_MISSING) or service.http_status in (404, 410):
+        missing = (ref is not None and ref.state == ServiceState.PAGE_MISSING) or service.http_status in (404, 410)
+        if missing and ref is not None and ref.missing_crawls >= MISSING_CONFIRMATIONS:
             findings.extend(_page_missing(service, context))
-        else:
-            content_services.append(service)
-            findings.extend(check_service(service, context))
+            continue
+        if missing:
+            # One crawl's 404 is not yet evidence that the page has gone (docs/crawl.md):
+            # nothing of the entry is fixed, and its last known content stands meanwhile.
+            unsettled_services.add(service.directory_id)
+            if ref is None or not ref.read_before_missing:
+                continue
+        content_services.append(service)
+        findings.extend(check_service(service, context))
     findings.extend(find_near_duplicates(content_services, context))
     for ref in index.values():
         if ref.state == ServiceState.REMOVED and context.enabled("service_removed"):
@@ -115,7 +128,8 @@ def collect_findings(db: Database, config: Config, today: date) -> Collected:
     folded = {(f.service_id, f.evidence["folded"][0]["subject"]) for f in archive if f.evidence.get("folded")}
     findings = [f for f in findings if not (f.rule.startswith("link_") and (f.service_id, f.subject) in folded)]
     findings.extend(archive)
-    return Collected(findings=[f for f in findings if context.enabled(f.rule)], unsettled_links=unsettled)
+    return Collected(findings=[f for f in findings if context.enabled(f.rule)], unsettled_links=unsettled,
+                     unsettled_services=unsettled_services)
 
 
 def _uk_day(timestamp: str | None) -> str | None:
@@ -365,6 +379,8 @@ def reconcile(
                 service_id, rule, subject = key
                 if rule.startswith("link_") and (service_id, subject) in collected.unsettled_links:
                     continue
+                if service_id in collected.unsettled_services:
+                    continue
                 updates.append((existing.id, {"status": str(FindingStatus.FIXED), "fixed_at": now}))
                 counts["fixed"] += 1
                 events.append(_event(existing.id, run_id, now, "fixed"))
@@ -393,11 +409,14 @@ def run_findings(
     today: date,
     parent_run_id: int | None = None,
     complete: bool | None = None,
+    accept_missing: bool = False,
 ) -> FindingsSummary:
     """Run the content rules and bring the findings up to date (a run of kind "content").
 
     ``complete`` defaults to whether the latest crawl run finished complete; an
-    incomplete run never marks a finding fixed.
+    incomplete run never marks a finding fixed. A wave of new "service page missing"
+    findings is held for a person (the run is incomplete and says why) unless
+    ``accept_missing``.
     """
     crawl_status = store.latest_crawl_status(db)
     if complete is None:
@@ -405,19 +424,57 @@ def run_findings(
     run_id = start_run(db, RunKind.CONTENT, parent_run_id=parent_run_id)
     try:
         collected = collect_findings(db, config, today)
+        held = [] if accept_missing else hold_missing_wave(db, config, collected)
         counts: dict[str, Any] = dict(reconcile(db, collected, run_id=run_id, complete=complete))
     except Exception:
         finish_run(db, run_id, RunStatus.FAILED, note="the content rules stopped with an error; findings unchanged")
         raise
     counts["open_by_severity"] = store.open_counts_by_severity(db)
     counts["by_rule"] = _count_by_rule(collected.findings)
-    status = RunStatus.COMPLETE if complete else RunStatus.INCOMPLETE
+    counts["held_missing_pages"] = len(held)
+    status = RunStatus.COMPLETE if complete and not held else RunStatus.INCOMPLETE
     note = None
     if not complete:
         why = "no crawl has run yet" if crawl_status is None else "the latest crawl was incomplete"
         note = f"{why}: no finding was marked fixed"
+    elif held:
+        note = (
+            f"{len(held)} service pages went missing at once (more than "
+            f"{config.crawl.max_new_missing_findings_ratio:.0%} of the listed services, "
+            "[crawl] max_new_missing_findings_ratio): held for a person to check before anyone is told. "
+            "Open a few of the pages; if they really have gone, run `localoffer-audit nightly --accept-missing`"
+        )
     finish_run(db, run_id, status, counts=counts, note=note)
-    return FindingsSummary(run_id=run_id, status=status, counts=counts, crawl_status=crawl_status)
+    return FindingsSummary(run_id=run_id, status=status, counts=counts, crawl_status=crawl_status, note=note)
+
+
+# The rules that say an entry's own page has gone.
+MISSING_PAGE_RULES = ("page_missing", "oruk_detail_missing")
+# A handful of pages going at once is ordinary housekeeping, whatever the share.
+MIN_HELD_WAVE = 5
+
+
+def hold_missing_wave(db: Database, config: Config, collected: Collected) -> list[Finding]:
+    """Take a wave of new "service page missing" findings out of ``collected`` (and keep
+    those services' findings as they are); returns the wave, or [] when it is small.
+
+    Each of those findings would reach a content manager's inbox; hundreds at once is
+    far more often the directory's fault than hundreds of services closing overnight.
+    """
+    stored = store.stored_findings(db)
+    wave = [
+        f for f in _unique(collected.findings)
+        if f.rule in MISSING_PAGE_RULES
+        and ((existing := stored.get((f.service_id, f.rule, f.subject))) is None or existing.status == FindingStatus.FIXED)
+    ]
+    listed = len(live_services(db, with_links=False))
+    if len(wave) <= MIN_HELD_WAVE or len(wave) <= config.crawl.max_new_missing_findings_ratio * listed:
+        return []
+    held = {f.service_id for f in wave}
+    collected.findings = [f for f in collected.findings if not (f.rule in MISSING_PAGE_RULES and f.service_id in held)]
+    collected.unsettled_services |= held
+    log.warning("%d new 'service page missing' findings held for a person to check", len(wave))
+    return wave
 
 
 def _count_by_rule(findings: list[Finding]) -> dict[str, int]:

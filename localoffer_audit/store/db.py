@@ -355,3 +355,29 @@ def m060_links_check_history(db: Database) -> None:
         "CREATE INDEX idx_link_checks_run ON link_checks(run_id)",
     ]:
         db.execute(statement)
+
+
+@migrations()
+def m200_services_missing_streak(db: Database) -> None:
+    """A record page answering 404/410 is confirmed across crawls before it is a finding
+    (docs/crawl.md, "Outages and missing pages")."""
+    for statement in [
+        # Consecutive complete crawls whose request for the page answered 404/410.
+        "ALTER TABLE services ADD COLUMN missing_crawls INTEGER NOT NULL DEFAULT 0",
+        # The first complete crawl of that streak (NULL while the page answers).
+        "ALTER TABLE services ADD COLUMN missing_since_run INTEGER REFERENCES runs(id)",
+        # The latest crawl (complete or not) whose request for the page answered 404/410.
+        "ALTER TABLE services ADD COLUMN missing_seen_run INTEGER REFERENCES runs(id)",
+        # The page's status before it went missing (NULL: it was never read live): an
+        # incomplete crawl puts it back, and its stored content is the entry's last known one.
+        "ALTER TABLE services ADD COLUMN status_before_missing INTEGER",
+    ]:
+        db.execute(statement)
+
+
+@migrations()
+def m201_runs_exit_code(db: Database) -> None:
+    """What a finished nightly told the team: its exit code, and when it alerted (exit 3),
+    so findings opened by a night that was killed still alert on the next completed one."""
+    db.execute("ALTER TABLE runs ADD COLUMN exit_code INTEGER")
+    db.execute("ALTER TABLE runs ADD COLUMN alerted_at TEXT")

@@ -40,6 +40,10 @@ class ServiceRef:
     http_status: int | None
     removed_at: str | None
     extra: dict[str, Any] = field(default_factory=dict)
+    # Complete crawls in a row that found the page 404/410, and whether it was read live
+    # before that (its stored content is then the entry's last known one).
+    missing_crawls: int = 0
+    read_before_missing: bool = False
 
 
 @dataclass(slots=True)
@@ -102,12 +106,14 @@ class FindingRow:
 def service_index(db: Database) -> dict[str, ServiceRef]:
     """Every service ever seen, by id, with its state."""
     rows = db.query(
-        "SELECT id, url, name, organisation, state, http_status, removed_at, extra FROM services ORDER BY id"
+        "SELECT id, url, name, organisation, state, http_status, removed_at, extra, missing_crawls, "
+        "status_before_missing FROM services ORDER BY id"
     )
     return {
         row["id"]: ServiceRef(
             id=row["id"], url=row["url"], name=row["name"], organisation=row["organisation"], state=row["state"],
             http_status=row["http_status"], removed_at=row["removed_at"], extra=from_json(row["extra"], {}),
+            missing_crawls=row["missing_crawls"], read_before_missing=row["status_before_missing"] is not None,
         )
         for row in rows
     }

@@ -11,6 +11,7 @@ from sqlite_utils import Database
 
 from localoffer_audit.store.db import to_json
 from localoffer_audit.models import LinkResult, RunKind, RunStatus, ServiceState
+from localoffer_audit.redact import mask_value
 
 # Verdicts meaning "the link itself failed" (the ones confirmation is about).
 FAILURE_VERDICTS = ("broken", "server_error", "timeout")
@@ -119,6 +120,8 @@ def save_link_results(db: Database, run_id: int, updates: Sequence[LinkUpdate]) 
     with db.atomic():
         for update in updates:
             result = update.result
+            # A redirect may hand out a URL with a password in it: never stored in clear.
+            final_url = mask_value(result.final_url)
             cursor = db.execute(
                 """
                 INSERT INTO link_checks (run_id, url, checked_at, verdict, status_code, final_url,
@@ -131,10 +134,10 @@ def save_link_results(db: Database, run_id: int, updates: Sequence[LinkUpdate]) 
                     update.checked_at,
                     str(result.verdict),
                     result.status_code,
-                    result.final_url,
-                    to_json(result.redirect_chain),
-                    result.error,
-                    result.detail,
+                    final_url,
+                    to_json(mask_value(result.redirect_chain)),
+                    mask_value(result.error),
+                    mask_value(result.detail),
                     result.elapsed_ms,
                     result.attempts,
                     result.method,
@@ -144,7 +147,7 @@ def save_link_results(db: Database, run_id: int, updates: Sequence[LinkUpdate]) 
             values: dict[str, Any] = {
                 "verdict": str(result.verdict),
                 "status_code": result.status_code,
-                "final_url": result.final_url,
+                "final_url": final_url,
                 "confirmed": int(update.confirmed),
                 "consecutive_failures": update.consecutive_failures,
                 "last_ok_at": update.last_ok_at,

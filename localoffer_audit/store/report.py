@@ -42,6 +42,32 @@ def new_findings_at_or_above(db: Database, findings_run_id: int, severity: Sever
     return int(row[0])
 
 
+def new_serious_since_last_report(db: Database, nightly_run_id: int, severity: Severity) -> int:
+    """Findings at or above ``severity`` opened or reopened since the last nightly that
+    reported to the team (finished with exit code 0 or 3), still open and confirmed.
+
+    A night killed after its findings stage (or ended incomplete) told nobody: what it
+    opened is still news for the next night that completes, so the alert is not lost.
+    """
+    serious = [str(s) for s in Severity if s.rank <= severity.rank]
+    placeholders = ", ".join("?" for _ in serious)
+    row = db.execute(
+        "SELECT id FROM runs WHERE kind = ? AND exit_code IN (0, 3) AND id < ? ORDER BY id DESC LIMIT 1",
+        [str(RunKind.NIGHTLY), nightly_run_id],
+    ).fetchone()
+    # Everything the reported night's own stages did (its child runs) was in its report.
+    after = 0
+    if row is not None:
+        after = db.execute("SELECT MAX(id) FROM runs WHERE id = ? OR parent_run_id = ?", [row[0], row[0]]).fetchone()[0]
+    found = db.execute(
+        "SELECT COUNT(DISTINCT f.id) FROM finding_events e JOIN findings f ON f.id = e.finding_id "
+        f"WHERE e.run_id > ? AND e.event IN ('opened', 'reopened') AND {VISIBLE_FINDING} "
+        f"AND f.severity IN ({placeholders})",
+        [after, *serious],
+    ).fetchone()
+    return int(found[0])
+
+
 def nightly_history(db: Database, limit: int = 60) -> list[dict[str, Any]]:
     """Finished nightly runs, oldest first, with their stored snapshots."""
     rows = db.query(

@@ -118,3 +118,11 @@ def mark_abandoned_runs(db: Database) -> int:
             [str(RunStatus.FAILED), utc_now(), str(RunStatus.RUNNING)],
         )
         return cursor.rowcount
+
+
+def record_exit(db: Database, run_id: int, exit_code: int, *, alerted: bool) -> None:
+    """What a finished nightly told the team: its exit code, and when it alerted (exit 3).
+    The next night counts its news from the last night that reported (0 or 3)."""
+    with db.atomic():
+        db.execute("UPDATE runs SET exit_code = ?, alerted_at = ? WHERE id = ?",
+                   [exit_code, utc_now() if alerted else None, run_id])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
@@ -11,6 +11,7 @@ from sqlite_utils import Database
 
 from localoffer_audit.store.db import from_json, to_json
 from localoffer_audit.models import Contact, LinkPlace, ServiceItem, ServiceState, ShownDate
+from localoffer_audit.redact import mask_credentials
 
 
 def service_from_row(row: dict[str, Any], links: list[LinkPlace] | None = None) -> ServiceItem:
@@ -82,7 +83,10 @@ MISSING_PAGE_STATUSES = (404, 410)
 
 
 def _content_columns(item: ServiceItem) -> dict[str, Any]:
-    return {
+    """The stored columns of a crawled service, with the user name and password of any
+    URL in them masked (a page can link to ``https://user:secret@host/``): a secret the
+    directory's pages leak is not copied into the database, its backups and Datasette."""
+    columns = {
         "url": item.url,
         "name": item.name,
         "organisation": item.organisation,
@@ -102,6 +106,7 @@ def _content_columns(item: ServiceItem) -> dict[str, Any]:
         "platform": item.platform,
         "content_hash": item.content_hash,
     }
+    return {name: mask_credentials(value) if isinstance(value, str) else value for name, value in columns.items()}
 
 
 def _history(db: Database, service_id: str, run_id: int, at: str, event: str, content_hash: str | None) -> None:
@@ -112,7 +117,12 @@ def _history(db: Database, service_id: str, run_id: int, at: str, event: str, co
 
 
 def replace_link_places(db: Database, service_id: str, run_id: int, places: list[LinkPlace], at: str) -> None:
-    """The service's links become exactly ``places``; each URL gets (or refreshes) its links row."""
+    """The service's links become exactly ``places``; each URL gets (or refreshes) its links row.
+
+    URLs are stored with any credentials in them masked (``https://***@host/``); the link
+    checker never needs them (a login it lacks makes a link "blocked", never "broken").
+    """
+    places = [replace(p, url=mask_credentials(p.url)) for p in places]
     db.execute("DELETE FROM link_places WHERE service_id = ?", [service_id])
     for url in dict.fromkeys(place.url for place in places):
         db.execute(
@@ -145,7 +155,7 @@ def record_crawled_service(db: Database, run_id: int, item: ServiceItem, at: str
     ``page_missing``; an entry seen twice in one run is counted once.
     """
     row = db.execute(
-        "SELECT state, content_hash, last_seen_run, extra FROM services WHERE id = ?", [item.directory_id]
+        "SELECT state, content_hash, last_seen_run, extra, http_status FROM services WHERE id = ?", [item.directory_id]
     ).fetchone()
     page_missing = item.http_status in MISSING_PAGE_STATUSES
     state = str(ServiceState.PAGE_MISSING if page_missing else ServiceState.LIVE)
@@ -161,6 +171,7 @@ def record_crawled_service(db: Database, run_id: int, item: ServiceItem, at: str
             last_changed_at=at,
             first_seen_run=run_id,
             last_seen_run=run_id,
+            missing_seen_run=run_id if page_missing else None,
         )
         names = ", ".join(columns)
         db.execute(f"INSERT INTO services ({names}) VALUES ({', '.join('?' for _ in columns)})", list(columns.values()))
@@ -170,21 +181,27 @@ def record_crawled_service(db: Database, run_id: int, item: ServiceItem, at: str
         else:
             replace_link_places(db, item.directory_id, run_id, item.links, at)
     else:
-        previous_state, previous_hash, last_seen_run, previous_extra = row
+        previous_state, previous_hash, last_seen_run, previous_extra, previous_status = row
         if last_seen_run == run_id:
             return [SEEN_TWICE]
         if page_missing:
             extra = {**from_json(previous_extra, {}), **item.extra}
+            # A page read live until now keeps its status, so that a crawl found incomplete
+            # (an outage) can put the entry back as it was (close_crawl).
+            before = previous_status if previous_state == str(ServiceState.LIVE) else None
             db.execute(
                 "UPDATE services SET http_status = ?, state = ?, extra = ?, last_seen_at = ?, last_seen_run = ?, "
-                "removed_at = NULL, removed_run = NULL WHERE id = ?",
-                [item.http_status, state, to_json(extra), at, run_id, item.directory_id],
+                "removed_at = NULL, removed_run = NULL, missing_seen_run = ?, "
+                "status_before_missing = COALESCE(?, status_before_missing) WHERE id = ?",
+                [item.http_status, state, to_json(extra), at, run_id, run_id, before, item.directory_id],
             )
             if previous_state != str(ServiceState.PAGE_MISSING):
                 events.append(EVENT_PAGE_MISSING)
         else:
             columns = _content_columns(item)
-            columns.update(http_status=item.http_status, state=state, last_seen_at=at, last_seen_run=run_id)
+            # The page answers: any run of "page missing" crawls is over.
+            columns.update(http_status=item.http_status, state=state, last_seen_at=at, last_seen_run=run_id,
+                           missing_crawls=0, missing_since_run=None, missing_seen_run=None, status_before_missing=None)
             changed = previous_hash != item.content_hash
             if changed:
                 columns["last_changed_at"] = at
@@ -226,6 +243,55 @@ def record_failed_service_page(db: Database, run_id: int, directory_id: str, at:
 
 def services_seen_in_run(db: Database, run_id: int) -> int:
     return db.execute("SELECT COUNT(*) FROM services WHERE last_seen_run = ?", [run_id]).fetchone()[0]
+
+
+def newly_missing_pages(db: Database, run_id: int) -> int:
+    """Record pages read live before this crawl that answered 404/410 in it."""
+    return db.execute(
+        "SELECT COUNT(*) FROM services WHERE missing_seen_run = ? AND state = ? AND missing_crawls = 0 "
+        "AND status_before_missing IS NOT NULL",
+        [run_id, str(ServiceState.PAGE_MISSING)],
+    ).fetchone()[0]
+
+
+# Complete crawls in a row that must find a record page missing before it is a finding.
+MISSING_CONFIRMATIONS = 2
+
+
+def settle_missing_pages(db: Database, run_id: int, *, complete: bool, accept_missing: bool = False) -> int:
+    """After a crawl, before close_crawl: the streak of each record page that answered
+    404/410 in it. A complete crawl adds one to each (``missing_crawls``; with
+    ``accept_missing``, a person checked that the pages have gone, they are confirmed at
+    once). From an incomplete crawl a page that went missing in it is put back as it was
+    (live, its status and content as before, no history event): returns how many.
+    """
+    with db.atomic():
+        if complete:
+            streak = f"MAX(missing_crawls + 1, {MISSING_CONFIRMATIONS})" if accept_missing else "missing_crawls + 1"
+            db.execute(
+                f"UPDATE services SET missing_crawls = {streak}, missing_since_run = COALESCE(missing_since_run, ?) "
+                "WHERE missing_seen_run = ? AND state = ?",
+                [run_id, run_id, str(ServiceState.PAGE_MISSING)],
+            )
+            restored = 0
+        else:
+            reverted = [row[0] for row in db.execute(
+                "SELECT id FROM services WHERE missing_seen_run = ? AND state = ? AND missing_crawls = 0 "
+                "AND status_before_missing IS NOT NULL",
+                [run_id, str(ServiceState.PAGE_MISSING)],
+            ).fetchall()]
+            for service_id in reverted:
+                db.execute(
+                    "UPDATE services SET state = ?, http_status = status_before_missing, status_before_missing = NULL, "
+                    "missing_seen_run = NULL, extra = json_remove(extra, '$.oruk_detail_missing') WHERE id = ?",
+                    [str(ServiceState.LIVE), service_id],
+                )
+                db.execute(
+                    "DELETE FROM service_history WHERE service_id = ? AND run_id = ? AND event = ?",
+                    [service_id, run_id, EVENT_PAGE_MISSING],
+                )
+            restored = len(reverted)
+    return restored
 
 
 def close_crawl(db: Database, run_id: int, *, complete: bool, at: str) -> dict[str, int]:
