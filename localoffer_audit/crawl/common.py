@@ -15,6 +15,7 @@ from localoffer_audit.config import DEFAULT_DATE_LABELS
 from localoffer_audit.models import LinkPlace, ServiceItem
 from localoffer_audit.crawl.pagetools import in_page_tools, page_tool_reason
 from localoffer_audit.crawl.text import clean, decode_cloudflare_email
+from localoffer_audit.parsing.contact_values import is_map_link_text
 
 # Schemes whose links are recorded; anything else (javascript:, data:) is not a link.
 RECORDED_SCHEMES = ("http", "https", "mailto", "tel")
@@ -94,9 +95,6 @@ def absolute_url(href: str | None, base: str) -> str | None:
     return url if scheme in RECORDED_SCHEMES else None
 
 
-# Links the site's template adds to every record (a map for the postcode): not content a
-# content manager wrote or can fix.
-_TEMPLATE_LINK_TEXT = re.compile(r"^\s*(get directions|directions|view (on )?(a )?map|show (on )?(a )?map|map)\s*$", re.I)
 
 
 def is_back_to_results(anchor_text: str) -> bool:
@@ -104,7 +102,9 @@ def is_back_to_results(anchor_text: str) -> bool:
 
 
 def is_template_link(anchor: Selector, anchor_text: str) -> bool:
-    return bool(_TEMPLATE_LINK_TEXT.match(anchor_text)) or "map-link" in (anchor.attrib.get("class") or "")
+    """Links the site's template adds to every record (a map for the postcode): not
+    content a content manager wrote or can fix."""
+    return is_map_link_text(anchor_text) or "map-link" in (anchor.attrib.get("class") or "")
 
 
 def decode_cloudflare_spans(selector: Selector) -> None:
