@@ -15,6 +15,8 @@ from localoffer_audit.config import DEFAULT_DATE_LABELS
 from localoffer_audit.models import LinkPlace, ServiceItem
 from localoffer_audit.crawl.pagetools import in_page_tools, page_tool_reason
 from localoffer_audit.crawl.text import clean, decode_cloudflare_email
+from localoffer_audit.parsing.contact_values import is_map_link_text
+from localoffer_audit.parsing.html_text import element_text
 
 # Schemes whose links are recorded; anything else (javascript:, data:) is not a link.
 RECORDED_SCHEMES = ("http", "https", "mailto", "tel")
@@ -94,9 +96,6 @@ def absolute_url(href: str | None, base: str) -> str | None:
     return url if scheme in RECORDED_SCHEMES else None
 
 
-# Links the site's template adds to every record (a map for the postcode): not content a
-# content manager wrote or can fix.
-_TEMPLATE_LINK_TEXT = re.compile(r"^\s*(get directions|directions|view (on )?(a )?map|show (on )?(a )?map|map)\s*$", re.I)
 
 
 def is_back_to_results(anchor_text: str) -> bool:
@@ -104,7 +103,9 @@ def is_back_to_results(anchor_text: str) -> bool:
 
 
 def is_template_link(anchor: Selector, anchor_text: str) -> bool:
-    return bool(_TEMPLATE_LINK_TEXT.match(anchor_text)) or "map-link" in (anchor.attrib.get("class") or "")
+    """Links the site's template adds to every record (a map for the postcode): not
+    content a content manager wrote or can fix."""
+    return is_map_link_text(anchor_text) or "map-link" in (anchor.attrib.get("class") or "")
 
 
 def decode_cloudflare_spans(selector: Selector) -> None:
@@ -121,42 +122,11 @@ def decode_cloudflare_spans(selector: Selector) -> None:
         node.attrib.pop("data-cfemail", None)
 
 
-_BLOCK_TAGS = frozenset(
-    "p div li ul ol dd dt dl h1 h2 h3 h4 h5 h6 tr td th table section article address blockquote br hr".split()
-)
-_SKIP_TAGS = frozenset(("script", "style", "template", "noscript"))
-
-
-def _walk_text(element, parts: list[str]) -> None:  # noqa: ANN001 - an lxml element
-    tag = element.tag if isinstance(element.tag, str) else ""
-    if tag in _SKIP_TAGS or not tag:
-        # Comments and processing instructions: skip, keep the tail.
-        if element.tail:
-            parts.append(element.tail)
-        return
-    block = tag in _BLOCK_TAGS
-    if block:
-        parts.append("\n")
-    if element.text:
-        parts.append(element.text)
-    for child in element:
-        _walk_text(child, parts)
-    if block:
-        parts.append("\n")
-    if element.tail:
-        parts.append(element.tail)
-
-
 def _raw_text(selector: Selector) -> str:
     root = selector.root
     if isinstance(root, str):
         return root
-    parts: list[str] = []
-    if root.text:
-        parts.append(root.text)
-    for child in root:
-        _walk_text(child, parts)
-    return "".join(parts)
+    return element_text(root)
 
 
 def text_of(selector: Selector | Iterable[Selector]) -> str:

@@ -12,7 +12,6 @@ manager, in this order:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from localoffer_audit.parsing.csvimport import (
     read_csv_records,
 )
 from localoffer_audit.errors import AuditError
+from localoffer_audit.parsing.contact_values import check_email
 from localoffer_audit.store.managers import (
     MATCH_ORGANISATION,
     MATCH_SERVICE_ID,
@@ -43,9 +43,6 @@ SOURCE_DEFAULT = "default"
 REQUIRED_COLUMNS = ("manager_name", "manager_email")
 KEY_COLUMNS = (MATCH_SERVICE_ID, MATCH_ORGANISATION)
 
-# Deliberately plain: one @, no spaces or brackets, a dotted domain. Stricter checks
-# (MX records) belong to the link checker; here we only catch typing mistakes.
-_EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
 
 
 class MappingFileError(ImportFileError):
@@ -80,7 +77,10 @@ class ImportResult:
 
 
 def is_plausible_email(text: str) -> bool:
-    return bool(_EMAIL.match(text))
+    """Mail can be addressed to it: the one contact vocabulary's answer (the content
+    rules and the mailto: link check give the same), so no address is refused here that
+    the content rules accept, or the other way round."""
+    return check_email(text).usable
 
 
 def normalise_email(text: str) -> str:

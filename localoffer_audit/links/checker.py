@@ -484,8 +484,9 @@ class _Checker:
         verdict = check_email(email_from_mailto(stripped))
         if not verdict.valid:
             return LinkResult(url, LinkVerdict.INVALID_EMAIL, error=verdict.reason, attempts=0, confirmed=True)
-        if not self.settings.check_email_mx:
-            return LinkResult(url, LinkVerdict.OK, detail=verdict.value, attempts=0, confirmed=True)
+        if not self.settings.check_email_mx or verdict.reason:
+            # A reason on a valid address says why it was not looked up (Cloudflare hid it).
+            return LinkResult(url, LinkVerdict.OK, detail=verdict.reason or verdict.value, attempts=0, confirmed=True)
         found = await self.mail_route(verdict.value.rsplit("@", 1)[1])
         if found.route in (Route.NXDOMAIN, Route.NULL_MX, Route.NO_ROUTE):
             return LinkResult(url, LinkVerdict.INVALID_EMAIL, error=found.detail, attempts=1, confirmed=True)

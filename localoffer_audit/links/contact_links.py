@@ -1,33 +1,20 @@
 """mailto: and tel: links: checked by their syntax, not by sending anything.
 
-Email: the address part must be a plausible mailbox (RFC 5321 shape, a domain with a
-dot and a real-looking top-level label). Phone: the UK numbering plan through
-``phonenumbers`` (region GB), so 0800/0300/0345 numbers are valid and a 07 number with
-a digit missing is not.
+The address or number is read out of the link here; whether it can be right is the one
+contact vocabulary's answer (parsing/contact_values.py), the same the content rules and
+``managers import`` give: email syntax by ``email-validator`` with the project's layer on
+top, telephone numbers by the UK numbering plan through ``phonenumbers``.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from urllib.parse import unquote
 
-import phonenumbers
+from localoffer_audit.parsing import contact_values
+from localoffer_audit.parsing.contact_values import UK_REGIONS, ContactCheck
 
-_LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
-_DOMAIN_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
-_TOP_LEVEL = re.compile(r"^(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{2,59})$")
-
-# Regions whose numbers belong on a UK directory: the UK and the Crown Dependencies,
-# which share the +44 numbering plan.
-UK_REGIONS = frozenset({"GB", "GG", "JE", "IM"})
-
-
-@dataclass(frozen=True, slots=True)
-class ContactCheck:
-    valid: bool
-    value: str
-    reason: str | None = None
+__all__ = ["UK_REGIONS", "ContactCheck", "check_email", "check_phone", "email_from_mailto", "number_from_tel", "scheme_of"]
 
 
 def email_from_mailto(url: str) -> str:
@@ -38,28 +25,18 @@ def email_from_mailto(url: str) -> str:
 
 
 def check_email(address: str) -> ContactCheck:
-    """Is this a syntactically possible email address?"""
+    """Can this mailto: address be right? Valid unless the vocabulary finds a problem: a
+    "no email" filler is well formed (its domain is still asked for mail with
+    check_email_mx), and an address Cloudflare hid from the crawl is the crawl's blind
+    spot, not the site's fault (``value`` then has no @: nothing to look up)."""
     if not address:
         return ContactCheck(False, address, "no address after mailto:")
-    if address.count("@") != 1:
-        return ContactCheck(False, address, "an address has exactly one @")
-    local, domain = address.split("@")
-    if not local or len(local) > 64 or not _LOCAL_PART.match(local):
-        return ContactCheck(False, address, f"{local!r} is not a valid mailbox name")
-    if domain.endswith("."):
-        return ContactCheck(False, address, f"{domain!r} ends with a dot")
-    if len(domain) > 253 or "." not in domain:
-        return ContactCheck(False, address, f"{domain!r} is not a full domain (no dot)")
-    labels = domain.split(".")
-    try:
-        ascii_labels = [label.encode("idna").decode("ascii") if not label.isascii() else label for label in labels]
-    except UnicodeError:
-        return ContactCheck(False, address, f"{domain!r} is not a valid domain")
-    if not all(_DOMAIN_LABEL.match(label) for label in ascii_labels):
-        return ContactCheck(False, address, f"{domain!r} is not a valid domain")
-    if not _TOP_LEVEL.match(ascii_labels[-1]):
-        return ContactCheck(False, address, f"{ascii_labels[-1]!r} is not a top-level domain")
-    return ContactCheck(True, address)
+    verdict = contact_values.check_email(address)
+    if verdict.problem is not None:
+        return ContactCheck(False, address, verdict.problem)
+    if verdict.hidden:
+        return ContactCheck(True, address, "hidden by Cloudflare's email protection: not checked")
+    return ContactCheck(True, verdict.address)
 
 
 def number_from_tel(url: str) -> str:
@@ -67,20 +44,11 @@ def number_from_tel(url: str) -> str:
     return unquote(target.split(";", 1)[0]).strip()
 
 
-def check_phone(number: str, region: str = "GB") -> ContactCheck:
+def check_phone(number: str) -> ContactCheck:
     """Is this a valid number in the UK numbering plan?"""
     if not number:
         return ContactCheck(False, number, "no number after tel:")
-    try:
-        parsed = phonenumbers.parse(number, region)
-    except phonenumbers.NumberParseException as exc:
-        return ContactCheck(False, number, f"not a phone number ({exc._msg})")
-    if not phonenumbers.is_valid_number(parsed):
-        return ContactCheck(False, number, "not a valid number in the numbering plan")
-    where = phonenumbers.region_code_for_number(parsed)
-    if where not in UK_REGIONS:
-        return ContactCheck(False, number, f"not a UK number (looks like {where or 'an international number'})")
-    return ContactCheck(True, phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL))
+    return contact_values.check_phone(number)
 
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")

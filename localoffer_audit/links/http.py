@@ -18,6 +18,7 @@ from typing import Any
 
 import aiohttp
 import brotli
+from w3lib.encoding import html_to_unicode
 
 from localoffer_audit.links.resolver import (
     LOCAL_RESOURCE_ERRNOS,
@@ -38,8 +39,6 @@ BROWSER_ACCEPT = {
 }
 
 _READABLE_TYPES = re.compile(r"html|xml|text/plain|^$")
-_CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.I)
-_META_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([\w.:-]+)", re.I)
 
 
 class FailureKind(enum.StrEnum):
@@ -102,14 +101,12 @@ def make_timeout(settings: LinkCheckSettings) -> aiohttp.ClientTimeout:
 
 
 def _decode(raw: bytes, content_type: str) -> str:
-    match = _CHARSET.search(content_type) or _META_CHARSET.search(raw[:4096])
-    charset = match.group(1) if match else "utf-8"
-    if isinstance(charset, bytes):
-        charset = charset.decode("ascii", "replace")
-    try:
-        return raw.decode(charset, errors="replace")
-    except LookupError:
-        return raw.decode("utf-8", errors="replace")
+    """The body as a browser reads it (w3lib, Scrapy's own decoder): a byte-order mark,
+    then the Content-Type charset, then a <meta> one, else UTF-8; ISO-8859-1 read as
+    Windows-1252, as the WHATWG encoding standard says, so the curly quote in "we can’t
+    find that page" is a quote, not a control character."""
+    _encoding, text = html_to_unicode(content_type or None, raw)
+    return text
 
 
 class UnsupportedEncodingError(ValueError):

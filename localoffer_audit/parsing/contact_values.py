@@ -1,15 +1,25 @@
-"""Is this telephone number, email address or postcode one that can be right?
+"""The one contact vocabulary: is this telephone number, email address or postcode one
+that can be right, and the repairs for how pages print them.
 
+Every place that judges a contact value asks here: the link checker (``mailto:`` and
+``tel:`` links), the content rules and ``managers import``, so an address gets one answer
+wherever it appears. Email syntax is ``email-validator``'s (RFC 5321/6531, IDN domains,
+``check_deliverability=False``: no DNS here) with this project's layer on top: "no email"
+fillers, misspelt webmail domains, an address written out with "at", Cloudflare's hiding.
 Telephone numbers are judged by the UK numbering plan through ``phonenumbers`` (region
-GB), so 0800, 0300, 01xx, 02x and 07xx numbers pass and 01234 5 does not. Pure.
+GB), so 0800, 0300, 01xx, 02x and 07xx numbers pass and 01234 5 does not. The crawl's
+repairs ("printed twice", map-link text glued on, postcode extraction) live here too, so
+the crawl and the rules read a value the same way. Pure.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 import phonenumbers
+from email_validator import EmailNotValidError, validate_email
 
 # --- telephone -----------------------------------------------------------------------
 
@@ -69,7 +79,11 @@ def _digits(text: str) -> str:
 
 
 def undouble_phone(text: str) -> str:
-    """A number printed twice by the page ("01454 77211701454 772117") read once."""
+    """A number printed twice by the page ("01454 77211701454 772117") read once. Only a
+    doubled whole number (18 digits or more) is repaired, so a genuine number is never cut."""
+    once = undouble(text, min_chars=18)
+    if once != text:
+        return once
     digits = _digits(text)
     half = len(digits) // 2
     if len(digits) >= 18 and len(digits) % 2 == 0 and digits[:half] == digits[half:]:
@@ -81,14 +95,36 @@ def undouble_phone(text: str) -> str:
 UK_REGIONS = frozenset({"GB", "GG", "JE", "IM"})
 
 
+@dataclass(frozen=True, slots=True)
+class ContactCheck:
+    """A telephone number's verdict: ``value`` is the number formatted when valid."""
+
+    valid: bool
+    value: str
+    reason: str | None = None
+
+
 @lru_cache(maxsize=4096)
-def is_valid_uk_phone(text: str) -> bool:
-    candidate = undouble_phone(text)
+def check_phone(number: str) -> ContactCheck:
+    """Is this a valid number in the UK numbering plan? The one telephone verdict: the
+    ``tel:`` link check and the invalid_phone rule both ask here."""
+    if not number.strip():
+        return ContactCheck(False, number, "there is no number")
     try:
-        number = phonenumbers.parse(candidate, "GB")
-    except phonenumbers.NumberParseException:
-        return False
-    return phonenumbers.is_valid_number(number) and phonenumbers.region_code_for_number(number) in UK_REGIONS
+        parsed = phonenumbers.parse(number, "GB")
+    except phonenumbers.NumberParseException as exc:
+        return ContactCheck(False, number, f"not a phone number ({exc._msg})")
+    if not phonenumbers.is_valid_number(parsed):
+        return ContactCheck(False, number, "not a valid number in the numbering plan")
+    where = phonenumbers.region_code_for_number(parsed)
+    if where not in UK_REGIONS:
+        return ContactCheck(False, number, f"not a UK number (looks like {where or 'an international number'})")
+    return ContactCheck(True, phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL))
+
+
+def is_valid_uk_phone(text: str) -> bool:
+    """A telephone field's number (printed twice by the page or not) is a valid UK number."""
+    return check_phone(undouble_phone(text)).valid
 
 
 def format_phone(text: str) -> str:
@@ -101,12 +137,38 @@ def format_phone(text: str) -> str:
     return text
 
 
+# --- printed twice -------------------------------------------------------------------
+
+
+def undouble(text: str, min_chars: int = 6) -> str:
+    """Repair a value printed twice with nothing between: "01454 77211701454 772117".
+
+    Only an exact doubling is repaired (the two halves identical once spaces are
+    ignored, at least ``min_chars`` characters in all), so a genuine long number is
+    never cut.
+    """
+    compact = text.replace(" ", "")
+    if len(compact) >= min_chars and len(compact) % 2 == 0:
+        half = len(compact) // 2
+        if compact[:half] == compact[half:]:
+            # Keep the spacing of the first copy.
+            seen = 0
+            for index, char in enumerate(text):
+                if char != " ":
+                    seen += 1
+                if seen == half:
+                    return text[: index + 1].strip()
+    # "01454 772117 01454 772117": two copies with a space between.
+    parts = text.split(" ")
+    if len(parts) % 2 == 0 and len(parts) >= 2 and len(compact) >= min_chars:
+        half = len(parts) // 2
+        if parts[:half] == parts[half:]:
+            return " ".join(parts[:half])
+    return text
+
+
 # --- email ---------------------------------------------------------------------------
 
-_EMAIL = re.compile(
-    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
-)
 # Domains that mean "no address here" (RFC 2606 / 6761 names and common fillers).
 _PLACEHOLDER_DOMAINS = re.compile(
     r"(?:^|\.)(?:example\.(?:com|org|net|co\.uk)|[\w-]*\.invalid|invalid|test|localhost|noemail\.[\w.]+|none\.[\w.]+|nomail\.[\w.]+)$",
@@ -120,6 +182,31 @@ _MISSPELT_DOMAINS = {
 }
 # What a page shows in place of an address Cloudflare hid: a crawl artefact, not the entry's fault.
 _OBFUSCATED = re.compile(r"\[\s*email\s*(?:&#160;|\s)*protected\s*\]", re.IGNORECASE)
+_WRITTEN_AT = re.compile(r"\s(?:at|\[at\]|\(at\))\s", re.IGNORECASE)
+# Stands in for a filler domain when the mailbox part of a placeholder is checked:
+# email-validator refuses reserved names such as .invalid by design, and a filler is
+# an absent address, not a wrong one, so only the part before the @ is judged.
+_STAND_IN_DOMAIN = "placeholder.example"
+
+
+@dataclass(frozen=True, slots=True)
+class EmailCheck:
+    """The one verdict on an email address, whichever place it came from."""
+
+    # The address as read: "mailto:" and any "?subject=" dropped, trimmed.
+    address: str
+    # Why it cannot be right, in words for a content manager; None when it can be.
+    problem: str | None = None
+    # A platform's "no email" filler (noemail@noemail.invalid, x@example.com): an absent
+    # address, not a wrong one.
+    placeholder: bool = False
+    # Cloudflare's "[email protected]": the page hid the address from the crawl.
+    hidden: bool = False
+
+    @property
+    def usable(self) -> bool:
+        """Mail can be addressed to it (a filler still counts: it is well formed)."""
+        return self.problem is None and not self.hidden
 
 
 def clean_email(text: str) -> str:
@@ -129,38 +216,67 @@ def clean_email(text: str) -> str:
     return value.split("?", 1)[0].strip()
 
 
+def _in_words(message: str) -> str:
+    """email-validator's sentence as a clause: "cannot be right: an email address ..."."""
+    message = message.strip().rstrip(".")
+    return message[:1].lower() + message[1:]
+
+
+@lru_cache(maxsize=8192)
+def check_email(text: str) -> EmailCheck:
+    """Can this email address be right? The mailto: link check, the invalid_email rule
+    and ``managers import`` all ask here, so one address gets one answer."""
+    value = clean_email(text)
+    if not value:
+        return EmailCheck(value, "there is no address")
+    if _OBFUSCATED.search(text):
+        return EmailCheck(value, hidden=True)
+    if "@" not in value and _WRITTEN_AT.search(f" {value} "):
+        return EmailCheck(value, "it is written out ('at') instead of with an @, so it cannot be used to send an email")
+    local, _, domain = value.rpartition("@")
+    placeholder = bool(local) and "@" not in local and bool(_PLACEHOLDER_DOMAINS.search(domain))
+    checked = f"{local}@{_STAND_IN_DOMAIN}" if placeholder else value
+    try:
+        validate_email(checked, check_deliverability=False)
+    except EmailNotValidError as exc:
+        return EmailCheck(value, _in_words(str(exc)), placeholder=placeholder)
+    if placeholder:
+        return EmailCheck(value, placeholder=True)
+    if domain.lower() in _MISSPELT_DOMAINS:
+        return EmailCheck(value, f"{domain.lower()} looks like a misspelling of a webmail domain")
+    return EmailCheck(value)
+
+
 def is_placeholder_email(text: str | None) -> bool:
     """An address that stands for "no email" (noemail@noemail.invalid, x@example.com)."""
-    if not text or "@" not in text:
-        return False
-    return bool(_PLACEHOLDER_DOMAINS.search(clean_email(text).rsplit("@", 1)[1].lower()))
+    return bool(text) and check_email(text or "").placeholder
 
 
 def email_problem(text: str | None) -> str | None:
-    """Why an email address cannot be right, or None when it can."""
-    if not text or not text.strip() or _OBFUSCATED.search(text):
+    """Why an email field's address cannot be right, or None when it can (an empty field,
+    a filler and an address Cloudflare hid are not wrong addresses)."""
+    if not text or not text.strip():
         return None
-    value = clean_email(text)
-    if not value:
+    return check_email(text).problem
+
+
+# --- Cloudflare's email hiding -------------------------------------------------------
+
+
+def decode_cloudflare_email(encoded: str) -> str | None:
+    """Decode Cloudflare's email obfuscation (``data-cfemail`` / ``#hex`` in the href).
+
+    The first byte is an XOR key for the rest. Returns None for anything malformed.
+    """
+    encoded = encoded.strip()
+    if len(encoded) < 4 or len(encoded) % 2 or not re.fullmatch(r"[0-9a-fA-F]+", encoded):
         return None
-    if "@" not in value and re.search(r"\s(?:at|\[at\]|\(at\))\s", f" {value} ", re.IGNORECASE):
-        return "it is written out ('at') instead of with an @, so it cannot be used to send an email"
-    if " " in value:
-        return "it contains a space"
-    if value.endswith("."):
-        return "it ends with a dot"
-    if value.count("@") != 1:
-        return "it does not have exactly one @"
-    if not _EMAIL.match(value):
-        return "it is not written as name@organisation.domain"
-    domain = value.rsplit("@", 1)[1].lower()
-    if _PLACEHOLDER_DOMAINS.search(domain):
-        # Platforms fill "no email" with addresses such as noemail@noemail.invalid: that is
-        # an absent address (no_contact_route counts it as none), not a mistyped one.
+    key = int(encoded[:2], 16)
+    try:
+        decoded = bytes(int(encoded[i : i + 2], 16) ^ key for i in range(2, len(encoded), 2)).decode("utf-8")
+    except UnicodeDecodeError:
         return None
-    if domain in _MISSPELT_DOMAINS:
-        return f"{domain} looks like a misspelling of a webmail domain"
-    return None
+    return decoded if "@" in decoded else None
 
 
 # --- postcode ------------------------------------------------------------------------
@@ -170,8 +286,55 @@ _POSTCODE = re.compile(
     r"^(?:GIR ?0AA|(?:[A-PR-UWYZ](?:[0-9]{1,2}|[A-HK-Y][0-9][0-9ABEHMNPRV-Y]?|[0-9][A-HJKPSTUW]|[A-HK-Y][0-9]))"
     r" ?[0-9][ABD-HJLNP-UW-Z]{2})$"
 )
-# Map-link text some platforms glue onto the postcode ("GL4 5BQGet directions").
-_MAP_LINK_TEXT = re.compile(r"\s*(?:get\s+directions|directions|view\s+(?:on\s+)?map|show\s+map|map\s+it|map)\s*$", re.IGNORECASE)
+# The words of the map link a page's template puts by an address or postcode. One list:
+# the crawl drops such an anchor, strips its text glued to an address line ("GL4
+# 5BQGet directions"), and the postcode rule strips it from a postcode field.
+_MAP_LINK_PHRASES = r"get\s+directions|view\s+(?:on\s+)?(?:a\s+)?map|show\s+(?:on\s+)?(?:a\s+)?map"
+# A bare "Map" or "Directions" counts only as the whole anchor or after a postcode: at the
+# end of an address line it may be the address ("The Old Map House" cut short is worse).
+_MAP_LINK_WORDS = rf"{_MAP_LINK_PHRASES}|directions|map\s+it|map"
+_MAP_LINK_ANCHOR = re.compile(rf"^\s*(?:{_MAP_LINK_WORDS})\s*$", re.IGNORECASE)
+_MAP_LINK_SUFFIX = re.compile(rf"\s*(?:{_MAP_LINK_PHRASES})\s*$", re.IGNORECASE)
+_POSTCODE_MAP_LINK_SUFFIX = re.compile(rf"\s*(?:{_MAP_LINK_WORDS})\s*$", re.IGNORECASE)
+# A UK-shaped postcode inside a longer text (the crawl's extraction; the rule's strict
+# pattern is _POSTCODE).
+_POSTCODE_IN_TEXT = re.compile(r"\b([A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2})\b", re.IGNORECASE)
+_SPACE = re.compile(r"\s+")
+
+
+def _clean(text: str) -> str:
+    return _SPACE.sub(" ", text.replace("\xa0", " ")).strip()
+
+
+def is_map_link_text(anchor_text: str) -> bool:
+    """The anchor is the template's map link ("Get directions", "View on a map", "Map")."""
+    return bool(_MAP_LINK_ANCHOR.match(anchor_text))
+
+
+def strip_map_text(text: str) -> str:
+    """A line without the map-link text glued to its end ("GL4 5BQGet directions")."""
+    return _MAP_LINK_SUFFIX.sub("", _clean(text)).strip()
+
+
+def clean_postcode(text: str | None) -> str | None:
+    """A postcode field as stored by the crawl: map-link text stripped, the UK-shaped
+    postcode in it if there is one (upper case), else what is left as shown."""
+    value = _clean(text or "")
+    if not value:
+        return None
+    stripped = _MAP_LINK_SUFFIX.sub("", value).strip()
+    match = _POSTCODE_IN_TEXT.search(stripped)
+    if match:
+        return match.group(1).upper()
+    return stripped or None
+
+
+def find_postcode(text: str | None) -> str | None:
+    """The last UK-shaped postcode in a block of address text, if any."""
+    if not text:
+        return None
+    matches = _POSTCODE_IN_TEXT.findall(_MAP_LINK_SUFFIX.sub("", _clean(text)))
+    return matches[-1].upper() if matches else None
 
 
 def looks_like_postcode_attempt(text: str) -> bool:
@@ -179,14 +342,13 @@ def looks_like_postcode_attempt(text: str) -> bool:
     return any(ch.isdigit() for ch in text)
 
 
-def clean_postcode(text: str) -> str:
-    value = _MAP_LINK_TEXT.sub("", text.strip())
-    value = re.sub(r"\s+", " ", value).strip().upper()
-    return value
+def _normalise_postcode(text: str) -> str:
+    value = _POSTCODE_MAP_LINK_SUFFIX.sub("", text.strip())
+    return _SPACE.sub(" ", value).strip().upper()
 
 
 def is_valid_uk_postcode(text: str) -> bool:
-    value = clean_postcode(text)
+    value = _normalise_postcode(text)
     if _POSTCODE.match(value):
         return True
     # "Leeds LS1 4AP": a town written before the postcode in the same field.
