@@ -119,3 +119,18 @@ def test_per_domain_concurrency_caps_requests_at_once(tmp_path, per_domain):
         )
     assert summary.status == RunStatus.COMPLETE and summary.counts["services_seen"] == 12
     assert site.peak_in_flight == per_domain
+
+
+def test_autothrottle_paces_by_the_servers_answers_within_configured_bounds():
+    default = settings_for()
+    # By default AutoThrottle aims at the per-domain limit and backs off up to 10 s.
+    assert (default["AUTOTHROTTLE_TARGET_CONCURRENCY"], default["AUTOTHROTTLE_MAX_DELAY"]) == (4.0, 10)
+    settings = settings_for(download_delay_seconds=0.05, autothrottle_target_concurrency=8,
+                            autothrottle_max_delay_seconds=7)
+    crawler = get_crawler(FsdSpider, settings)
+    crawler._apply_settings()
+    [throttle] = [ext for ext in crawler.extensions.middlewares if isinstance(ext, AutoThrottle)]
+    assert throttle.target_concurrency == 8.0
+    assert (throttle._min_delay(), throttle._max_delay()) == (0.05, 7.0)
+    # A maximum below the minimum delay is never used: the minimum wins.
+    assert settings_for(download_delay_seconds=12, autothrottle_max_delay_seconds=5)["AUTOTHROTTLE_MAX_DELAY"] == 12

@@ -40,10 +40,18 @@ def scrapy_settings(config: Config, db_path: Path, run_id: int) -> dict[str, Any
         # start), while the total limit is counted before a request is handed over.
         "CONCURRENT_REQUESTS": crawl.concurrent_requests_per_domain * len(directory_hosts(config)),
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrent_requests_per_domain,
+        # The pace is the server's: AutoThrottle sets the delay between two requests to
+        # the directory from its latency (latency / target concurrency), so a slow or
+        # struggling server is asked less often (error answers never shorten the delay),
+        # and an instant one is crawled at the configured maximum rate: one request per
+        # DOWNLOAD_DELAY (Scrapy never waits less than it, whatever the concurrency).
         "DOWNLOAD_DELAY": crawl.download_delay_seconds,
         "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
         "AUTOTHROTTLE_START_DELAY": max(crawl.download_delay_seconds, 0.25),
-        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(crawl.concurrent_requests_per_domain),
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(
+            crawl.autothrottle_target_concurrency or crawl.concurrent_requests_per_domain
+        ),
+        "AUTOTHROTTLE_MAX_DELAY": max(crawl.autothrottle_max_delay_seconds, crawl.download_delay_seconds),
         "DOWNLOAD_TIMEOUT": crawl.timeout_seconds,
         # The whole crawl is bounded too: Scrapy closes with reason closespider_timeout.
         "CLOSESPIDER_TIMEOUT": crawl.max_run_minutes * 60,

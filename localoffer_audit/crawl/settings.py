@@ -12,5 +12,7 @@ USER_AGENT = "localoffer-audit (Local Offer link and content checker)"
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0.25
 AUTOTHROTTLE_ENABLED = True
+# The delay AutoThrottle may grow to for a slow or failing directory (crawl/scrapy_settings.py).
+AUTOTHROTTLE_MAX_DELAY = 10.0
 TELNETCONSOLE_ENABLED = False
 FEED_EXPORT_ENCODING = "utf-8"

@@ -13,14 +13,22 @@ How one http(s) link is checked:
    read and decompressed only up to fixed limits.
 3. Redirects are followed by hand, each hop checked like the first, the chain recorded;
    loops and over-long chains end the check.
-4. 408/429/5xx, timeouts and resets are retried with doubling back-off, honouring
-   ``Retry-After`` up to a cap. A 403 is retried once with a browser's Accept headers.
+4. 408/429/5xx and other passing failures are retried with doubling back-off,
+   honouring ``Retry-After`` up to a cap. A timeout or a reset gets one more try in the
+   run at most: the delayed recheck (6), or with no recheck one immediate retry; a
+   timing-out answer teaches little by timing out again. A host that has hung (or hung
+   in an earlier run) is never asked HEAD-then-GET: one GET serves both. A 403 is
+   retried once with a browser's Accept headers.
 5. The final answer is classified (docs/verdicts.md). A 200 deep link is compared with
    what the site answers for a made-up path (asked once per site per run).
 6. Soft failures (timeouts, 5xx, resets, refusals) are checked once more after a delay
-   (one attempt per request); a second failure confirms them. A site that was fine
-   before and now fails repeatedly is paused: its remaining links are left unverified
-   this run.
+   (one attempt per request), the recheck started as soon as the failure is known so it
+   overlaps the rest of the run; a second failure confirms them. A link that failed at
+   its previous check too needs no recheck (two runs in a row confirm it), and a
+   timeout's recheck that would more than double the stage is left to the next run.
+   Links known slow or hanging from earlier runs (``first``) are started first, so
+   their waits overlap the rest. A site that was fine before and now fails repeatedly
+   is paused: its remaining links are left unverified this run.
 7. An exception the checker did not foresee is its own fault, not the site's: the link
    is left unverified (``checker_error_result``) and the error logged.
 """
@@ -35,7 +43,7 @@ import resource
 import secrets
 import time
 from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -96,6 +104,10 @@ PERMANENT_REDIRECTS = frozenset({301, 308})
 REFUSAL_STATUSES = frozenset({406, 412, 418, 451})
 # Verdicts that say "the link itself failed"; the run-level spike guard watches them.
 FAILURE_VERDICTS = frozenset({LinkVerdict.BROKEN, LinkVerdict.SERVER_ERROR, LinkVerdict.TIMEOUT})
+# Failures that get one more try in a run at most (the delayed recheck, or one retry).
+ONE_MORE_TRY = frozenset({FailureKind.TIMEOUT, FailureKind.RESET})
+# The detail added to a soft failure whose recheck was left to the next run.
+LEFT_TO_NEXT_RUN = "not rechecked in this run (it would have more than doubled the link check): the next run confirms it"
 
 
 def wants_body(url: str) -> bool:
@@ -265,6 +277,9 @@ class _Checker:
         self.gates: dict[str, HostGate] = {}
         self.probes: dict[str, asyncio.Task[PageFingerprint | None]] = {}
         self.mail_routes: dict[str, asyncio.Task[MailRoute]] = {}
+        # Hosts (host:port) that let a request time out in this run, or hung in an
+        # earlier one: asked with one GET, never HEAD-then-GET (each would hang).
+        self.hung_hosts: set[str] = set()
 
     def without_retries(self) -> _Checker:
         """This checker (same session, per-host gates and probes) making one attempt per
@@ -296,6 +311,8 @@ class _Checker:
                     self.session, url, method, self.settings, self.ssl_context,
                     extra_headers=extra_headers, read_body=read_body,
                 )
+            if isinstance(outcome, Failure) and outcome.kind is FailureKind.TIMEOUT:
+                self.hung_hosts.add(_host_key(url))
             delay = self._retry_delay(outcome, attempts)
             if delay is None:
                 return outcome, attempts
@@ -310,6 +327,10 @@ class _Checker:
             return None
         backoff = self.settings.backoff * (2 ** (attempts - 1))
         if isinstance(outcome, Failure):
+            if outcome.kind in ONE_MORE_TRY:
+                # One more try in the run at most: the delayed recheck when there is one,
+                # else a single retry now.
+                return backoff if self.settings.confirm_delay <= 0 and attempts == 1 else None
             return backoff if outcome.kind in RETRYABLE_FAILURES else None
         if outcome.status not in RETRYABLE_STATUSES:
             return None
@@ -396,8 +417,12 @@ class _Checker:
 
     async def _request_hop(self, url: str, body: bool) -> tuple[Answer | Failure, int]:
         attempts = 0
-        if not body:
+        if not body and _host_key(url) not in self.hung_hosts:
             outcome, attempts = await self.request(url, "HEAD")
+            # A HEAD that timed out is not followed by a GET: the host hangs, and a GET
+            # would most likely hang as long (the delayed recheck asks with GET).
+            if isinstance(outcome, Failure) and outcome.kind is FailureKind.TIMEOUT:
+                return outcome, attempts
             # HEAD is refused or answered wrongly by many servers: ask again with GET.
             # A "document" that answers with an HTML page is read too: it is often an
             # error page served with 200 in place of the file.
@@ -664,8 +689,10 @@ def _needs_confirmation(result: LinkResult) -> bool:
     return result.verdict in SOFT_FAILURE_VERDICTS and not result.confirmed and not result.unverified
 
 
-def _order_hosts(urls: Sequence[str]) -> list[tuple[str, deque[str]]]:
-    """URLs grouped by host, busiest host first (so the longest queue starts earliest)."""
+def _order_hosts(urls: Sequence[str], first: Collection[str] = ()) -> list[tuple[str, deque[str]]]:
+    """URLs grouped by host. Hosts with a link in ``first`` (known slow or hanging) come
+    first, that link at the head of its queue, so its wait overlaps the rest of the run;
+    then the busiest host first (so the longest queue starts earliest)."""
     by_host: dict[str, deque[str]] = defaultdict(deque)
     for url in urls:
         try:
@@ -673,7 +700,19 @@ def _order_hosts(urls: Sequence[str]) -> list[tuple[str, deque[str]]]:
         except ValueError:
             key = "~other"
         by_host[key].append(url)
-    return sorted(by_host.items(), key=lambda item: -len(item[1]))
+    early = set(first)
+    if early:
+        for key, queue in by_host.items():
+            if any(url in early for url in queue):
+                by_host[key] = deque(sorted(queue, key=lambda url: url not in early))
+    return sorted(by_host.items(), key=lambda item: (item[1][0] not in early, -len(item[1])))
+
+
+def _host_of_url(url: str) -> str:
+    try:
+        return _host_key(url.strip()) if scheme_of(url) in ("http", "https") else "~other"
+    except ValueError:
+        return "~other"
 
 
 async def check_urls(
@@ -683,6 +722,8 @@ async def check_urls(
     progress: ProgressCallback | None = None,
     host_failure_baseline: Mapping[str, float] | None = None,
     on_result: Callable[[LinkResult], None] | None = None,
+    first: Collection[str] = (),
+    failed_last_time: Collection[str] = (),
 ) -> list[LinkResult]:
     """Check each distinct URL once; results in the order of ``urls`` (duplicates dropped).
 
@@ -690,10 +731,18 @@ async def check_urls(
     previous check; only a host that was mostly fine (share < 0.5) can be paused, since
     a sudden run of failures there is more likely an outage than dead links.
 
+    ``first``: URLs known slow or hanging from earlier runs. They are started first, and
+    their hosts are asked with GET only (no HEAD-then-GET pair).
+
+    ``failed_last_time``: URLs whose previous check failed. A soft failure of one of
+    them needs no delayed recheck: failing two runs in a row confirms it (the stage's
+    rule), so the run does not wait ``confirm_delay`` for it.
+
     ``on_result`` gets each final result as soon as it is known (a soft failure after its
     delayed recheck), so the caller can store results in batches as they come.
-    ``settings.max_run_seconds`` bounds the whole run: links not checked by then come back
-    unverified (``is_time_limited``).
+    ``settings.max_run_seconds`` bounds the whole run, delayed rechecks included: links
+    not checked by then come back unverified (``is_time_limited``), soft failures not
+    rechecked by then stay unconfirmed.
     """
     distinct = list(dict.fromkeys(urls))
     total = len(distinct)
@@ -716,26 +765,17 @@ async def check_urls(
     )
     done = 0
     held: set[str] = set()
+    known_failing = set(failed_last_time)
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + settings.max_run_seconds if settings.max_run_seconds > 0 else None
+    started = loop.time()
+    deadline = started + settings.max_run_seconds if settings.max_run_seconds > 0 else None
+    # url -> (delayed recheck task, loop time its attempt is due, the first failure was a timeout)
+    rechecks: dict[str, tuple[asyncio.Task[None], float, bool]] = {}
 
     def emit(result: LinkResult) -> None:
+        held.discard(result.url)
         if on_result is not None:
             on_result(result)
-
-    def record(result: LinkResult) -> None:
-        nonlocal done
-        results[result.url] = result
-        done += 1
-        if progress is not None:
-            try:
-                progress(done, total, result)
-            except Exception:  # noqa: BLE001 - a broken progress display never stops a run
-                log.exception("progress callback failed")
-        if settings.confirm_delay > 0 and _needs_confirmation(result):
-            held.add(result.url)  # final only after its delayed recheck
-        else:
-            emit(result)
 
     async with aiohttp.ClientSession(
         connector=connector,
@@ -748,8 +788,29 @@ async def check_urls(
         trust_env=False,
     ) as session:
         checker = _Checker(session, resolver, settings, connection_limit=limit)
+        # Hosts known to hang or be slow are asked with GET only from the start.
+        checker.hung_hosts.update(_host_of_url(url) for url in first)
+        once = checker.without_retries()
         baseline = host_failure_baseline or {}
         paused_hosts: set[str] = set()
+
+        def record(result: LinkResult) -> None:
+            nonlocal done
+            results[result.url] = result
+            done += 1
+            if progress is not None:
+                try:
+                    progress(done, total, result)
+                except Exception:  # noqa: BLE001 - a broken progress display never stops a run
+                    log.exception("progress callback failed")
+            if settings.confirm_delay > 0 and _needs_confirmation(result) and result.url not in known_failing:
+                # Final only after its delayed recheck, which starts waiting now.
+                held.add(result.url)
+                task = asyncio.ensure_future(_delayed_recheck(once, result, settings, results, paused_hosts, emit))
+                due = loop.time() + settings.confirm_delay
+                rechecks[result.url] = (task, due, result.verdict is LinkVerdict.TIMEOUT)
+            else:
+                emit(result)
 
         async def host_worker(host_key: str, queue: deque[str], pause: dict[str, object]) -> None:
             WORK_LEFT.set(queue.__len__)
@@ -805,11 +866,24 @@ async def check_urls(
         tasks: list[asyncio.Future[None]] = []
 
         async def run_all() -> None:
-            for host_key, queue in _order_hosts(distinct):
+            for host_key, queue in _order_hosts(distinct, first):
                 await active_hosts.acquire()
                 tasks.append(asyncio.ensure_future(work_on_host(host_key, queue)))
             await asyncio.gather(*tasks)
-            await _confirm_soft_failures(checker, results, settings, paused_hosts=paused_hosts)
+            # Rechecks of fast failures (5xx, resets, refusals) cost the confirmation delay
+            # and a quick answer: always waited for.
+            await asyncio.gather(*(task for task, _due, slow in list(rechecks.values()) if not slow))
+            # A timeout's recheck costs the delay and another timeout: waited for only if
+            # it is due before the stage has run (1 + recheck_wait_share) times as long as
+            # it has so far; the others are left to the next run, whose failure confirms.
+            horizon = started + (loop.time() - started) * (1 + settings.recheck_wait_share)
+            for url, (task, due, slow) in list(rechecks.items()):
+                if slow and not task.done() and due > horizon:
+                    task.cancel()
+                    first_result = results[url]
+                    results[url] = replace(first_result, detail=_add_detail(first_result.detail, LEFT_TO_NEXT_RUN))
+                    emit(results[url])
+            await asyncio.gather(*(task for task, _due, _slow in rechecks.values()), return_exceptions=True)
 
         try:
             async with asyncio.timeout_at(deadline):
@@ -824,60 +898,58 @@ async def check_urls(
             for url in distinct:
                 if url not in results:
                     record(LinkResult(url, LinkVerdict.EXCLUDED, attempts=0, unverified=True, detail=TIME_LIMITED))
-        for task in [*checker.probes.values(), *checker.mail_routes.values()]:
-            if not task.done():
+        finally:
+            for task, _due, _slow in rechecks.values():
                 task.cancel()
+            for task in [*checker.probes.values(), *checker.mail_routes.values()]:
+                if not task.done():
+                    task.cancel()
+            await asyncio.gather(*(task for task, _due, _slow in rechecks.values()), return_exceptions=True)
+        # Soft failures whose recheck did not finish (time limit) stay unconfirmed.
         for url in sorted(held):
             emit(results[url])
     return [results[url] for url in distinct]
 
 
-async def _confirm_soft_failures(
-    checker: _Checker,
-    results: dict[str, LinkResult],
+def _add_detail(detail: str | None, more: str) -> str:
+    return (detail + "; " if detail else "") + more
+
+
+async def _delayed_recheck(
+    once: _Checker,
+    first: LinkResult,
     settings: LinkCheckSettings,
-    *,
+    results: dict[str, LinkResult],
     paused_hosts: set[str],
+    emit: Callable[[LinkResult], None],
 ) -> None:
-    """Check soft failures once more after a delay: failing again confirms them."""
-    if settings.confirm_delay <= 0:
+    """Check a soft failure once more after ``confirm_delay`` (one attempt per request):
+    failing again confirms it. Started as soon as the failure is known."""
+    await asyncio.sleep(settings.confirm_delay)
+    if (urlsplit(first.url.strip()).hostname or "") in paused_hosts:
+        # Its site was paused after a sudden run of failures: not confirmed in this run.
+        emit(first)
         return
-    pending = [
-        r for r in results.values()
-        if _needs_confirmation(r) and (urlsplit(r.url.strip()).hostname or "") not in paused_hosts
-    ]
-    if not pending:
+    try:
+        again = await once.check(first.url)
+    except Exception as exc:  # noqa: BLE001 - a checker fault confirms nothing
+        log.exception("checker error on the delayed recheck of %s: its failure stays unconfirmed", first.url)
+        results[first.url] = replace(
+            first, detail=_add_detail(first.detail, f"delayed recheck not made ({CHECKER_ERROR}: {type(exc).__name__}: {exc})"[:500]),
+        )
+        emit(results[first.url])
         return
-    loop_now = datetime.now(UTC)
-    once = checker.without_retries()
-
-    async def recheck(first: LinkResult) -> None:
-        waited = (loop_now - (first.checked_at or loop_now)).total_seconds()
-        if waited < settings.confirm_delay:
-            await asyncio.sleep(settings.confirm_delay - waited)
-        try:
-            again = await once.check(first.url)
-        except Exception as exc:  # noqa: BLE001 - a checker fault confirms nothing
-            log.exception("checker error on the delayed recheck of %s: its failure stays unconfirmed", first.url)
-            results[first.url] = replace(
-                first,
-                detail=(first.detail + "; " if first.detail else "")
-                + f"delayed recheck not made ({CHECKER_ERROR}: {type(exc).__name__}: {exc})"[:500],
-            )
-            return
-        attempts = first.attempts + again.attempts
-        if again.verdict in SOFT_FAILURE_VERDICTS:
-            results[first.url] = replace(
-                again, confirmed=True, attempts=attempts,
-                detail=(again.detail + "; " if again.detail else "") + "failed again on a delayed recheck",
-            )
-        else:
-            results[first.url] = replace(
-                again, attempts=attempts,
-                detail=(again.detail + "; " if again.detail else "") + f"recovered on a delayed recheck (first: {first.verdict})",
-            )
-
-    await asyncio.gather(*(recheck(r) for r in pending))
+    attempts = first.attempts + again.attempts
+    if again.verdict in SOFT_FAILURE_VERDICTS:
+        results[first.url] = replace(
+            again, confirmed=True, attempts=attempts, detail=_add_detail(again.detail, "failed again on a delayed recheck"),
+        )
+    else:
+        results[first.url] = replace(
+            again, attempts=attempts,
+            detail=_add_detail(again.detail, f"recovered on a delayed recheck (first: {first.verdict})"),
+        )
+    emit(results[first.url])
 
 
 def verdict_counts(results: Sequence[LinkResult]) -> Counter[str]:

@@ -2,7 +2,10 @@
 
 The checker never lets aiohttp follow redirects or decompress: a response body is read
 up to ``max_body_bytes`` and decompressed up to ``max_decoded_bytes``, and each request
-ends within ``total_timeout`` however slowly a hostile server trickles bytes.
+ends within ``total_timeout`` however slowly a hostile server trickles bytes. A body
+still arriving slower than ``MIN_BODY_BYTES_PER_SECOND`` once ``read_timeout`` has passed
+ends the request there too (curl's --speed-limit/--speed-time idea): no visitor waits
+for such a page, and waiting for the total limit would make every run pay for it.
 """
 
 from __future__ import annotations
@@ -142,10 +145,22 @@ class _BodyTooSlow(Exception):
     pass
 
 
-async def _read_bounded(response: aiohttp.ClientResponse, max_bytes: int, deadline: float) -> tuple[bytes, bool, str | None]:
-    """Read at most ``max_bytes`` of the raw body before ``deadline``; (body, truncated, note)."""
+# Below this average rate a body still arriving after read_timeout is "too slow": a
+# 100 KB page would take over 100 s. Real pages arrive at tens of KB/s or more.
+MIN_BODY_BYTES_PER_SECOND = 1024
+
+
+async def _read_bounded(
+    response: aiohttp.ClientResponse, max_bytes: int, deadline: float, slow_after: float | None = None
+) -> tuple[bytes, bool, str | None]:
+    """Read at most ``max_bytes`` of the raw body before ``deadline``; (body, truncated, note).
+
+    With ``slow_after`` (seconds), a body arriving slower than MIN_BODY_BYTES_PER_SECOND
+    once that long has passed stops the read as too slow."""
     chunks = bytearray()
     note = None
+    loop = asyncio.get_running_loop()
+    began = loop.time()
     try:
         async with asyncio.timeout_at(deadline):
             while len(chunks) < max_bytes:
@@ -153,6 +168,12 @@ async def _read_bounded(response: aiohttp.ClientResponse, max_bytes: int, deadli
                 if not chunk:
                     break
                 chunks += chunk
+                elapsed = loop.time() - began
+                if slow_after is not None and elapsed >= slow_after and len(chunks) < MIN_BODY_BYTES_PER_SECOND * elapsed:
+                    raise _BodyTooSlow(
+                        f"body still arriving at {len(chunks) / elapsed:.0f} bytes/s after {elapsed:.0f}s "
+                        f"({len(chunks)} bytes): too slow to be a working page"
+                    )
     except TimeoutError:
         # A body still trickling in at the deadline is no evidence the page works.
         raise _BodyTooSlow(f"body still arriving after {len(chunks)} bytes when the time limit ran out") from None
@@ -200,7 +221,9 @@ async def fetch(
         content_type = answer.header("content-type") or ""
         if read_body and method == "GET" and _READABLE_TYPES.search(content_type.split(";")[0].strip().lower()):
             try:
-                raw, truncated, note = await _read_bounded(response, settings.max_body_bytes, deadline)
+                raw, truncated, note = await _read_bounded(
+                    response, settings.max_body_bytes, deadline, slow_after=settings.read_timeout
+                )
             except _BodyTooSlow as exc:
                 return Failure(url, method, FailureKind.TIMEOUT, str(exc))
             try:

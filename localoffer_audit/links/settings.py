@@ -78,9 +78,11 @@ class LinkCheckSettings:
     concurrency: int = 100
     per_host: int = 2
     per_host_delay: float = 0.0
+    # Connect (also each name lookup), first byte (and any later pause between reads),
+    # whole request: why these values, docs/verdicts.md "Timeouts".
     connect_timeout: float = 10.0
-    read_timeout: float = 20.0
-    total_timeout: float = 45.0
+    read_timeout: float = 10.0
+    total_timeout: float = 20.0
     max_redirects: int = 10
     max_body_bytes: int = 512_000
     max_decoded_bytes: int = 2_048_000
@@ -114,6 +116,10 @@ class LinkCheckSettings:
     # Recheck soft failures (timeouts, 5xx, resets, refusals) once after this long in
     # the same run; a second failure confirms them. 0 = no recheck in the run.
     confirm_delay: float = 30.0
+    # After the rest of the stage is done, delayed rechecks still to come are waited for
+    # only while the stage would last at most (1 + this share) times as long as it has;
+    # the others are left to the next run, whose failure confirms (two runs in a row).
+    recheck_wait_share: float = 1.0
     # Pause a host after this many soft failures in a row (only a host that was fine
     # before: a spike); its remaining links are left unverified. 0 = never.
     host_pause_after: int = 5
@@ -152,6 +158,7 @@ class LinkCheckSettings:
             soft_404_probe=links.soft_404_probe,
             check_https=links.check_https,
             confirm_delay=links.confirm_delay_seconds,
+            recheck_wait_share=links.recheck_wait_share,
             host_pause_after=links.host_pause_after_failures,
             trusted_hosts=trusted_hosts,
             trusted_ports=dict(trusted_ports or {}),

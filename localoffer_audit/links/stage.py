@@ -8,7 +8,10 @@ URL a live service carries, except OK results younger than ``recheck_ok_after_da
 - Hard evidence (404/410, NXDOMAIN, malformed URL) and deterministic verdicts
   (parked, soft 404, redirected, TLS errors...) are confirmed at once.
 - Timeouts, 5xx, resets and refusals are confirmed when they failed again on a delayed
-  recheck in this run, or when the previous check failed too (two runs in a row).
+  recheck in this run, or when the previous check failed too (two runs in a row: such
+  links get no recheck in the run, nothing would be learnt from it).
+- Links whose last check timed out or was slow are checked first (their waits overlap
+  the rest of the run).
 - A run whose failure share jumps far above the previous run's is treated as a fault of
   the checker or the network first: its *new* failures stay unconfirmed and the run is
   recorded as incomplete, saying why.
@@ -39,6 +42,7 @@ from localoffer_audit.store.links import (
     resume_checked_since,
     save_link_results,
     set_service_counts,
+    slow_or_hanging_urls,
 )
 from localoffer_audit.store.runs import finish_run, start_run
 from localoffer_audit.links.checker import FAILURE_VERDICTS, check_urls, is_checker_error, is_time_limited
@@ -52,6 +56,8 @@ SPIKE_MIN_LINKS = 20
 CHECKER_ERROR_TOLERANCE = 5
 # Results are stored in batches of this many as they come, so a killed run keeps them.
 SAVE_BATCH = 100
+# A link whose last check took this long (or timed out) is started first.
+SLOW_LINK_MS = 1000
 
 
 @dataclass(slots=True)
@@ -144,6 +150,8 @@ async def run_link_checks_async(
         results = await check_urls(
             [link.url for link in to_check], settings, progress=progress,
             host_failure_baseline=host_failure_shares(db), on_result=on_result,
+            first=slow_or_hanging_urls(db, SLOW_LINK_MS) & set(by_url),
+            failed_last_time={link.url for link in to_check if _was_failing(link)},
         )
         save_link_results(db, run_id, pending)
         pending.clear()
@@ -281,9 +289,14 @@ def _spike(
     return share, None
 
 
+def _was_failing(link: StoredLink) -> bool:
+    """Its previous check failed: failing again now confirms it (two runs in a row)."""
+    return link.consecutive_failures > 0 and link.verdict in FAILURE_VERDICTS
+
+
 def _update(link: StoredLink, result: LinkResult, stamp: str, *, spike: bool) -> LinkUpdate:
     failing = result.verdict in FAILURE_VERDICTS
-    was_failing = link.consecutive_failures > 0 and link.verdict in FAILURE_VERDICTS
+    was_failing = _was_failing(link)
     if failing:
         # Confirmed by hard evidence, a delayed recheck, or the previous run failing too;
         # in a spike run a *new* failure waits for the next run whatever the evidence.

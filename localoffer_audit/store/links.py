@@ -10,7 +10,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from localoffer_audit.store.db import to_json
-from localoffer_audit.models import LinkResult, RunKind, RunStatus, ServiceState
+from localoffer_audit.models import LinkResult, LinkVerdict, RunKind, RunStatus, ServiceState
 from localoffer_audit.redact import mask_value
 
 # Verdicts meaning "the link itself failed" (the ones confirmation is about).
@@ -198,3 +198,16 @@ def resume_checked_since(db: Database, run_id: int, *, now: datetime, within_hou
 def latest_checks(db: Database, run_id: int) -> list[dict[str, Any]]:
     """The rows a run stored in the history (for reports and tests)."""
     return list(db.query("SELECT * FROM link_checks WHERE run_id = ? ORDER BY id", [run_id]))
+
+
+def slow_or_hanging_urls(db: Database, slow_ms: int) -> set[str]:
+    """URLs whose last check timed out or took at least ``slow_ms``: the link check
+    starts them first, so their waits overlap the rest of the run."""
+    rows = db.execute(
+        """
+        SELECT l.url FROM links l JOIN link_checks c ON c.id = l.last_check_id
+        WHERE l.verdict = ? OR c.elapsed_ms >= ?
+        """,
+        [str(LinkVerdict.TIMEOUT), slow_ms],
+    ).fetchall()
+    return {row[0] for row in rows}
