@@ -23,38 +23,11 @@ from localoffer_audit.models import RunKind, Severity
 from localoffer_audit.redact import mask_credentials
 from localoffer_audit.store.report import finding_changes_in_run, nightly_history, visible_findings_with_services
 from localoffer_audit.store.runs import get_run, recent_runs
+from localoffer_audit.outputs.history import HISTORY_FOLDER, service_page_name
+from localoffer_audit.outputs.labels import FINE_VERDICTS, STAGE_LABELS, VERDICT_LABELS, rule_title, verdict_label
 from localoffer_audit.outputs.templates import render
 
 SEVERITY_ORDER = [str(s) for s in Severity]
-
-# Link verdicts as a reader says them (docs/verdicts.md has the exact meaning of each).
-VERDICT_LABELS = {
-    "ok": "Working", "redirected": "Moved (redirects to a working page)", "moved_offsite": "Now leads to another website",
-    "broken": "Broken", "server_error": "Website failing", "timeout": "Does not answer", "soft_404": "'Page not found' page",
-    "parked": "Parked or for-sale domain", "tls_error": "Security certificate problem", "blocked": "Could not be checked automatically",
-    "insecure": "http:// where https:// works", "internal_address": "Private network address",
-    "invalid_email": "Email address cannot be right", "invalid_phone": "Phone number cannot be right",
-    "excluded": "Not checked (excluded in the config)", "unsupported": "Not checked (not a web address)",
-    "unchecked": "Not checked yet",
-}
-# Verdicts that need nobody to do anything.
-_FINE_VERDICTS = ("ok", "redirected", "excluded", "unsupported", "unchecked")
-STAGE_LABELS = {
-    "crawl": "Reading the directory", "links": "Checking links", "findings": "Content checks and findings",
-    "managers": "Content managers", "worklists": "Worklists", "email": "Email",
-}
-
-
-def rule_title(rule: str) -> str:
-    from localoffer_audit.content.catalogue import ALL_RULES
-
-    info = ALL_RULES.get(rule)
-    return info.title if info else rule.replace("_", " ").capitalize()
-
-
-def verdict_label(verdict: str) -> str:
-    return VERDICT_LABELS.get(verdict, verdict.replace("_", " ").capitalize())
-
 
 def _starter_start_urls() -> list[str]:
     import tomllib
@@ -206,7 +179,7 @@ def build_report_context(db: Database, config: Config, run_id: int | None = None
     live_services = snapshot.get("services", {}).get("live", 0)
     link_counts = snapshot.get("links", {})
     links_total = sum(link_counts.values())
-    links_to_fix = sum(v for k, v in link_counts.items() if k not in _FINE_VERDICTS)
+    links_to_fix = sum(v for k, v in link_counts.items() if k not in FINE_VERDICTS)
     serious_new = [f for f in changes["opened"] + changes["reopened"] if f["severity"] in ("critical", "high")]
     problems = [
         f"{STAGE_LABELS.get(s.get('stage'), s.get('stage'))}: {s.get('message') or s.get('status')}"
@@ -268,6 +241,8 @@ def _outputs_next_to(out_dir: Path) -> list[tuple[str, str, str]]:
     for relative, label, what in (
         ("worklists/index.html", "Worklists", "one fix list per content manager"),
         ("worklists/escalation.html", "Escalation digest", "serious problems open too long, and emails not delivered"),
+        (f"worklists/{HISTORY_FOLDER}/index.html", "History pages",
+         "for each entry with a problem: since when, every check of its links, who was told when"),
         ("emails/", "Emails", "the messages of the last email run (.eml files)"),
         ("qa/", "QA packs", "samples for checking the checker by hand"),
     ):
@@ -282,6 +257,13 @@ def write_run_report(db: Database, config: Config, out_dir: Path, *, run_id: int
     path = out_dir / "report.html"
     context = build_report_context(db, config, run_id)
     context["outputs"] = _outputs_next_to(out_dir)
+    history = out_dir / "worklists" / HISTORY_FOLDER
+
+    def history_page(service_id: str) -> str | None:
+        page = history / service_page_name(service_id)
+        return f"worklists/{HISTORY_FOLDER}/{page.name}" if page.exists() else None
+
+    context["history_page"] = history_page
     # Credentials in any URL (an error message, a stage note) never reach the page.
     html = mask_credentials(render("run_report.html", **context))
     tmp = path.with_suffix(".html.tmp")
