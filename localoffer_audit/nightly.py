@@ -39,9 +39,9 @@ from localoffer_audit.preflight import preflight_for_writing
 from localoffer_audit.outputs.mail import prepare_and_send
 from localoffer_audit.outputs.managers import import_mapping
 from localoffer_audit.models import RunKind, RunStatus, Severity
-from localoffer_audit.store.report import count_snapshot, new_findings_at_or_above
+from localoffer_audit.store.report import new_findings_at_or_above
 from localoffer_audit.store.runs import finish_run, last_complete_run, mark_abandoned_runs, record_stage, start_run
-from localoffer_audit.outputs.report import starter_example_warning, write_run_report
+from localoffer_audit.outputs.report import run_snapshot, starter_example_warning, write_run_report
 from localoffer_audit.outputs.worklists import build_worklists
 
 log = logging.getLogger(__name__)
@@ -204,7 +204,7 @@ def _run_stages(
     else:
         summary.status = RunStatus.COMPLETE
 
-    counts = {"snapshot": count_snapshot(db), "new_serious": summary.new_serious}
+    counts = {"snapshot": run_snapshot(db, today), "new_serious": summary.new_serious}
     finish_run(db, run_id, summary.status, counts=counts, note=" ".join(summary.messages) or None)
     try:
         summary.report_path = write_run_report(db, config, out_dir, run_id=run_id)
