@@ -20,7 +20,7 @@ from sqlite_utils import Database
 
 from localoffer_audit.config import Config
 from localoffer_audit.errors import AuditError
-from localoffer_audit.outputs.managers import assign_managers
+from localoffer_audit.outputs.managers import assign_managers, default_owner
 from localoffer_audit.models import RunKind, Severity
 from localoffer_audit.redact import mask_credentials
 from localoffer_audit.store.services import live_services as listed_services
@@ -55,6 +55,9 @@ def starter_example_warning(config: Config) -> str | None:
     return ("[directory] start_urls is still the starter config's example address "
             f"({left[0]}): set it to your directory's own listing page.")
 
+
+# Where the demo (and anyone who wants one beside the report) writes `findings list --format csv`.
+FINDINGS_EXPORT = "findings.csv"
 
 # "Reviewed in the last year": the entry shows a review or last-updated date no older than this.
 REVIEWED_WITHIN_DAYS = 365
@@ -213,6 +216,7 @@ def build_report_context(db: Database, config: Config, run_id: int | None = None
 
     visible = visible_findings_with_services(db)
     owners = assign_managers(db, config)
+    fallback = default_owner(config)
     by_severity = Counter(f["severity"] for f in visible)
     by_rule = Counter(f["rule"] for f in visible)
     by_category: dict[str, Counter[str]] = {}
@@ -221,8 +225,8 @@ def build_report_context(db: Database, config: Config, run_id: int | None = None
         categories = json.loads(finding["categories"] or "[]")
         category = categories[0] if categories else "Uncategorised"
         by_category.setdefault(category, Counter())[finding["severity"]] += 1
-        owner = owners.get(finding["service_id"])
-        manager = f"{owner.name} <{owner.email}>" if owner else config.managers.default_owner_name
+        owner = owners.get(finding["service_id"], fallback)
+        manager = f"{owner.name} <{owner.email}>"
         by_manager.setdefault(manager, Counter())[finding["severity"]] += 1
 
     # The shown run's own state, else the newest stored one (a run cut short may have none).
@@ -318,6 +322,7 @@ def _outputs_next_to(out_dir: Path) -> list[tuple[str, str, str]]:
          "for each entry with a problem: since when, every check of its links, who was told when"),
         ("emails/", "Emails", "the messages of the last email run (.eml files)"),
         ("qa/", "QA packs", "samples for checking the checker by hand"),
+        (FINDINGS_EXPORT, "Findings export", "every open problem as a spreadsheet (CSV)"),
     ):
         if (out_dir / relative).exists():
             found.append((label, relative, what))

@@ -82,6 +82,12 @@ def open_problems_by_severity(db: Database) -> dict[str, int]:
     }
 
 
+def open_problem_services(db: Database) -> list[str]:
+    """The service of each open problem, one row per problem (outputs/managers.py counts
+    them by owner: the content managers with something to fix)."""
+    return [row[0] for row in db.execute(f"SELECT f.service_id FROM findings f WHERE {VISIBLE_FINDING}").fetchall()]
+
+
 def totals(db: Database) -> Totals:
     return Totals(
         live_services=_one(db, f"SELECT COUNT(*) FROM services s WHERE {LIVE}"),
