@@ -39,9 +39,9 @@ from localoffer_audit.preflight import preflight_for_writing
 from localoffer_audit.outputs.mail import prepare_and_send
 from localoffer_audit.findings.managers import import_mapping
 from localoffer_audit.models import RunKind, RunStatus, Severity
-from localoffer_audit.store.report import count_snapshot, new_serious_since_last_report
+from localoffer_audit.store.report import new_serious_since_last_report
 from localoffer_audit.store.runs import finish_run, last_complete_run, mark_abandoned_runs, record_exit, record_stage, start_run
-from localoffer_audit.outputs.report import starter_example_warning, write_run_report
+from localoffer_audit.outputs.report import run_snapshot, starter_example_warning, write_run_report
 from localoffer_audit.outputs.worklists import build_worklists
 
 log = logging.getLogger(__name__)
@@ -212,7 +212,7 @@ def _run_stages(
     else:
         summary.status = RunStatus.COMPLETE
 
-    counts = {"snapshot": count_snapshot(db), "new_serious": summary.new_serious}
+    counts = {"snapshot": run_snapshot(db, today), "new_serious": summary.new_serious}
     finish_run(db, run_id, summary.status, counts=counts, note=" ".join(summary.messages) or None)
     record_exit(db, run_id, int(summary.exit_code), alerted=summary.exit_code == ExitCode.NEW_SERIOUS_FINDINGS)
     try:

@@ -89,7 +89,14 @@ def _pages(db: Database, tmp_path: Path) -> dict[str, Path]:
     record_stage(db, nightly, {"stage": "crawl", "status": "incomplete", "seconds": 3.2, "counts": {"pages": 3},
                                "message": "INCOMPLETE crawl, nothing marked removed: 3 of 120 service pages answered"})
     finish_run(db, nightly, RunStatus.INCOMPLETE, counts={"snapshot": {}})
-    return {"report": write_run_report(db, config, out), "index": out / "worklists" / "index.html"}
+    history = out / "worklists" / "history"
+    pages = {"report": write_run_report(db, config, out), "index": out / "worklists" / "index.html",
+             "history-index": history / "index.html"}
+    # The service page with the most findings, and a link page: the longest tables.
+    services = sorted(history.glob("service-*.html"), key=lambda page: -page.read_text().count('class="card finding"'))
+    pages["history-service"] = services[0]
+    pages["history-link"] = sorted(history.glob("link-*.html"))[0]
+    return pages
 
 
 @pytest.mark.browser

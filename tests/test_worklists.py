@@ -172,9 +172,14 @@ def test_html_is_escaped(db, tmp_path: Path) -> None:
     assert "<script>alert(1)</script>" not in html and "<img src=x" not in html
     soup = BeautifulSoup(html, "html.parser")
     assert soup.select_one(".service-name").get_text() == "<script>alert(1)</script> Club"
-    # Links to broken or parked sites are shown as text, never as something to click.
-    assert [a["href"] for a in soup.select("a")] == ["https://localoffer.example.gov.uk/service/x"]
+    # Links to broken or parked sites are shown as text, never as something to click
+    # (the one other link is the card's own history page, next to the list).
+    assert [a["href"] for a in soup.select("a:not(.history-page)")] == ["https://localoffer.example.gov.uk/service/x"]
+    assert [a["href"] for a in soup.select("a.history-page")] == ["history/service-x-2d711642.html"]
     assert soup.select_one(".todo").get_text() == "<img src=x onerror=alert(1)>"
+    # The history page is escaped the same way.
+    page = (tmp_path / "history" / "service-x-2d711642.html").read_text()
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; Club" in page
 
 
 def test_csv_injection_is_inert(db, tmp_path: Path) -> None:
@@ -268,5 +273,5 @@ def test_only_web_addresses_become_links(db, tmp_path: Path) -> None:
     config = make_config(tmp_path, directory={"edit_url_template": "https://cms.example/edit/{id}"})
     (result,) = build_worklists(db, config, out_dir=tmp_path, today=TODAY)
     soup = BeautifulSoup(result.html_path.read_text(), "html.parser")
-    assert [a["href"] for a in soup.select("a")] == ["https://cms.example/edit/x"]
+    assert [a["href"] for a in soup.select("a:not(.history-page)")] == ["https://cms.example/edit/x"]
     assert "View the entry" in soup.select_one(".edit-links").get_text()

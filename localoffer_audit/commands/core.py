@@ -76,13 +76,17 @@ def format_status(db_path: Path, summary: StatusSummary) -> str:
         for run in summary.runs:
             finished = run.finished_at or "not finished"
             counts = " ".join(f"{k}={v}" for k, v in run.counts.items() if not isinstance(v, dict | list))
-            lines.append(f"  #{run.id} {run.kind:<8} {run.status:<10} {run.started_at} -> {finished} {counts}".rstrip())
+            # Each stage of a nightly run records a run of its own: say whose, so the ids read in order.
+            of = f" (stage of nightly #{run.parent_run_id})" if run.parent_run_id else ""
+            lines.append(f"  #{run.id} {run.kind:<8} {run.status:<10} {run.started_at} -> {finished}{of} {counts}".rstrip())
     else:
         lines.append("Recent runs: none yet")
     lines.append(f"Services: {_counts(summary.services_by_state)}")
-    lines.append(f"Links: {_counts(summary.links_by_verdict)}")
-    lines.append(f"Open findings: {_counts(summary.open_findings_by_severity)}")
-    lines.append(f"Content managers: {summary.managers}")
+    links = sum(summary.links_by_verdict.values())
+    lines.append(f"Links on live services: {links:,}" + (f" ({_counts(summary.links_by_verdict)})" if links else ""))
+    problems = sum(summary.open_findings_by_severity.values())
+    lines.append(f"Open problems: {problems:,}" + (f" ({_counts(summary.open_findings_by_severity)})" if problems else ""))
+    lines.append(f"Content managers in the mapping file: {summary.managers}")
     lines.append(f"QA samples: {summary.qa_samples}")
     lines.append(f"Emails: {_counts(summary.emails_by_status)}")
     return "\n".join(lines)

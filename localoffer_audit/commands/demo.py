@@ -75,14 +75,30 @@ def _fail(result: DemoAudit) -> None:
 
 def _print_audit(result: DemoAudit) -> None:
     assert result.output is not None
-    click.echo(f"Demo audited in {result.seconds:.0f}s: {result.output.services} services, {result.output.links} links.")
+    totals = result.totals
+    assert totals is not None
+    # The same totals, from the same queries, as the report, the worklists and `status`.
+    click.echo(
+        f"Demo audited in {result.seconds:.0f}s: {totals.live_services:,} live services, {totals.links:,} links on them; "
+        f"{totals.open_problems:,} open problems for {result.managers_with_work} content managers."
+    )
     for number, night in enumerate(result.nights, start=1):
         click.echo(f"  night {number}: run #{night.run_id} {night.status}, {night.new_serious} new serious findings")
+    spans = []
+    for night in result.nights:
+        ids = sorted(stage.run_id for stage in night.stages if stage.run_id)
+        if ids:
+            spans.append(f"#{ids[0]}-#{ids[-1]}" if len(ids) > 1 else f"#{ids[0]}")
+    if spans:
+        # Each stage records a run of its own, so the nights' run ids are not consecutive.
+        click.echo(f"  (runs {' and '.join(spans)} are the nights' stages; `status` lists them)")
     click.echo("Open:")
-    click.echo(f"  {result.report}  (run summary with trend)")
+    click.echo(f"  {result.report}  (run summary with trend; it links every output below)")
     click.echo(f"  {result.worklists_index}  (every content manager's worklist)")
+    click.echo(f"  {result.history_index}  (history of every entry with a problem: since when, who was told)")
     click.echo(f"  {result.emails_folder}/  ({result.emails} email previews, .eml)")
     click.echo(f"  {result.qa_pack}  (QA review pack, {result.qa_sample_size} services; reviewers fill in {result.qa_csv.name if result.qa_csv else ''})")
+    click.echo(f"  {result.findings_csv}  (findings export, CSV for Excel)")
     click.echo(f"Database: {result.output.folder / 'localoffer-audit.db'} (try `localoffer-audit --config {result.output.config_path} status`)")
     click.echo(f"Ground truth: {result.output.manifest_path}")
     click.echo(

@@ -149,13 +149,9 @@ def list_command(
 
 
 def _content_managers(db, config) -> dict[str, str]:
-    """Service id -> "Name <email>" of its content manager, as the worklists assign them
-    (without a config file only the imported mapping is known, so nothing is guessed)."""
-    if config is None:
-        return {}
-    from localoffer_audit.findings.managers import assign_managers
+    from localoffer_audit.findings.managers import content_managers
 
-    return {service_id: f"{owner.name} <{owner.email}>" for service_id, owner in assign_managers(db, config).items()}
+    return content_managers(db, config)
 
 
 def _cut(text: str, width: int) -> str:

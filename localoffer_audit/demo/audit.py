@@ -26,7 +26,12 @@ from localoffer_audit.outputs.mail import prepare_and_send
 from localoffer_audit.findings.managers import import_mapping
 from localoffer_audit.models import RunStatus
 from localoffer_audit.nightly import NightlySummary, run_nightly
+from localoffer_audit.findings.lifecycle import list_findings, write_findings_csv
+from localoffer_audit.outputs.history import HISTORY_FOLDER
+from localoffer_audit.findings.managers import content_managers, problem_owners
 from localoffer_audit.outputs.qa import SampleRequest, draw_sample
+from localoffer_audit.outputs.report import FINDINGS_EXPORT, write_run_report
+from localoffer_audit.store.totals import Totals, totals
 from localoffer_audit.demo.runner import DemoOutput, run_demo
 from localoffer_audit.demo.server import RunningDemo
 
@@ -44,6 +49,11 @@ class DemoAudit:
     qa_pack: Path | None = None
     qa_csv: Path | None = None
     qa_sample_size: int = 0
+    findings_csv: Path | None = None
+    history_index: Path | None = None
+    # The totals every output prints (store/totals.py), after the last night.
+    totals: Totals | None = None
+    managers_with_work: int = 0
     seconds: float = 0.0
     # The night (1-based) whose run failed or was incomplete; the demo stops there.
     stopped_at: int | None = None
@@ -83,16 +93,26 @@ def audit_demo(
                 result.stopped_at = night + 1
                 return
         today = first_day + timedelta(days=nights - 1)
+        folder = config.output.folder
         db = open_db(config.database.path)
         try:
-            emails = prepare_and_send(db, config, send=False, out_dir=config.output.folder / "emails", today=today)
+            emails = prepare_and_send(db, config, send=False, out_dir=folder / "emails", today=today)
             result.emails = len(emails.outcomes)
-            result.emails_folder = config.output.folder / "emails"
-            sample = draw_sample(db, config, SampleRequest(seed=seed), config.output.folder / "qa", today=today)
+            result.emails_folder = folder / "emails"
+            sample = draw_sample(db, config, SampleRequest(seed=seed), folder / "qa", today=today)
             result.qa_pack, result.qa_csv, result.qa_sample_size = sample.pack_html, sample.pack_csv, sample.sample_size
+            result.findings_csv = folder / FINDINGS_EXPORT
+            with result.findings_csv.open("w", encoding="utf-8", newline="") as handle:
+                write_findings_csv(list_findings(db, config), handle, content_managers(db, config))
+            # The report again, now that every output it links is there (nightly wrote
+            # it before the emails, the QA pack and the export existed).
+            result.report = write_run_report(db, config, folder, run_id=result.nights[-1].run_id)
+            result.totals = totals(db)
+            result.managers_with_work = len({owner for owner in problem_owners(db, config)})
         finally:
             db.close()
-        result.worklists_index = config.output.folder / "worklists" / "index.html"
+        result.worklists_index = folder / "worklists" / "index.html"
+        result.history_index = folder / "worklists" / HISTORY_FOLDER / "index.html"
 
     run_demo(out, services=services, seed=seed, day=0, after_prepare=pipeline)
     result.seconds = round(time.monotonic() - started, 1)

@@ -307,6 +307,14 @@ def add_routes(app: web.Application, world: DemoWorld) -> None:
                 return page(render_not_found(world), status=404)
             view = build_view(world, record, world.day, directory_base)
             return page(render_service(world, view), windows_1252="windows_1252" in view.quirks)
+        if name == "edit.page":
+            # What `[directory] edit_url_template` points at: a council's CMS edit form.
+            record = world.record_for(query.get("id", ""))
+            if record is None:
+                return page(render_not_found(world), status=404)
+            return page(f"<!doctype html><html lang=en><title>Edit {e(record.name)}</title><h1>Edit {e(record.name)}</h1>"
+                        "<p>This is where the council's content system would open the entry for editing "
+                        "(the demo has no editor).</p></html>")
         if name == "advice.page":
             for index, (aid, _) in enumerate(world.advice):
                 if aid == query.get("id"):

@@ -123,7 +123,11 @@ class RunningDemo:
                 "platform": "oruk" if platform.startswith("oruk") else "fsd",
                 "start_urls": start,
                 "date_labels": DEMO_DATE_LABELS,
+                # Worklist cards link the entry's edit form (the FSD server serves one).
+                "edit_url_template": self.fsd_start_url.split("results.page", 1)[0] + "edit.page?id={id}",
             },
+            # The demo's nights are a day apart: escalate after one, so the digest shows.
+            "email": {"escalate_after_days": 1, "send_all_clear": True},
             "crawl": {
                 "allow_private_addresses": True,
                 "download_delay_seconds": 0.0,

@@ -27,6 +27,7 @@ from localoffer_audit.parsing.csvimport import (
 )
 from localoffer_audit.errors import AuditError
 from localoffer_audit.parsing.contact_values import check_email
+from localoffer_audit.store.totals import open_problem_services
 from localoffer_audit.store.managers import (
     MATCH_ORGANISATION,
     MATCH_SERVICE_ID,
@@ -246,3 +247,27 @@ def manager_overview(db: Database, config: Config) -> list[ManagerOverview]:
         entry = counts.setdefault(manager.email, ManagerOverview(manager, 0))
         entry.services += 1
     return sorted(counts.values(), key=lambda o: (-o.services, o.manager.email))
+
+
+def problem_owners(db: Database, config: Config) -> dict[str, int]:
+    """Each content manager with something to fix: email -> open problems on their list.
+
+    The one count of "content managers with something to fix" (the report, the worklist
+    index, the emails and the demo print it): the owners of the open problems, the
+    default owner included for services nobody else owns.
+    """
+    assigned = assign_managers(db, config)
+    fallback = default_owner(config)
+    counts: dict[str, int] = {}
+    for service_id in open_problem_services(db):
+        email = assigned.get(service_id, fallback).email
+        counts[email] = counts.get(email, 0) + 1
+    return counts
+
+
+def content_managers(db: Database, config: Config | None) -> dict[str, str]:
+    """Service id -> "Name <email>" of its content manager, as the worklists assign them
+    (without a config file only the imported mapping is known, so nothing is guessed)."""
+    if config is None:
+        return {}
+    return {service_id: f"{owner.name} <{owner.email}>" for service_id, owner in assign_managers(db, config).items()}

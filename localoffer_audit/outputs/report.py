@@ -7,9 +7,11 @@ prints as it shows.
 from __future__ import annotations
 
 import json
+import logging
+import traceback
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,43 +20,20 @@ from sqlite_utils import Database
 
 from localoffer_audit.config import Config
 from localoffer_audit.errors import AuditError
-from localoffer_audit.findings.managers import assign_managers
+from localoffer_audit.findings.managers import assign_managers, default_owner
 from localoffer_audit.models import RunKind, Severity
 from localoffer_audit.redact import mask_credentials
-from localoffer_audit.store.report import finding_changes_in_run, nightly_history, visible_findings_with_services
+from localoffer_audit.store.services import live_services as listed_services
+from localoffer_audit.store.totals import live_service_ids
+from localoffer_audit.store.report import count_snapshot, finding_changes_in_run, nightly_history, visible_findings_with_services
 from localoffer_audit.store.runs import get_run, recent_runs
+from localoffer_audit.outputs.history import HISTORY_FOLDER, service_page_name
+from localoffer_audit.outputs.labels import FINE_VERDICTS, STAGE_LABELS, VERDICT_LABELS, rule_title, verdict_label
 from localoffer_audit.outputs.templates import render
 
+log = logging.getLogger(__name__)
+
 SEVERITY_ORDER = [str(s) for s in Severity]
-
-# Link verdicts as a reader says them (docs/verdicts.md has the exact meaning of each).
-VERDICT_LABELS = {
-    "ok": "Working", "redirected": "Moved (redirects to a working page)", "moved_offsite": "Now leads to another website",
-    "broken": "Broken", "server_error": "Website failing", "timeout": "Does not answer", "soft_404": "'Page not found' page",
-    "parked": "Parked or for-sale domain", "tls_error": "Security certificate problem", "blocked": "Could not be checked automatically",
-    "insecure": "http:// where https:// works", "internal_address": "Private network address",
-    "invalid_email": "Email address cannot be right", "invalid_phone": "Phone number cannot be right",
-    "excluded": "Not checked (excluded in the config)", "unsupported": "Not checked (not a web address)",
-    "unchecked": "Not checked yet",
-}
-# Verdicts that need nobody to do anything.
-_FINE_VERDICTS = ("ok", "redirected", "excluded", "unsupported", "unchecked")
-STAGE_LABELS = {
-    "crawl": "Reading the directory", "links": "Checking links", "findings": "Content checks and findings",
-    "managers": "Content managers", "worklists": "Worklists", "email": "Email",
-}
-
-
-def rule_title(rule: str) -> str:
-    from localoffer_audit.catalogue import ALL_RULES
-
-    info = ALL_RULES.get(rule)
-    return info.title if info else rule.replace("_", " ").capitalize()
-
-
-def verdict_label(verdict: str) -> str:
-    return VERDICT_LABELS.get(verdict, verdict.replace("_", " ").capitalize())
-
 
 def _starter_start_urls() -> list[str]:
     import tomllib
@@ -77,6 +56,44 @@ def starter_example_warning(config: Config) -> str | None:
             f"({left[0]}): set it to your directory's own listing page.")
 
 
+# Where the demo (and anyone who wants one beside the report) writes `findings list --format csv`.
+FINDINGS_EXPORT = "findings.csv"
+
+# "Reviewed in the last year": the entry shows a review or last-updated date no older than this.
+REVIEWED_WITHIN_DAYS = 365
+
+
+def review_counts(db: Database, today: date) -> dict[str, int]:
+    """Live entries by the newest review / last-updated date they show, as of ``today``:
+    within the last year, older, or none shown (the dates the content rules read)."""
+    from localoffer_audit.content.rules import newest_entry_date
+
+    live = live_service_ids(db)
+    counts = {"within_year": 0, "older": 0, "no_date": 0}
+    for service in listed_services(db, with_links=False):
+        if service.directory_id not in live:
+            continue
+        newest = newest_entry_date(service, today)
+        if newest is None:
+            counts["no_date"] += 1
+        elif newest.mention.end >= today - timedelta(days=REVIEWED_WITHIN_DAYS):
+            counts["within_year"] += 1
+        else:
+            counts["older"] += 1
+    return counts
+
+
+def run_snapshot(db: Database, today: date) -> dict[str, Any]:
+    """The state stored with a nightly run: the store's counts plus how many live entries
+    were reviewed in the last year (that needs the entries' dates read as the rules read them)."""
+    snapshot = count_snapshot(db)
+    try:
+        snapshot["reviewed"] = review_counts(db, today)
+    except Exception:  # a trend line is a view: it must never cost the run its record
+        log.error("could not count the services reviewed in the last year:\n%s", traceback.format_exc())
+    return snapshot
+
+
 def _plural(count: int, word: str, plural: str | None = None) -> str:
     return f"{count:,} {word if count == 1 else plural or word + 's'}"
 
@@ -84,16 +101,16 @@ def _plural(count: int, word: str, plural: str | None = None) -> str:
 @dataclass(frozen=True, slots=True)
 class Series:
     label: str
-    values: list[int]
+    values: list[int | None]
     colour: str
 
 
 def trend_svg(labels: list[str], series: list[Series], *, width: int = 720, height: int = 260) -> Markup:
     """A small line chart as inline SVG; every text in it is escaped here, so templates
     can place it as it is."""
-    left, right, top, bottom = 48, 16, 16, 40
+    left, right, top, bottom = 48, 16, 16, 26 + 14 * ((len(series) + 1) // 2)
     plot_w, plot_h = width - left - right, height - top - bottom
-    peak = max([1, *[v for s in series for v in s.values]])
+    peak = max([1, *[v for s in series for v in s.values if v is not None]])
     count = max(1, len(labels))
 
     def x(i: int) -> float:
@@ -122,14 +139,25 @@ def trend_svg(labels: list[str], series: list[Series], *, width: int = 720, heig
                 f"{_svg_text(label)}</text>"
             )
     for s in series:
-        points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(s.values))
-        parts.append(f'<polyline fill="none" stroke="{_svg_text(s.colour)}" stroke-width="2.5" points="{points}"/>')
+        # A run that did not measure this series leaves a gap: the line is drawn in pieces.
+        pieces: list[list[str]] = [[]]
         for i, v in enumerate(s.values):
+            if v is None:
+                pieces.append([])
+            else:
+                pieces[-1].append(f"{x(i):.1f},{y(v):.1f}")
+        for piece in pieces:
+            if piece:
+                parts.append(f'<polyline fill="none" stroke="{_svg_text(s.colour)}" stroke-width="2.5" points="{" ".join(piece)}"/>')
+        for i, v in enumerate(s.values):
+            if v is None:
+                continue
             parts.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{_svg_text(s.colour)}"><title>{_svg_text(s.label)}: {v}</title></circle>')
     for i, s in enumerate(series):
-        lx = left + 8 + i * 170
-        parts.append(f'<rect x="{lx}" y="{height - 14}" width="12" height="4" fill="{_svg_text(s.colour)}"/>')
-        parts.append(f'<text x="{lx + 16}" y="{height - 9}" font-size="11" fill="#333">{_svg_text(s.label)}</text>')
+        # Two legend entries a row, so long labels never run off the chart.
+        lx, ly = left + 8 + (i % 2) * 300, height - 6 - 14 * ((len(series) - 1) // 2) + (i // 2) * 14
+        parts.append(f'<rect x="{lx}" y="{ly - 5}" width="12" height="4" fill="{_svg_text(s.colour)}"/>')
+        parts.append(f'<text x="{lx + 16}" y="{ly}" font-size="11" fill="#333">{_svg_text(s.label)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -143,6 +171,21 @@ def _short_date(stamp: str) -> str:
         return datetime.fromisoformat(stamp).strftime("%-d %b")
     except ValueError:
         return stamp[:10]
+
+
+def _links_to_fix(snapshot: dict[str, Any]) -> int:
+    """Links needing a fix (store/totals.py); runs stored before that total was kept
+    count the links whose verdict needs someone to act."""
+    stored = snapshot.get("totals") or {}
+    if "links_to_fix" in stored:
+        return int(stored["links_to_fix"])
+    return sum(v for k, v in snapshot.get("links", {}).items() if k not in FINE_VERDICTS)
+
+
+def _reviewed(snapshot: dict[str, Any]) -> int | None:
+    """Live services reviewed in the last year; None (a gap in the line) for a run that did not count them."""
+    reviewed = snapshot.get("reviewed")
+    return int(reviewed["within_year"]) if reviewed else None
 
 
 def build_report_context(db: Database, config: Config, run_id: int | None = None) -> dict[str, Any]:
@@ -173,6 +216,7 @@ def build_report_context(db: Database, config: Config, run_id: int | None = None
 
     visible = visible_findings_with_services(db)
     owners = assign_managers(db, config)
+    fallback = default_owner(config)
     by_severity = Counter(f["severity"] for f in visible)
     by_rule = Counter(f["rule"] for f in visible)
     by_category: dict[str, Counter[str]] = {}
@@ -181,8 +225,8 @@ def build_report_context(db: Database, config: Config, run_id: int | None = None
         categories = json.loads(finding["categories"] or "[]")
         category = categories[0] if categories else "Uncategorised"
         by_category.setdefault(category, Counter())[finding["severity"]] += 1
-        owner = owners.get(finding["service_id"])
-        manager = f"{owner.name} <{owner.email}>" if owner else config.managers.default_owner_name
+        owner = owners.get(finding["service_id"], fallback)
+        manager = f"{owner.name} <{owner.email}>"
         by_manager.setdefault(manager, Counter())[finding["severity"]] += 1
 
     # The shown run's own state, else the newest stored one (a run cut short may have none).
@@ -191,22 +235,21 @@ def build_report_context(db: Database, config: Config, run_id: int | None = None
     labels = [f'#{h["id"]} {_short_date(h["started_at"])}' for h in history]
     serious = [sum(h["snapshot"].get("findings_by_severity", {}).get(s, 0) for s in ("critical", "high")) for h in history]
     other = [sum(h["snapshot"].get("findings_by_severity", {}).get(s, 0) for s in ("medium", "low")) for h in history]
-    broken = [
-        sum(v for k, v in h["snapshot"].get("links", {}).items() if k not in ("ok", "redirected", "excluded", "unsupported", "unchecked"))
-        for h in history
-    ]
     chart = trend_svg(
         labels,
         [
             Series("critical + high findings", serious, "#c0392b"),
             Series("medium + low findings", other, "#e0a800"),
-            Series("links needing attention", broken, "#2c6fbb"),
+            Series("links needing a fix", [_links_to_fix(h["snapshot"]) for h in history], "#2c6fbb"),
+            Series("services reviewed in the last year", [_reviewed(h["snapshot"]) for h in history], "#1e6b35"),
         ],
     )
-    live_services = snapshot.get("services", {}).get("live", 0)
+    stored = snapshot.get("totals") or {}
+    live_services = stored.get("live_services", snapshot.get("services", {}).get("live", 0))
     link_counts = snapshot.get("links", {})
-    links_total = sum(link_counts.values())
-    links_to_fix = sum(v for k, v in link_counts.items() if k not in _FINE_VERDICTS)
+    links_total = stored.get("links", sum(link_counts.values()))
+    links_to_fix = _links_to_fix(snapshot) or 0
+    reviewed = snapshot.get("reviewed")
     serious_new = [f for f in changes["opened"] + changes["reopened"] if f["severity"] in ("critical", "high")]
     problems = [
         f"{STAGE_LABELS.get(s.get('stage'), s.get('stage'))}: {s.get('message') or s.get('status')}"
@@ -222,13 +265,20 @@ def build_report_context(db: Database, config: Config, run_id: int | None = None
                  + (f": {problems[0]}" if problems else ".") )
     top_manager = next(iter(sorted(by_manager.items(), key=lambda kv: -sum(kv[1].values()))), None)
     plain = [
-        f"Checked {_plural(live_services, 'live service')} and {_plural(links_total, 'link')} on them"
-        + (f"; {_plural(links_to_fix, 'link')} need{'s' if links_to_fix == 1 else ''} fixing." if links_total else "."),
+        f"Checked {_plural(live_services, 'live service')} and {_plural(links_total, 'link')} on them "
+        "(web, email and phone addresses, each counted once)"
+        + (f"; {_plural(links_to_fix, 'link')} need{'s' if links_to_fix == 1 else ''} a fix." if links_total else "."),
         (f"{_plural(len(serious_new), 'new serious problem')} (critical or high) this run."
          if serious_new else "No new serious problems this run."),
         f"{_plural(len(changes['fixed']), 'problem')} fixed since the previous run.",
         f"{_plural(sum(by_severity.values()), 'problem')} open in all.",
     ]
+    if reviewed:
+        plain.insert(1, f"{reviewed['within_year']:,} of {_plural(live_services, 'live service')} show a review or "
+                        f"last-updated date in the last year; {reviewed['older']:,} older, {reviewed['no_date']:,} none.")
+    if by_manager:
+        plain.append(f"{_plural(len(by_manager), 'content manager')} {'has' if len(by_manager) == 1 else 'have'} "
+                     "something to fix.")
     if top_manager:
         plain.append(f"Most to fix: {top_manager[0]}, with {_plural(sum(top_manager[1].values()), 'problem')}.")
     example = starter_example_warning(config)
@@ -268,8 +318,11 @@ def _outputs_next_to(out_dir: Path) -> list[tuple[str, str, str]]:
     for relative, label, what in (
         ("worklists/index.html", "Worklists", "one fix list per content manager"),
         ("worklists/escalation.html", "Escalation digest", "serious problems open too long, and emails not delivered"),
+        (f"worklists/{HISTORY_FOLDER}/index.html", "History pages",
+         "for each entry with a problem: since when, every check of its links, who was told when"),
         ("emails/", "Emails", "the messages of the last email run (.eml files)"),
         ("qa/", "QA packs", "samples for checking the checker by hand"),
+        (FINDINGS_EXPORT, "Findings export", "every open problem as a spreadsheet (CSV)"),
     ):
         if (out_dir / relative).exists():
             found.append((label, relative, what))
@@ -282,6 +335,13 @@ def write_run_report(db: Database, config: Config, out_dir: Path, *, run_id: int
     path = out_dir / "report.html"
     context = build_report_context(db, config, run_id)
     context["outputs"] = _outputs_next_to(out_dir)
+    history = out_dir / "worklists" / HISTORY_FOLDER
+
+    def history_page(service_id: str) -> str | None:
+        page = history / service_page_name(service_id)
+        return f"worklists/{HISTORY_FOLDER}/{page.name}" if page.exists() else None
+
+    context["history_page"] = history_page
     # Credentials in any URL (an error message, a stage note) never reach the page.
     html = mask_credentials(render("run_report.html", **context))
     tmp = path.with_suffix(".html.tmp")

@@ -25,6 +25,7 @@ from sqlite_utils import Database
 
 from localoffer_audit.config import Config
 from localoffer_audit.parsing.csvsafe import write_csv
+from localoffer_audit.outputs.history import HISTORY_FOLDER, HistoryPages, service_page_name, write_history_pages
 from localoffer_audit.findings.managers import Manager, assign_managers, default_owner, normalise_email
 from localoffer_audit.models import Severity
 from localoffer_audit.store.emails import EmailRecord, last_sent_by_manager, reminder_counts, stuck_emails
@@ -151,6 +152,8 @@ class ServiceGroup:
     organisation: str | None
     service_state: str
     lines: list[WorklistLine] = field(default_factory=list)
+    # The service's history page, relative to the worklist page (files only, not email).
+    history_page: str | None = None
 
     @property
     def organisation_shown(self) -> str | None:
@@ -520,7 +523,15 @@ def build_worklists(
     folder.mkdir(parents=True, exist_ok=True)
     baselines = manager_baselines(db)
     results = []
+    # Each card links its service's history page ("since when, who was told"); the
+    # pages are written with the full set of lists, so a one-manager preview links
+    # only pages already there.
+    history: HistoryPages | None = write_history_pages(db, config, folder / HISTORY_FOLDER) if manager is None else None
     for worklist in compute_worklists(db, config, today=today, baselines=baselines, manager=manager):
+        for group in worklist.groups:
+            page = folder / HISTORY_FOLDER / service_page_name(group.service_id)
+            if history is not None or page.exists():
+                group.history_page = f"{HISTORY_FOLDER}/{page.name}"
         stem = file_stem(worklist.manager.email)
         html_path = folder / f"{stem}.html"
         csv_path = folder / f"{stem}.csv"
@@ -547,6 +558,7 @@ def build_worklists(
                 "worklist_index.html",
                 results=results,
                 escalations=escalations,
+                history_index=f"{HISTORY_FOLDER}/index.html" if history is not None else None,
                 directory_name=config.directory.name,
                 generated_at=_stamp(),
             ),

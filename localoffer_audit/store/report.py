@@ -9,24 +9,22 @@ from sqlite_utils import Database
 from localoffer_audit.store.db import from_json
 from localoffer_audit.models import RunKind, Severity
 from localoffer_audit.store.findings import VISIBLE_FINDING
+from localoffer_audit.store.totals import links_by_verdict, totals
 
 
 def _grouped(db: Database, sql: str, params: list[Any] | None = None) -> dict[str, int]:
     return {str(key): int(count) for key, count in db.execute(sql, params or []).fetchall()}
 
 
-def count_snapshot(db: Database) -> dict[str, dict[str, int]]:
-    """The state after a run, stored with the nightly run so trends need no re-computation."""
+def count_snapshot(db: Database) -> dict[str, Any]:
+    """The state after a run, stored with the nightly run so trends need no re-computation.
+    ``totals`` are the figures every output prints (store/totals.py defines each)."""
     return {
         "services": _grouped(db, "SELECT state, COUNT(*) FROM services GROUP BY state"),
-        "links": _grouped(
-            db,
-            "SELECT COALESCE(l.verdict, 'unchecked'), COUNT(*) FROM links l "
-            "WHERE l.url IN (SELECT p.url FROM link_places p JOIN services s ON s.id = p.service_id "
-            "WHERE s.state = 'live') GROUP BY 1",
-        ),
+        "links": links_by_verdict(db),
         "findings_by_severity": _grouped(db, f"SELECT f.severity, COUNT(*) FROM findings f WHERE {VISIBLE_FINDING} GROUP BY 1"),
         "findings_by_rule": _grouped(db, f"SELECT f.rule, COUNT(*) FROM findings f WHERE {VISIBLE_FINDING} GROUP BY 1"),
+        "totals": totals(db).as_dict(),
     }
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlite_utils import Database
 
 from localoffer_audit.store.runs import Run, recent_runs
+from localoffer_audit.store.totals import links_by_verdict, open_problems_by_severity, totals
 
 
 @dataclass(slots=True)
@@ -25,19 +26,13 @@ def _grouped(db: Database, sql: str) -> dict[str, int]:
 
 
 def status_summary(db: Database, run_limit: int = 5) -> StatusSummary:
+    # Links, open findings and managers are the totals every output prints (store/totals.py).
     return StatusSummary(
         runs=recent_runs(db, run_limit),
         services_by_state=_grouped(db, "SELECT state, COUNT(*) FROM services GROUP BY state ORDER BY state"),
-        links_by_verdict=_grouped(
-            db, "SELECT COALESCE(verdict, 'unchecked'), COUNT(*) FROM links GROUP BY 1 ORDER BY 2 DESC"
-        ),
-        open_findings_by_severity=_grouped(
-            db,
-            "SELECT severity, COUNT(*) FROM findings WHERE status IN ('open', 'reopened') AND confirmed = 1 "
-            "GROUP BY severity ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 "
-            "WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END",
-        ),
-        managers=db.execute("SELECT COUNT(*) FROM managers").fetchone()[0],
+        links_by_verdict=links_by_verdict(db),
+        open_findings_by_severity=open_problems_by_severity(db),
+        managers=totals(db).managers_mapped,
         qa_samples=db.execute("SELECT COUNT(*) FROM qa_samples").fetchone()[0],
         emails_by_status=_grouped(db, "SELECT status, COUNT(*) FROM emails GROUP BY status ORDER BY status"),
     )
