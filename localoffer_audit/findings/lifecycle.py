@@ -41,6 +41,8 @@ from localoffer_audit.store.db import to_json, utc_now
 from localoffer_audit.errors import AuditError
 from localoffer_audit.models import Finding, FindingStatus, LinkVerdict, RunKind, RunStatus, ServiceItem, ServiceState
 from localoffer_audit.store import findings as store
+from localoffer_audit.findings.safeguarding import safeguarding_findings
+from localoffer_audit.store.fingerprints import promote_baselines, stored_pages
 from localoffer_audit.store.runs import finish_run, start_run
 from localoffer_audit.store.services import live_services
 
@@ -65,6 +67,8 @@ class Collected:
     # (service id, URL) whose link failed but is not confirmed yet: its findings are
     # neither refreshed nor fixed, so a transient failure cannot close a real one.
     unsettled_links: set[tuple[str, str]]
+    # Links whose latest page may become their baseline (findings/safeguarding.py).
+    good_pages: list[str] = field(default_factory=list)
 
 
 def evidence_key(finding: Finding) -> str:
@@ -108,14 +112,18 @@ def collect_findings(db: Database, config: Config, today: date) -> Collected:
                 {"value": ref.url},
             ))
     link_findings, unsettled = _link_findings(db, context, findings)
+    guard = safeguarding_findings(context, content_services, store.link_observations(db), stored_pages(db), link_findings)
+    link_findings = [f for f in link_findings if (f.service_id, f.subject) not in guard.folded]
     findings.extend(link_findings)
+    findings.extend(guard.findings)
     archive = _archive_candidates(content_services, findings, link_findings, context, db)
     # A broken/parked website quoted by an archive candidate is one problem: the candidate
     # carries the fix and the link finding is folded into its evidence (docs/rules.md).
     folded = {(f.service_id, f.evidence["folded"][0]["subject"]) for f in archive if f.evidence.get("folded")}
     findings = [f for f in findings if not (f.rule.startswith("link_") and (f.service_id, f.subject) in folded)]
     findings.extend(archive)
-    return Collected(findings=[f for f in findings if context.enabled(f.rule)], unsettled_links=unsettled)
+    return Collected(findings=[f for f in findings if context.enabled(f.rule)], unsettled_links=unsettled,
+                     good_pages=guard.good_pages)
 
 
 def _uk_day(timestamp: str | None) -> str | None:
@@ -406,6 +414,7 @@ def run_findings(
     try:
         collected = collect_findings(db, config, today)
         counts: dict[str, Any] = dict(reconcile(db, collected, run_id=run_id, complete=complete))
+        promote_baselines(db, collected.good_pages)
     except Exception:
         finish_run(db, run_id, RunStatus.FAILED, note="the content rules stopped with an error; findings unchanged")
         raise

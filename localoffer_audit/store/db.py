@@ -355,3 +355,21 @@ def m060_links_check_history(db: Database) -> None:
         "CREATE INDEX idx_link_checks_run ON link_checks(run_id)",
     ]:
         db.execute(statement)
+
+
+@migrations()
+def m220_link_pages(db: Database) -> None:
+    """What each web link's page looked like: now, at the check before, and at its last
+    good check (store/fingerprints.py; the safeguarding checks compare them)."""
+    db.execute(
+        """
+        CREATE TABLE link_pages (
+            url TEXT PRIMARY KEY,
+            current TEXT,
+            current_at TEXT,
+            previous TEXT,
+            previous_at TEXT,
+            baseline TEXT,
+            baseline_at TEXT
+        )"""
+    )
