@@ -189,8 +189,10 @@ HELP_CONTEXT: dict[str, re.Pattern[str]] = {
         r"safeguarding|online safety|relationships (?:and|&) sex education|talk(?:ing)? to your child|sexual abuse|"
         r"sexual assault|sarc|brook", re.I),
     "loans": re.compile(
-        r"universal credit|budgeting (?:advance|loan)|credit unions?|stepchange|citizens advice|moneyhelper|"
-        r"money advice|national debtline|debt advice|debt help|loan sharks?|avoid (?:payday|high-cost)|"
+        # Not "MoneyHelper" / "Money Advice Service": the FCA's risk warning on every
+        # lender's page names them, so they are no sign of an advice page.
+        r"universal credit|budgeting (?:advance|loan)|credit unions?|stepchange|citizens advice|"
+        r"national debtline|debt advice|debt help|loan sharks?|avoid (?:payday|high-cost)|"
         r"illegal money lending|food bank|benefits? advice|cost of living", re.I),
     "pharmacy": re.compile(
         r"\bnhs\b|your gp\b|talk to (?:a |your )?(?:doctor|pharmacist)|side effects|prescribed by|drug (?:and|&) alcohol|"
