@@ -109,7 +109,7 @@ def safeguarding_findings(
         if stored is None or stored.current is None or service is None or verdict is None or not seen.confirmed:
             continue
         judged.add(seen.url)
-        finding = _judge(context, service, seen, verdict, stored)
+        finding = _judge(context, service, seen, verdict, stored, has_own_finding=(seen.service_id, seen.url) in own)
         if finding is None:
             continue
         flagged.add(seen.url)
@@ -141,7 +141,8 @@ def _base_evidence(seen: LinkObservation, verdict: LinkVerdict, stored: StoredPa
 
 
 def _judge(
-    context: RuleContext, service: ServiceItem, seen: LinkObservation, verdict: LinkVerdict, stored: StoredPages
+    context: RuleContext, service: ServiceItem, seen: LinkObservation, verdict: LinkVerdict, stored: StoredPages,
+    *, has_own_finding: bool = False,
 ) -> Finding | None:
     current = stored.current
     assert current is not None
@@ -190,6 +191,8 @@ def _judge(
             "closed, archive the entry.",
             evidence,
         )
+    if has_own_finding:
+        return None  # the link's own finding (moved off-site, redirected...) already sends someone to look
     twice = stored.previous is not None and not stored.previous.thin and not names_provider(stored.previous, identity)
     evidence = _base_evidence(seen, verdict, stored)
     evidence["seen_twice"] = twice
