@@ -98,7 +98,20 @@ LINK_RULES: tuple[RuleInfo, ...] = tuple(
     for verdict, severity in LINK_RULE_SEVERITY.items()
 )
 
-ALL_RULES: dict[str, RuleInfo] = {rule.id: rule for rule in (*CONTENT_RULES, *LINK_RULES)}
+# Safeguarding: judged per service from the page fingerprints (findings/safeguarding.py).
+SAFEGUARDING_RULES: tuple[RuleInfo, ...] = (
+    RuleInfo("link_harmful_content", "Link leads to harmful content", Severity.CRITICAL,
+             "the page now carries gambling, adult, payday-loan, pharmacy, crypto-scam or fake-download content"),
+    RuleInfo("link_repurposed", "Provider's link now leads somewhere else", Severity.CRITICAL,
+             "the provider's website used to name them and no longer does, with its title and topic changed wholesale or moved to another site"),
+    RuleInfo("link_provider_not_named", "Provider's website does not name them", Severity.MEDIUM,
+             "the website field's page names neither the organisation, the service, its phone nor its postcode (low until seen on two checks)"),
+)
+# Sent to the content manager and to the Local Offer team's escalation digest at once,
+# not after escalate_after_days: a children's directory linking to these is a safeguarding risk.
+ESCALATE_AT_ONCE: frozenset[str] = frozenset({"link_harmful_content", "link_repurposed"})
+
+ALL_RULES: dict[str, RuleInfo] = {rule.id: rule for rule in (*CONTENT_RULES, *LINK_RULES, *SAFEGUARDING_RULES)}
 CONTENT_RULE_IDS: tuple[str, ...] = tuple(rule.id for rule in CONTENT_RULES)
 
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the type only: models imports nothing of the pipeline at run time
+    from localoffer_audit.links.fingerprint import PageSnapshot
 
 
 class RunKind(enum.StrEnum):
@@ -158,6 +161,8 @@ class LinkResult:
     # Not checked this run (its host was paused after a spike of failures): the verdict
     # is a placeholder and the link keeps its previous state.
     unverified: bool = False
+    # The fingerprint of the page answered (2xx pages only), for the safeguarding checks.
+    page: PageSnapshot | None = None
 
 
 @dataclass(slots=True)

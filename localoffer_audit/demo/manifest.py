@@ -15,6 +15,7 @@ from localoffer_audit.models import LinkVerdict
 from localoffer_audit.demo.behaviours import BEHAVIOURS, WORKING_HOST_BEHAVIOURS
 from localoffer_audit.demo.managers import manager_for
 from localoffer_audit.demo.outside import PRIVATE_DEFAULT, PRIVATE_TARGETS
+from localoffer_audit.demo.repurposed import EXPECTED_RULE
 from localoffer_audit.demo.views import INVALID_EMAILS, ServiceView, build_view
 from localoffer_audit.demo.world import ARCHIVE_AFTER_DAYS, STALE_AFTER_DAYS, DemoWorld, ServiceRecord, split_url
 
@@ -179,6 +180,7 @@ def build_manifest(world: DemoWorld, directory_base: str = "") -> dict[str, Any]
     state = world.state
     services: dict[str, Any] = {}
     links: dict[str, dict[str, Any]] = {}
+    services_links: dict[tuple[str, str], set[str]] = {}
 
     def add_link(url: str, behaviour: str, kind: str, sid: str, field: str, platform: str = "both") -> None:
         entry = links.get(url)
@@ -193,6 +195,7 @@ def build_manifest(world: DemoWorld, directory_base: str = "") -> dict[str, Any]
                 key = split_url(url)
                 entry["host"] = key[0] if key else None
                 entry["expect"] = expectation(world, url, behaviour)
+        services_links.setdefault((sid, url), set()).add(field)
         if sid not in entry["services"]:
             entry["services"].append(sid)
         if field not in entry["fields"]:
@@ -241,8 +244,34 @@ def build_manifest(world: DemoWorld, directory_base: str = "") -> dict[str, Any]
         },
         "results_entries": len(state.entries),
     }
+    manifest["plants"], manifest["safeguarding"] = _safeguarding(world, links, services_links)
     manifest["counts"] = count_manifest(manifest)
     return manifest
+
+
+def _safeguarding(
+    world: DemoWorld, links: dict[str, dict[str, Any]], services_links: dict[tuple[str, str], set[str]]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The planted provider sites (demo/repurposed.py) and, per link to one of them that
+    answers its planted page tonight, the safeguarding rule each service should get
+    (None: a trap that must stay quiet). Found when the link is next checked."""
+    plants = {
+        host: {"kind": plant.kind, "organisation": plant.org, "from_day": plant.from_day,
+               "active": world.plant_on(host, world.day) is not None}
+        for host, plant in sorted(world.plants.items())
+    }
+    expected: dict[str, Any] = {}
+    for url, link in links.items():
+        plant = world.plant_on(link.get("host") or "", world.day)
+        if plant is None or link["behaviour"] not in {"ok"}:
+            continue
+        rule, website_only = EXPECTED_RULE[plant.kind]
+        per_service = {}
+        for sid in link["services"]:
+            fields = services_links.get((sid, url), set())
+            per_service[sid] = rule if (not website_only or "website" in fields) else None
+        expected[url] = {"host": plant.host, "kind": plant.kind, "expected": per_service}
+    return plants, expected
 
 
 def count_manifest(manifest: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from aiohttp import web
 from localoffer_audit.demo import vocab
 from localoffer_audit.demo.behaviours import HOST_BEHAVIOURS
 from localoffer_audit.demo.fsd import CHROME_PATHS
+from localoffer_audit.demo.repurposed import planted_page
 from localoffer_audit.demo.world import DemoWorld, HostSpec, stable_random
 
 ENDLESS_LIMIT_BYTES = 50 * 1024 * 1024
@@ -50,7 +51,9 @@ def _page(title: str, body: str, host: str) -> str:
     )
 
 
-def real_page(host: str, path: str) -> str:
+def real_page(host: str, path: str, org: str | None = None) -> str:
+    """A provider's ordinary page; like a real provider's site it names the provider
+    (title and footer) when the world knows whose site it is."""
     rng = stable_random("page", host, path)
     paragraphs = "".join(
         f"<p>{s}</p>" for s in rng.sample([
@@ -63,6 +66,9 @@ def real_page(host: str, path: str) -> str:
         ], 3)
     )
     title = path.strip("/").split("/")[-1].replace("-", " ").capitalize() or "Welcome"
+    if org:
+        return _page(f"{title} | {org}", paragraphs, host).replace(
+            "<p>Registered charity or company details.", f"<p>&copy; {org}. Registered charity or company details.", 1)
     return _page(title, paragraphs, host)
 
 
@@ -143,6 +149,13 @@ def make_outside_app(world: DemoWorld) -> web.Application:
             pass  # the host's latency range already holds the delay
         return await url_behaviour(request, spec, path)
 
+    def ordinary_page(host: str, path: str) -> str:
+        org = world._org_by_host(host)
+        plant = world.plant_on(host, world.day)
+        if plant is not None:
+            return planted_page(plant.kind, host, plant.org)
+        return real_page(host, path, org.name if org else None)
+
     async def url_behaviour(request: web.Request, spec: HostSpec, path: str) -> web.StreamResponse:
         host = spec.name
         state = world.state
@@ -163,7 +176,7 @@ def make_outside_app(world: DemoWorld) -> web.Application:
         if behaviour in {"ok", "document"}:
             if path.lower().endswith(".pdf") or behaviour == "document":
                 return web.Response(body=PDF_BYTES, content_type="application/pdf")
-            return web.Response(text=real_page(host, path), content_type="text/html")
+            return web.Response(text=ordinary_page(host, path), content_type="text/html")
         if behaviour in {"not_found", "missing"}:
             return web.Response(status=404, text=not_found_page(host), content_type="text/html")
         if behaviour == "gone":
@@ -177,7 +190,7 @@ def make_outside_app(world: DemoWorld) -> web.Application:
             if hits == 0:
                 status = 503 if behaviour == "transient_503" else 429
                 return web.Response(status=status, headers={"Retry-After": "1"}, text="Service temporarily unavailable, please try again shortly.\n")
-            return web.Response(text=real_page(host, path), content_type="text/html")
+            return web.Response(text=ordinary_page(host, path), content_type="text/html")
         if behaviour == "soft_404_page":
             return web.Response(text=not_found_page(host), content_type="text/html")
         if behaviour == "home_redirect":

@@ -23,6 +23,10 @@ from localoffer_audit.demo import vocab
 from localoffer_audit.demo.behaviours import BEHAVIOURS, HOSTILE, WORKING_HOST_BEHAVIOURS
 
 NEVER = 10**6
+# Provider sites that change on a later night (demo/repurposed.py builds their pages):
+# first the kinds that must be found, then the traps that must stay quiet.
+PLANT_KINDS = ("casino", "unrelated_business", "rebrand_trap", "redesign_trap", "benefits_trap")
+PLANT_DAY = 1
 
 # Share of organisations' hosts with each host-level behaviour (the rest: "normal").
 HOST_RATES: dict[str, float] = {
@@ -133,6 +137,16 @@ class Org:
     behaviour: str = "normal"
     # For moved_offsite: the host it now redirects to.
     moved_to: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Plant:
+    """A provider host whose ordinary pages change from ``from_day`` on (demo/repurposed.py)."""
+
+    host: str
+    kind: str
+    org: str
+    from_day: int
 
 
 @dataclass(slots=True)
@@ -255,6 +269,7 @@ class DemoWorld:
         self.by_oruk: dict[str, int] = {}
         self.advice: list[tuple[str, str]] = []  # (id, title)
         self._hostile_links: list[tuple[int, str, str]] = []
+        self.plants: dict[str, Plant] = {}
         self._build()
         self.state: DayState = self._day_state(day)
 
@@ -284,6 +299,41 @@ class DemoWorld:
             for i in range(max(2, self.size // ADVICE_EVERY))
         ]
         self._build_hosts()
+        self._plant_repurposed()
+
+    def _plant_repurposed(self) -> None:
+        """Pick small providers' hosts to change on PLANT_DAY: each has a service live on
+        nights 0-5 whose website is the host's home page, working and never edited, and
+        no other service links to it (so what changes is one provider's site)."""
+        linked_by: dict[str, set[int]] = {}
+        for record in self.records:
+            for slot in record.links:
+                key = split_url(slot.url)
+                if key is not None:
+                    linked_by.setdefault(key[0], set()).add(record.org)
+        candidates = []
+        for org in self.orgs[len(vocab.BIG_ORGS):]:
+            # Not a school's .sch.uk name: the council manages those, nobody drop-catches them.
+            if org.behaviour != "normal" or org.host.endswith(".sch.uk") or linked_by.get(org.host, set()) != {org.index}:
+                continue
+            for record in self.records:
+                if record.org != org.index or not all(record.live_on(d) for d in range(6)) or record.faults and any(
+                    f.rule in {"page_missing", "no_contact_route", "website_is_directory_page"} for f in record.faults
+                ):
+                    continue
+                if any(s.field == "website" and s.url == f"https://{org.host}/" and s.behaviour == "ok"
+                       and s.fix_day == NEVER and s.break_day == NEVER for s in record.links):
+                    candidates.append(org)
+                    break
+        rng = stable_random(self.seed, "plants")
+        rng.shuffle(candidates)
+        for kind, org in zip(PLANT_KINDS, candidates):
+            self.plants[org.host] = Plant(org.host, kind, org.name, PLANT_DAY)
+
+    def plant_on(self, host: str, day: int) -> Plant | None:
+        """The plant active on ``host`` on night ``day``, if any."""
+        plant = self.plants.get(host)
+        return plant if plant is not None and day >= plant.from_day else None
 
     def _unique_host(self, wanted: str, used: set[str], rng: random.Random) -> str:
         """``wanted``, or a variant with a town in it (then a number) if that is taken."""

@@ -41,6 +41,8 @@ from localoffer_audit.store.db import to_json, utc_now
 from localoffer_audit.errors import AuditError
 from localoffer_audit.models import Finding, FindingStatus, LinkVerdict, RunKind, RunStatus, ServiceItem, ServiceState
 from localoffer_audit.store import findings as store
+from localoffer_audit.findings.safeguarding import safeguarding_findings
+from localoffer_audit.store.fingerprints import promote_baselines, stored_pages
 from localoffer_audit.store.runs import finish_run, start_run
 from localoffer_audit.store.services import MISSING_CONFIRMATIONS, live_services
 
@@ -70,6 +72,8 @@ class Collected:
     # Services whose record page went missing but is not confirmed yet (or whose wave of
     # missing pages is held for a person): none of their findings is marked fixed.
     unsettled_services: set[str] = field(default_factory=set)
+    # Links whose latest page may become their baseline (findings/safeguarding.py).
+    good_pages: list[str] = field(default_factory=list)
 
 
 def evidence_key(finding: Finding) -> str:
@@ -121,7 +125,10 @@ def collect_findings(db: Database, config: Config, today: date) -> Collected:
                 {"value": ref.url},
             ))
     link_findings, unsettled = _link_findings(db, context, findings)
+    guard = safeguarding_findings(context, content_services, store.link_observations(db), stored_pages(db), link_findings)
+    link_findings = [f for f in link_findings if (f.service_id, f.subject) not in guard.folded]
     findings.extend(link_findings)
+    findings.extend(guard.findings)
     archive = _archive_candidates(content_services, findings, link_findings, context, db)
     # A broken/parked website quoted by an archive candidate is one problem: the candidate
     # carries the fix and the link finding is folded into its evidence (docs/rules.md).
@@ -129,7 +136,8 @@ def collect_findings(db: Database, config: Config, today: date) -> Collected:
     findings = [f for f in findings if not (f.rule.startswith("link_") and (f.service_id, f.subject) in folded)]
     findings.extend(archive)
     return Collected(findings=[f for f in findings if context.enabled(f.rule)], unsettled_links=unsettled,
-                     unsettled_services=unsettled_services)
+                     unsettled_services=unsettled_services,
+                     good_pages=guard.good_pages)
 
 
 def _uk_day(timestamp: str | None) -> str | None:
@@ -426,6 +434,7 @@ def run_findings(
         collected = collect_findings(db, config, today)
         held = [] if accept_missing else hold_missing_wave(db, config, collected)
         counts: dict[str, Any] = dict(reconcile(db, collected, run_id=run_id, complete=complete))
+        promote_baselines(db, collected.good_pages)
     except Exception:
         finish_run(db, run_id, RunStatus.FAILED, note="the content rules stopped with an error; findings unchanged")
         raise

@@ -65,6 +65,7 @@ from localoffer_audit.links.classify import (
     same_as_probe,
     soft_404_signal,
 )
+from localoffer_audit.links.fingerprint import snapshot_of
 from localoffer_audit.links.contact_links import check_email, check_phone, email_from_mailto, number_from_tel, scheme_of
 from localoffer_audit.links.http import (
     BROWSER_ACCEPT,
@@ -553,6 +554,8 @@ class _Checker:
         base.method = answer.method
         notes = "; ".join(n for n in (answer.note,) if n)
         page = page_text(answer.text) if answer.text else None
+        if page is not None and 200 <= answer.status < 300:
+            base.page = snapshot_of(answer.url, page, cert_subject=answer.cert_subject)
         challenge = bot_challenge_signal(answer.status, answer.headers, page)
         if challenge:
             return replace(base, verdict=LinkVerdict.BLOCKED, detail=f"bot protection: {challenge}", confirmed=True)

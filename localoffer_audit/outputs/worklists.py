@@ -24,6 +24,7 @@ from urllib.parse import quote
 from sqlite_utils import Database
 
 from localoffer_audit.config import Config
+from localoffer_audit.catalogue import ESCALATE_AT_ONCE
 from localoffer_audit.parsing.csvsafe import write_csv
 from localoffer_audit.outputs.history import HISTORY_FOLDER, HistoryPages, service_page_name, write_history_pages
 from localoffer_audit.findings.managers import Manager, assign_managers, default_owner, normalise_email
@@ -405,7 +406,7 @@ def escalation_items(db: Database, config: Config, *, today: date) -> list[Escal
     items = []
     for row in visible_findings(db):
         line = _line(row, places, today)
-        if line.severity in SERIOUS and line.days_open >= config.email.escalate_after_days:
+        if line.severity in SERIOUS and (line.days_open >= config.email.escalate_after_days or line.rule in ESCALATE_AT_ONCE):
             items.append(
                 EscalationItem(line, row.service_url, assigned.get(row.service_id, owner), reminders.get(row.id, 0))
             )

@@ -381,3 +381,21 @@ def m201_runs_exit_code(db: Database) -> None:
     so findings opened by a night that was killed still alert on the next completed one."""
     db.execute("ALTER TABLE runs ADD COLUMN exit_code INTEGER")
     db.execute("ALTER TABLE runs ADD COLUMN alerted_at TEXT")
+
+
+@migrations()
+def m220_link_pages(db: Database) -> None:
+    """What each web link's page looked like: now, at the check before, and at its last
+    good check (store/fingerprints.py; the safeguarding checks compare them)."""
+    db.execute(
+        """
+        CREATE TABLE link_pages (
+            url TEXT PRIMARY KEY,
+            current TEXT,
+            current_at TEXT,
+            previous TEXT,
+            previous_at TEXT,
+            baseline TEXT,
+            baseline_at TEXT
+        )"""
+    )

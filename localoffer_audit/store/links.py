@@ -10,6 +10,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from localoffer_audit.store.db import to_json
+from localoffer_audit.store.fingerprints import save_page_snapshots
 from localoffer_audit.models import LinkResult, LinkVerdict, RunKind, RunStatus, ServiceState
 from localoffer_audit.redact import mask_value
 
@@ -158,6 +159,7 @@ def save_link_results(db: Database, run_id: int, updates: Sequence[LinkUpdate]) 
             }
             assignments = ", ".join(f"{column} = ?" for column in values)
             db.execute(f"UPDATE links SET {assignments} WHERE url = ?", [*values.values(), result.url])
+        save_page_snapshots(db, [(u.result, u.checked_at) for u in updates])
 
 
 def confirm_link_results(db: Database, run_id: int, urls: Sequence[str]) -> None:

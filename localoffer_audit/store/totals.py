@@ -12,7 +12,7 @@ numbers (the link total once read 1380, 1020 and 1012 in three places):
   dismissed: ``VISIBLE_FINDING``), on any entry still in the store;
 - content managers: people in the managers mapping file (``managers`` table). How many
   of them have something to fix is counted from the fix lists themselves
-  (outputs/managers.py assigns an owner, the default owner included).
+  (findings/managers.py assigns an owner, the default owner included).
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def open_problems_by_severity(db: Database) -> dict[str, int]:
 
 
 def open_problem_services(db: Database) -> list[str]:
-    """The service of each open problem, one row per problem (outputs/managers.py counts
+    """The service of each open problem, one row per problem (findings/managers.py counts
     them by owner: the content managers with something to fix)."""
     return [row[0] for row in db.execute(f"SELECT f.service_id FROM findings f WHERE {VISIBLE_FINDING}").fetchall()]
 

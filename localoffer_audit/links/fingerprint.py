@@ -1,0 +1,348 @@
+"""Pure: a small fingerprint of what a web link led to, and what it says about a provider.
+
+The link checker keeps one ``PageSnapshot`` per answered page (final host, title, first
+heading, language, a bottom-k shingle sketch of the text, the https certificate's
+subject, a compact filter of the words, phone numbers and postcodes on the page, any
+merger / new-name wording, and the harmful-content evidence of ``harmful.py``). The
+store keeps the one from the link's last *good* check beside the current one, and the
+findings stage compares them per service (``findings/safeguarding.py``).
+
+Why a filter of terms and not the text: whether the page names the provider depends on
+the service (its organisation, name, phone, postcode), and services are matched later,
+from stored data, without fetching the page again. A Bloom filter of the page's words
+answers "is this word on the page?" in about 2 KB, with a small chance (about 1%) of a
+false yes per word; a false yes only makes us quieter, never raises a flag.
+
+No I/O, no clock: everything is a function of the page.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from localoffer_audit.links.classify import PageText, registrable_domain
+from localoffer_audit.links.harmful import HarmfulEvidence, harmful_signal
+
+SKETCH_SIZE = 32
+SHINGLE = 4
+MAX_WORDS = 4000
+MAX_TERMS = 2500
+FILTER_HASHES = 7
+# A page with fewer words says too little to compare (a single-page app's shell, a
+# maintenance notice): nothing is concluded from it either way.
+MIN_WORDS = 40
+
+_WORD = re.compile(r"[a-z0-9]+")
+_APOSTROPHE = re.compile(r"['\u2019]")
+_ATTRIBUTE_TEXT = re.compile(r"\b(?:alt|title|content|aria-label)=[\"']([^\"'<>]{2,200})[\"']")
+_LANG = re.compile(r"<html\b[^>]*\blang=[\"']?([a-z]{2,3})", re.I)
+# UK numbers as printed: 0114 273 4567, (01632) 960123, +44 (0)20 7946 0000, 07700 900123.
+_PHONE = re.compile(r"(?:\+44\s?(?:\(0\)\s?)?|\b0)(?:\d[\s\-.()]{0,2}){9,10}")
+_POSTCODE = re.compile(r"\b([a-z]{1,2}[0-9][a-z0-9]?)\s*([0-9][a-z]{2})\b")
+# A page saying the organisation merged, joined another or changed its name: the trap
+# of a charity merged into another (or renamed) that says so, never "repurposed".
+_MERGER = re.compile(
+    r"(?:has|have|had) (?:now |recently |officially )?(?:merged|joined forces) with|"
+    r"(?:is|are|has become|have become) (?:now )?(?:part of|a part of|a member of the)|"
+    r"(?:changed|changing) (?:our|its|their) name|(?:our|a|its) new name|now known as|"
+    r"formerly (?:known as )?|previously known as|(?:was|were) renamed|has rebranded|"
+    r"services? (?:has|have) (?:moved|transferred) to|(?:we have|we've) moved to (?:a )?new (?:website|address)"
+)
+
+
+def words_of(text: str) -> list[str]:
+    """Lower-case words, apostrophes dropped ("children's" -> "childrens"), & as "and"."""
+    return _WORD.findall(_APOSTROPHE.sub("", text.lower().replace("&", " and ")))
+
+
+def _hash64(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+def phone_digits(value: str) -> str | None:
+    """A UK phone number as national digits ("01142734567"), or None."""
+    digits = re.sub(r"\D", "", value)
+    if digits.startswith("44") and len(digits) in (12, 13):
+        digits = "0" + digits[2:]
+        if digits.startswith("00"):
+            digits = digits[1:]
+    return digits if digits.startswith("0") and len(digits) in (10, 11) else None
+
+
+def postcode_key(value: str) -> str | None:
+    match = _POSTCODE.search(value.lower())
+    return f"{match.group(1)}{match.group(2)}" if match else None
+
+
+# --- the term filter ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TermFilter:
+    """A Bloom filter of terms: ``"word"``, ``"tel:01142734567"``, ``"pc:s118ab"``."""
+
+    bits: bytes
+    hashes: int = FILTER_HASHES
+
+    @classmethod
+    def of(cls, terms: Iterable[str]) -> TermFilter:
+        unique = list(dict.fromkeys(terms))[:MAX_TERMS]
+        # 9.6 bits a term gives about 1% false positives with 7 hashes.
+        size = max(1024, math.ceil(len(unique) * 9.6 / 8) * 8)
+        bits = bytearray(size // 8)
+        for term in unique:
+            for position in cls._positions(term, size, FILTER_HASHES):
+                bits[position >> 3] |= 1 << (position & 7)
+        return cls(bytes(bits))
+
+    @staticmethod
+    def _positions(term: str, size: int, hashes: int) -> Iterable[int]:
+        value = _hash64(term)
+        first, second = value >> 32, (value & 0xFFFFFFFF) | 1
+        return ((first + i * second) % size for i in range(hashes))
+
+    def __contains__(self, term: str) -> bool:
+        size = len(self.bits) * 8
+        if not size:
+            return False
+        return all(self.bits[p >> 3] & (1 << (p & 7)) for p in self._positions(term, size, self.hashes))
+
+    def encode(self) -> str:
+        return base64.b64encode(self.bits).decode("ascii")
+
+    @classmethod
+    def decode(cls, text: str, hashes: int = FILTER_HASHES) -> TermFilter:
+        return cls(base64.b64decode(text.encode("ascii")), hashes)
+
+
+# --- the snapshot --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PageSnapshot:
+    final_url: str
+    final_host: str
+    site: str  # the registrable domain of final_host
+    title: str
+    heading: str
+    lang: str | None
+    word_count: int
+    sketch: tuple[int, ...]
+    terms: TermFilter
+    cert_subject: str | None = None
+    merger: str | None = None
+    harmful: dict[str, Any] | None = None
+
+    @property
+    def thin(self) -> bool:
+        return self.word_count < MIN_WORDS
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "final_url": self.final_url, "final_host": self.final_host, "site": self.site,
+            "title": self.title, "heading": self.heading, "lang": self.lang,
+            "word_count": self.word_count, "sketch": list(self.sketch),
+            "terms": self.terms.encode(), "terms_hashes": self.terms.hashes,
+            "cert_subject": self.cert_subject, "merger": self.merger, "harmful": self.harmful,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PageSnapshot:
+        return cls(
+            final_url=str(data.get("final_url") or ""), final_host=str(data.get("final_host") or ""),
+            site=str(data.get("site") or ""), title=str(data.get("title") or ""),
+            heading=str(data.get("heading") or ""), lang=data.get("lang"),
+            word_count=int(data.get("word_count") or 0), sketch=tuple(int(v) for v in data.get("sketch") or ()),
+            terms=TermFilter.decode(str(data.get("terms") or ""), int(data.get("terms_hashes") or FILTER_HASHES)),
+            cert_subject=data.get("cert_subject"), merger=data.get("merger"), harmful=data.get("harmful"),
+        )
+
+
+def _sketch(words: list[str]) -> tuple[int, ...]:
+    """The SKETCH_SIZE smallest 32-bit hashes of the page's word 4-shingles (bottom-k MinHash)."""
+    if len(words) < SHINGLE:
+        shingles = {" ".join(words)} if words else set()
+    else:
+        shingles = {" ".join(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
+    return tuple(sorted({_hash64(s) >> 32 for s in shingles})[:SKETCH_SIZE])
+
+
+def sketch_similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+    """Estimated Jaccard similarity of two pages' shingle sets from their sketches."""
+    if not a or not b:
+        return 0.0
+    union = sorted(set(a) | set(b))[:SKETCH_SIZE]
+    both = set(a) & set(b)
+    return sum(1 for value in union if value in both) / len(union)
+
+
+def _phones(text: str) -> set[str]:
+    found = set()
+    for match in _PHONE.finditer(text):
+        digits = phone_digits(match.group(0))
+        if digits:
+            found.add(digits)
+    return found
+
+
+def _postcodes(text: str) -> set[str]:
+    return {f"{m.group(1)}{m.group(2)}" for m in _POSTCODE.finditer(text)}
+
+
+def snapshot_of(final_url: str, page: PageText, *, cert_subject: str | None = None) -> PageSnapshot:
+    """The fingerprint of an answered page (``page`` from ``classify.page_text``)."""
+    host = (urlsplit(final_url).hostname or "").lower()
+    attributes = " ".join(m.group(1) for m in _ATTRIBUTE_TEXT.finditer(page.markup[:200_000]))
+    words = words_of(page.text)[:MAX_WORDS]
+    all_text = " ".join((page.title, page.headings, page.text[:100_000], attributes))
+    terms = [*words_of(page.title), *words_of(page.headings), *words, *words_of(attributes)]
+    terms += [f"tel:{p}" for p in sorted(_phones(all_text))]
+    terms += [f"pc:{p}" for p in sorted(_postcodes(all_text))]
+    lang = _LANG.search(page.markup[:5000])
+    merger = _MERGER.search(page.text[:60_000])
+    harmful: HarmfulEvidence | None = harmful_signal(page)
+    return PageSnapshot(
+        final_url=final_url, final_host=host, site=registrable_domain(host) if host else "",
+        title=page.title[:300], heading=page.headings.split(" | ")[0][:300] if page.headings else "",
+        lang=lang.group(1).lower() if lang else None, word_count=len(words), sketch=_sketch(words),
+        terms=TermFilter.of(terms), cert_subject=cert_subject,
+        merger=_around(page.text, merger.start(), merger.end()) if merger else None,
+        harmful=_harmful_json(harmful),
+    )
+
+
+def _around(text: str, start: int, end: int, width: int = 70) -> str:
+    left = text.rfind(". ", max(0, start - width), start)
+    left = left + 2 if left >= 0 else max(0, start - width)
+    right = text.find(".", end, end + width)
+    right = right + 1 if right >= 0 else min(len(text), end + width)
+    return text[left:right].strip()
+
+
+def _harmful_json(evidence: HarmfulEvidence | None) -> dict[str, Any] | None:
+    if evidence is None:
+        return None
+    return {"category": evidence.category, "label": evidence.label, "score": evidence.score,
+            "markers": list(evidence.markers), "decisive": evidence.decisive, "help_context": evidence.help_context}
+
+
+def certificate_subject(response: Any) -> str | None:
+    """The subject of the https certificate a response came over ("O=...; CN=..."), if
+    the connection is still attached (read it before the body). None for http, or when
+    the transport does not say."""
+    connection = getattr(response, "connection", None)
+    transport = getattr(connection, "transport", None)
+    if transport is None:
+        return None
+    try:
+        cert = transport.get_extra_info("peercert")
+    except Exception:  # noqa: BLE001 - a bonus detail; never a reason to fail a check
+        return None
+    if not isinstance(cert, dict):
+        return None
+    parts = []
+    for rdn in cert.get("subject", ()):
+        for key, value in rdn:
+            short = {"organizationName": "O", "commonName": "CN"}.get(key)
+            if short:
+                parts.append(f"{short}={value}")
+    return "; ".join(parts)[:300] or None
+
+
+# --- does the page name the provider? -------------------------------------------------
+
+# Words too common in organisation and service names to identify one on their own.
+GENERIC_NAME_WORDS = frozenset(
+    "the and of for a an in at on to with by ltd limited cic plc llp uk charity charitable trust cio "
+    "group services service centre center club community support project association society "
+    "foundation council city borough county district metropolitan nhs school academy college "
+    "nursery preschool children childrens child young people youth family families parents parent "
+    "carers carer forum network partnership team hub local sen send disability disabilities "
+    "special needs educational learning care health clinic home homes house north south east west "
+    "new st saint our your".split()
+)
+
+
+def _name_tokens(name: str | None) -> tuple[list[str], list[str]]:
+    """(distinctive tokens, all tokens) of a name, parenthesised parts dropped."""
+    if not name:
+        return [], []
+    words = [w for w in words_of(re.sub(r"\([^)]*\)", " ", name)) if len(w) > 1]
+    return [w for w in words if w not in GENERIC_NAME_WORDS][:4], words[:6]
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderIdentity:
+    """What a service entry says identifies its provider on their own website."""
+
+    organisation: str | None = None
+    service_name: str | None = None
+    phones: tuple[str, ...] = ()
+    postcodes: tuple[str, ...] = ()
+    extra_names: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def usable(self) -> bool:
+        return bool(_name_tokens(self.organisation)[1] or self.phones or self.postcodes
+                    or _name_tokens(self.service_name)[0])
+
+
+def names_provider(snapshot: PageSnapshot, identity: ProviderIdentity) -> str | None:
+    """How the page names the provider ("organisation name 'Little Acorns'", "phone
+    0114 ...", "postcode S11 8AB"), or None when it names them nowhere."""
+    terms = snapshot.terms
+    for label, name, needs_distinct in (
+        ("organisation name", identity.organisation, False),
+        *(("organisation name", n, False) for n in identity.extra_names),
+        ("service name", identity.service_name, True),
+    ):
+        distinctive, every = _name_tokens(name)
+        tokens = distinctive or ([] if needs_distinct else every)
+        if tokens and all(token in terms for token in tokens):
+            return f"{label} {name!r}"
+    for phone in identity.phones:
+        digits = phone_digits(phone)
+        if digits and f"tel:{digits}" in terms:
+            return f"phone {phone}"
+    for postcode in identity.postcodes:
+        key = postcode_key(postcode)
+        if key and f"pc:{key}" in terms:
+            return f"postcode {postcode.upper()}"
+    return None
+
+
+def _title_words(snapshot: PageSnapshot) -> set[str]:
+    return {w for w in words_of(f"{snapshot.title} {snapshot.heading}") if w not in GENERIC_NAME_WORDS and len(w) > 2}
+
+
+def topic_change(before: PageSnapshot, after: PageSnapshot) -> str | None:
+    """Evidence that the page's title and topic changed wholesale, or None.
+
+    Wholesale means all at once: the title and first heading share no distinctive word
+    with the old ones, the text's sketch has (almost) nothing in common, and either the
+    language changed or neither page is thin. A redesign changes the text but keeps the
+    organisation's name (checked separately); this test alone never raises a flag.
+    """
+    if after.thin or before.thin:
+        return None
+    old_words, new_words = _title_words(before), _title_words(after)
+    shared_title = old_words & new_words
+    similarity = sketch_similarity(before.sketch, after.sketch)
+    if shared_title or similarity > 0.1:
+        return None
+    language = f"; language {before.lang} -> {after.lang}" if before.lang and after.lang and before.lang != after.lang else ""
+    return (f"title {before.title!r} -> {after.title!r}, text similarity {similarity:.2f}{language}")
+
+
+def moved_site(before: PageSnapshot, after: PageSnapshot) -> str | None:
+    """The page now ends on another registrable domain, or None."""
+    if before.site and after.site and before.site != after.site:
+        return f"now ends on {after.final_host} (was {before.final_host})"
+    return None
