@@ -110,3 +110,27 @@ def test_the_pipeline_never_imports_the_demo():
         and any(t == f"{PACKAGE}.demo" or t.startswith(f"{PACKAGE}.demo.") for t in targets)
     )
     assert offenders == []
+
+
+def test_only_the_cli_imports_the_national_run():
+    """The single-council path stays a plain install: nothing in it imports the national
+    package (the optional extra), and only the CLI registers its commands."""
+    graph = _import_graph()
+    national = f"{PACKAGE}.national"
+    offenders = sorted(
+        name
+        for name, targets in graph.items()
+        if not name.startswith(national)
+        and name != f"{PACKAGE}.cli"
+        and any(t == national or t.startswith(f"{national}.") for t in targets)
+    )
+    assert offenders == []
+    # The CLI imports only the commands module, which loads the extra when a command runs.
+    assert {t for t in graph[f"{PACKAGE}.cli"] if t.startswith(national)} == {f"{national}.commands"}
+    commands_source = (PACKAGE_DIR / "national" / "commands.py").read_text(encoding="utf-8")
+    top_level = [
+        node for node in ast.parse(commands_source).body if isinstance(node, ast.Import | ast.ImportFrom)
+    ]
+    modules = {node.module if isinstance(node, ast.ImportFrom) else node.names[0].name for node in top_level}
+    assert not any(m and m.split(".")[0] in ("procrastinate", "psycopg") for m in modules)
+    assert modules & {f"{national}.jobs", f"{national}.database"} == set()

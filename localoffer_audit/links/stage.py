@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -53,6 +53,9 @@ CHECKER_ERROR_TOLERANCE = 5
 # Results are stored in batches of this many as they come, so a killed run keeps them.
 SAVE_BATCH = 100
 
+# What checks the selected links: ``check_urls`` or a stand-in with its signature.
+Checker = Callable[..., Awaitable[list[LinkResult]]]
+
 
 @dataclass(slots=True)
 class LinkCheckSummary:
@@ -71,15 +74,18 @@ def run_link_checks(
     max_age_days: int | None = None,
     progress: Callable[[int, int, LinkResult], None] | None = None,
     settings: LinkCheckSettings | None = None,
+    checker: Checker | None = None,
 ) -> LinkCheckSummary:
     """Check the live services' links and store the results (see the module docstring).
 
     ``settings`` overrides what the config gives (the command's --concurrency/--per-host).
+    ``checker`` replaces ``check_urls`` (same signature): the national run answers from its
+    shared link cache, and everything else here stays the same.
     """
     return asyncio.run(
         run_link_checks_async(
             db, config, parent_run_id=parent_run_id, only_failed=only_failed,
-            max_age_days=max_age_days, progress=progress, settings=settings,
+            max_age_days=max_age_days, progress=progress, settings=settings, checker=checker,
         )
     )
 
@@ -101,6 +107,7 @@ async def run_link_checks_async(
     progress: Callable[[int, int, LinkResult], None] | None = None,
     settings: LinkCheckSettings | None = None,
     now: datetime | None = None,
+    checker: Checker | None = None,
 ) -> LinkCheckSummary:
     """The same as ``run_link_checks``, for callers already inside an event loop."""
     run_id = start_run(db, RunKind.LINKS, parent_run_id=parent_run_id)
@@ -141,7 +148,7 @@ async def run_link_checks_async(
                 save_link_results(db, run_id, pending)
                 pending.clear()
 
-        results = await check_urls(
+        results = await (checker or check_urls)(
             [link.url for link in to_check], settings, progress=progress,
             host_failure_baseline=host_failure_shares(db), on_result=on_result,
         )
