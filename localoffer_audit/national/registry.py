@@ -38,7 +38,7 @@ class NationalSettings(_Strict):
     # Small batches keep one head host (nhs.uk with 50k links) many short jobs, so a worker
     # killed mid-batch loses little and other groups are never starved behind it.
     batch_size: int = Field(default=50, ge=1, le=5000)
-    # Registrable domains whose hosts share one politeness group (one platform, one server).
+    # Domains whose hosts (the domain and every name under it) share one politeness group.
     group_by_domain: list[str] = Field(default_factory=list)
 
     @field_validator("group_by_domain")
