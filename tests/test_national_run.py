@@ -108,6 +108,7 @@ def test_councils_audited_together_check_each_url_once_politely_and_find_what_th
     finally:
         for worker in workers:
             stop_worker(worker)
+    assert [worker.returncode for worker in workers] == [0, 0], "SIGTERM stops a worker cleanly"
     assert set(stages) == {d.slug for d in directories}
 
     # Every council's findings equal its single-council nightly on the same world.

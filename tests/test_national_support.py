@@ -234,7 +234,7 @@ class LoopbackWeb:
 OUTSIDE_HOSTS = ["nhs.test", "gov.test", "charity-one.test", "charity-two.test", "sport-club.test"]
 
 
-def make_directories(count: int, *, services: int = 12, seed: int = 1) -> list[Directory]:
+def make_directories(count: int, *, services: int = 12, seed: int = 1, shared_pages: int = 8) -> list[Directory]:
     """``count`` councils whose services link partly to the same outside hosts and pages
     (a realistic share: the big hosts in common, each council's own local links too)."""
     import random
@@ -250,7 +250,7 @@ def make_directories(count: int, *, services: int = 12, seed: int = 1) -> list[D
             for _ in range(rng.randint(2, 4)):
                 host = rng.choice(OUTSIDE_HOSTS)
                 kind = "gone" if rng.random() < 0.15 else "page"
-                links.append(f"http://{host}:{{port}}/{kind}/{rng.randint(1, 8)}")
+                links.append(f"http://{host}:{{port}}/{kind}/{rng.randint(1, shared_pages)}")
             links.append(f"http://{own_host}:{{port}}/page/{i}")
             if i % 5 == 0:
                 links.append(f"http://{own_host}:{{port}}/gone/{i}")
@@ -318,12 +318,12 @@ def write_registry(path: Path, configs: dict[str, Path], *, batch_size: int = 10
 
 
 def start_worker(conninfo: str, registry: Path, log_path: Path, *, lease: float = 3.0, heartbeat: float = 0.5,
-                 concurrency: int = 6, extra: tuple[str, ...] = ()) -> subprocess.Popen[bytes]:
+                 concurrency: int = 6, stalled_check: int = 1, extra: tuple[str, ...] = ()) -> subprocess.Popen[bytes]:
     env = {**os.environ, "LOCALOFFER_AUDIT_DATABASE_URL": conninfo}
     command = [
         sys.executable, "-m", "localoffer_audit.cli", "-v", "national", "worker", "--registry", str(registry),
         "--concurrency", str(concurrency), "--heartbeat", str(heartbeat), "--lease", str(lease),
-        "--stalled-check", "1", *extra,
+        "--stalled-check", str(stalled_check), *extra,
     ]
     handle = log_path.open("ab")
     return subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)

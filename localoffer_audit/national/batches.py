@@ -33,10 +33,14 @@ FLUSH_SECONDS = 0.5
 
 
 def _load(conn: psycopg.Connection, batch_id: int) -> tuple[date, str, str, list[str]] | None:
+    """The batch's night, group, claiming council and the URLs it has not stored yet
+    (none when it is done: a retry after the batch finished only releases councils)."""
     row = conn.execute("SELECT night, grp, slug, state FROM national_batches WHERE id = %s", [batch_id]).fetchone()
-    if row is None or row[3] == "done":
+    if row is None:
         return None
-    night, group, slug, _state = row
+    night, group, slug, state = row
+    if state == "done":
+        return night, group, slug, []
     urls = [r[0] for r in conn.execute(
         "SELECT url FROM national_queue WHERE batch_id = %s AND state = 'todo' ORDER BY url", [batch_id]
     ).fetchall()]
@@ -72,6 +76,10 @@ async def check_batch(conninfo: str, registry: Registry, batch_id: int) -> dict[
         if loaded is None:
             return {"checked": 0, "night": None}
         night, group, slug, urls = loaded
+        if not urls:
+            conn.execute("UPDATE national_batches SET state = 'done', finished_at = COALESCE(finished_at, now()) "
+                         "WHERE id = %s", [batch_id])
+            return {"checked": 0, "night": night.isoformat()}
         baseline = host_failure_baseline(conn, group)
     # The claiming council's settings, without the trust its own directory's hosts get.
     settings = dataclasses.replace(settings_for(registry.council(slug).config), trusted_hosts=frozenset(),

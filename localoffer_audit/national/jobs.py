@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -141,15 +141,15 @@ class NationalApp:
         @app.periodic(cron=cron, periodic_id="retry_stalled")
         @app.task(name="national.retry_stalled", queue=COUNCILS_QUEUE, queueing_lock="national.retry_stalled")
         async def retry_stalled(timestamp: int) -> int:
-            return await self.retry_stalled_jobs()
+            retried = await self.retry_stalled_jobs()
+            await self.repair()
+            return retried
 
         if schedule:
 
             @app.periodic(cron=schedule, periodic_id="nightly_enqueue")
             @app.task(name="national.enqueue", queue=COUNCILS_QUEUE, queueing_lock="national.enqueue")
             async def scheduled_enqueue(timestamp: int) -> int:
-                from datetime import UTC, datetime
-
                 return len(await self.enqueue(datetime.fromtimestamp(timestamp, UTC).date()))
 
         self.crawl_task = crawl_council
@@ -163,6 +163,18 @@ class NationalApp:
             log.warning("job %s #%s was left running by a worker that stopped answering: retried", job.task_name, job.id)
             await self.app.job_manager.retry_job(job)
         return len(stalled)
+
+    async def repair(self) -> None:
+        """Offer again what a job cut off between two steps left without a job: councils
+        whose links are all in, finishes and crawls whose job is gone. The queueing locks,
+        and the checks below for a job still running, keep this from queueing twice."""
+        for night, slug, stage in await self.db(nights.orphaned_nights):
+            if stage == "links":
+                await self.release_ready(night)
+            elif stage == "finishing":
+                await self.defer_finish(night, slug)
+            elif stage == "queued":
+                await self.defer_crawl(night, slug)
 
     async def enqueue(self, night: date, slugs: list[str] | None = None) -> list[str]:
         """Queue tonight's crawl per council; councils already queued tonight are not queued again."""

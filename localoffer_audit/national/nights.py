@@ -74,3 +74,23 @@ def ready_to_finish(conn: psycopg.Connection, night: date) -> list[str]:
         {"night": night},
     ).fetchall()
     return sorted(row[0] for row in rows)
+
+
+def orphaned_nights(conn: psycopg.Connection) -> list[tuple[date, str, str]]:
+    """(night, council, stage) of unfinished nights with no job of theirs queued or running."""
+    rows = conn.execute(
+        """
+        SELECT n.night, n.slug, n.stage FROM national_nights n
+        WHERE n.stage IN ('queued', 'links', 'finishing')
+          AND NOT EXISTS (
+            SELECT 1 FROM procrastinate_jobs j
+            WHERE j.status IN ('todo', 'doing')
+              AND j.task_name IN ('national.crawl_council', 'national.finish_council')
+              AND j.args->>'night' = n.night::text AND j.args->>'slug' = n.slug)
+          AND (n.stage <> 'links' OR NOT EXISTS (
+            SELECT 1 FROM national_demand d JOIN national_queue q ON q.night = d.night AND q.url = d.url
+            WHERE d.night = n.night AND d.slug = n.slug AND q.state = 'todo'))
+        ORDER BY n.night, n.slug
+        """
+    ).fetchall()
+    return [(night, slug, stage) for night, slug, stage in rows]
