@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from localoffer_audit.links.fingerprint import PageSnapshot
+from localoffer_audit.snapshots import PageSnapshot
 from localoffer_audit.models import LinkResult
 from localoffer_audit.store.db import from_json, to_json
 
