@@ -19,9 +19,9 @@ No I/O, no clock: everything is a function of the page.
 from __future__ import annotations
 
 import base64
-import hashlib
 import math
 import re
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +33,9 @@ from localoffer_audit.links.harmful import HarmfulEvidence, harmful_signal
 SKETCH_SIZE = 32
 SHINGLE = 4
 MAX_WORDS = 4000
+# The sketch reads the first words only: what a page is about shows in its first screens,
+# and a few thousand shingles hashed in Python would cost more than the check's parsing.
+SKETCH_WORDS = 1200
 MAX_TERMS = 2500
 FILTER_HASHES = 7
 # A page with fewer words says too little to compare (a single-page app's shell, a
@@ -62,8 +65,10 @@ def words_of(text: str) -> list[str]:
     return _WORD.findall(_APOSTROPHE.sub("", text.lower().replace("&", " and ")))
 
 
-def _hash64(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")
+def _hash32(text: str, seed: int = 0) -> int:
+    # CRC-32: stable across processes (Python's hash() is salted), and a C call, so a
+    # page's few thousand shingles cost well under a millisecond. Not for security.
+    return zlib.crc32(text.encode("utf-8"), seed)
 
 
 def phone_digits(value: str) -> str | None:
@@ -104,8 +109,7 @@ class TermFilter:
 
     @staticmethod
     def _positions(term: str, size: int, hashes: int) -> Iterable[int]:
-        value = _hash64(term)
-        first, second = value >> 32, (value & 0xFFFFFFFF) | 1
+        first, second = _hash32(term), _hash32(term, 0x5BD1E995) | 1
         return ((first + i * second) % size for i in range(hashes))
 
     def __contains__(self, term: str) -> bool:
@@ -171,7 +175,7 @@ def _sketch(words: list[str]) -> tuple[int, ...]:
         shingles = {" ".join(words)} if words else set()
     else:
         shingles = {" ".join(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
-    return tuple(sorted({_hash64(s) >> 32 for s in shingles})[:SKETCH_SIZE])
+    return tuple(sorted({_hash32(s) for s in shingles})[:SKETCH_SIZE])
 
 
 def sketch_similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
@@ -211,7 +215,7 @@ def snapshot_of(final_url: str, page: PageText, *, cert_subject: str | None = No
     return PageSnapshot(
         final_url=final_url, final_host=host, site=registrable_domain(host) if host else "",
         title=page.title[:300], heading=page.headings.split(" | ")[0][:300] if page.headings else "",
-        lang=lang.group(1).lower() if lang else None, word_count=len(words), sketch=_sketch(words),
+        lang=lang.group(1).lower() if lang else None, word_count=len(words), sketch=_sketch(words[:SKETCH_WORDS]),
         terms=TermFilter.of(terms), cert_subject=cert_subject,
         merger=_around(page.text, merger.start(), merger.end()) if merger else None,
         harmful=_harmful_json(harmful),
