@@ -237,18 +237,8 @@ def _harmful_json(evidence: HarmfulEvidence | None) -> dict[str, Any] | None:
             "markers": list(evidence.markers), "decisive": evidence.decisive, "help_context": evidence.help_context}
 
 
-def certificate_subject(response: Any) -> str | None:
-    """The subject of the https certificate a response came over ("O=...; CN=..."), if
-    the connection is still attached (read it before the body). None for http, or when
-    the transport does not say."""
-    connection = getattr(response, "connection", None)
-    transport = getattr(connection, "transport", None)
-    if transport is None:
-        return None
-    try:
-        cert = transport.get_extra_info("peercert")
-    except Exception:  # noqa: BLE001 - a bonus detail; never a reason to fail a check
-        return None
+def subject_of(cert: Any) -> str | None:
+    """A certificate's subject as "O=...; CN=..." from ``ssl.getpeercert()``'s dict, or None."""
     if not isinstance(cert, dict):
         return None
     parts = []

@@ -19,7 +19,6 @@ from typing import Any
 import aiohttp
 import brotli
 
-from localoffer_audit.links.fingerprint import certificate_subject
 from localoffer_audit.links.resolver import (
     LOCAL_RESOURCE_ERRNOS,
     InternalAddressError,
@@ -72,8 +71,6 @@ class Answer:
     text: str | None = None
     body_truncated: bool = False
     note: str | None = None
-    # The https certificate's subject ("O=...; CN=..."), read before the body (fingerprint.py).
-    cert_subject: str | None = None
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -202,7 +199,6 @@ async def fetch(
             method=method,
             status=response.status,
             headers={k.lower(): v for k, v in response.headers.items()},
-            cert_subject=certificate_subject(response),
         )
         content_type = answer.header("content-type") or ""
         if read_body and method == "GET" and _READABLE_TYPES.search(content_type.split(";")[0].strip().lower()):
