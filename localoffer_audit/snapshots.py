@@ -8,8 +8,8 @@ store and the models can name them without importing the link checker.
 from __future__ import annotations
 
 import base64
-import hashlib
 import math
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -21,8 +21,10 @@ FILTER_HASHES = 7
 MIN_WORDS = 40
 
 
-def hash64(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")
+def hash32(text: str, seed: int = 0) -> int:
+    # CRC-32: stable across processes (Python's hash() is salted), and a C call, so a
+    # page's few thousand shingles cost well under a millisecond. Not for security.
+    return zlib.crc32(text.encode("utf-8"), seed)
 
 
 # --- the term filter ---------------------------------------------------------------
@@ -48,8 +50,7 @@ class TermFilter:
 
     @staticmethod
     def _positions(term: str, size: int, hashes: int) -> Iterable[int]:
-        value = hash64(term)
-        first, second = value >> 32, (value & 0xFFFFFFFF) | 1
+        first, second = hash32(term), hash32(term, 0x5BD1E995) | 1
         return ((first + i * second) % size for i in range(hashes))
 
     def __contains__(self, term: str) -> bool:

@@ -24,12 +24,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from localoffer_audit.links.classify import PageText, registrable_domain
-from localoffer_audit.snapshots import PageSnapshot, TermFilter, hash64
+from localoffer_audit.snapshots import PageSnapshot, TermFilter, hash32
 from localoffer_audit.links.harmful import HarmfulEvidence, harmful_signal
 
 SKETCH_SIZE = 32
 SHINGLE = 4
 MAX_WORDS = 4000
+# The sketch reads the first words only: what a page is about shows in its first screens,
+# and a few thousand shingles hashed in Python would cost more than the check's parsing.
+SKETCH_WORDS = 1200
 
 _WORD = re.compile(r"[a-z0-9]+")
 _APOSTROPHE = re.compile(r"['\u2019]")
@@ -75,7 +78,7 @@ def _sketch(words: list[str]) -> tuple[int, ...]:
         shingles = {" ".join(words)} if words else set()
     else:
         shingles = {" ".join(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
-    return tuple(sorted({hash64(s) >> 32 for s in shingles})[:SKETCH_SIZE])
+    return tuple(sorted({hash32(s) for s in shingles})[:SKETCH_SIZE])
 
 
 def sketch_similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
@@ -115,7 +118,7 @@ def snapshot_of(final_url: str, page: PageText, *, cert_subject: str | None = No
     return PageSnapshot(
         final_url=final_url, final_host=host, site=registrable_domain(host) if host else "",
         title=page.title[:300], heading=page.headings.split(" | ")[0][:300] if page.headings else "",
-        lang=lang.group(1).lower() if lang else None, word_count=len(words), sketch=_sketch(words),
+        lang=lang.group(1).lower() if lang else None, word_count=len(words), sketch=_sketch(words[:SKETCH_WORDS]),
         terms=TermFilter.of(terms), cert_subject=cert_subject,
         merger=_around(page.text, merger.start(), merger.end()) if merger else None,
         harmful=_harmful_json(harmful),
@@ -137,18 +140,8 @@ def _harmful_json(evidence: HarmfulEvidence | None) -> dict[str, Any] | None:
             "markers": list(evidence.markers), "decisive": evidence.decisive, "help_context": evidence.help_context}
 
 
-def certificate_subject(response: Any) -> str | None:
-    """The subject of the https certificate a response came over ("O=...; CN=..."), if
-    the connection is still attached (read it before the body). None for http, or when
-    the transport does not say."""
-    connection = getattr(response, "connection", None)
-    transport = getattr(connection, "transport", None)
-    if transport is None:
-        return None
-    try:
-        cert = transport.get_extra_info("peercert")
-    except Exception:  # noqa: BLE001 - a bonus detail; never a reason to fail a check
-        return None
+def subject_of(cert: Any) -> str | None:
+    """A certificate's subject as "O=...; CN=..." from ``ssl.getpeercert()``'s dict, or None."""
     if not isinstance(cert, dict):
         return None
     parts = []
