@@ -556,7 +556,11 @@ class _Checker:
         notes = "; ".join(n for n in (answer.note,) if n)
         page = page_text(answer.text) if answer.text else None
         if page is not None and 200 <= answer.status < 300:
-            base.page = snapshot_of(answer.url, page, cert_subject=subject_for(self.session.connector, answer.url))
+            # A few milliseconds of pure-Python hashing a page: in a worker thread, so the
+            # event loop keeps reading the other links' answers meanwhile (run inline, a
+            # thousand pages stalled the loop long enough to time out answers in flight).
+            subject = subject_for(self.session.connector, answer.url)
+            base.page = await asyncio.to_thread(snapshot_of, answer.url, page, cert_subject=subject)
         challenge = bot_challenge_signal(answer.status, answer.headers, page)
         if challenge:
             return replace(base, verdict=LinkVerdict.BLOCKED, detail=f"bot protection: {challenge}", confirmed=True)
