@@ -350,10 +350,10 @@ def test_the_crawl_progress_line_stays_within_a_narrow_terminal(monkeypatch, cap
     # `crawl` draws on the shared progress line too (it was padded to 78 columns whatever the terminal).
     import time
 
-    from localoffer_audit.commands.crawl import _Progress
+    from localoffer_audit.commands.crawl import CrawlProgress
 
     monkeypatch.setenv("COLUMNS", "50")
-    progress = _Progress()
+    progress = CrawlProgress()
     for pages in (10, 2000, 123456):
         progress.last = 0.0
         progress({"pages": pages, "services_seen": pages // 2, "errors": 3})

@@ -19,7 +19,7 @@ class CrawlFailed(AuditError):
     """The crawl process failed; the message says why."""
 
 
-class _Progress:
+class CrawlProgress:
     """The crawl's line on the shared progress line (progress.py): bounded to the
     terminal's width, a few times a second at most. A crawl's total is not known until
     it ends, so it shows counts and a rate, no ETA."""
@@ -64,7 +64,7 @@ def crawl(app: AppContext) -> None:
         localoffer-audit --config council.toml --db council.db crawl
     """
     config = app.config()
-    progress = _Progress() if progress_enabled() else None
+    progress = CrawlProgress() if progress_enabled() else None
     try:
         with app.locked():
             summary = run_crawl(config, app.database_path(), progress=progress)
