@@ -98,7 +98,6 @@ def run_nightly(
     send_email: bool | None = None,
     progress: Progress | None = None,
     link_progress: Callable[[int, int, Any], None] | None = None,
-    crawl_progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> NightlySummary:
     """Run every stage once, under the database's run lock (LockedError if held)."""
     db_path = db_path or config.database.path
@@ -110,8 +109,7 @@ def run_nightly(
     with run_lock(db_path):
         db = open_db(db_path, check=True)
         try:
-            return _run_stages(db, config, db_path, today=today, send=send, say=say, link_progress=link_progress,
-                               crawl_progress=crawl_progress)
+            return _run_stages(db, config, db_path, today=today, send=send, say=say, link_progress=link_progress)
         finally:
             db.close()
 
@@ -119,7 +117,6 @@ def run_nightly(
 def _run_stages(
     db: Database, config: Config, db_path: Path, *, today: date, send: bool, say: Progress,
     link_progress: Callable[[int, int, Any], None] | None = None,
-    crawl_progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> NightlySummary:
     abandoned = mark_abandoned_runs(db)
     run_id = start_run(db, RunKind.NIGHTLY, platform=config.directory.platform)
@@ -167,7 +164,7 @@ def _run_stages(
             blocked = f"the {name} stage failed"
         return outcome
 
-    crawl = guarded("crawl", lambda: _crawl(config, db_path, run_id, crawl_progress))
+    crawl = guarded("crawl", lambda: _crawl(config, db_path, run_id))
     if crawl is not None and crawl.status == "incomplete":
         blocked = "the crawl was incomplete"
     links = guarded("links", lambda: _links(db, config, run_id, link_progress))
@@ -232,10 +229,8 @@ def _stage_record(outcome: StageOutcome) -> dict[str, Any]:
     }
 
 
-def _crawl(
-    config: Config, db_path: Path, parent: int, progress: Callable[[dict[str, Any]], None] | None = None
-) -> tuple[str, dict[str, Any], int | None, str | None]:
-    result = run_crawl(config, db_path, parent_run_id=parent, progress=progress)
+def _crawl(config: Config, db_path: Path, parent: int) -> tuple[str, dict[str, Any], int | None, str | None]:
+    result = run_crawl(config, db_path, parent_run_id=parent)
     message = "; ".join(result.messages) or None
     return str(result.status), dict(result.counts), result.run_id, message
 

@@ -18,7 +18,6 @@ from localoffer_audit.nightly import NightlySummary, describe_counts, run_nightl
 from localoffer_audit.preflight import preflight_for_writing
 from localoffer_audit.outputs.report import write_run_report
 from localoffer_audit.commands.check import LiveProgress
-from localoffer_audit.commands.crawl import CrawlProgress
 from localoffer_audit.commands.common import AppContext, add_log_file, pass_app, progress_enabled
 
 log = logging.getLogger(__name__)
@@ -52,20 +51,13 @@ def nightly(app: AppContext, today, send: bool | None) -> None:
     # Disk space, database and output folder first: a full or read-only disk is one line.
     preflight_for_writing(app.database_path(), output_folder=config.output.folder)
     add_log_file(config.nightly.log_file or config.output.folder / "nightly.log")
-    # The crawl's and the link stage's live lines (counts, rate; ETA where the total is
-    # known), named by their stage, as `crawl` and `check` draw them.
-    crawl_progress = CrawlProgress() if progress_enabled() else None
+    say = (lambda message: click.echo(message, err=True)) if progress_enabled() else None
+    # The link stage's live line (counts, rate, ETA), named by its stage, as `check` draws it.
     link_progress = LiveProgress(sys.stderr, prefix="links: ") if progress_enabled() else None
-
-    def say(message: str) -> None:
-        if crawl_progress is not None:
-            crawl_progress.close()  # end the crawl's line before the stage's result is printed
-        click.echo(message, err=True)
-
     try:
         summary = run_nightly(
-            config, app.database_path(), today=today.date() if today else None, send_email=send,
-            progress=say if progress_enabled() else None, link_progress=link_progress, crawl_progress=crawl_progress,
+            config, app.database_path(), today=today.date() if today else None, send_email=send, progress=say,
+            link_progress=link_progress,
         )
     except LockedError as exc:  # exit 4 (cli.py); the log file should say why this night did nothing
         log.info("nightly did not run (exit code %d): %s", int(ExitCode.LOCKED), exc)

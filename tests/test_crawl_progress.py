@@ -1,5 +1,5 @@
-"""`nightly` at a terminal: the crawl and the link check each draw the shared progress
-line, never wider than the terminal (a real pseudo-terminal, the demo world on loopback)."""
+"""`crawl` at a terminal draws the shared progress line, never wider than the terminal
+(a real pseudo-terminal, the demo world on loopback)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from .test_nightly import _write_config
 
 
 @pytest.mark.slow
-def test_nightly_at_a_terminal_shows_the_crawl_and_the_link_check_within_its_width(tmp_path: Path) -> None:
+def test_crawl_at_a_terminal_shows_its_progress_within_the_width(tmp_path: Path) -> None:
     world = DemoWorld(seed=4, services=40)
     with run_demo_in_thread(world, workdir=tmp_path / "demo-web") as demo:
         config = config_from_dict(demo.config_dict(tmp_path))
@@ -28,8 +28,7 @@ def test_nightly_at_a_terminal_shows_the_crawl_and_the_link_check_within_its_wid
         master, slave = pty.openpty()
         env = dict(os.environ, COLUMNS="60")
         process = subprocess.Popen(
-            [sys.executable, "-m", "localoffer_audit.cli", "--config", str(path), "nightly",
-             "--today", demo.manifest()["world"]["day0_date"]],
+            [sys.executable, "-m", "localoffer_audit.cli", "--config", str(path), "crawl"],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, env=env,
         )
         os.close(slave)
@@ -49,12 +48,11 @@ def test_nightly_at_a_terminal_shows_the_crawl_and_the_link_check_within_its_wid
         process.wait(timeout=300)
         os.close(master)
     text = drawn.decode("utf-8", "replace")
-    assert process.returncode in (0, 3), text[-2000:]
+    assert process.returncode == 0, text[-2000:]
     pieces = [piece for line in text.replace("\r\n", "\n").split("\n") for piece in line.split("\r")]
     crawl = [piece for piece in pieces if piece.startswith("crawl: ") and "pages" in piece]
-    links = [piece for piece in pieces if piece.startswith("links: checked")]
-    assert crawl and links, text[-3000:]
-    assert all(len(piece) <= 59 for piece in crawl + links), max(crawl + links, key=len)
-    assert re.search(r"crawl: \d+ pages, \d+ services, \d+ errors", crawl[-1])
-    # Each stage's result starts on a line of its own, after its progress line.
-    assert re.search(r"\ncrawl: complete in [\d.]+s", text.replace("\r\n", "\n")), text[-3000:]
+    assert crawl, text[-3000:]
+    assert all(len(piece) <= 59 for piece in crawl), max(crawl, key=len)
+    assert re.search(r"crawl: \d+ pages, \d+ services, \d+ errors, [\d.]+ pages/s", crawl[-1])
+    # The line is ended when the crawl is, so the shell prompt starts on a line of its own.
+    assert text.replace("\r\n", "\n").endswith("\n"), repr(text[-200:])
