@@ -297,7 +297,9 @@ def _worklists(
     db: Database, config: Config, out_dir: Path, today: date, run_id: int
 ) -> tuple[str, dict[str, Any], int | None, str | None]:
     results = build_worklists(db, config, out_dir=out_dir / "worklists", today=today, run_id=run_id)
-    return "complete", {"managers": len(results)}, None, None
+    # Lists written (a manager whose problems were all fixed still gets one) and, of
+    # those, the managers with something to fix: the figure the report and demo print.
+    return "complete", {"lists": len(results), "managers_with_problems": sum(1 for r in results if r.open)}, None, None
 
 
 def _email(

@@ -114,3 +114,4 @@ def test_check_spans_split_on_any_change_of_outcome() -> None:
                          check("4", "ok", 200), check("5", "ok", 200, 0)])
     assert [(s.first, s.last, s.verdict, s.count) for s in spans] == [
         ("1", "2", "ok", 2), ("3", "3", "broken", 1), ("4", "4", "ok", 1), ("5", "5", "ok", 1)]
+

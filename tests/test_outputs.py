@@ -344,3 +344,22 @@ def test_the_starters_example_start_url_is_pointed_out() -> None:
     warning = starter_example_warning(example)
     assert warning and "still the starter config's example" in warning
     assert starter_example_warning(make_config(Path("."))) is None
+
+
+def test_the_crawl_progress_line_stays_within_a_narrow_terminal(monkeypatch, capsys) -> None:
+    # `crawl` draws on the shared progress line too (it was padded to 78 columns whatever the terminal).
+    import time
+
+    from localoffer_audit.commands.crawl import CrawlProgress
+
+    monkeypatch.setenv("COLUMNS", "50")
+    progress = CrawlProgress()
+    for pages in (10, 2000, 123456):
+        progress.last = 0.0
+        progress({"pages": pages, "services_seen": pages // 2, "errors": 3})
+        time.sleep(0.01)
+    progress.close()
+    drawn = capsys.readouterr().err
+    lines = drawn.replace("\n", "").split("\r")[1:]
+    assert len(lines) == 3 and all(len(line) <= 49 for line in lines), lines
+    assert lines[0].startswith("crawl: 10 pages, 5 services, 3 errors") and drawn.endswith("\n")

@@ -96,6 +96,8 @@ def _pages(db: Database, tmp_path: Path) -> dict[str, Path]:
     services = sorted(history.glob("service-*.html"), key=lambda page: -page.read_text().count('class="card finding"'))
     pages["history-service"] = services[0]
     pages["history-link"] = sorted(history.glob("link-*.html"))[0]
+    # A worklist (its cards link the history pages).
+    pages["worklist"] = max((out / "worklists").glob("*-??????.html"), key=lambda page: page.stat().st_size)
     return pages
 
 

@@ -95,6 +95,10 @@ def test_a_demo_run_prints_one_figure_for_each_total(tmp_path: Path) -> None:
     for label in ("Worklists", "History pages", "Emails", "QA packs", "Findings export"):
         assert label in links, (label, links)
         assert (output / links[label]).exists(), (label, links[label])
+    # The demo shows what a council would see: the edit link on each card, the escalation digest.
+    assert "Escalation digest" in links and (output / links["Escalation digest"]).exists()
+    page = BeautifulSoup(next((output / "worklists").glob("priya-*.html")).read_text(encoding="utf-8"), "html.parser")
+    assert all("edit.page?id=" in a["href"] for a in page.select("a.edit-page")) and page.select("a.edit-page")
     export = (output / links["Findings export"]).read_text(encoding="utf-8")
     assert export.startswith("\ufeff")
     rows = list(csv.DictReader(io.StringIO(export[1:])))

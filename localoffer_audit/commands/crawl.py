@@ -12,38 +12,37 @@ from localoffer_audit.crawl.runner import CrawlSummary, run_crawl
 from localoffer_audit.errors import AuditError
 from localoffer_audit.models import RunStatus
 from localoffer_audit.commands.common import AppContext, pass_app, progress_enabled
+from localoffer_audit.progress import ProgressLine
 
 
 class CrawlFailed(AuditError):
     """The crawl process failed; the message says why."""
 
 
-class _Progress:
-    """One self-overwriting status line on stderr, a few times a second at most."""
+class CrawlProgress:
+    """The crawl's line on the shared progress line (progress.py): bounded to the
+    terminal's width, a few times a second at most. A crawl's total is not known until
+    it ends, so it shows counts and a rate, no ETA."""
 
     def __init__(self) -> None:
-        self.last = 0.0
+        self.line = ProgressLine(sys.stderr, prefix="crawl: ")
         self.started = time.monotonic()
-        self.shown = False
+        self.last = 0.0
 
     def __call__(self, counts: dict[str, Any]) -> None:
         now = time.monotonic()
-        if now - self.last < 0.2:
+        if now - self.last < 0.25:
             return
         self.last = now
-        elapsed = now - self.started
-        line = (
-            f"crawl: {counts.get('pages', 0)} pages, {counts.get('services_seen', 0)} services, "
-            f"{counts.get('errors', 0)} errors, {elapsed:.0f}s"
+        elapsed = max(now - self.started, 1e-6)
+        pages = int(counts.get("pages", 0) or 0)
+        self.line.draw(
+            f"{pages} pages, {counts.get('services_seen', 0)} services, {counts.get('errors', 0)} errors, "
+            f"{pages / elapsed:.1f} pages/s, {elapsed:.0f}s"
         )
-        sys.stderr.write("\r" + line.ljust(78))
-        sys.stderr.flush()
-        self.shown = True
 
     def close(self) -> None:
-        if self.shown:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+        self.line.finish()
 
 
 @click.command()
@@ -65,7 +64,7 @@ def crawl(app: AppContext) -> None:
         localoffer-audit --config council.toml --db council.db crawl
     """
     config = app.config()
-    progress = _Progress() if progress_enabled() else None
+    progress = CrawlProgress() if progress_enabled() else None
     try:
         with app.locked():
             summary = run_crawl(config, app.database_path(), progress=progress)

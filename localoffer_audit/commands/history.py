@@ -19,6 +19,10 @@ def history(app: AppContext, what: str) -> None:
     listed in date order: opened, fixed, reopened, dismissed, and every email that
     listed it, so you can answer "since when has this been broken and who was told?".
 
+    The same history, as HTML pages (one per entry that has had a problem and one per
+    link a problem is about), is written by `nightly` and `worklists` into the
+    worklists folder's history/ folder; each worklist card links its entry's page.
+
     Example:
 
     \b

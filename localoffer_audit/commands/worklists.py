@@ -26,8 +26,9 @@ def worklists(app: AppContext, manager: str | None, out_dir: Path | None) -> Non
     One list per manager: their open, confirmed findings grouped by service, most
     serious and oldest first, with where to edit, the exact link or field, what is
     wrong, since when and what to do, plus what is new and what was fixed since their
-    last list. Also writes index.html (every list) and, when serious problems have
-    been open too long, escalation.html.
+    last list. Also writes index.html (every list), history/ (a history page per
+    entry with a problem, linked from its card) and, when serious problems have been
+    open too long, escalation.html.
 
     These lists are previews: "new" and "fixed" are measured from the list each
     manager last saw (written by `nightly` or sent by `email --send`), and writing

@@ -320,9 +320,9 @@ def _outputs_next_to(out_dir: Path) -> list[tuple[str, str, str]]:
         ("worklists/escalation.html", "Escalation digest", "serious problems open too long, and emails not delivered"),
         (f"worklists/{HISTORY_FOLDER}/index.html", "History pages",
          "for each entry with a problem: since when, every check of its links, who was told when"),
-        ("emails/", "Emails", "the messages of the last email run (.eml files)"),
+        ("emails/", "Emails", "the messages of the last email run, as .eml files"),
         ("qa/", "QA packs", "samples for checking the checker by hand"),
-        (FINDINGS_EXPORT, "Findings export", "every open problem as a spreadsheet (CSV)"),
+        (FINDINGS_EXPORT, "Findings export", "every open problem as a CSV spreadsheet"),
     ):
         if (out_dir / relative).exists():
             found.append((label, relative, what))

@@ -1,0 +1,58 @@
+"""`crawl` at a terminal draws the shared progress line, never wider than the terminal
+(a real pseudo-terminal, the demo world on loopback)."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import select
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from localoffer_audit.config import config_from_dict
+from localoffer_audit.demo import DemoWorld, run_demo_in_thread
+
+from .test_nightly import _write_config
+
+
+@pytest.mark.slow
+def test_crawl_at_a_terminal_shows_its_progress_within_the_width(tmp_path: Path) -> None:
+    world = DemoWorld(seed=4, services=40)
+    with run_demo_in_thread(world, workdir=tmp_path / "demo-web") as demo:
+        config = config_from_dict(demo.config_dict(tmp_path))
+        path = _write_config(config, tmp_path / "localoffer-audit.toml")
+        master, slave = pty.openpty()
+        env = dict(os.environ, COLUMNS="60")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "localoffer_audit.cli", "--config", str(path), "crawl"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, env=env,
+        )
+        os.close(slave)
+        drawn = b""
+        while True:
+            ready, _, _ = select.select([master], [], [], 1.0)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # the other end closed
+                    break
+                if not chunk:
+                    break
+                drawn += chunk
+            elif process.poll() is not None:
+                break
+        process.wait(timeout=300)
+        os.close(master)
+    text = drawn.decode("utf-8", "replace")
+    assert process.returncode == 0, text[-2000:]
+    pieces = [piece for line in text.replace("\r\n", "\n").split("\n") for piece in line.split("\r")]
+    crawl = [piece for piece in pieces if piece.startswith("crawl: ") and "pages" in piece]
+    assert crawl, text[-3000:]
+    assert all(len(piece) <= 59 for piece in crawl), max(crawl, key=len)
+    assert re.search(r"crawl: \d+ pages, \d+ services, \d+ errors, [\d.]+ pages/s", crawl[-1])
+    # The line is ended when the crawl is, so the shell prompt starts on a line of its own.
+    assert text.replace("\r\n", "\n").endswith("\n"), repr(text[-200:])
