@@ -21,6 +21,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from localoffer_audit.errors import StoreError
+from localoffer_audit.parsing.urls import canonical_link_url
 
 migrations = Migrations("localoffer_audit")
 
@@ -355,3 +356,32 @@ def m060_links_check_history(db: Database) -> None:
         "CREATE INDEX idx_link_checks_run ON link_checks(run_id)",
     ]:
         db.execute(statement)
+
+
+@migrations()
+def m260_links_by_canonical_url(db: Database) -> None:
+    """Links keyed by their canonical URL (parsing/urls.py: scheme and host case, default
+    port, empty path), so `HTTPS://Example.org/x` and `https://example.org/x` are one link
+    checked once; each place keeps the href as written for the fix list. Rows stored under
+    another spelling move to their key with their checks, places and findings, so an
+    upgrade neither forgets a link's history nor closes and reopens its findings."""
+    db.execute("ALTER TABLE link_places ADD COLUMN href TEXT")
+    db.execute("UPDATE link_places SET href = url")
+    columns = [row[1] for row in db.execute("PRAGMA table_info(links)").fetchall() if row[1] != "url"]
+    listed = ", ".join(columns)
+    for (old,) in db.execute("SELECT url FROM links").fetchall():
+        new = canonical_link_url(old)
+        if new == old:
+            continue
+        # Two spellings of one link: the row already under the key wins, the other's
+        # history joins it.
+        db.execute(f"INSERT OR IGNORE INTO links (url, {listed}) SELECT ?, {listed} FROM links WHERE url = ?", [new, old])
+        db.execute("UPDATE link_places SET url = ? WHERE url = ?", [new, old])
+        db.execute("UPDATE link_checks SET url = ? WHERE url = ?", [new, old])
+        # A finding under each spelling for one service: the one kept under the old
+        # spelling is closed by the next complete run, as any finding no longer seen.
+        db.execute(
+            "UPDATE OR IGNORE findings SET subject = ? WHERE subject = ? AND rule LIKE 'link\\_%' ESCAPE '\\'",
+            [new, old],
+        )
+        db.execute("DELETE FROM links WHERE url = ?", [old])

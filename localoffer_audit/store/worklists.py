@@ -57,6 +57,8 @@ class PlaceRow:
     element: str
     attribute: str
     anchor_text: str | None
+    # The href as the entry writes it (the link's key is its canonical URL).
+    href: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +97,7 @@ def places_of_visible_links(db: Database) -> dict[tuple[str, str], list[PlaceRow
     """(service id, URL) -> where that link sits in the entry, for visible link findings."""
     rows = db.query(
         f"""
-        SELECT DISTINCT lp.service_id, lp.url, lp.field, lp.element, lp.attribute, lp.anchor_text
+        SELECT DISTINCT lp.service_id, lp.url, lp.field, lp.element, lp.attribute, lp.anchor_text, lp.href
         FROM link_places lp
         JOIN findings f ON f.service_id = lp.service_id AND f.subject = lp.url
         WHERE f.rule LIKE 'link\\_%' ESCAPE '\\' AND {VISIBLE_FINDING}
@@ -105,7 +107,7 @@ def places_of_visible_links(db: Database) -> dict[tuple[str, str], list[PlaceRow
     places: dict[tuple[str, str], list[PlaceRow]] = {}
     for row in rows:
         places.setdefault((row["service_id"], row["url"]), []).append(
-            PlaceRow(row["field"], row["element"], row["attribute"], row["anchor_text"])
+            PlaceRow(row["field"], row["element"], row["attribute"], row["anchor_text"], row["href"])
         )
     return places
 
