@@ -25,6 +25,15 @@ from localoffer_audit.parsing.urls import canonical_link_url
 
 migrations = Migrations("localoffer_audit")
 
+# Migrations renamed so that their names sort in the order they run (m101 ran before
+# m060). sqlite-utils records applied migrations by name, so a database made under the
+# old names has its records renamed before the pending ones are worked out; without that
+# the renamed migrations would run twice. Old name -> new name; never reuse an old name.
+RENAMED_MIGRATIONS = {
+    "m101_qa_sample_item_findings": "m002_qa_sample_item_findings",
+    "m060_links_check_history": "m003_links_check_history",
+}
+
 
 def utc_now() -> str:
     """Timestamps are stored as ISO 8601 text in UTC, which sorts and compares as text."""
@@ -73,6 +82,7 @@ def open_db(path: Path | str, *, check: bool = False) -> Database:
             problems = [row[0] for row in db.execute("PRAGMA quick_check(5)").fetchall()]
             if problems != ["ok"]:
                 raise sqlite3.DatabaseError(f"database disk image is malformed: {problems[0]}")
+        _rename_applied_migrations(db)
         migrations.apply(db)
     except sqlite3.DatabaseError as exc:
         db.close()
@@ -93,6 +103,21 @@ def _describe_store_error(path: Path, exc: sqlite3.DatabaseError) -> str:
     if "unable to open" in text:
         return f"{path} cannot be opened ({text}): check the folder exists and is writable for this user"
     return f"{path} is not a usable SQLite database ({text}); point --db at another file"
+
+
+def _rename_applied_migrations(db: Database) -> None:
+    """Bring a database's record of applied migrations up to their current names."""
+    table = migrations.migrations_table
+    if not db[table].exists():
+        return
+    applied = {row[0] for row in db.execute(f"SELECT name FROM [{table}] WHERE migration_set = ?", [migrations.name])}
+    renames = [(new, old) for old, new in RENAMED_MIGRATIONS.items() if old in applied and new not in applied]
+    if renames:
+        with db.atomic():
+            db.conn.executemany(
+                f"UPDATE [{table}] SET name = ? WHERE migration_set = ? AND name = ?",
+                [(new, migrations.name, old) for new, old in renames],
+            )
 
 
 def applied_migrations(db: Database) -> list[str]:
@@ -336,7 +361,7 @@ def m001_initial_schema(db: Database) -> None:
 
 
 @migrations()
-def m101_qa_sample_item_findings(db: Database) -> None:
+def m002_qa_sample_item_findings(db: Database) -> None:
     # The tool's open findings for each sampled service when the sample was drawn: the
     # hints printed in the review pack, and what reviewers' verdicts are compared with
     # (later findings would compare the tool's present with the reviewers' past).
@@ -344,7 +369,7 @@ def m101_qa_sample_item_findings(db: Database) -> None:
 
 
 @migrations()
-def m060_links_check_history(db: Database) -> None:
+def m003_links_check_history(db: Database) -> None:
     """What the link checker keeps on each link beyond its latest verdict."""
     for statement in [
         # How many live services carry the URL (a broken link on 30 entries matters more).
