@@ -38,7 +38,7 @@ from localoffer_audit.store.lock import run_lock
 from localoffer_audit.preflight import preflight_for_writing
 from localoffer_audit.outputs.mail import prepare_and_send
 from localoffer_audit.outputs.managers import import_mapping
-from localoffer_audit.models import RunKind, RunStatus, Severity
+from localoffer_audit.models import RunKind, RunStatus
 from localoffer_audit.store.report import count_snapshot, new_findings_at_or_above
 from localoffer_audit.store.runs import finish_run, last_complete_run, mark_abandoned_runs, record_stage, start_run
 from localoffer_audit.outputs.report import starter_example_warning, write_run_report

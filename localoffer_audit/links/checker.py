@@ -824,9 +824,9 @@ async def check_urls(
             for url in distinct:
                 if url not in results:
                     record(LinkResult(url, LinkVerdict.EXCLUDED, attempts=0, unverified=True, detail=TIME_LIMITED))
-        for task in [*checker.probes.values(), *checker.mail_routes.values()]:
-            if not task.done():
-                task.cancel()
+        for lookup in [*checker.probes.values(), *checker.mail_routes.values()]:
+            if not lookup.done():
+                lookup.cancel()
         for url in sorted(held):
             emit(results[url])
     return [results[url] for url in distinct]

@@ -23,10 +23,12 @@ def _format_date(value: date | datetime | str | None, fmt: str = "%-d %B %Y") ->
         return ""
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value)
+            when: date | datetime = datetime.fromisoformat(value)
         except ValueError:
             return value
-    return value.strftime(fmt)
+    else:
+        when = value
+    return when.strftime(fmt)
 
 
 @lru_cache(maxsize=8)

@@ -22,9 +22,9 @@ def canonical_link_url(url: str) -> str:
     http(s) path written as "/". Anything it cannot read is returned as it is."""
     match = _HIERARCHICAL.match(url)
     if match is None:
-        scheme = _SCHEME.match(url)
+        opaque = _SCHEME.match(url)
         # mailto:, tel:: only the scheme is case-insensitive for certain.
-        return scheme.group(1).lower() + url[scheme.end(1):] if scheme else url
+        return opaque.group(1).lower() + url[opaque.end(1):] if opaque else url
     scheme, authority, rest = match.group(1).lower(), match.group(2), match.group(3)
     userinfo, at, hostport = authority.rpartition("@")
     hostport = hostport.lower()

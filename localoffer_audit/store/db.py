@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
+from sqlite_utils.db import Table
 from sqlite_utils.migrations import Migrations
 
 from localoffer_audit.errors import StoreError
@@ -33,6 +34,13 @@ RENAMED_MIGRATIONS = {
     "m101_qa_sample_item_findings": "m002_qa_sample_item_findings",
     "m060_links_check_history": "m003_links_check_history",
 }
+
+
+def inserted_id(table: Table) -> int:
+    """The integer primary key of the row ``table.insert`` just wrote."""
+    if table.last_pk is None:
+        raise StoreError(f"no row was inserted into {table.name}")
+    return int(table.last_pk)
 
 
 def utc_now() -> str:

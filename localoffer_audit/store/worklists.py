@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from localoffer_audit.store.db import from_json, to_json, utc_now
+from localoffer_audit.store.db import from_json, inserted_id, to_json, utc_now
 from localoffer_audit.store.findings import VISIBLE_FINDING
 
 VISIBLE_STATUSES = ("open", "reopened")
@@ -140,7 +140,7 @@ def record_worklist(
     db: Database, manager_email: str, finding_ids: list[int], content_hash: str, run_id: int | None = None
 ) -> int:
     with db.atomic():
-        table = db["worklists"]
+        table = db.table("worklists")
         table.insert(
             {
                 "manager_email": manager_email,
@@ -150,7 +150,7 @@ def record_worklist(
                 "content_hash": content_hash,
             }
         )
-        return int(table.last_pk)  # type: ignore[attr-defined]
+        return inserted_id(table)
 
 
 def manager_names(db: Database) -> dict[str, str]:
