@@ -119,6 +119,11 @@ def test_upgrade_moves_links_stored_under_another_spelling(tmp_path: Path) -> No
         "INSERT INTO findings (service_id, rule, subject, severity, title, message, fix_hint, status, first_seen_at, last_seen_at) "
         "VALUES ('a', 'link_broken', 'https://other.test', 'high', 't', 'm', 'h', 'open', ?, ?)", [now, now],
     )
+    # One row per link, as issue 19's link_pages keeps (made before m260 when merged so).
+    old.execute("CREATE TABLE link_pages (url TEXT PRIMARY KEY, current TEXT)")
+    old.conn.executemany("INSERT INTO link_pages VALUES (?, ?)",
+                         [("HTTPS://Sunnyside.test/x", "old spelling"), ("https://sunnyside.test/x", "key"),
+                          ("https://other.test", "bare host")])
     old.conn.commit()
     old.close()
 
@@ -131,4 +136,7 @@ def test_upgrade_moves_links_stored_under_another_spelling(tmp_path: Path) -> No
     ]
     assert db.execute("SELECT COUNT(*) FROM link_checks WHERE url = 'https://sunnyside.test/x'").fetchone()[0] == 2
     assert [row["subject"] for row in db["findings"].rows] == ["https://other.test/"]
+    assert sorted((r["url"], r["current"]) for r in db["link_pages"].rows) == [
+        ("https://other.test/", "bare host"), ("https://sunnyside.test/x", "key"),
+    ]
     db.close()

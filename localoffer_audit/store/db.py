@@ -402,6 +402,8 @@ def m260_links_by_canonical_url(db: Database) -> None:
     db.execute("UPDATE link_places SET href = url")
     columns = [row[1] for row in db.execute("PRAGMA table_info(links)").fetchall() if row[1] != "url"]
     listed = ", ".join(columns)
+    # Every table that names a link by its URL (link_pages only where that migration ran first).
+    keyed_by_link = [t for t in ("link_places", "link_checks", "link_pages") if db[t].exists()]
     for (old,) in db.execute("SELECT url FROM links").fetchall():
         new = canonical_link_url(old)
         if new == old:
@@ -409,8 +411,10 @@ def m260_links_by_canonical_url(db: Database) -> None:
         # Two spellings of one link: the row already under the key wins, the other's
         # history joins it.
         db.execute(f"INSERT OR IGNORE INTO links (url, {listed}) SELECT ?, {listed} FROM links WHERE url = ?", [new, old])
-        db.execute("UPDATE link_places SET url = ? WHERE url = ?", [new, old])
-        db.execute("UPDATE link_checks SET url = ? WHERE url = ?", [new, old])
+        for table in keyed_by_link:
+            # A table with one row per link (link_pages) keeps the row already under the key.
+            db.execute(f"UPDATE OR IGNORE [{table}] SET url = ? WHERE url = ?", [new, old])
+            db.execute(f"DELETE FROM [{table}] WHERE url = ?", [old])
         # A finding under each spelling for one service: the one kept under the old
         # spelling is closed by the next complete run, as any finding no longer seen.
         db.execute(

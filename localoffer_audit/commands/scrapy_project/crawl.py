@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from localoffer_audit.cli import main
 from localoffer_audit.config import CONFIG_ENV_VAR, load_config
 from localoffer_audit.errors import AuditError
 
@@ -47,5 +48,8 @@ class Command(ScrapyCommand):
             platform = None  # a missing or bad config: main() below says so in one line
         if platform is not None and args[0] != platform:
             raise UsageError(f"the config's [directory] platform is {platform!r}: run `scrapy crawl {platform}`")
-        # Click's own exit (0, 1, 4 or 5) ends the process, as `localoffer-audit crawl` would.
-        main(["--config", config_path, "crawl"], prog_name="scrapy crawl")
+        # `localoffer-audit crawl` itself, in a process of its own (Scrapy's reactor starts
+        # once per process, and the commands never import the CLI above them): its output
+        # is this command's, and its exit code (0, 1, 4 or 5) becomes Scrapy's.
+        done = subprocess.run([sys.executable, "-m", "localoffer_audit", "--config", config_path, "crawl"], check=False)
+        self.exitcode = done.returncode
