@@ -44,6 +44,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import aiohttp
+from pathlib import Path
 
 from localoffer_audit.demo import DemoWorld, serve_demo
 from localoffer_audit.demo.fsd import PAGE_SIZE, encode_page
@@ -160,7 +161,7 @@ DEMO_PACE_KEYS = {
 }
 
 
-def defaults_config(demo, out) -> "Path":
+def defaults_config(demo, out) -> Path:
     """The demo config with the demo's own pace and timeouts removed (project defaults)."""
     from localoffer_audit.demo.runner import prepare_demo_output
     from localoffer_audit.demo.server import to_toml

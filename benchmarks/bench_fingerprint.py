@@ -63,9 +63,9 @@ def main() -> None:
     for words in args.words:
         markup = make_page(words, rng)
         repeat = max(3, 30000 // max(words, 1))
-        text_ms = time_per_call(lambda: page_text(markup), repeat)
+        text_ms = time_per_call(lambda markup=markup: page_text(markup), repeat)
         page = page_text(markup)
-        snap_ms = time_per_call(lambda: snapshot_of("https://www.example.org.uk/", page), repeat)
+        snap_ms = time_per_call(lambda page=page: snapshot_of("https://www.example.org.uk/", page), repeat)
         stored = len(json.dumps(snapshot_of("https://www.example.org.uk/", page).to_json()))
         print(f"{words:>10}  {text_ms:>12.2f}  {snap_ms:>14.2f}  {stored:>12}")
         if words == 3000:

@@ -20,6 +20,12 @@ from localoffer_audit.exitcodes import ExitCode
 from localoffer_audit.national.commands import national
 
 
+class _LockedError(click.ClickException):
+    """One line, and the exit code cron users look for when another run holds the lock."""
+
+    exit_code = ExitCode.LOCKED
+
+
 class AuditGroup(click.Group):
     """A group that reports domain errors as one line instead of a traceback."""
 
@@ -27,9 +33,7 @@ class AuditGroup(click.Group):
         try:
             return super().invoke(ctx)
         except AuditError as exc:
-            error = click.ClickException(str(exc))
-            error.exit_code = ExitCode.LOCKED if isinstance(exc, LockedError) else ExitCode.ERROR
-            raise error from exc
+            raise (_LockedError if isinstance(exc, LockedError) else click.ClickException)(str(exc)) from exc
 
 
 @click.group(cls=AuditGroup, context_settings={"help_option_names": ["-h", "--help"]})

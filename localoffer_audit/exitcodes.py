@@ -13,7 +13,7 @@ class ExitCode(enum.IntEnum):
     NEW_SERIOUS_FINDINGS = 3
     # Another run holds the lock on this database; nothing was done.
     LOCKED = 4
-    # `nightly` finished but saw too little to trust: nothing was marked fixed. An incomplete
+    # `nightly` (or `crawl`, `check` on their own) finished but saw too little to trust: nothing was marked fixed. An incomplete
     # crawl (site down, layout changed, blocked) marks no service removed either; after a link
     # check that failed far more than last time the crawl's results stand, but findings,
     # worklists and email wait for the next run.

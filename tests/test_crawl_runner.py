@@ -363,7 +363,7 @@ def test_oruk_page_number_infinity_is_a_listing_error_not_a_crash(tmp_path):
 def test_which_errors_make_a_crawl_incomplete(counts, expected):
     config = config_from_dict(crawl_config("https://d.example/"))
     reasons = error_reasons(config, counts)
-    assert len(reasons) == len(expected) and all(r.startswith(e) for r, e in zip(reasons, expected))
+    assert len(reasons) == len(expected) and all(r.startswith(e) for r, e in zip(reasons, expected, strict=True))
 
 
 def test_an_uncaught_callback_error_is_reported_and_makes_the_crawl_incomplete():

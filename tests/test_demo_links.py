@@ -105,7 +105,7 @@ async def fetch(session: aiohttp.ClientSession, url: str, method: str = "GET", m
                 result.text = start.decode(response.charset or "utf-8", errors="replace")
                 return result
         result.error = "too_many_redirects"
-    except (TimeoutError, asyncio.TimeoutError):
+    except TimeoutError:  # asyncio.TimeoutError is TimeoutError since 3.11
         result.error = "timeout"
     except aiohttp.ClientConnectorDNSError:
         result.error = "unresolvable"

@@ -71,7 +71,7 @@ async def test_results_paging_reaches_every_service_and_records_render(tmp_path:
 
         # Record pages: banner <h1> first, record <h1> in #hit-header, title "Record | Portal".
         missing = 0
-        for sid, entry in manifest["services"].items():
+        for entry in manifest["services"].values():
             status, body, content_type = await get(session, entry["url"])
             if "page_missing" in entry["expected_rules"]:
                 assert status == 404

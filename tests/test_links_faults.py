@@ -216,7 +216,7 @@ def test_running_out_of_open_files_leaves_links_unverified_never_broken(tmp_path
         if not unverified:
             # Whatever got a verdict got it from the site, not from our shortage.
             assert verdict == "ok", (url, verdict, error, detail)
-    for url, verdict, unverified, error, detail in local:
+    for url, verdict, unverified, error, _detail in local:
         assert unverified, (url, verdict, error)
 
 

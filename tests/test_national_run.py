@@ -9,13 +9,8 @@ requests land, not taken from our own bookkeeping.
 from __future__ import annotations
 
 import os
-import shutil
-import signal
 import subprocess
 import sys
-import time
-from collections import Counter
-from datetime import date
 from pathlib import Path
 
 import pytest

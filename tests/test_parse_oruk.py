@@ -221,7 +221,7 @@ def test_v3_cost(v3):
 
 
 def test_v3_organisation_website(v3):
-    assert ("organisation", "https://leisure.example-council.gov.uk") in [(l.field, l.url) for l in v3.links]
+    assert ("organisation", "https://leisure.example-council.gov.uk") in [(link.field, link.url) for link in v3.links]
 
 
 def test_detail_missing_is_recorded_with_marker():

@@ -10,12 +10,10 @@ from typing import TextIO
 import click
 
 from localoffer_audit.links.stage import LinkCheckSummary, run_link_checks, settings_for
-from localoffer_audit.config import Config
-from localoffer_audit.store.lock import run_lock
-from localoffer_audit.links.settings import LinkCheckSettings
-from localoffer_audit.models import LinkResult
+from localoffer_audit.exitcodes import ExitCode
+from localoffer_audit.models import LinkResult, RunStatus
 from localoffer_audit.progress import ProgressLine, Throttle, eta_text
-from localoffer_audit.commands.common import AppContext, pass_app, progress_enabled
+from localoffer_audit.commands.common import AppContext, exit_with, pass_app, progress_enabled
 
 
 class LiveProgress:
@@ -77,6 +75,8 @@ def check(app: AppContext, only_failed: bool, max_age: int | None, concurrency: 
 
     OK results younger than the recheck age are reused; failures are always checked
     again. Progress is shown on a terminal; a summary table is printed at the end.
+    Exits 5 when the check was incomplete (failures spiked, the time limit ran out, or
+    the checker failed on many links), as `nightly` does.
 
     Example:
 
@@ -90,22 +90,15 @@ def check(app: AppContext, only_failed: bool, max_age: int | None, concurrency: 
         settings = replace(settings, concurrency=concurrency)
     if per_host is not None:
         settings = replace(settings, per_host=per_host)
-    with run_lock(app.database_path()):
-        summary = _run(app, config, only_failed, max_age, settings)
-    click.echo(format_summary(summary))
-
-
-def _run(
-    app: AppContext, config: Config, only_failed: bool, max_age: int | None, settings: LinkCheckSettings
-) -> LinkCheckSummary:
-    db = app.open_db(write=True)
-    try:
-        return run_link_checks(
+    with app.writing() as db:
+        summary = run_link_checks(
             db, config, only_failed=only_failed, max_age_days=max_age, settings=settings,
             progress=LiveProgress(sys.stderr) if progress_enabled() else None,
         )
-    finally:
-        db.close()
+    click.echo(format_summary(summary))
+    if summary.status == RunStatus.INCOMPLETE:
+        # As `nightly` does: an incomplete check is not a clean run for cron.
+        exit_with(ExitCode.INCOMPLETE)
 
 
 COMMANDS = [check]

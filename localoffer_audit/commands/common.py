@@ -1,4 +1,9 @@
-"""What every command shares: the resolved config, the database, and output helpers."""
+"""What every command shares: the resolved config, the database, and output helpers.
+
+Every command opens the database with ``app.database()`` (reading) or ``app.writing()``
+(the run lock, then the database opened for writing), and ends with a non-zero code only
+through ``exit_with`` or an ``AuditError``.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from sqlite_utils import Database
@@ -73,6 +79,24 @@ class AppContext:
             preflight_for_writing(path)
         return open_db(path, check=write)
 
+    @contextmanager
+    def database(self, write: bool = False) -> Iterator[Database]:
+        """The one way a command opens the database: closed when the block ends, however
+        it ends (as sqlite-utils' CLI closes what it opened)."""
+        db = self.open_db(write=write)
+        try:
+            yield db
+        finally:
+            db.close()
+
+    @contextmanager
+    def writing(self) -> Iterator[Database]:
+        """The run lock, then the database opened for writing: every command that changes
+        the database writes inside this block, so none interleaves with the nightly job
+        (exit 4, one line, if another run holds the lock)."""
+        with self.locked(), self.database(write=True) as db:
+            yield db
+
     def locked(self) -> AbstractContextManager[Path]:
         """Hold the database's run lock: commands that write take it, so a manual run
         never interleaves with the nightly job (LockedError, exit 4, if it is held).
@@ -93,6 +117,13 @@ class AppContext:
 
 
 pass_app = click.make_pass_decorator(AppContext)
+
+
+def exit_with(code: int) -> NoReturn:
+    """The one way a command ends with a code other than 0 after printing its result
+    (README "Exit codes"). Errors raise AuditError instead: cli.py turns those into one
+    line and exit 1 (4 for LockedError). Commands never call sys.exit themselves."""
+    raise click.exceptions.Exit(int(code))
 
 
 def configure_logging(verbose: int) -> None:

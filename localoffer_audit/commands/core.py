@@ -11,6 +11,7 @@ import click
 from localoffer_audit.config import starter_config_text
 from localoffer_audit.store.status import StatusSummary, status_summary
 from localoffer_audit.commands.common import AppContext, pass_app
+from localoffer_audit.errors import AuditError
 
 
 @click.command()
@@ -30,7 +31,7 @@ def init(app: AppContext, force: bool) -> None:
     """
     path = app.config_path
     if path.exists() and not force:
-        raise click.ClickException(f"{path} already exists; pass --force to overwrite it")
+        raise AuditError(f"{path} already exists; pass --force to overwrite it")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(starter_config_text(), encoding="utf-8")
     click.echo(f"Wrote {path}. Edit [directory] start_urls for your site.")
@@ -54,11 +55,8 @@ def status(app: AppContext, as_json: bool, run_limit: int) -> None:
     if not db_path.exists():
         click.echo(f"No database at {db_path} yet: nothing has run.")
         return
-    db = app.open_db()
-    try:
+    with app.database() as db:
         summary = status_summary(db, run_limit)
-    finally:
-        db.close()
     if as_json:
         click.echo(json.dumps(asdict(summary), indent=2))
     else:

@@ -11,7 +11,8 @@ import click
 from localoffer_audit.crawl.runner import CrawlSummary, run_crawl
 from localoffer_audit.errors import AuditError
 from localoffer_audit.models import RunStatus
-from localoffer_audit.commands.common import AppContext, pass_app, progress_enabled
+from localoffer_audit.commands.common import AppContext, exit_with, pass_app, progress_enabled
+from localoffer_audit.exitcodes import ExitCode
 from localoffer_audit.progress import ProgressLine
 
 
@@ -55,7 +56,8 @@ def crawl(app: AppContext) -> None:
     stores what it read. A crawl that ends early, cannot read a listing page, has more
     failed service pages than [crawl] max_page_error_ratio (a failed page keeps its
     entry as last read), or sees far fewer services than the last complete crawl is
-    marked incomplete: nothing is then marked removed. Progress is shown on a terminal.
+    marked incomplete: nothing is then marked removed, and the command exits 5 (as
+    `nightly` does). Progress is shown on a terminal.
 
     Example:
 
@@ -74,6 +76,9 @@ def crawl(app: AppContext) -> None:
     if summary.status == RunStatus.FAILED:
         raise CrawlFailed(f"crawl run #{summary.run_id} failed: {summary.messages[0] if summary.messages else 'no reason given'}")
     click.echo(format_summary(summary))
+    if summary.status == RunStatus.INCOMPLETE:
+        # As `nightly` does: an incomplete crawl is not a clean run for cron.
+        exit_with(ExitCode.INCOMPLETE)
 
 
 def format_summary(summary: CrawlSummary) -> str:

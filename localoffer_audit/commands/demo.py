@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from localoffer_audit.commands.common import exit_with
 from localoffer_audit.demo.audit import DemoAudit, audit_demo
 from localoffer_audit.demo.runner import DemoOutput, serve_until_stopped
 from localoffer_audit.demo.server import RunningDemo
@@ -70,7 +71,7 @@ def _fail(result: DemoAudit) -> None:
         click.echo(f"  {message}", err=True)
     if night.report_path:
         click.echo(f"Report of that night: {night.report_path}", err=True)
-    raise SystemExit(int(night.exit_code))
+    exit_with(night.exit_code)
 
 
 def _print_audit(result: DemoAudit) -> None:

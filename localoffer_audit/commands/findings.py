@@ -51,11 +51,8 @@ def content(app: AppContext, today: date | None) -> None:
         localoffer-audit findings list --severity high
     """
     config = app.config()
-    db = app.open_db(write=True)
-    try:
+    with app.writing() as db:
         summary = run_findings(db, config, today=today or date.today())
-    finally:
-        db.close()
     counts = summary.counts
     open_counts = ", ".join(f"{k} {v}" for k, v in _by_severity(counts.get("open_by_severity", {}))) or "none"
     click.echo(
@@ -121,16 +118,13 @@ def list_command(
         localoffer-audit findings list --manager jo@example.gov.uk --format csv > jo.csv
         localoffer-audit findings list --status fixed --format json
     """
-    db = app.open_db()
     config = app.config_if_present()
-    try:
+    with app.database() as db:
         rows = list_findings(
             db, config, rule=rule, severity=severity, status=status, manager=manager,
             service_id=service_id, include_dismissed=include_dismissed,
         )
         managers = _content_managers(db, config) if output_format in ("csv", "json") else {}
-    finally:
-        db.close()
     if output_format == "csv":
         write_findings_csv(rows, sys.stdout, managers)
     elif output_format == "json":
@@ -177,11 +171,8 @@ def dismiss(app: AppContext, finding_id: int, reason: str, dismissed_by: str, wo
         localoffer-audit findings dismiss 43 --wont-fix --reason "Provider asked us to keep it" --by "Jo Bloggs"
     """
     kind = DISMISSAL_KINDS[1] if wont_fix else DISMISSAL_KINDS[0]
-    db = app.open_db(write=True)
-    try:
+    with app.writing() as db:
         dismiss_finding(db, finding_id, reason=reason, by=dismissed_by, kind=kind)
-    finally:
-        db.close()
     said = "won't fix" if wont_fix else "false alarm"
     click.echo(f"Finding #{finding_id} dismissed as {said}.")
 
@@ -200,11 +191,8 @@ def import_dismissals_command(app: AppContext, csv_file: Path) -> None:
     \b
         localoffer-audit findings import-dismissals reviewed.csv
     """
-    db = app.open_db(write=True)
-    try:
+    with app.writing() as db:
         result = import_dismissals(db, csv_file)
-    finally:
-        db.close()
     click.echo(f"Imported {result.imported} dismissal(s) from {csv_file}.")
 
 
@@ -219,11 +207,8 @@ def dismissals_command(app: AppContext, as_json: bool) -> None:
     \b
         localoffer-audit findings dismissals
     """
-    db = app.open_db()
-    try:
+    with app.database() as db:
         report = dismissals_report(db)
-    finally:
-        db.close()
     if as_json:
         click.echo(json.dumps({
             "by_rule": [

@@ -43,11 +43,8 @@ def import_command(app: AppContext, file: Path | None) -> None:
         file = app.config().managers.mapping_file
         if file is None:
             raise AuditError("Give the mapping CSV as FILE, or set [managers] mapping_file in the config")
-    db = app.open_db(write=True)
-    try:
+    with app.writing() as db:
         result = import_mapping(db, file)
-    finally:
-        db.close()
     for warning in result.warnings:
         click.echo(f"Warning: {warning}", err=True)
     click.echo(
@@ -70,11 +67,8 @@ def list_command(app: AppContext) -> None:
         localoffer-audit managers list
     """
     config = app.config()
-    db = app.open_db()
-    try:
+    with app.database() as db:
         overview = manager_overview(db, config)
-    finally:
-        db.close()
     if not overview:
         click.echo("No services stored yet.")
         return

@@ -80,11 +80,8 @@ def sample(
         seed=seed,
         label=label,
     )
-    db = app.open_db(write=True)
-    try:
+    with app.writing() as db:
         drawn = qa.draw_sample(db, app.config_if_present(), request, _out_dir(app, out))
-    finally:
-        db.close()
     click.echo(format_drawn_sample(drawn))
 
 
@@ -200,11 +197,8 @@ def import_command(app: AppContext, file: Path, out: Path | None) -> None:
     \b
         localoffer-audit qa import output/qa/qa-sample-1.csv
     """
-    db = app.open_db(write=True)
-    try:
+    with app.writing() as db:
         result = qa.import_reviews(db, file, _out_dir(app, out))
-    finally:
-        db.close()
     replaced = f" ({result.replaced} replaced earlier verdicts)" if result.replaced else ""
     click.echo(f"Imported {result.imported + result.replaced} reviews from {file}{replaced}; {result.not_reviewed} rows not reviewed yet.")
     click.echo(format_report(result.report))
@@ -227,11 +221,8 @@ def pack_command(app: AppContext, sample_id: int, out: Path | None) -> None:
     \b
         localoffer-audit qa pack 3 --out qa-pack
     """
-    db = app.open_db()
-    try:
+    with app.database() as db:
         html, csv_path = qa.write_review_pack(db, sample_id, _out_dir(app, out))
-    finally:
-        db.close()
     click.echo(f"Review pack: {html}\nReviewers' CSV: {csv_path}")
 
 
@@ -252,11 +243,8 @@ def report_command(app: AppContext, sample_id: int | None, out: Path | None) -> 
         localoffer-audit qa report
         localoffer-audit qa report --sample 2 --out reports/
     """
-    db = app.open_db()
-    try:
+    with app.database() as db:
         report, html = qa.report_and_write(db, sample_id, _out_dir(app, out))
-    finally:
-        db.close()
     click.echo(format_report(report))
     click.echo(f"HTML report: {html}")
 

@@ -41,14 +41,10 @@ def worklists(app: AppContext, manager: str | None, out_dir: Path | None) -> Non
         localoffer-audit worklists --manager sam.smith@council.gov.uk --out /tmp/lists
     """
     config = app.config()
-    with app.locked():
-        db = app.open_db()
-        try:
-            folder = out_dir or config.output.folder / "worklists"
-            # A preview: the nightly run's lists and sent emails set the baselines.
-            results = build_worklists(db, config, out_dir=folder, manager=manager, record=False)
-        finally:
-            db.close()
+    folder = out_dir or config.output.folder / "worklists"
+    with app.writing() as db:
+        # A preview: the nightly run's lists and sent emails set the baselines.
+        results = build_worklists(db, config, out_dir=folder, manager=manager, record=False)
     if not results:
         click.echo("No worklist to write: nobody has anything to fix" + (f" ({manager})." if manager else "."))
         return
@@ -88,12 +84,8 @@ def email(app: AppContext, send: bool, manager: str | None, out_dir: Path | None
     """
     config = app.config()
     folder = out_dir or config.output.folder / "emails"
-    with app.locked():
-        db = app.open_db()
-        try:
-            summary = prepare_and_send(db, config, send=send, out_dir=folder, manager=manager)
-        finally:
-            db.close()
+    with app.writing() as db:
+        summary = prepare_and_send(db, config, send=send, out_dir=folder, manager=manager)
     for outcome in summary.outcomes:
         line = f"{outcome.status:<9} {outcome.kind:<10} {outcome.manager_email}: {outcome.subject}"
         if outcome.error:

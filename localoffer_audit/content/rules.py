@@ -173,8 +173,8 @@ def entry_dates(service: ServiceItem) -> list[EntryDate]:
             if parsed is not None:
                 found.append(EntryDate(label.strip().rstrip(":").strip(), parsed))
     for key in ("assured_date", "last_modified", "updated_at", "date_modified"):
-        value = service.extra.get(key)
-        if isinstance(value, str) and (parsed := parse_uk_date(value)) is not None:
+        extra = service.extra.get(key)
+        if isinstance(extra, str) and (parsed := parse_uk_date(extra)) is not None:
             found.append(EntryDate(key.replace("_", " "), parsed))
     return found
 
@@ -410,7 +410,7 @@ def rule_placeholder(service: ServiceItem, context: RuleContext) -> list[Finding
         ("postcode", service.postcode, True),
     ]
     candidates += [(subject, text, False) for subject, text in prose_fields(service) if subject != "description"]
-    for index, contact in enumerate(service.contacts):
+    for contact in service.contacts:
         candidates.append(("contact name", contact.name, True))
     seen_subjects: set[str] = set()
     for subject, text, whole in candidates:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from sqlite_utils import Database
+
 from localoffer_audit.store.db import open_db, utc_now
 from localoffer_audit.models import ServiceItem
 from localoffer_audit.store import services as store
@@ -24,7 +26,7 @@ class StorePipeline:
         self.run_id = run_id
         self.batch: list[Stored] = []
         self.batch_started = time.monotonic()
-        self.db = None
+        self.db: Database | None = None
 
     @classmethod
     def from_crawler(cls, crawler):  # noqa: ANN001, ANN206 - Scrapy's hook

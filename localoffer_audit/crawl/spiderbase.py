@@ -176,7 +176,7 @@ class AuditSpider(scrapy.Spider):
             self.report.truncated_pages += 1
             self.report.note(f"service page {response.url} looks truncated (no closing </html>); stored what was there")
         try:
-            item = read(response)  # type: ignore[arg-type] - _not_a_page made sure it is text
+            item = read(response)  # type: ignore[arg-type]  # _not_a_page made sure it is text
         except Exception as exc:  # noqa: BLE001 - a bad page is reported, never fatal
             yield self.service_page_failed(
                 directory_id, response.url, f"could not be read: {exc.__class__.__name__}: {exc}"
@@ -211,11 +211,12 @@ class AuditSpider(scrapy.Spider):
     # --- failures ---------------------------------------------------------------------
 
     def listing_failed(self, failure: Failure) -> None:
-        self.report.error(f"listing page {failure.request.url} failed: {_describe(failure)}", listing=True)
+        request = failure.request  # type: ignore[attr-defined]  # Scrapy attaches it to the Failure
+        self.report.error(f"listing page {request.url} failed: {_describe(failure)}", listing=True)
 
     def service_failed(self, failure: Failure) -> Iterator[FailedServicePage]:
         """Errback of a service page that could not be downloaded (timeout, refused, robots.txt, too big)."""
-        request = failure.request
+        request = failure.request  # type: ignore[attr-defined]  # Scrapy attaches it to the Failure
         yield self.service_page_failed(request.meta["directory_id"], request.url, f"failed: {_describe(failure)}")
 
     def callback_failed(self, failure: Failure, response: Response, spider: scrapy.Spider) -> None:

@@ -331,7 +331,7 @@ class DemoWorld:
                     break
         rng = stable_random(self.seed, "plants")
         rng.shuffle(candidates)
-        for kind, org in zip(PLANT_KINDS, candidates):
+        for kind, org in zip(PLANT_KINDS, candidates, strict=False):
             self.plants[org.host] = Plant(org.host, kind, org.name, PLANT_DAY)
 
     def plant_on(self, host: str, day: int) -> Plant | None:
@@ -709,9 +709,9 @@ class DemoWorld:
         for record in self.records:
             srng = stable_random(self.seed, "reslot", record.index)
             for i, slot in enumerate(record.links):
-                org = self._org_by_host(host_of(slot.url))
-                if org is not None and org.host in changed and slot.behaviour not in HOSTILE:
-                    record.links[i] = self._draw_slot(srng, record, slot.field, org)
+                owner = self._org_by_host(host_of(slot.url))
+                if owner is not None and owner.host in changed and slot.behaviour not in HOSTILE:
+                    record.links[i] = self._draw_slot(srng, record, slot.field, owner)
         present = {s.behaviour for r in self.records[: self.size] for s in r.links}
         for behaviour in URL_RATES:
             if behaviour in present:

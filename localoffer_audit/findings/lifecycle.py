@@ -221,7 +221,7 @@ def _link_findings(
     unsettled: set[tuple[str, str]] = set()
     for seen in store.link_observations(db):
         try:
-            verdict = LinkVerdict(seen.verdict)
+            verdict = LinkVerdict(seen.verdict or "")  # none stored yet: as unknown
         except ValueError:
             log.warning("link %s has an unknown verdict %r; no finding made", seen.url, seen.verdict)
             continue

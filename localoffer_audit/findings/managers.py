@@ -225,12 +225,12 @@ def assign_managers(db: Database, config: Config) -> dict[str, Manager]:
     fallback = default_owner(config)
     assigned: dict[str, Manager] = {}
     for service in services_for_assignment(db):
-        manager = by_service_id.get(service.id)
-        if manager is None and service.organisation:
-            manager = by_organisation.get(normalise_organisation(service.organisation))
-        if manager is None and config.managers.fallback_to_service_email:
-            manager = _manager_from_contacts(service)
-        assigned[service.id] = manager or fallback
+        owner = by_service_id.get(service.id)
+        if owner is None and service.organisation:
+            owner = by_organisation.get(normalise_organisation(service.organisation))
+        if owner is None and config.managers.fallback_to_service_email:
+            owner = _manager_from_contacts(service)
+        assigned[service.id] = owner or fallback
     return assigned
 
 

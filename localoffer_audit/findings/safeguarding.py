@@ -68,7 +68,9 @@ def identity_of(service: ServiceItem) -> ProviderIdentity:
     )
 
 
-def _verdict(value: str) -> LinkVerdict | None:
+def _verdict(value: str | None) -> LinkVerdict | None:
+    if value is None:
+        return None
     try:
         return LinkVerdict(value)
     except ValueError:

@@ -909,9 +909,9 @@ async def check_urls(
         finally:
             for task, _due, _slow in rechecks.values():
                 task.cancel()
-            for task in [*checker.probes.values(), *checker.mail_routes.values()]:
-                if not task.done():
-                    task.cancel()
+            for lookup in [*checker.probes.values(), *checker.mail_routes.values()]:
+                if not lookup.done():
+                    lookup.cancel()
             await asyncio.gather(*(task for task, _due, _slow in rechecks.values()), return_exceptions=True)
         # Soft failures whose recheck did not finish (time limit) stay unconfirmed.
         for url in sorted(held):

@@ -314,7 +314,7 @@ def _tallies(page: PageText) -> dict[str, _Tally]:
         if marker.weight == DECISIVE:
             tally.decisive = tally.decisive or wording
         else:
-            repeats = sum(1 for _ in zip(range(MAX_REPEATS), marker.pattern.finditer(haystack)))
+            repeats = sum(1 for _ in zip(range(MAX_REPEATS), marker.pattern.finditer(haystack), strict=False))
             tally.score += marker.weight * repeats
     return tallies
 

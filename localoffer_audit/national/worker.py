@@ -11,6 +11,7 @@ gracefully (running jobs finish first); a second one ends it at once.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 import contextlib
 import logging
 import signal
@@ -38,8 +39,15 @@ async def run_worker(national: NationalApp, *, queues: list[str] | None, concurr
                 async with national.app.open_async():
                     await national.retry_stalled_jobs()  # what a dead worker left, before new work
                     attempt = 0
+                    # procrastinate reads "no queues" as every queue, and names the worker
+                    # itself when given none: pass them only when set.
+                    chosen: dict[str, Any] = {}
+                    if queues is not None:
+                        chosen["queues"] = queues
+                    if name is not None:
+                        chosen["name"] = name
                     worker = asyncio.create_task(national.app.run_worker_async(
-                        queues=queues, concurrency=concurrency, name=name, wait=wait,
+                        **chosen, concurrency=concurrency, wait=wait,
                         install_signal_handlers=False, update_heartbeat_interval=heartbeat_seconds,
                         stalled_worker_timeout=national.lease_seconds,
                     ))

@@ -240,7 +240,7 @@ def write_history_pages(db: Database, config: Config, folder: Path) -> HistoryPa
     events, told = finding_events(db, ids), who_was_told(db, ids)
     urls = sorted({f["subject"] for f in all_findings if str(f["rule"]).startswith("link_")})
     checks = link_checks(db, urls)
-    template_context = {"directory_name": config.directory.name}
+    template_context: dict[str, Any] = {"directory_name": config.directory.name}
     pages = {row["id"]: service_page_name(row["id"]) for row in listed}
 
     def histories(findings: list[dict[str, Any]]) -> list[FindingHistory]:

@@ -39,6 +39,7 @@ from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -188,7 +189,7 @@ def worklist_email(worklist: Worklist, config: Config) -> PreparedEmail:
     if worklist.new_lines:
         subject += f" ({len(worklist.new_lines)} new)"
     shown = shortened(worklist, MAX_EMAIL_LINES)
-    context = {
+    context: dict[str, Any] = {
         "worklist": shown,
         "full": worklist,
         "hidden_lines": len(worklist.lines) - len(shown.lines),
@@ -222,7 +223,7 @@ def _csv_bytes(columns: list[str], rows: list[dict[str, object]]) -> bytes:
 def all_clear_email(worklist: Worklist, config: Config) -> PreparedEmail:
     directory = config.directory.name
     subject = f"{directory}: nothing to fix in your services"
-    context = {"worklist": worklist, "directory_name": directory, "subject": subject}
+    context: dict[str, Any] = {"worklist": worklist, "directory_name": directory, "subject": subject}
     return PreparedEmail(
         kind=ALL_CLEAR,
         to=worklist.manager,
@@ -245,7 +246,7 @@ def escalation_email(
     if stuck:
         parts.append(f"{_plural(len(stuck), 'email')} not delivered")
     subject = f"{directory}: " + ", ".join(parts)
-    context = {
+    context: dict[str, Any] = {
         "items": items[:MAX_EMAIL_LINES],
         "hidden_items": max(0, len(items) - MAX_EMAIL_LINES),
         "stuck": stuck,
@@ -408,7 +409,9 @@ def _describe(exc: BaseException) -> str:
 def _undeliverable(address: str | None) -> bool:
     """An address in the reserved .invalid domain (the starter config's examples) can
     never receive mail: replies and lists sent there are lost."""
-    return bool(address) and address.strip().rstrip(">").lower().rpartition("@")[2].rstrip(".").endswith(".invalid")
+    if not address:
+        return False
+    return address.strip().rstrip(">").lower().rpartition("@")[2].rstrip(".").endswith(".invalid")
 
 
 def address_warnings(config: Config, recipients: list[str]) -> list[str]:

@@ -28,7 +28,7 @@ from localoffer_audit.store.totals import live_service_ids
 from localoffer_audit.store.report import count_snapshot, finding_changes_in_run, nightly_history, visible_findings_with_services
 from localoffer_audit.store.runs import get_run, recent_runs
 from localoffer_audit.outputs.history import HISTORY_FOLDER, service_page_name
-from localoffer_audit.outputs.labels import FINE_VERDICTS, STAGE_LABELS, VERDICT_LABELS, rule_title, verdict_label
+from localoffer_audit.outputs.labels import FINE_VERDICTS, STAGE_LABELS, rule_title, verdict_label
 from localoffer_audit.outputs.templates import render
 
 log = logging.getLogger(__name__)
@@ -203,11 +203,12 @@ def build_report_context(db: Database, config: Config, run_id: int | None = None
                 shown_for = f"Run #{run.id} is the {run.kind} stage of nightly run #{parent.id}: this is that night's report."
                 run = parent
     else:
-        run = (recent_runs(db, 1, RunKind.NIGHTLY) or [None])[0]
+        latest = recent_runs(db, 1, RunKind.NIGHTLY)
+        run = latest[0] if latest else None
     if run is not None and run.kind != RunKind.NIGHTLY:
         # A run of its own (`crawl`, `check`, `content`): its outcome is the only stage.
         shown_for = f"Run #{run.id} is a {run.kind} run on its own, not a nightly run."
-        stages = [{"stage": str(run.kind), "status": run.status, "seconds": "", "run_id": run.id,
+        stages: list[dict[str, Any]] = [{"stage": str(run.kind), "status": run.status, "seconds": "", "run_id": run.id,
                    "counts": run.counts, "message": run.note}]
     else:
         stages = run.stages if run else []
@@ -231,7 +232,7 @@ def build_report_context(db: Database, config: Config, run_id: int | None = None
 
     # The shown run's own state, else the newest stored one (a run cut short may have none).
     own = next((h["snapshot"] for h in history if run is not None and h["id"] == run.id and h["snapshot"]), None)
-    snapshot = own or next((h["snapshot"] for h in reversed(history) if h["snapshot"]), {})
+    snapshot: dict[str, Any] = own or next((h["snapshot"] for h in reversed(history) if h["snapshot"]), {})
     labels = [f'#{h["id"]} {_short_date(h["started_at"])}' for h in history]
     serious = [sum(h["snapshot"].get("findings_by_severity", {}).get(s, 0) for s in ("critical", "high")) for h in history]
     other = [sum(h["snapshot"].get("findings_by_severity", {}).get(s, 0) for s in ("medium", "low")) for h in history]
@@ -252,10 +253,10 @@ def build_report_context(db: Database, config: Config, run_id: int | None = None
     reviewed = snapshot.get("reviewed")
     serious_new = [f for f in changes["opened"] + changes["reopened"] if f["severity"] in ("critical", "high")]
     problems = [
-        f"{STAGE_LABELS.get(s.get('stage'), s.get('stage'))}: {s.get('message') or s.get('status')}"
+        f"{STAGE_LABELS.get(str(s.get('stage')), s.get('stage'))}: {s.get('message') or s.get('status')}"
         for s in stages if s.get("status") in ("incomplete", "failed")
     ]
-    earlier_complete = bool(run) and any(h["status"] == "complete" and h["id"] < run.id for h in history)
+    earlier_complete = run is not None and any(h["status"] == "complete" and h["id"] < run.id for h in history)
     if run is None:
         trust = "No nightly run yet."
     elif run.status == "complete":

@@ -23,10 +23,12 @@ def _format_date(value: date | datetime | str | None, fmt: str = "%-d %B %Y") ->
         return ""
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value)
+            when: date | datetime = datetime.fromisoformat(value)
         except ValueError:
             return value
-    return value.strftime(fmt)
+    else:
+        when = value
+    return when.strftime(fmt)
 
 
 @lru_cache(maxsize=8)
@@ -48,6 +50,6 @@ def environment(template_dir: Path | None = None) -> Environment:
     return env
 
 
-def render(template_name: str, template_dir: Path | None = None, **context: Any) -> str:
+def render(template_name: str, *, template_dir: Path | None = None, **context: Any) -> str:
     context.setdefault("generated_at", None)
     return environment(template_dir).get_template(template_name).render(**context)

@@ -252,12 +252,15 @@ def _field_label(name: str) -> str:
     return FIELD_LABELS.get(name, name.replace("_", " ").strip().capitalize() or "Field")
 
 
-def _describe_place(place: PlaceRow) -> str:
+def _describe_place(place: PlaceRow, url: str) -> str:
     where = f"{_field_label(place.field)} field"
     if place.element == "img":
         where += ", an image"
     if place.anchor_text and place.anchor_text.strip():
         where += f", link text \u201c{' '.join(place.anchor_text.split())}\u201d"
+    if place.href and place.href != url:
+        # What to search for in the entry: the link as written, not its canonical form.
+        where += f", written as \u201c{place.href}\u201d"
     return where
 
 
@@ -270,7 +273,7 @@ def _line(row: FindingRow, places: Mapping[tuple[str, str], list[PlaceRow]], tod
     is_link = row.rule.startswith("link_")
     reopened = row.status == "reopened"
     since = _to_date(row.reopened_at if reopened and row.reopened_at else row.first_seen_at)
-    described = [_describe_place(p) for p in places.get((row.service_id, row.subject), [])] if is_link else []
+    described = [_describe_place(p, row.subject) for p in places.get((row.service_id, row.subject), [])] if is_link else []
     try:
         severity = Severity(row.severity)
     except ValueError:

@@ -18,11 +18,29 @@ from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
+from sqlite_utils.db import Table
 from sqlite_utils.migrations import Migrations
 
 from localoffer_audit.errors import StoreError
+from localoffer_audit.parsing.urls import canonical_link_url
 
 migrations = Migrations("localoffer_audit")
+
+# Migrations renamed so that their names sort in the order they run (m101 ran before
+# m060). sqlite-utils records applied migrations by name, so a database made under the
+# old names has its records renamed before the pending ones are worked out; without that
+# the renamed migrations would run twice. Old name -> new name; never reuse an old name.
+RENAMED_MIGRATIONS = {
+    "m101_qa_sample_item_findings": "m002_qa_sample_item_findings",
+    "m060_links_check_history": "m003_links_check_history",
+}
+
+
+def inserted_id(table: Table) -> int:
+    """The integer primary key of the row ``table.insert`` just wrote."""
+    if table.last_pk is None:
+        raise StoreError(f"no row was inserted into {table.name}")
+    return int(table.last_pk)
 
 
 def utc_now() -> str:
@@ -72,6 +90,7 @@ def open_db(path: Path | str, *, check: bool = False) -> Database:
             problems = [row[0] for row in db.execute("PRAGMA quick_check(5)").fetchall()]
             if problems != ["ok"]:
                 raise sqlite3.DatabaseError(f"database disk image is malformed: {problems[0]}")
+        _rename_applied_migrations(db)
         migrations.apply(db)
     except sqlite3.DatabaseError as exc:
         db.close()
@@ -92,6 +111,21 @@ def _describe_store_error(path: Path, exc: sqlite3.DatabaseError) -> str:
     if "unable to open" in text:
         return f"{path} cannot be opened ({text}): check the folder exists and is writable for this user"
     return f"{path} is not a usable SQLite database ({text}); point --db at another file"
+
+
+def _rename_applied_migrations(db: Database) -> None:
+    """Bring a database's record of applied migrations up to their current names."""
+    table = migrations.migrations_table
+    if not db[table].exists():
+        return
+    applied = {row[0] for row in db.execute(f"SELECT name FROM [{table}] WHERE migration_set = ?", [migrations.name])}
+    renames = [(new, old) for old, new in RENAMED_MIGRATIONS.items() if old in applied and new not in applied]
+    if renames:
+        with db.atomic():
+            db.conn.executemany(
+                f"UPDATE [{table}] SET name = ? WHERE migration_set = ? AND name = ?",
+                [(new, migrations.name, old) for new, old in renames],
+            )
 
 
 def applied_migrations(db: Database) -> list[str]:
@@ -335,7 +369,7 @@ def m001_initial_schema(db: Database) -> None:
 
 
 @migrations()
-def m101_qa_sample_item_findings(db: Database) -> None:
+def m002_qa_sample_item_findings(db: Database) -> None:
     # The tool's open findings for each sampled service when the sample was drawn: the
     # hints printed in the review pack, and what reviewers' verdicts are compared with
     # (later findings would compare the tool's present with the reviewers' past).
@@ -343,7 +377,7 @@ def m101_qa_sample_item_findings(db: Database) -> None:
 
 
 @migrations()
-def m060_links_check_history(db: Database) -> None:
+def m003_links_check_history(db: Database) -> None:
     """What the link checker keeps on each link beyond its latest verdict."""
     for statement in [
         # How many live services carry the URL (a broken link on 30 entries matters more).
@@ -399,3 +433,36 @@ def m220_link_pages(db: Database) -> None:
             baseline_at TEXT
         )"""
     )
+
+
+@migrations()
+def m260_links_by_canonical_url(db: Database) -> None:
+    """Links keyed by their canonical URL (parsing/urls.py: scheme and host case, default
+    port, empty path), so `HTTPS://Example.org/x` and `https://example.org/x` are one link
+    checked once; each place keeps the href as written for the fix list. Rows stored under
+    another spelling move to their key with their checks, places and findings, so an
+    upgrade neither forgets a link's history nor closes and reopens its findings."""
+    db.execute("ALTER TABLE link_places ADD COLUMN href TEXT")
+    db.execute("UPDATE link_places SET href = url")
+    columns = [row[1] for row in db.execute("PRAGMA table_info(links)").fetchall() if row[1] != "url"]
+    listed = ", ".join(columns)
+    # Every table that names a link by its URL (link_pages only where that migration ran first).
+    keyed_by_link = [t for t in ("link_places", "link_checks", "link_pages") if db[t].exists()]
+    for (old,) in db.execute("SELECT url FROM links").fetchall():
+        new = canonical_link_url(old)
+        if new == old:
+            continue
+        # Two spellings of one link: the row already under the key wins, the other's
+        # history joins it.
+        db.execute(f"INSERT OR IGNORE INTO links (url, {listed}) SELECT ?, {listed} FROM links WHERE url = ?", [new, old])
+        for table in keyed_by_link:
+            # A table with one row per link (link_pages) keeps the row already under the key.
+            db.execute(f"UPDATE OR IGNORE [{table}] SET url = ? WHERE url = ?", [new, old])
+            db.execute(f"DELETE FROM [{table}] WHERE url = ?", [old])
+        # A finding under each spelling for one service: the one kept under the old
+        # spelling is closed by the next complete run, as any finding no longer seen.
+        db.execute(
+            "UPDATE OR IGNORE findings SET subject = ? WHERE subject = ? AND rule LIKE 'link\\_%' ESCAPE '\\'",
+            [new, old],
+        )
+        db.execute("DELETE FROM links WHERE url = ?", [old])

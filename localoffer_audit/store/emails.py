@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from localoffer_audit.store.db import from_json, to_json, utc_now
+from localoffer_audit.store.db import from_json, inserted_id, to_json, utc_now
 
 PREVIEW = "preview"
 QUEUED = "queued"
@@ -82,7 +82,7 @@ def add_email(
     eml_path: str | None,
 ) -> int:
     with db.atomic():
-        table = db["emails"]
+        table = db.table("emails")
         table.insert(
             {
                 "kind": kind,
@@ -96,7 +96,7 @@ def add_email(
                 "finding_ids": to_json(sorted(finding_ids)),
             }
         )
-        return int(table.last_pk)  # type: ignore[attr-defined]
+        return inserted_id(table)
 
 
 def refresh_queued(db: Database, email_id: int, *, subject: str, eml_path: str | None) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from localoffer_audit.store.db import from_json, to_json, utc_now
+from localoffer_audit.store.db import from_json, inserted_id, to_json, utc_now
 from localoffer_audit.models import RunKind, RunStatus
 
 OPEN_STATUSES = ("open", "reopened")
@@ -324,10 +324,10 @@ def insert_dismissals(db: Database, dismissals: list[dict[str, Any]], run_id: in
     with db.atomic():
         for dismissal in dismissals:
             db.execute("UPDATE dismissals SET active = 0 WHERE finding_id = ? AND active = 1", [dismissal["finding_id"]])
-            table = db["dismissals"]
+            table = db.table("dismissals")
             table.insert({**dismissal, "at": dismissal.get("at") or now, "active": 1})
-            ids.append(int(table.last_pk))  # type: ignore[attr-defined]
-            db["finding_events"].insert({
+            ids.append(inserted_id(table))
+            db.table("finding_events").insert({
                 "finding_id": dismissal["finding_id"], "run_id": run_id, "at": now, "event": "dismissed",
                 "note": f"{dismissal['kind']} by {dismissal['dismissed_by']}: {dismissal['reason']}",
             })

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from localoffer_audit.store.db import from_json, to_json, utc_now
+from localoffer_audit.store.db import from_json, inserted_id, to_json, utc_now
 from localoffer_audit.models import RunKind, RunStatus
 from localoffer_audit.redact import mask_credentials, mask_value
 
@@ -45,7 +45,7 @@ def start_run(
     db: Database, kind: RunKind, *, platform: str | None = None, parent_run_id: int | None = None
 ) -> int:
     with db.atomic():
-        table = db["runs"]
+        table = db.table("runs")
         table.insert(
             {
                 "kind": str(kind),
@@ -57,7 +57,7 @@ def start_run(
                 "stages": "[]",
             }
         )
-        return int(table.last_pk)  # type: ignore[attr-defined]
+        return inserted_id(table)
 
 
 def finish_run(

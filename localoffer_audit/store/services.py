@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from sqlite_utils import Database
 
 from localoffer_audit.store.db import from_json, to_json
+from localoffer_audit.parsing.urls import canonical_link_url
 from localoffer_audit.models import Contact, LinkPlace, ServiceItem, ServiceState, ShownDate
 from localoffer_audit.redact import mask_credentials
 
@@ -117,23 +118,26 @@ def _history(db: Database, service_id: str, run_id: int, at: str, event: str, co
 
 
 def replace_link_places(db: Database, service_id: str, run_id: int, places: list[LinkPlace], at: str) -> None:
-    """The service's links become exactly ``places``; each URL gets (or refreshes) its links row.
+    """The service's links become exactly ``places``; each link gets (or refreshes) its
+    links row under its canonical URL (one row for `HTTPS://Example.org/x` and
+    `https://example.org/x`), and each place keeps its href as written.
 
     URLs are stored with any credentials in them masked (``https://***@host/``); the link
     checker never needs them (a login it lacks makes a link "blocked", never "broken").
     """
     places = [replace(p, url=mask_credentials(p.url)) for p in places]
     db.execute("DELETE FROM link_places WHERE service_id = ?", [service_id])
-    for url in dict.fromkeys(place.url for place in places):
+    keys = {place.url: canonical_link_url(place.url) for place in places}
+    for url in dict.fromkeys(keys.values()):
         db.execute(
             "INSERT INTO links (url, host, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(url) DO UPDATE SET last_seen_at = excluded.last_seen_at",
             [url, _link_host(url), at, at],
         )
     db.conn.executemany(
-        "INSERT INTO link_places (service_id, url, field, element, attribute, anchor_text, run_id) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(service_id, p.url, p.field, p.element, p.attribute, p.anchor_text, run_id) for p in places],
+        "INSERT INTO link_places (service_id, url, href, field, element, attribute, anchor_text, run_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(service_id, keys[p.url], p.url, p.field, p.element, p.attribute, p.anchor_text, run_id) for p in places],
     )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from localoffer_audit.store.db import from_json, to_json, utc_now
+from localoffer_audit.store.db import from_json, inserted_id, to_json, utc_now
 from localoffer_audit.store.findings import VISIBLE_FINDING
 
 VISIBLE_STATUSES = ("open", "reopened")
@@ -57,6 +57,8 @@ class PlaceRow:
     element: str
     attribute: str
     anchor_text: str | None
+    # The href as the entry writes it (the link's key is its canonical URL).
+    href: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +97,7 @@ def places_of_visible_links(db: Database) -> dict[tuple[str, str], list[PlaceRow
     """(service id, URL) -> where that link sits in the entry, for visible link findings."""
     rows = db.query(
         f"""
-        SELECT DISTINCT lp.service_id, lp.url, lp.field, lp.element, lp.attribute, lp.anchor_text
+        SELECT DISTINCT lp.service_id, lp.url, lp.field, lp.element, lp.attribute, lp.anchor_text, lp.href
         FROM link_places lp
         JOIN findings f ON f.service_id = lp.service_id AND f.subject = lp.url
         WHERE f.rule LIKE 'link\\_%' ESCAPE '\\' AND {VISIBLE_FINDING}
@@ -105,7 +107,7 @@ def places_of_visible_links(db: Database) -> dict[tuple[str, str], list[PlaceRow
     places: dict[tuple[str, str], list[PlaceRow]] = {}
     for row in rows:
         places.setdefault((row["service_id"], row["url"]), []).append(
-            PlaceRow(row["field"], row["element"], row["attribute"], row["anchor_text"])
+            PlaceRow(row["field"], row["element"], row["attribute"], row["anchor_text"], row["href"])
         )
     return places
 
@@ -138,7 +140,7 @@ def record_worklist(
     db: Database, manager_email: str, finding_ids: list[int], content_hash: str, run_id: int | None = None
 ) -> int:
     with db.atomic():
-        table = db["worklists"]
+        table = db.table("worklists")
         table.insert(
             {
                 "manager_email": manager_email,
@@ -148,7 +150,7 @@ def record_worklist(
                 "content_hash": content_hash,
             }
         )
-        return int(table.last_pk)  # type: ignore[attr-defined]
+        return inserted_id(table)
 
 
 def manager_names(db: Database) -> dict[str, str]:
