@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from localoffer_audit.config import ContentConfig
 from localoffer_audit.models import Finding, ServiceItem, Severity
-from localoffer_audit.content import wording as rules_text
+from localoffer_audit.content import wording
 from localoffer_audit.parsing.contact_values import (
     email_problem,
     is_placeholder_email,
@@ -306,7 +306,7 @@ def rule_dates(service: ServiceItem, context: RuleContext) -> list[Finding]:
 def rule_past_event(service: ServiceItem, context: RuleContext) -> list[Finding]:
     findings = []
     for subject, text in prose_fields(service):
-        events = rules_text.past_events(text, context.today, grace_days=context.config.past_event_grace_days)
+        events = wording.past_events(text, context.today, grace_days=context.config.past_event_grace_days)
         if not events:
             continue
         phrases = [event.phrase for event in events]
@@ -324,7 +324,7 @@ def rule_past_event(service: ServiceItem, context: RuleContext) -> list[Finding]
 def rule_covid_notice(service: ServiceItem, context: RuleContext) -> list[Finding]:
     findings = []
     for subject, text in prose_fields(service):
-        sentence = rules_text.covid_sentence(text)
+        sentence = wording.covid_sentence(text)
         if sentence:
             findings.append(make_finding(
                 context, "covid_notice", service.directory_id, subject,
@@ -338,13 +338,13 @@ def rule_covid_notice(service: ServiceItem, context: RuleContext) -> list[Findin
 
 def closure_evidence(service: ServiceItem) -> tuple[str, str] | None:
     """(subject, evidence) when the entry says the service has closed for good."""
-    if rules_text.name_says_closed(service.name):
+    if wording.name_says_closed(service.name):
         return ("name", service.name)
     status = str(service.extra.get("status") or "").strip().lower()
     if status in {"defunct", "inactive"}:
         return ("status", f"status: {status}")
     for subject, text in prose_fields(service):
-        sentence = rules_text.closure_sentence(text)
+        sentence = wording.closure_sentence(text)
         if sentence:
             return (subject, sentence)
     return None
@@ -380,9 +380,9 @@ def rule_contact_route(service: ServiceItem, context: RuleContext) -> list[Findi
 
 
 def rule_description(service: ServiceItem, context: RuleContext) -> list[Finding]:
-    text = rules_text.substantive_text(_clean(service.description))
+    text = wording.substantive_text(_clean(service.description))
     minimum = context.config.min_description_chars
-    if rules_text.is_placeholder_value(text):
+    if wording.is_placeholder_value(text):
         text = ""
     if text and len(text) >= minimum:
         return []
@@ -403,7 +403,7 @@ def rule_placeholder(service: ServiceItem, context: RuleContext) -> list[Finding
     findings = []
     candidates: list[tuple[str, str | None, bool]] = [
         ("name", service.name, True),
-        ("description", rules_text.substantive_text(_clean(service.description)), True),
+        ("description", wording.substantive_text(_clean(service.description)), True),
         ("description", service.description, False),
         ("cost", service.cost, True),
         ("age range", service.age_range, True),
@@ -416,7 +416,7 @@ def rule_placeholder(service: ServiceItem, context: RuleContext) -> list[Finding
     for subject, text, whole in candidates:
         if subject in seen_subjects:
             continue
-        phrase = rules_text.placeholder_phrase(_clean(text), whole_field_values=whole)
+        phrase = wording.placeholder_phrase(_clean(text), whole_field_values=whole)
         if not phrase:
             continue
         seen_subjects.add(subject)

@@ -5,7 +5,7 @@
 the 1st of that month, the conservative choice for staleness). Anything else gives no
 value: a wrong date is worse than none, and the raw text is always kept.
 
-The reading itself is ``checks.dates`` (one parser for the crawl and the content rules);
+The reading itself is ``parsing.dates`` (one parser for the crawl and the content rules);
 here a stored date must be the whole text and a plausible year.
 """
 

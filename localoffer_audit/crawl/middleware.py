@@ -4,7 +4,7 @@ A directory page could link (or redirect) the crawler to an intranet host or a c
 metadata address (169.254.169.254, or 100.100.100.200 in the shared 100.64.0.0/10
 range). Unless ``[crawl] allow_private_addresses`` is set, requests to a host that is,
 or resolves to, a non-public address are refused before they are sent. The rule is the
-link checker's (``checks.resolver.is_public_address``): anything not globally routable
+link checker's (``parsing.addresses.is_public_address``): anything not globally routable
 unicast is refused.
 
 Names are resolved in the reactor's thread pool (never blocking the reactor) once per
