@@ -254,3 +254,26 @@ def test_a_page_judged_good_may_become_the_baseline_and_an_unconfirmed_one_is_no
     unconfirmed.confirmed = False
     result = safeguarding_findings(CONTEXT, [ACORNS], [unconfirmed], {url: StoredPages(url, snap(url, CASINO), "t", None, None, None, None)})
     assert result.findings == [] and result.good_pages == []
+
+
+def test_a_takeover_in_two_steps_keeps_the_old_baseline_and_is_repurposed() -> None:
+    """Night 1 the provider's name goes but the page stays alike (quiet, and not the new
+    baseline); night 2 the content goes too: compared with the page that named them."""
+    url = "https://www.littleacornschildminding.co.uk/"
+    nameless = ACORNS_PAGE.replace("Little Acorns Childminding", "Our setting").replace("0114 496 0123", "").replace("S11 8AB", "")
+    baseline = snap(url, ACORNS_PAGE)
+    step_one = StoredPages(url, snap(url, nameless), "t2", baseline, "t1", baseline, "t1")
+    result = safeguarding_findings(CONTEXT, [ACORNS], [_observe(ACORNS, url)], {url: step_one})
+    assert [f.rule for f in result.findings] == []
+    assert result.good_pages == []  # the nameless page does not become the baseline
+    step_two = StoredPages(url, snap(url, ROOFING), "t3", snap(url, nameless), "t2", baseline, "t1")
+    result = safeguarding_findings(CONTEXT, [ACORNS], [_observe(ACORNS, url)], {url: step_two})
+    assert [f.rule for f in result.findings] == ["link_repurposed"]
+
+
+def test_a_thin_page_does_not_replace_a_baseline() -> None:
+    url = "https://www.littleacornschildminding.co.uk/"
+    baseline = snap(url, ACORNS_PAGE)
+    maintenance = _page("Down for maintenance", "<p>Back soon.</p>")
+    stored = StoredPages(url, snap(url, maintenance), "t2", baseline, "t1", baseline, "t1")
+    assert safeguarding_findings(CONTEXT, [ACORNS], [_observe(ACORNS, url)], {url: stored}).good_pages == []

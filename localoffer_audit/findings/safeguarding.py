@@ -104,6 +104,7 @@ def safeguarding_findings(
     result = SafeguardingResult()
     flagged: set[str] = set()
     judged: set[str] = set()
+    held: set[str] = set()
     for seen in observations:
         stored = pages.get(seen.url)
         service = by_id.get(seen.service_id)
@@ -113,6 +114,8 @@ def safeguarding_findings(
         judged.add(seen.url)
         finding = _judge(context, service, seen, verdict, stored, has_own_finding=(seen.service_id, seen.url) in own)
         if finding is None:
+            if _keeps_baseline(service, stored):
+                held.add(seen.url)
             continue
         flagged.add(seen.url)
         if finding.rule in (HARMFUL, REPURPOSED):
@@ -123,8 +126,24 @@ def safeguarding_findings(
                                                 "message": folded.message}]
         if context.enabled(finding.rule):
             result.findings.append(finding)
-    result.good_pages = sorted(url for url in judged if url not in flagged and not _harmful(pages[url].current))
+    result.good_pages = sorted(
+        url for url in judged if url not in flagged and url not in held and not _harmful(pages[url].current)
+    )
     return result
+
+
+def _keeps_baseline(service: ServiceItem, stored: StoredPages) -> bool:
+    """A quiet page that must not replace the baseline: one that stopped naming the provider
+    the baseline named, or one too thin to say anything. Promoted, it would let a takeover in
+    two steps (first the name goes, then the content) compare against a page that was already
+    someone else's, and never be called repurposed."""
+    current, baseline = stored.current, stored.baseline
+    if current is None or baseline is None or baseline.thin or current.merger:
+        return False
+    if current.thin:
+        return True
+    identity = identity_of(service)
+    return identity.usable and bool(names_provider(baseline, identity)) and not names_provider(current, identity)
 
 
 def _harmful(snapshot: PageSnapshot | None) -> bool:
