@@ -139,3 +139,17 @@ def test_check_exits_5_when_incomplete(workdir: Path) -> None:
     finally:
         _Site.broken = set()
         server.shutdown()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["history", "svc-1"], ["qa", "report"], ["qa", "pack", "1"], ["findings", "list"]],
+    ids=lambda a: " ".join(a),
+)
+def test_a_reading_command_on_a_missing_database_says_so_and_creates_nothing(tmp_path: Path, args: list[str]) -> None:
+    missing = tmp_path / "typo.db"
+    result = CliRunner().invoke(main, ["--db", str(missing), *args])
+    assert result.exit_code == 1, result.output
+    assert f"No database at {missing}" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not missing.exists()

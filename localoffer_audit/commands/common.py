@@ -21,7 +21,7 @@ from sqlite_utils import Database
 
 from localoffer_audit.config import CONFIG_ENV_VAR, Config, find_config_path, load_config
 from localoffer_audit.store.db import open_db
-from localoffer_audit.errors import AuditError
+from localoffer_audit.errors import AuditError, StoreError
 from localoffer_audit.store.lock import run_lock
 from localoffer_audit.logfilters import quiet_lost_connection_writes
 from localoffer_audit.preflight import describe_os_error, preflight_for_writing
@@ -77,6 +77,13 @@ class AppContext:
         write = write or self._writing
         if write:
             preflight_for_writing(path)
+        elif not path.exists():
+            # Opening creates the file: a command that only reads would leave an empty
+            # database behind a mistyped --db and then report "nothing found".
+            raise StoreError(
+                f"No database at {path}: run `localoffer-audit nightly` (or `crawl`) first, "
+                "or give the right file with --db"
+            )
         return open_db(path, check=write)
 
     @contextmanager
