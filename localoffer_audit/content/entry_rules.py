@@ -11,36 +11,22 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import date, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from localoffer_audit.content.catalogue import LINK_RULE_SEVERITY, link_rule_id
 from localoffer_audit.content.rules import RuleContext, closure_evidence, make_finding, newest_entry_date
 from localoffer_audit.models import Finding, LinkVerdict, ServiceItem
 from localoffer_audit.parsing.contact_values import phone_key
 from localoffer_audit.parsing.dates import format_uk_date
+# The facts only (a dataclass): nothing here reads the database.
+from localoffer_audit.store.findings import LinkObservation
 
 log = logging.getLogger(__name__)
 
 # Verdicts whose evidence is the entry's own website being gone (for archive candidates).
 _WEBSITE_GONE = {LinkVerdict.BROKEN, LinkVerdict.PARKED}
-
-
-class LinkFacts(Protocol):
-    """One outbound link of one live service with the checker's latest verdict (what
-    store.findings.LinkObservation carries)."""
-
-    service_id: str
-    url: str
-    verdict: str | None
-    status_code: int | None
-    final_url: str | None
-    confirmed: bool
-    last_checked_at: str | None
-    error: str | None
-    detail: str | None
-    places: Sequence[dict[str, Any]]
 
 
 def service_removed(context: RuleContext, service_id: str, name: str, url: str, removed_at: str | None) -> Finding:
@@ -126,7 +112,7 @@ def _where(places: list[dict[str, Any]]) -> str:
 
 
 def link_findings(
-    observations: Iterable[LinkFacts], context: RuleContext, content_findings: list[Finding]
+    observations: Iterable[LinkObservation], context: RuleContext, content_findings: list[Finding]
 ) -> tuple[list[Finding], set[tuple[str, str]]]:
     """The ``link_*`` findings of confirmed failing verdicts, and the (service, URL) pairs
     whose failure is not confirmed yet (their findings are neither refreshed nor fixed)."""

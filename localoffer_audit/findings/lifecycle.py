@@ -46,7 +46,7 @@ from localoffer_audit.errors import AuditError
 from localoffer_audit.models import Finding, FindingStatus, RunKind, RunStatus, ServiceItem, ServiceState
 from localoffer_audit.store import findings as store
 from localoffer_audit.store.runs import finish_run, start_run
-from localoffer_audit.store.services import MISSING_CONFIRMATIONS, live_services
+from localoffer_audit.store.services import MIN_MISSING_WAVE, MISSING_CONFIRMATIONS, live_services
 
 log = logging.getLogger(__name__)
 
@@ -253,8 +253,6 @@ def run_findings(
 
 # The rules that say an entry's own page has gone.
 MISSING_PAGE_RULES = ("page_missing", "oruk_detail_missing")
-# A handful of pages going at once is ordinary housekeeping, whatever the share.
-MIN_HELD_WAVE = 5
 
 
 def hold_missing_wave(db: Database, config: Config, collected: Collected) -> list[Finding]:
@@ -271,7 +269,7 @@ def hold_missing_wave(db: Database, config: Config, collected: Collected) -> lis
         and ((existing := stored.get((f.service_id, f.rule, f.subject))) is None or existing.status == FindingStatus.FIXED)
     ]
     listed = len(live_services(db, with_links=False))
-    if len(wave) <= MIN_HELD_WAVE or len(wave) <= config.crawl.max_new_missing_findings_ratio * listed:
+    if len(wave) <= MIN_MISSING_WAVE or len(wave) <= config.crawl.max_new_missing_findings_ratio * listed:
         return []
     held = {f.service_id for f in wave}
     collected.findings = [f for f in collected.findings if not (f.rule in MISSING_PAGE_RULES and f.service_id in held)]
