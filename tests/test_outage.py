@@ -281,3 +281,19 @@ def _findings_stage_done(db_path: Path) -> bool:
     except sqlite3.Error:
         return False
     return bool(row and row[0])
+
+
+def test_a_complete_night_stored_before_exit_codes_counts_as_reported(tmp_path: Path) -> None:
+    """A database from before runs.exit_code: its last complete night told the team, so
+    the first night after the upgrade does not alert again with the whole backlog."""
+    site = FakeSite(services=6)
+    with serve(site) as base:
+        config = site_config(base, tmp_path)
+        first = run_nightly(config, today=TODAY)
+        assert first.exit_code == ExitCode.NEW_SERIOUS_FINDINGS and first.new_serious > 0
+        raw = sqlite3.connect(config.database.path)
+        with raw:  # as the older version left it
+            raw.execute("UPDATE runs SET exit_code = NULL, alerted_at = NULL WHERE id = ?", [first.run_id])
+        raw.close()
+        second = run_nightly(config, today=TODAY)
+    assert (second.status, second.new_serious, second.exit_code) == (RunStatus.COMPLETE, 0, ExitCode.OK)

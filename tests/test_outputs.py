@@ -173,7 +173,7 @@ def test_email_warns_about_addresses_that_cannot_receive_mail(runner: CliRunner,
 
 
 def test_checker_errors_read_as_plain_english_on_a_fix_list() -> None:
-    from localoffer_audit.findings.lifecycle import plain_reason
+    from localoffer_audit.content.entry_rules import plain_reason
 
     raw = ("TLS error: Cannot connect to host expired.example:443 ssl:True [SSLCertVerificationError: (1, "
            "'[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: certificate has expired (_ssl.c:1000)')]")

@@ -192,10 +192,6 @@ def incomplete_reasons(  # noqa: ANN001
     return reasons
 
 
-# A handful of record pages going at once is ordinary housekeeping, whatever the share.
-MIN_MISSING_WAVE = 5
-
-
 def outage_reason(config: Config, counts: dict[str, Any], previous: run_store.Run) -> str | None:
     """A large share of the record pages read live by the last complete crawl answering
     404/410 at once is the site's fault (a broken deployment, a lost database), not a mass
@@ -203,7 +199,7 @@ def outage_reason(config: Config, counts: dict[str, Any], previous: run_store.Ru
     newly = int(counts.get("newly_missing_pages") or 0)
     before = int(previous.counts.get("services_seen", 0) or 0) - int(previous.counts.get("page_missing", 0) or 0)
     ratio = config.crawl.max_new_missing_ratio
-    if newly <= MIN_MISSING_WAVE or before <= 0 or newly <= ratio * before:
+    if newly <= service_store.MIN_MISSING_WAVE or before <= 0 or newly <= ratio * before:
         return None
     return (
         f"{newly} record pages that were live at the last complete crawl (run #{previous.id}) now answer "

@@ -21,36 +21,35 @@ from __future__ import annotations
 import csv
 import hashlib
 import logging
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
-from localoffer_audit.parsing.contact_values import phone_key
-from localoffer_audit.content.rules import RuleContext, check_service, closure_evidence, find_near_duplicates, make_finding, newest_entry_date
-from localoffer_audit.parsing.dates import format_uk_date
-from localoffer_audit.catalogue import ALL_RULES, LINK_RULE_SEVERITY, link_rule_id
+from localoffer_audit.catalogue import ALL_RULES
+from localoffer_audit.content.entry_rules import (
+    archive_candidates,
+    link_findings,
+    page_missing_findings,
+    service_removed,
+)
+from localoffer_audit.content.rules import RuleContext, check_service, find_near_duplicates
 from localoffer_audit.config import Config
 from localoffer_audit.parsing.csvimport import ImportFileError, ImportProblem, NotUtf8Error, is_ascii_number, read_csv_records
 from localoffer_audit.parsing.csvsafe import escape_cell
 from localoffer_audit.store.db import to_json, utc_now
 from localoffer_audit.errors import AuditError
-from localoffer_audit.models import Finding, FindingStatus, LinkVerdict, RunKind, RunStatus, ServiceItem, ServiceState
+from localoffer_audit.models import Finding, FindingStatus, RunKind, RunStatus, ServiceItem, ServiceState
 from localoffer_audit.store import findings as store
 from localoffer_audit.findings.safeguarding import safeguarding_findings
 from localoffer_audit.store.fingerprints import promote_baselines, stored_pages
 from localoffer_audit.store.runs import finish_run, start_run
-from localoffer_audit.store.services import MISSING_CONFIRMATIONS, live_services
+from localoffer_audit.store.services import MIN_MISSING_WAVE, MISSING_CONFIRMATIONS, live_services
 
 log = logging.getLogger(__name__)
-
-# Verdicts whose evidence is the entry's own website being gone (for archive candidates).
-_WEBSITE_GONE = {LinkVerdict.BROKEN, LinkVerdict.PARKED}
-
 
 @dataclass(slots=True)
 class FindingsSummary:
@@ -103,7 +102,7 @@ def collect_findings(db: Database, config: Config, today: date) -> Collected:
         ref = index.get(service.directory_id)
         missing = (ref is not None and ref.state == ServiceState.PAGE_MISSING) or service.http_status in (404, 410)
         if missing and ref is not None and ref.missing_crawls >= MISSING_CONFIRMATIONS:
-            findings.extend(_page_missing(service, context))
+            findings.extend(page_missing_findings(service, context))
             continue
         if missing:
             # One crawl's 404 is not yet evidence that the page has gone (docs/crawl.md):
@@ -116,20 +115,14 @@ def collect_findings(db: Database, config: Config, today: date) -> Collected:
     findings.extend(find_near_duplicates(content_services, context))
     for ref in index.values():
         if ref.state == ServiceState.REMOVED and context.enabled("service_removed"):
-            when = _uk_day(ref.removed_at) or "the last crawl"
-            findings.append(make_finding(
-                context, "service_removed", ref.id, "directory listing",
-                f'The entry "{ref.name}" is no longer listed in the directory (missing since {when}).',
-                "If the entry was archived on purpose, dismiss this as won't fix. If not, find out why it "
-                "disappeared and restore it.",
-                {"value": ref.url},
-            ))
-    link_findings, unsettled = _link_findings(db, context, findings)
-    guard = safeguarding_findings(context, content_services, store.link_observations(db), stored_pages(db), link_findings)
-    link_findings = [f for f in link_findings if (f.service_id, f.subject) not in guard.folded]
-    findings.extend(link_findings)
+            findings.append(service_removed(context, ref.id, ref.name, ref.url, ref.removed_at))
+    observations = store.link_observations(db)
+    links, unsettled = link_findings(observations, context, findings)
+    guard = safeguarding_findings(context, content_services, observations, stored_pages(db), links)
+    links = [f for f in links if (f.service_id, f.subject) not in guard.folded]
+    findings.extend(links)
     findings.extend(guard.findings)
-    archive = _archive_candidates(content_services, findings, link_findings, context, db)
+    archive = archive_candidates(content_services, links, context)
     # A broken/parked website quoted by an archive candidate is one problem: the candidate
     # carries the fix and the link finding is folded into its evidence (docs/rules.md).
     folded = {(f.service_id, f.evidence["folded"][0]["subject"]) for f in archive if f.evidence.get("folded")}
@@ -138,196 +131,6 @@ def collect_findings(db: Database, config: Config, today: date) -> Collected:
     return Collected(findings=[f for f in findings if context.enabled(f.rule)], unsettled_links=unsettled,
                      unsettled_services=unsettled_services,
                      good_pages=guard.good_pages)
-
-
-def _uk_day(timestamp: str | None) -> str | None:
-    """"2025-06-01T02:00:00+00:00" -> "1 June 2025"."""
-    try:
-        return format_uk_date(date.fromisoformat((timestamp or "")[:10]))
-    except ValueError:
-        return None
-
-
-def _page_missing(service: ServiceItem, context: RuleContext) -> list[Finding]:
-    if service.extra.get("oruk_detail_missing"):
-        return [make_finding(
-            context, "oruk_detail_missing", service.directory_id, "service page",
-            f'The directory lists "{service.name}", but its record at {service.url} answers '
-            f"{service.http_status or 404} (not found).",
-            "Ask the directory's administrator to restore the record or remove it from the list of services.",
-            {"value": service.http_status},
-        )]
-    return [make_finding(
-        context, "page_missing", service.directory_id, "service page",
-        f'The directory still lists "{service.name}", but its page {service.url} answers '
-        f"{service.http_status or 404} (not found).",
-        "Restore the entry's page, or remove the entry from the directory's listings if the service has gone.",
-        {"value": service.http_status},
-    )]
-
-
-_LINK_TEXT: dict[str, tuple[str, str]] = {
-    # verdict -> (what is wrong, what to do); {url}, {final}, {status}, {where} are filled in.
-    "redirected": ("The link to {url} {where} now moves on to {final}.",
-                   "Update the link to {final}."),
-    "moved_offsite": ("The link to {url} {where} now leads to a different website: {final}.",
-                      "Check that {final} is still the provider's site. If not, find the right address or remove the link."),
-    "broken": ("The link to {url} {where} is broken ({reason}).",
-               "Find the right address on the provider's website and update the link, or remove it."),
-    "server_error": ("The website at {url} {where} has been failing with an error ({reason}) on repeated checks.",
-                     "Check the link in a browser. If the site is gone, ask the provider for the new address or remove the link."),
-    "timeout": ("The website at {url} {where} did not answer on repeated checks.",
-                "Check the link in a browser. If the site is gone, ask the provider for the new address or remove the link."),
-    "soft_404": ("The link to {url} {where} leads to a 'page not found' or to the site's home page instead of the page meant.",
-                 "Find the page on the provider's website and update the link, or link to their home page."),
-    "parked": ("The link to {url} {where} goes to a domain that is parked, for sale or expired. Families could land on an unsafe site.",
-               "Remove the link now, then ask the provider for their current website."),
-    "tls_error": ("The website at {url} {where} has a security certificate problem ({reason}); browsers will warn visitors.",
-                  "Tell the provider their certificate needs renewing; if they have moved, update the link."),
-    "blocked": ("We could not check {url} {where} automatically: the site refused automated checks ({reason}).",
-                "Open the link in a browser to check it works. This is not a broken link."),
-    "insecure": ("The link to {url} {where} uses http://, but the secure https:// address works.",
-                 "Change the link to start with https://."),
-    "internal_address": ("The link to {url} {where} points to a private network address that families cannot reach.",
-                         "Replace it with the provider's public website address, or remove it."),
-    "invalid_email": ("The email link {url} {where} cannot be right ({reason}).",
-                      "Check the email address with the provider and correct it."),
-    "invalid_phone": ("The telephone link {url} {where} is not a valid UK number ({reason}).",
-                      "Check the number with the provider and correct it."),
-}
-
-
-def _where(places: list[dict[str, Any]]) -> str:
-    parts = []
-    for place in places[:3]:
-        name = str(place.get("field") or "entry").replace("_", " ")
-        anchor = (place.get("anchor_text") or "").strip()
-        parts.append(f'in the {name} (link text "{anchor}")' if anchor and anchor != place.get("url") else f"in the {name}")
-    unique = list(dict.fromkeys(parts))
-    return " and ".join(unique) if unique else ""
-
-
-def _link_findings(
-    db: Database, context: RuleContext, content_findings: list[Finding]
-) -> tuple[list[Finding], set[tuple[str, str]]]:
-    # A mailto:/tel: link whose address the content rules already report makes no second finding.
-    reported_values = {
-        (f.service_id, str(f.evidence.get("value") or "").lower().replace(" ", ""))
-        for f in content_findings if f.rule in ("invalid_email", "invalid_phone")
-    }
-    reported_values |= {(f.service_id, phone_key(str(f.evidence.get("value") or "")))
-                        for f in content_findings if f.rule == "invalid_phone"}
-    findings: list[Finding] = []
-    unsettled: set[tuple[str, str]] = set()
-    for seen in store.link_observations(db):
-        try:
-            verdict = LinkVerdict(seen.verdict or "")  # none stored yet: as unknown
-        except ValueError:
-            log.warning("link %s has an unknown verdict %r; no finding made", seen.url, seen.verdict)
-            continue
-        if verdict not in LINK_RULE_SEVERITY:
-            continue
-        if not seen.confirmed:
-            unsettled.add((seen.service_id, seen.url))
-            continue
-        if verdict in (LinkVerdict.INVALID_EMAIL, LinkVerdict.INVALID_PHONE):
-            value = seen.url.split(":", 1)[-1].split("?", 1)[0].lower().replace(" ", "").replace("%20", "")
-            if (seen.service_id, value) in reported_values or (
-                verdict == LinkVerdict.INVALID_PHONE and (seen.service_id, phone_key(value)) in reported_values
-            ):
-                continue
-        rule = link_rule_id(verdict)
-        reason = plain_reason(seen.error or seen.detail or (f"HTTP {seen.status_code}" if seen.status_code else "no answer"))
-        if seen.status_code and str(seen.status_code) not in reason:
-            reason = f"HTTP {seen.status_code}, {reason}"
-        values = {"url": seen.url, "final": seen.final_url or seen.url, "reason": reason, "where": _where(seen.places)}
-        message, hint = _LINK_TEXT[verdict.value]
-        findings.append(make_finding(
-            context, rule, seen.service_id, seen.url,
-            " ".join(message.format(**values).split()), hint.format(**values),
-            {"verdict": verdict.value, "status_code": seen.status_code, "final_url": seen.final_url,
-             "error": seen.error, "detail": seen.detail, "checked_at": seen.last_checked_at,
-             "places": seen.places},
-        ))
-    return findings, unsettled
-
-
-# Certificate problems as OpenSSL words them -> what a content manager can act on.
-_TLS_REASONS = (
-    ("certificate has expired", "the certificate has expired"),
-    ("not yet valid", "the certificate is not valid yet"),
-    ("self-signed certificate", "the certificate is self-signed, not issued by a trusted authority"),
-    ("self signed certificate", "the certificate is self-signed, not issued by a trusted authority"),
-    ("unable to get local issuer", "the certificate's issuer is not trusted (often a missing intermediate certificate)"),
-    ("hostname mismatch", "the certificate is for a different website name"),
-    ("doesn't match", "the certificate is for a different website name"),
-    ("ip address mismatch", "the certificate is for a different website name"),
-    ("certificate revoked", "the certificate has been revoked"),
-    ("wrong version number", "the site does not speak https properly on this address"),
-    ("handshake failure", "the site's secure connection settings are too old for browsers"),
-)
-
-
-def plain_reason(reason: str) -> str:
-    """A checker's error as plain English for a fix list: no raw "[SSL: ...]" codes,
-    no "(_ssl.c:1000)", and "1 attempt" in the singular."""
-    text = re.sub(r"\bafter 1 attempts\b", "after 1 attempt", reason)
-    if "SSL" in text or "certificate" in text.lower() or text.startswith("TLS error"):
-        lowered = text.lower()
-        for needle, plain in _TLS_REASONS:
-            if needle in lowered:
-                return plain
-        if text.startswith("TLS error") or "[SSL" in text:
-            return "the secure connection (https certificate) could not be verified"
-    return text
-
-
-def _archive_candidates(
-    services: list[ServiceItem],
-    findings: list[Finding],
-    link_findings: list[Finding],
-    context: RuleContext,
-    db: Database,
-) -> list[Finding]:
-    if not context.enabled("archive_candidate"):
-        return []
-    website_gone: dict[str, Finding] = {}
-    for finding in link_findings:
-        verdict = finding.evidence.get("verdict")
-        if verdict in _WEBSITE_GONE and any(p.get("field") == "website" for p in finding.evidence.get("places", [])):
-            website_gone.setdefault(finding.service_id, finding)
-    limit = context.config.archive_after_days
-    result = []
-    for service in services:
-        closed = closure_evidence(service)
-        if closed is not None:
-            subject, sentence = closed
-            result.append(make_finding(
-                context, "archive_candidate", service.directory_id, "entry",
-                f'Consider archiving this entry: its {subject} says the service has closed ("{sentence[:160]}").',
-                "Confirm with the provider that the service has closed, then archive the entry.",
-                {"value": ["closed", sentence]},
-            ))
-            continue
-        gone = website_gone.get(service.directory_id)
-        if gone is None:
-            continue
-        newest = newest_entry_date(service, context.today)
-        if newest is None or newest.mention.end >= context.today - timedelta(days=limit):
-            continue
-        verdict = gone.evidence.get("verdict")
-        result.append(make_finding(
-            context, "archive_candidate", service.directory_id, "entry",
-            f"Consider archiving this entry: its website {gone.subject} is {verdict} and the entry was last "
-            f"reviewed on {format_uk_date(newest.mention.start)}, over {limit // 365 or limit} "
-            f"{'years' if limit >= 730 else 'year' if limit >= 365 else 'days'} ago.",
-            "Try to reach the provider. If the service no longer runs, archive the entry; if it does, "
-            "update the website and review the entry.",
-            {"value": ["website_gone", gone.subject, verdict, newest.mention.start.isoformat()],
-             "folded": [{"rule": gone.rule, "subject": gone.subject, "title": gone.title, "message": gone.message,
-                         "places": gone.evidence.get("places", [])}]},
-        ))
-    return result
 
 
 # --- reconciling --------------------------------------------------------------------
@@ -459,8 +262,6 @@ def run_findings(
 
 # The rules that say an entry's own page has gone.
 MISSING_PAGE_RULES = ("page_missing", "oruk_detail_missing")
-# A handful of pages going at once is ordinary housekeeping, whatever the share.
-MIN_HELD_WAVE = 5
 
 
 def hold_missing_wave(db: Database, config: Config, collected: Collected) -> list[Finding]:
@@ -477,7 +278,7 @@ def hold_missing_wave(db: Database, config: Config, collected: Collected) -> lis
         and ((existing := stored.get((f.service_id, f.rule, f.subject))) is None or existing.status == FindingStatus.FIXED)
     ]
     listed = len(live_services(db, with_links=False))
-    if len(wave) <= MIN_HELD_WAVE or len(wave) <= config.crawl.max_new_missing_findings_ratio * listed:
+    if len(wave) <= MIN_MISSING_WAVE or len(wave) <= config.crawl.max_new_missing_findings_ratio * listed:
         return []
     held = {f.service_id for f in wave}
     collected.findings = [f for f in collected.findings if not (f.rule in MISSING_PAGE_RULES and f.service_id in held)]

@@ -7,7 +7,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from localoffer_audit.store.db import from_json
-from localoffer_audit.models import RunKind, Severity
+from localoffer_audit.models import RunKind, RunStatus, Severity
 from localoffer_audit.store.findings import VISIBLE_FINDING
 from localoffer_audit.store.totals import links_by_verdict, totals
 
@@ -50,8 +50,10 @@ def new_serious_since_last_report(db: Database, nightly_run_id: int, severity: S
     serious = [str(s) for s in Severity if s.rank <= severity.rank]
     placeholders = ", ".join("?" for _ in serious)
     row = db.execute(
-        "SELECT id FROM runs WHERE kind = ? AND exit_code IN (0, 3) AND id < ? ORDER BY id DESC LIMIT 1",
-        [str(RunKind.NIGHTLY), nightly_run_id],
+        # A complete night stored before exit codes were (exit_code NULL) reported too.
+        "SELECT id FROM runs WHERE kind = ? AND id < ? AND (exit_code IN (0, 3) OR (exit_code IS NULL AND status = ?)) "
+        "ORDER BY id DESC LIMIT 1",
+        [str(RunKind.NIGHTLY), nightly_run_id, str(RunStatus.COMPLETE)],
     ).fetchone()
     # Everything the reported night's own stages did (its child runs) was in its report.
     after = 0

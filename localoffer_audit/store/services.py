@@ -260,6 +260,9 @@ def newly_missing_pages(db: Database, run_id: int) -> int:
 
 # Complete crawls in a row that must find a record page missing before it is a finding.
 MISSING_CONFIRMATIONS = 2
+# A handful of record pages going at once is ordinary housekeeping, whatever the share:
+# neither an outage (crawl/runner.py) nor a wave held for a person (findings/lifecycle.py).
+MIN_MISSING_WAVE = 5
 
 
 def settle_missing_pages(db: Database, run_id: int, *, complete: bool, accept_missing: bool = False) -> int:
