@@ -30,6 +30,15 @@ from .test_national_support import (
 COUNCILS = 3
 
 
+@pytest.fixture(scope="module")
+def world_and_reference(tmp_path_factory: pytest.TempPathFactory):
+    """One world for both fault tests, with its single-council findings worked out once.
+    Slow answers, so a batch is still running when its worker is killed."""
+    folder = tmp_path_factory.mktemp("faults-world")
+    with running_world(folder, COUNCILS, services=8, seed=11, delay=0.25) as world:
+        yield world, single_council_findings(world, folder / "single")
+
+
 def _start_night(world: World, folder: Path, conninfo: str) -> tuple[Path, dict[str, Path]]:
     configs = world.configs(folder / "national")
     registry = write_registry(folder / "councils.toml", configs, batch_size=6)
@@ -50,57 +59,56 @@ def _assert_nothing_lost_or_duplicated(world: World, conninfo: str, configs: dic
 
 @pytest.mark.slow
 def test_workers_killed_mid_crawl_and_mid_link_check_leave_nothing_lost_or_duplicated(
-    tmp_path: Path, pg_cluster  # noqa: ANN001, F811
+    tmp_path: Path, pg_cluster, world_and_reference  # noqa: ANN001, F811
 ) -> None:
-    # Slow answers, so a batch is still running when its worker is killed.
-    with running_world(tmp_path, COUNCILS, services=8, seed=11, delay=0.25) as world:
-        reference = single_council_findings(world, tmp_path / "single")
-        conninfo = pg_cluster.new_database("national_kill")
-        registry, configs = _start_night(world, tmp_path, conninfo)
+    world, reference = world_and_reference
+    conninfo = pg_cluster.new_database("national_kill")
+    registry, configs = _start_night(world, tmp_path, conninfo)
 
-        first = start_worker(conninfo, registry, tmp_path / "first.log")
-        wait_for(lambda: "crawling" in night_stages(conninfo).values(), 60, "a crawl to start")
-        first.send_signal(signal.SIGKILL)
-        first.wait(10)
+    first = start_worker(conninfo, registry, tmp_path / "first.log")
+    wait_for(lambda: "crawling" in night_stages(conninfo).values(), 60, "a crawl to start")
+    first.send_signal(signal.SIGKILL)
+    first.wait(10)
 
-        second = start_worker(conninfo, registry, tmp_path / "second.log")
-        wait_for(lambda: query(conninfo, "SELECT 1 FROM procrastinate_jobs WHERE task_name = 'national.check_batch' "
-                                         "AND status = 'doing'") and query(conninfo, "SELECT 1 FROM national_check_log"),
-                 120, "a link-check batch to be under way")
-        second.send_signal(signal.SIGKILL)
-        second.wait(10)
-        stored_before_kill = {row[0] for row in query(conninfo, "SELECT url FROM national_check_log")}
+    second = start_worker(conninfo, registry, tmp_path / "second.log")
+    wait_for(lambda: query(conninfo, "SELECT 1 FROM procrastinate_jobs WHERE task_name = 'national.check_batch' "
+                                     "AND status = 'doing'") and query(conninfo, "SELECT 1 FROM national_check_log"),
+             120, "a link-check batch to be under way")
+    second.send_signal(signal.SIGKILL)
+    second.wait(10)
+    stored_before_kill = {row[0] for row in query(conninfo, "SELECT url FROM national_check_log")}
 
-        workers = [start_worker(conninfo, registry, tmp_path / f"after-{n}.log") for n in range(2)]
-        try:
-            wait_for(lambda: all_done(conninfo, COUNCILS), 240, "every council's night to be done")
-        finally:
-            for worker in workers:
-                stop_worker(worker)
+    workers = [start_worker(conninfo, registry, tmp_path / f"after-{n}.log") for n in range(2)]
+    try:
+        wait_for(lambda: all_done(conninfo, COUNCILS), 240, "every council's night to be done")
+    finally:
+        for worker in workers:
+            stop_worker(worker)
 
-        _assert_nothing_lost_or_duplicated(world, conninfo, configs, reference)
-        # The killed crawls ran again; what the killed batch had stored was not checked again.
-        assert query(conninfo, "SELECT MIN(attempts) FROM national_nights")[0][0] >= 2
-        checked = query(conninfo, "SELECT url, COUNT(*) FROM national_check_log GROUP BY url")
-        assert all(count == 1 for url, count in checked if url in stored_before_kill)
-        assert query(conninfo, "SELECT COUNT(*) FROM national_batches WHERE attempts > 1")[0][0] >= 1
+    _assert_nothing_lost_or_duplicated(world, conninfo, configs, reference)
+    # The killed crawls ran again; what the killed batch had stored was not checked again.
+    assert query(conninfo, "SELECT MIN(attempts) FROM national_nights")[0][0] >= 2
+    checked = query(conninfo, "SELECT url, COUNT(*) FROM national_check_log GROUP BY url")
+    assert all(count == 1 for url, count in checked if url in stored_before_kill)
+    assert query(conninfo, "SELECT COUNT(*) FROM national_batches WHERE attempts > 1")[0][0] >= 1
 
 
 @pytest.mark.slow
-def test_a_postgresql_restart_mid_run_is_survived_by_the_workers(tmp_path: Path, pg_cluster) -> None:  # noqa: ANN001, F811
-    with running_world(tmp_path, COUNCILS, services=8, seed=11, delay=0.25) as world:
-        reference = single_council_findings(world, tmp_path / "single")
-        conninfo = pg_cluster.new_database("national_restart")
-        registry, configs = _start_night(world, tmp_path, conninfo)
-        workers = [start_worker(conninfo, registry, tmp_path / f"worker-{n}.log") for n in range(2)]
-        try:
-            wait_for(lambda: query(conninfo, "SELECT 1 FROM national_check_log"), 120, "link checks to be under way")
-            pg_cluster.restart()
-            wait_for(lambda: all_done(conninfo, COUNCILS), 240, "every council's night to be done after the restart")
-            assert all(worker.poll() is None for worker in workers), "a worker died with the database"
-        finally:
-            for worker in workers:
-                stop_worker(worker)
-        logs = "".join((tmp_path / f"worker-{n}.log").read_text(errors="replace") for n in range(2))
-        assert "trying again" in logs or "starting again" in logs, "the workers never saw the database go"
-        _assert_nothing_lost_or_duplicated(world, conninfo, configs, reference)
+def test_a_postgresql_restart_mid_run_is_survived_by_the_workers(
+    tmp_path: Path, pg_cluster, world_and_reference  # noqa: ANN001, F811
+) -> None:
+    world, reference = world_and_reference
+    conninfo = pg_cluster.new_database("national_restart")
+    registry, configs = _start_night(world, tmp_path, conninfo)
+    workers = [start_worker(conninfo, registry, tmp_path / f"worker-{n}.log") for n in range(2)]
+    try:
+        wait_for(lambda: query(conninfo, "SELECT 1 FROM national_check_log"), 120, "link checks to be under way")
+        pg_cluster.restart()
+        wait_for(lambda: all_done(conninfo, COUNCILS), 240, "every council's night to be done after the restart")
+        assert all(worker.poll() is None for worker in workers), "a worker died with the database"
+    finally:
+        for worker in workers:
+            stop_worker(worker)
+    logs = "".join((tmp_path / f"worker-{n}.log").read_text(errors="replace") for n in range(2))
+    assert "trying again" in logs or "starting again" in logs, "the workers never saw the database go"
+    _assert_nothing_lost_or_duplicated(world, conninfo, configs, reference)
