@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from localoffer_audit.store.db import open_db
+
 from .test_national_support import (
     all_done,
     enqueue,
@@ -63,13 +65,27 @@ def test_councils_audited_together_check_each_url_once_politely_and_find_what_th
             assert national == reference[slug], slug
             assert any(rule.startswith("link") or "broken" in rule for rule, *_ in national), "the world has broken links"
 
+        # Councils' data stay apart: each store holds its own directory's services only.
+        for slug, config in configs.items():
+            db = open_db(config.parent / "audit.db")
+            try:
+                urls = [row[0] for row in db.execute("SELECT url FROM services").fetchall()]
+            finally:
+                db.close()
+            assert len(urls) == 12 and all(f"/{slug}/record/" in url for url in urls), slug
+
+        # The SSRF guard held in the workers: the private address was refused, never fetched.
+        private = world.private_link()
+        assert query(conninfo, f"SELECT verdict FROM national_link_cache WHERE url = '{private}'") == [("internal_address",)]
+
         # Each distinct URL was requested once across all councils, counted by the web itself.
         requests = web.log.link_requests()
-        carried = {url.split("://", 1)[1] for url in world.carried()}
+        carried = {url.split("://", 1)[1] for url in world.carried() if url != private}
         assert set(requests) == carried
         assert max(requests.values()) == 1, [k for k, v in requests.items() if v > 1][:5]
         # Alone, each council checks its own distinct links; together, the shared ones once.
-        assert single_link_requests == sum(len({u for s in d.services for u in s["links"]}) for d in world.directories)
+        assert single_link_requests == sum(len({u for s in d.services for u in s["links"]} - {private})
+                                           for d in world.directories)
         assert sum(requests.values()) < single_link_requests * 0.75, (sum(requests.values()), single_link_requests)
         # Per-host politeness held across both workers; the busy host was worked at its limit.
         assert max(web.log.peak.values()) <= PER_HOST, dict(web.log.peak)
@@ -78,4 +94,4 @@ def test_councils_audited_together_check_each_url_once_politely_and_find_what_th
         # Enqueuing again after the night is done queues nothing new.
         assert "0 council(s) queued" in enqueue(conninfo, registry).stdout
         checks = query(conninfo, "SELECT COUNT(*), COUNT(DISTINCT url) FROM national_check_log")[0]
-        assert checks[0] == checks[1] == len(carried)
+        assert checks[0] == checks[1] == len(carried) + 1  # the private link's check made no request

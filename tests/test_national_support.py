@@ -232,6 +232,7 @@ class LoopbackWeb:
         self._thread.join(10)
 
 
+PRIVATE_LINK = "http://127.0.0.2:{port}/page/1"
 OUTSIDE_HOSTS = ["nhs.test", "gov.test", "charity-one.test", "charity-two.test", "sport-club.test"]
 
 
@@ -255,6 +256,9 @@ def make_directories(count: int, *, services: int = 12, seed: int = 1, shared_pa
             links.append(f"http://{own_host}:{{port}}/page/{i}")
             if i % 5 == 0:
                 links.append(f"http://{own_host}:{{port}}/gone/{i}")
+            if i == 1:
+                # A private address no config trusts: the SSRF guard must refuse it in workers too.
+                links.append(PRIVATE_LINK)
             items.append({
                 "id": i,
                 "name": f"{slug.title()} Service {i}",
@@ -390,6 +394,9 @@ class World:
 
     def carried(self) -> set[str]:
         return {url for d in self.directories for s in d.services for url in s["links"]}
+
+    def private_link(self) -> str:
+        return PRIVATE_LINK.replace("{port}", str(self.web.outside_port))
 
 
 @contextmanager

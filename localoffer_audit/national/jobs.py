@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 
 COUNCILS_QUEUE = "councils"
 LINKS_QUEUE = "links"
+# Stalled-job recovery and repairs: every worker takes these, whatever queues it was given,
+# so a machine left running only link workers still recovers what a dead one left.
+MAINTENANCE_QUEUE = "maintenance"
 T = TypeVar("T")
 
 
@@ -139,7 +142,7 @@ class NationalApp:
         cron = f"* * * * * */{stalled_check_seconds}" if stalled_check_seconds < 60 else "* * * * *"
 
         @app.periodic(cron=cron, periodic_id="retry_stalled")
-        @app.task(name="national.retry_stalled", queue=COUNCILS_QUEUE, queueing_lock="national.retry_stalled")
+        @app.task(name="national.retry_stalled", queue=MAINTENANCE_QUEUE, queueing_lock="national.retry_stalled")
         async def retry_stalled(timestamp: int) -> int:
             retried = await self.retry_stalled_jobs()
             await self.repair()
@@ -148,7 +151,7 @@ class NationalApp:
         if schedule:
 
             @app.periodic(cron=schedule, periodic_id="nightly_enqueue")
-            @app.task(name="national.enqueue", queue=COUNCILS_QUEUE, queueing_lock="national.enqueue")
+            @app.task(name="national.enqueue", queue=MAINTENANCE_QUEUE, queueing_lock="national.enqueue")
             async def scheduled_enqueue(timestamp: int) -> int:
                 return len(await self.enqueue(datetime.fromtimestamp(timestamp, UTC).date()))
 

@@ -16,7 +16,7 @@ import logging
 import signal
 
 from localoffer_audit.national.database import connect, ensure_schema
-from localoffer_audit.national.jobs import NationalApp
+from localoffer_audit.national.jobs import MAINTENANCE_QUEUE, NationalApp
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,8 @@ RECONNECT_WAITS = (1, 2, 5, 10, 30)
 
 async def run_worker(national: NationalApp, *, queues: list[str] | None, concurrency: int,
                      heartbeat_seconds: float, name: str | None = None, wait: bool = True) -> None:
+    if queues:
+        queues = sorted({*queues, MAINTENANCE_QUEUE})
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
