@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from bs4 import BeautifulSoup
+from click.testing import CliRunner
+
+from localoffer_audit.cli import main
 from localoffer_audit.store.db import open_db
 
 from .test_national_support import (
@@ -90,6 +94,20 @@ def test_councils_audited_together_check_each_url_once_politely_and_find_what_th
         # Per-host politeness held across both workers; the busy host was worked at its limit.
         assert max(web.log.peak.values()) <= PER_HOST, dict(web.log.peak)
         assert web.log.peak[f"nhs.test:{web.outside_port}"] == PER_HOST
+
+        # The status says every council is done, and the one page across councils shows them.
+        env = {"LOCALOFFER_AUDIT_DATABASE_URL": conninfo}
+        status = CliRunner().invoke(main, ["national", "status"], env=env)
+        assert status.exit_code == 0, status.output
+        assert all(f"  {slug}: done, crawl complete" in status.output for slug in configs), status.output
+        assert f"Link checks tonight: {len(carried) + 1} made, {len(carried) + 1} distinct URLs" in status.output
+        out = tmp_path / "national.html"
+        report = CliRunner().invoke(main, ["national", "report", "--registry", str(registry), "--out", str(out)], env=env)
+        assert report.exit_code == 0, report.output
+        page = BeautifulSoup(out.read_text(encoding="utf-8"), "html.parser")
+        assert len(page.select("#councils tbody tr")) == COUNCILS
+        hosts = {row.select("td")[0].get_text() for row in page.select("#hosts tbody tr")}
+        assert "council-a-groups.test" in hosts and "nhs.test" in hosts, hosts
 
         # Enqueuing again after the night is done queues nothing new.
         assert "0 council(s) queued" in enqueue(conninfo, registry).stdout
