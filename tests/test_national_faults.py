@@ -11,6 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from click.testing import CliRunner
+
+from localoffer_audit.cli import main
+
 from .test_national_support import (
     World,
     all_done,
@@ -77,6 +81,15 @@ def test_workers_killed_mid_crawl_and_mid_link_check_leave_nothing_lost_or_dupli
     second.send_signal(signal.SIGKILL)
     second.wait(10)
     stored_before_kill = {row[0] for row in query(conninfo, "SELECT url FROM national_check_log")}
+
+    # With no worker left, the status says exactly what is stuck and why.
+    def stuck() -> str | None:
+        result = CliRunner().invoke(main, ["national", "status", "--lease", "3"],
+                                    env={"LOCALOFFER_AUDIT_DATABASE_URL": conninfo})
+        return result.output if "national.check_batch batch_id=" in result.output and "stopped answering" in result.output else None
+
+    said = wait_for(stuck, 30, "the status to name the stuck batch")
+    assert "Stuck:" in said and "a running worker will retry it" in said
 
     workers = [start_worker(conninfo, registry, tmp_path / f"after-{n}.log") for n in range(2)]
     try:
