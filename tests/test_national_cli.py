@@ -104,7 +104,7 @@ def test_without_the_extra_a_command_says_how_to_install_it_and_help_still_works
 
 
 def test_help_gives_examples_for_every_command() -> None:
-    for command in ("enqueue", "worker", "status", "report"):
+    for command in ("enqueue", "worker", "status", "report", "prune"):
         code, output = _run(["national", command, "--help"])
         assert code == 0
         assert "Example:" in output and f"localoffer-audit national {command}" in output, command
@@ -144,3 +144,12 @@ def test_status_and_report_before_any_worker_ran(tmp_path: Path, pg_cluster) -> 
     assert code == 0 and out.exists(), output
     page = out.read_text(encoding="utf-8")
     assert "Leeds Council" in page and "no store yet" in page and "No confirmed broken links" in page
+    # Pruning keeps the nights asked for, and forgets older ones.
+    code, output = _run(["national", "prune", "--keep-nights", "3650"], env)
+    assert code == 0 and "Removed 0 demand, 0 queue, 0 batches, 0 check_log, 0 nights" in output, output
+    code, output = _run(["national", "enqueue", "--registry", str(registry), "--night", "2020-01-01"], env)
+    assert code == 0
+    code, output = _run(["national", "prune", "--keep-nights", "30"], env)
+    assert code == 0 and "2 nights" in output and "0 jobs" in output, output
+    code, output = _run(["national", "status", "--night", "2020-01-01"], env)
+    assert "No council is queued for this night" in output

@@ -172,3 +172,26 @@ def report(registry_path: Path, out: Path) -> None:
         click.echo(f"Wrote {write_report(conn, registry, out)}")
 
 
+
+
+@national.command()
+@click.option("--keep-nights", type=click.IntRange(1, 3650), default=30, show_default=True,
+              help="Nights kept; older nights' plans, queues, check logs and finished jobs are deleted.")
+def prune(keep_nights: int) -> None:
+    """Delete old nights from the national database (the link cache is kept).
+
+    Councils' own stores keep their whole history; this only forgets the national
+    bookkeeping, which grows by every link carried every night.
+
+    \b
+    Example:
+        localoffer-audit national prune --keep-nights 30
+    """
+    require_extra()
+    from localoffer_audit.national.database import connect, ensure_schema
+    from localoffer_audit.national.prune import prune as prune_nights
+
+    with connect() as conn:
+        ensure_schema(conn)
+        removed = prune_nights(conn, keep_nights=keep_nights)
+    click.echo("Removed " + ", ".join(f"{n} {name.removeprefix('national_')}" for name, n in removed.items()) + ".")
