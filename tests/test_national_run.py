@@ -55,13 +55,17 @@ def test_councils_audited_together_check_each_url_once_politely_and_find_what_th
         again = enqueue(conninfo, registry)
         assert again.returncode == 0 and "0 council(s) queued" in again.stdout, again.stdout
 
-        workers = [start_worker(conninfo, registry, tmp_path / f"worker-{n}.log") for n in range(2)]
+        # One worker on every queue (the council machine's), one on link checks only.
+        workers = [start_worker(conninfo, registry, tmp_path / "worker-0.log"),
+                   start_worker(conninfo, registry, tmp_path / "worker-1.log", extra=("--queue", "links"))]
         try:
             wait_for(lambda: all_done(conninfo, COUNCILS), 240, "every council's night to be done")
         finally:
             for worker in workers:
                 stop_worker(worker)
         assert [worker.returncode for worker in workers] == [0, 0], "SIGTERM stops a worker cleanly"
+        link_worker_log = (tmp_path / "worker-1.log").read_text(errors="replace")
+        assert "national.check_batch" in link_worker_log and "national.crawl_council[" not in link_worker_log
 
         # Every council's findings equal its single-council nightly on the same world.
         for slug, config in configs.items():

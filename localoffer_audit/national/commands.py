@@ -36,9 +36,7 @@ def _app(registry_path: Path, **options: object):  # type: ignore[no-untyped-def
     from localoffer_audit.national.registry import load_registry
 
     registry = load_registry(registry_path)  # a bad registry stops here, in one line
-    national_app = NationalApp(database_url(), registry_path, **options)  # type: ignore[arg-type]
-    national_app._registry = registry
-    return national_app
+    return NationalApp(database_url(), registry_path, registry=registry, **options)  # type: ignore[arg-type]
 
 
 @click.group()

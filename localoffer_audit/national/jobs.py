@@ -45,11 +45,11 @@ T = TypeVar("T")
 class NationalApp:
     """The procrastinate App with the national tasks bound to one registry and database."""
 
-    def __init__(self, conninfo: str, registry_path: Path, *, lease_seconds: float = 30.0,
-                 stalled_check_seconds: int = 60, schedule: str | None = None) -> None:
+    def __init__(self, conninfo: str, registry_path: Path, *, registry: Registry | None = None,
+                 lease_seconds: float = 30.0, stalled_check_seconds: int = 60, schedule: str | None = None) -> None:
         self.conninfo = conninfo
         self.registry_path = registry_path
-        self._registry: Registry | None = None
+        self._registry = registry
         self.lease_seconds = lease_seconds
         self.app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo))
         self._register(stalled_check_seconds, schedule)
