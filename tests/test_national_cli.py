@@ -153,3 +153,32 @@ def test_status_and_report_before_any_worker_ran(tmp_path: Path, pg_cluster) -> 
     assert code == 0 and "2 nights" in output and "0 jobs" in output, output
     code, output = _run(["national", "status", "--night", "2020-01-01"], env)
     assert "No council is queued for this night" in output
+
+
+@pytest.mark.slow
+def test_workers_started_with_a_schedule_queue_the_night_themselves(tmp_path: Path, pg_cluster) -> None:  # noqa: ANN001, F811
+    """procrastinate's periodic tasks instead of cron: no `enqueue` is run, yet the night is queued, once."""
+    from datetime import UTC, datetime
+
+    from .test_national_support import query, start_worker, stop_worker, wait_for
+
+    conninfo = pg_cluster.new_database("national_schedule")
+    for slug in ("leeds", "york"):
+        _council(tmp_path, slug)
+    registry = _registry(tmp_path / "councils.toml", "".join(
+        f'[[council]]\nslug = "{s}"\nname = "{s.title()}"\nconfig = "{s}.toml"\n' for s in ("leeds", "york")))
+    # Only the councils queue is left out: the workers enqueue, and nobody crawls.
+    workers = [start_worker(conninfo, registry, tmp_path / f"w{n}.log", extra=("--queue", "links", "--schedule", "* * * * * */2"))
+               for n in range(2)]
+    try:
+        rows = wait_for(lambda: query(conninfo, "SELECT night, slug, stage FROM national_nights ORDER BY slug"), 60,
+                        "the scheduled enqueue")
+        wait_for(lambda: len(query(conninfo, "SELECT 1 FROM procrastinate_jobs WHERE task_name = 'national.enqueue' "
+                                             "AND status = 'succeeded'")) >= 2, 30, "a second scheduled enqueue")
+    finally:
+        for worker in workers:
+            stop_worker(worker)
+    today = datetime.now(UTC).date()
+    assert [(night, slug) for night, slug, _ in rows] == [(today, "leeds"), (today, "york")]
+    crawls = query(conninfo, "SELECT COUNT(*) FROM procrastinate_jobs WHERE task_name = 'national.crawl_council'")
+    assert crawls == [(2,)], "every scheduled enqueue after the first queues nothing new"
