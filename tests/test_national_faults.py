@@ -17,6 +17,7 @@ from localoffer_audit.cli import main
 
 from .test_national_support import (
     World,
+    council_config,
     all_done,
     enqueue,
     findings_of,
@@ -43,9 +44,13 @@ def world_and_reference(tmp_path_factory: pytest.TempPathFactory):
         yield world, single_council_findings(world, folder / "single")
 
 
-def _start_night(world: World, folder: Path, conninfo: str) -> tuple[Path, dict[str, Path]]:
+def _start_night(world: World, folder: Path, conninfo: str, *, broken: bool = False) -> tuple[Path, dict[str, Path]]:
     configs = world.configs(folder / "national")
-    registry = write_registry(folder / "councils.toml", configs, batch_size=6)
+    listed = dict(configs)
+    if broken:
+        # A council whose directory is not there (its listing answers 404): only it is held back.
+        listed["council-x"] = council_config(folder / "national" / "council-x", world.web, "council-x", world.hosts)
+    registry = write_registry(folder / "councils.toml", listed, batch_size=6)
     done = enqueue(conninfo, registry)
     assert done.returncode == 0, done.stderr
     return registry, configs
@@ -57,8 +62,8 @@ def _assert_nothing_lost_or_duplicated(world: World, conninfo: str, configs: dic
     carried = world.carried()
     assert {row[0] for row in query(conninfo, "SELECT url FROM national_link_cache")} == carried
     assert query(conninfo, "SELECT state, COUNT(*) FROM national_queue GROUP BY state") == [("done", len(carried))]
-    results = query(conninfo, "SELECT slug, result FROM national_nights ORDER BY slug")
-    assert [r for _, r in results] == ["complete"] * COUNCILS, results
+    results = dict(query(conninfo, "SELECT slug, result FROM national_nights"))
+    assert [results[slug] for slug in configs] == ["complete"] * COUNCILS, results
 
 
 @pytest.mark.slow
@@ -112,12 +117,12 @@ def test_a_postgresql_restart_mid_run_is_survived_by_the_workers(
 ) -> None:
     world, reference = world_and_reference
     conninfo = pg_cluster.new_database("national_restart")
-    registry, configs = _start_night(world, tmp_path, conninfo)
+    registry, configs = _start_night(world, tmp_path, conninfo, broken=True)
     workers = [start_worker(conninfo, registry, tmp_path / f"worker-{n}.log") for n in range(2)]
     try:
         wait_for(lambda: query(conninfo, "SELECT 1 FROM national_check_log"), 120, "link checks to be under way")
         pg_cluster.restart()
-        wait_for(lambda: all_done(conninfo, COUNCILS), 240, "every council's night to be done after the restart")
+        wait_for(lambda: all_done(conninfo, COUNCILS + 1), 240, "every council's night to be done after the restart")
         assert all(worker.poll() is None for worker in workers), "a worker died with the database"
     finally:
         for worker in workers:
@@ -125,3 +130,9 @@ def test_a_postgresql_restart_mid_run_is_survived_by_the_workers(
     logs = "".join((tmp_path / f"worker-{n}.log").read_text(errors="replace") for n in range(2))
     assert "trying again" in logs or "starting again" in logs, "the workers never saw the database go"
     _assert_nothing_lost_or_duplicated(world, conninfo, configs, reference)
+    # The council whose directory was not there finished without a crawl, as alone: only it
+    # was held back, with no findings and the reason said.
+    broken = query(conninfo, "SELECT crawl_status, result, message FROM national_nights WHERE slug = 'council-x'")
+    assert broken[0][0] in ("failed", "incomplete") and broken[0][1] in ("failed", "incomplete"), broken
+    assert broken[0][2]
+    assert findings_of(tmp_path / "national" / "council-x" / "audit.db") == set()
