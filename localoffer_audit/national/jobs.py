@@ -104,8 +104,8 @@ class NationalApp:
         except AlreadyEnqueued:
             pass
 
-    async def release_ready(self, night: date) -> list[str]:
-        ready = await self.db(nights.ready_to_finish, night)
+    async def release_ready(self, night: date, batch_id: int | None = None) -> list[str]:
+        ready = await self.db(nights.ready_to_finish, night, batch_id)
         for slug in ready:
             await self.defer_finish(night, slug)
         return ready
@@ -132,7 +132,7 @@ class NationalApp:
         async def check_batch(batch_id: int) -> dict[str, object]:
             counts = await batches.check_batch(self.conninfo, self.registry, batch_id)
             if counts.get("night"):
-                await self.release_ready(date.fromisoformat(str(counts["night"])))
+                await self.release_ready(date.fromisoformat(str(counts["night"])), batch_id)
             return counts
 
         @app.task(name="national.finish_council", queue=COUNCILS_QUEUE, retry=retry)
