@@ -103,6 +103,14 @@ def test_without_the_extra_a_command_says_how_to_install_it_and_help_still_works
     assert helped.returncode == 0 and "enqueue" in helped.stdout and "worker" in helped.stdout
 
 
+def test_a_bad_schedule_is_refused_before_the_worker_starts(tmp_path: Path) -> None:
+    _council(tmp_path, "a")
+    registry = _registry(tmp_path / "councils.toml", '[[council]]\nslug = "a"\nname = "A"\nconfig = "a.toml"\n')
+    code, output = _run(["national", "worker", "--registry", str(registry), "--schedule", "nightly at one"],
+                        {"LOCALOFFER_AUDIT_DATABASE_URL": "host=/nonexistent"})
+    assert code == 2 and "'nightly at one' is not a cron schedule" in output, output
+
+
 def test_help_gives_examples_for_every_command() -> None:
     for command in ("enqueue", "worker", "status", "report", "prune"):
         code, output = _run(["national", command, "--help"])

@@ -117,6 +117,12 @@ def worker(registry_path: Path, queues: tuple[str, ...], concurrency: int, heart
         localoffer-audit national worker --registry councils.toml --concurrency 16
         localoffer-audit national worker --queue links --concurrency 32   # a link-only machine
     """
+    require_extra()
+    from croniter import croniter  # procrastinate's own cron parser
+
+    if schedule is not None and not croniter.is_valid(schedule):
+        raise click.BadParameter(f"{schedule!r} is not a cron schedule (e.g. '0 1 * * *': 01:00 every night)",
+                                 param_hint="--schedule")
     national_app = _app(registry_path, lease_seconds=lease_seconds, stalled_check_seconds=stalled_check_seconds,
                         schedule=schedule)
     from localoffer_audit.national.worker import run_worker
