@@ -73,6 +73,11 @@ def test_councils_audited_together_check_each_url_once_politely_and_find_what_th
             assert national == reference[slug], slug
             assert any(rule.startswith("link") or "broken" in rule for rule, *_ in national), "the world has broken links"
 
+        # Each council's own outputs were written by its own stages: worklists and run report.
+        for slug, config in configs.items():
+            output = config.parent / "output"
+            assert (output / "report.html").exists() and (output / "worklists" / "index.html").exists(), slug
+
         # Councils' data stay apart: each store holds its own directory's services only.
         for slug, config in configs.items():
             db = open_db(config.parent / "audit.db")
