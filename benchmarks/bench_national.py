@@ -84,9 +84,12 @@ def national_run(cluster: PostgresCluster, web: LoopbackWeb, directories, hosts:
                             "AND task_name IN ('national.crawl_council', 'national.check_batch', 'national.finish_council')").fetchone()[0]
         size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
         results = conn.execute("SELECT result, COUNT(*) FROM national_nights GROUP BY 1").fetchall()
+        span = conn.execute("SELECT COUNT(*), EXTRACT(EPOCH FROM MAX(checked_at) - MIN(checked_at)) "
+                            "FROM national_check_log").fetchone()
     requests = sum(web.log.link_requests().values())
     return {"wall": wall, "requests": requests, "peak": max(web.log.peak.values(), default=0), "jobs": jobs,
-            "jobs_per_s": jobs / wall, "pg_mb": size / 1e6, "rss_mb": max(rss), "results": dict(results)}  # type: ignore[dict-item]
+            "jobs_per_s": jobs / wall, "pg_mb": size / 1e6, "rss_mb": max(rss), "results": dict(results),
+            "checks_per_s": span[0] / max(float(span[1] or 0), 0.001)}  # type: ignore[dict-item]
 
 
 def sequential_run(web: LoopbackWeb, directories, hosts: Path, work: Path, per_host: int) -> dict[str, float]:  # noqa: ANN001
@@ -135,6 +138,7 @@ def main() -> None:
                 print(f"W={workers}: wall {f['wall']:.1f} s; link requests {f['requests']} / {carried} carried = "
                       f"{f['requests'] / carried:.3f} (bound: {distinct} distinct = {distinct / carried:.3f}); "
                       f"per-host peak {f['peak']} (bound {args.per_host}); {f['jobs']} jobs, {f['jobs_per_s']:.2f} jobs/s; "
+                      f"{f['checks_per_s']:.0f} link checks/s while checking; "
                       f"PostgreSQL {f['pg_mb']:.1f} MB; worker peak RSS {f['rss_mb']:.0f} MB; results {f['results']}")
             if not args.skip_sequential:
                 seq = sequential_run(web, directories, hosts, root / "sequential", args.per_host)

@@ -13,9 +13,20 @@ import pytest
 from click.testing import CliRunner
 
 from localoffer_audit.cli import main
+from localoffer_audit.national.extra import missing_packages
 from localoffer_audit.national.groups import politeness_group
 
-from .test_national_support import pg_cluster  # noqa: F401  (a fixture)
+try:
+    from .test_national_support import pg_cluster  # noqa: F401  (a fixture)
+except pytest.skip.Exception as missing:  # a plain install: the tests without PostgreSQL still run
+    _why = str(missing)
+
+    @pytest.fixture(scope="session")
+    def pg_cluster():  # type: ignore[no-untyped-def]
+        pytest.skip(_why)
+
+# Without the extra every command stops first at "install the extra" (tested below).
+needs_extra = pytest.mark.skipif(bool(missing_packages()), reason="the 'national' extra is not installed")
 
 MINIMAL_CONFIG = """
 [directory]
@@ -43,6 +54,7 @@ def _run(args: list[str], env: dict[str, str] | None = None) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+@needs_extra
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
@@ -69,6 +81,7 @@ def test_a_bad_registry_is_one_line_naming_what_to_fix(tmp_path: Path, body: str
     assert "Traceback" not in output and len(output.strip().splitlines()) == 1
 
 
+@needs_extra
 def test_without_a_database_url_the_commands_say_how_to_set_one(tmp_path: Path) -> None:
     _council(tmp_path, "a")
     registry = _registry(tmp_path / "councils.toml", '[[council]]\nslug = "a"\nname = "A"\nconfig = "a.toml"\n')
@@ -95,16 +108,25 @@ def test_without_the_extra_a_command_says_how_to_install_it_and_help_still_works
     done = subprocess.run([sys.executable, "-c", script, "national", "status"], capture_output=True, text=True,
                           timeout=60, env=env, cwd=tmp_path)
     assert done.returncode == 1
-    assert done.stderr.strip() == (
-        "Error: the national audit needs the 'national' extra (procrastinate not installed): pip install -e '.[national]'"
-    )
+    said = done.stderr.strip()
+    assert said.startswith("Error: the national audit needs the 'national' extra (procrastinate")
+    assert said.endswith("not installed): pip install -e '.[national]'") and len(said.splitlines()) == 1, said
     helped = subprocess.run([sys.executable, "-c", script, "national", "--help"], capture_output=True, text=True,
                             timeout=60, env=env, cwd=tmp_path)
     assert helped.returncode == 0 and "enqueue" in helped.stdout and "worker" in helped.stdout
 
 
+@needs_extra
+def test_a_bad_schedule_is_refused_before_the_worker_starts(tmp_path: Path) -> None:
+    _council(tmp_path, "a")
+    registry = _registry(tmp_path / "councils.toml", '[[council]]\nslug = "a"\nname = "A"\nconfig = "a.toml"\n')
+    code, output = _run(["national", "worker", "--registry", str(registry), "--schedule", "nightly at one"],
+                        {"LOCALOFFER_AUDIT_DATABASE_URL": "host=/nonexistent"})
+    assert code == 2 and "'nightly at one' is not a cron schedule" in output, output
+
+
 def test_help_gives_examples_for_every_command() -> None:
-    for command in ("enqueue", "worker", "status", "report"):
+    for command in ("enqueue", "worker", "status", "report", "prune"):
         code, output = _run(["national", command, "--help"])
         assert code == 0
         assert "Example:" in output and f"localoffer-audit national {command}" in output, command
@@ -144,3 +166,41 @@ def test_status_and_report_before_any_worker_ran(tmp_path: Path, pg_cluster) -> 
     assert code == 0 and out.exists(), output
     page = out.read_text(encoding="utf-8")
     assert "Leeds Council" in page and "no store yet" in page and "No confirmed broken links" in page
+    # Pruning keeps the nights asked for, and forgets older ones.
+    code, output = _run(["national", "prune", "--keep-nights", "3650"], env)
+    assert code == 0 and "Removed 0 demand, 0 queue, 0 batches, 0 check_log, 0 nights" in output, output
+    code, output = _run(["national", "enqueue", "--registry", str(registry), "--night", "2020-01-01"], env)
+    assert code == 0
+    code, output = _run(["national", "prune", "--keep-nights", "30"], env)
+    assert code == 0 and "2 nights" in output and "0 jobs" in output, output
+    code, output = _run(["national", "status", "--night", "2020-01-01"], env)
+    assert "No council is queued for this night" in output
+
+
+@pytest.mark.slow
+def test_workers_started_with_a_schedule_queue_the_night_themselves(tmp_path: Path, pg_cluster) -> None:  # noqa: ANN001, F811
+    """procrastinate's periodic tasks instead of cron: no `enqueue` is run, yet the night is queued, once."""
+    from datetime import UTC, datetime
+
+    from .test_national_support import query, start_worker, stop_worker, wait_for
+
+    conninfo = pg_cluster.new_database("national_schedule")
+    for slug in ("leeds", "york"):
+        _council(tmp_path, slug)
+    registry = _registry(tmp_path / "councils.toml", "".join(
+        f'[[council]]\nslug = "{s}"\nname = "{s.title()}"\nconfig = "{s}.toml"\n' for s in ("leeds", "york")))
+    # Only the councils queue is left out: the workers enqueue, and nobody crawls.
+    workers = [start_worker(conninfo, registry, tmp_path / f"w{n}.log", extra=("--queue", "links", "--schedule", "* * * * * */2"))
+               for n in range(2)]
+    try:
+        rows = wait_for(lambda: query(conninfo, "SELECT night, slug, stage FROM national_nights ORDER BY slug"), 60,
+                        "the scheduled enqueue")
+        wait_for(lambda: len(query(conninfo, "SELECT 1 FROM procrastinate_jobs WHERE task_name = 'national.enqueue' "
+                                             "AND status = 'succeeded'")) >= 2, 30, "a second scheduled enqueue")
+    finally:
+        for worker in workers:
+            stop_worker(worker)
+    today = datetime.now(UTC).date()
+    assert [(night, slug) for night, slug, _ in rows] == [(today, "leeds"), (today, "york")]
+    crawls = query(conninfo, "SELECT COUNT(*) FROM procrastinate_jobs WHERE task_name = 'national.crawl_council'")
+    assert crawls == [(2,)], "every scheduled enqueue after the first queues nothing new"

@@ -22,6 +22,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -231,6 +232,7 @@ class LoopbackWeb:
         self._thread.join(10)
 
 
+PRIVATE_LINK = "http://127.0.0.2:{port}/page/1"
 OUTSIDE_HOSTS = ["nhs.test", "gov.test", "charity-one.test", "charity-two.test", "sport-club.test"]
 
 
@@ -254,6 +256,9 @@ def make_directories(count: int, *, services: int = 12, seed: int = 1, shared_pa
             links.append(f"http://{own_host}:{{port}}/page/{i}")
             if i % 5 == 0:
                 links.append(f"http://{own_host}:{{port}}/gone/{i}")
+            if i == 1:
+                # A private address no config trusts: the SSRF guard must refuse it in workers too.
+                links.append(PRIVATE_LINK)
             items.append({
                 "id": i,
                 "name": f"{slug.title()} Service {i}",
@@ -375,8 +380,70 @@ def findings_of(db_path: Path) -> set[tuple[str, str, str, str]]:
         db.close()
 
 
+@dataclass
+class World:
+    """Councils' directories and the outside web on loopback, and the hosts file naming it."""
+
+    web: LoopbackWeb
+    directories: list[Directory]
+    hosts: Path
+
+    def configs(self, folder: Path, *, per_host: int = 2) -> dict[str, Path]:
+        return {d.slug: council_config(folder / d.slug, self.web, d.slug, self.hosts, per_host=per_host)
+                for d in self.directories}
+
+    def carried(self) -> set[str]:
+        return {url for d in self.directories for s in d.services for url in s["links"]}
+
+    def private_link(self) -> str:
+        return PRIVATE_LINK.replace("{port}", str(self.web.outside_port))
+
+
+@contextmanager
+def running_world(folder: Path, councils: int, *, services: int, seed: int, delay: float) -> Iterator[World]:
+    directories = make_directories(councils, services=services, seed=seed)
+    web = LoopbackWeb(directories, delay=delay)
+    resolve_ports(directories, web.outside_port)
+    try:
+        yield World(web, directories, hosts_file(folder / "hosts", directories))
+    finally:
+        web.close()
+
+
+def single_council_findings(world: World, folder: Path, *, per_host: int = 2) -> dict[str, set[tuple[str, str, str, str]]]:
+    """Each council's own `nightly` on the same world: what the national run must equal."""
+    found = {}
+    for slug, config in world.configs(folder, per_host=per_host).items():
+        done = subprocess.run([sys.executable, "-m", "localoffer_audit.cli", "--config", str(config), "nightly"],
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode in (0, 3), done.stdout[-2000:] + done.stderr[-2000:]  # 3: new serious findings
+        found[slug] = findings_of(config.parent / "audit.db")
+    return found
+
+
+def enqueue(conninfo: str, registry: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "localoffer_audit.cli", "national", "enqueue", "--registry", str(registry)],
+        env={**os.environ, "LOCALOFFER_AUDIT_DATABASE_URL": conninfo}, capture_output=True, text=True, timeout=120,
+    )
+
+
+def query(conninfo: str, sql: str) -> list[tuple[Any, ...]]:
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        try:
+            return conn.execute(sql).fetchall()  # type: ignore[arg-type]
+        except psycopg.errors.UndefinedTable:
+            return []
+
+
+def all_done(conninfo: str, councils: int) -> bool:
+    stages = night_stages(conninfo)
+    return len(stages) == councils and all(stage == "done" for stage in stages.values())
+
+
 __all__ = [
-    "Directory", "LoopbackWeb", "PostgresCluster", "council_config", "defaultdict", "findings_of", "free_port",
+    "Directory", "LoopbackWeb", "PostgresCluster", "World", "all_done", "enqueue", "query", "running_world",
+    "single_council_findings", "council_config", "defaultdict", "findings_of", "free_port",
     "hosts_file", "make_directories", "night_stages", "pg_cluster", "resolve_ports", "start_worker", "stop_worker",
     "wait_for", "write_registry",
 ]

@@ -36,9 +36,7 @@ def _app(registry_path: Path, **options: object):  # type: ignore[no-untyped-def
     from localoffer_audit.national.registry import load_registry
 
     registry = load_registry(registry_path)  # a bad registry stops here, in one line
-    national_app = NationalApp(database_url(), registry_path, **options)  # type: ignore[arg-type]
-    national_app._registry = registry
-    return national_app
+    return NationalApp(database_url(), registry_path, registry=registry, **options)  # type: ignore[arg-type]
 
 
 @click.group()
@@ -119,6 +117,12 @@ def worker(registry_path: Path, queues: tuple[str, ...], concurrency: int, heart
         localoffer-audit national worker --registry councils.toml --concurrency 16
         localoffer-audit national worker --queue links --concurrency 32   # a link-only machine
     """
+    require_extra()
+    from croniter import croniter  # procrastinate's own cron parser
+
+    if schedule is not None and not croniter.is_valid(schedule):
+        raise click.BadParameter(f"{schedule!r} is not a cron schedule (e.g. '0 1 * * *': 01:00 every night)",
+                                 param_hint="--schedule")
     national_app = _app(registry_path, lease_seconds=lease_seconds, stalled_check_seconds=stalled_check_seconds,
                         schedule=schedule)
     from localoffer_audit.national.worker import run_worker
@@ -172,3 +176,26 @@ def report(registry_path: Path, out: Path) -> None:
         click.echo(f"Wrote {write_report(conn, registry, out)}")
 
 
+
+
+@national.command()
+@click.option("--keep-nights", type=click.IntRange(1, 3650), default=30, show_default=True,
+              help="Nights kept; older nights' plans, queues, check logs and finished jobs are deleted.")
+def prune(keep_nights: int) -> None:
+    """Delete old nights from the national database (the link cache is kept).
+
+    Councils' own stores keep their whole history; this only forgets the national
+    bookkeeping, which grows by every link carried every night.
+
+    \b
+    Example:
+        localoffer-audit national prune --keep-nights 30
+    """
+    require_extra()
+    from localoffer_audit.national.database import connect, ensure_schema
+    from localoffer_audit.national.prune import prune as prune_nights
+
+    with connect() as conn:
+        ensure_schema(conn)
+        removed = prune_nights(conn, keep_nights=keep_nights)
+    click.echo("Removed " + ", ".join(f"{n} {name.removeprefix('national_')}" for name, n in removed.items()) + ".")

@@ -79,6 +79,7 @@ CREATE TABLE IF NOT EXISTS national_demand (
     url text NOT NULL,
     PRIMARY KEY (night, slug, url)
 );
+CREATE INDEX IF NOT EXISTS national_demand_url ON national_demand (night, url);
 -- One row per URL checked nationally tonight: the first council to need it claims it.
 CREATE TABLE IF NOT EXISTS national_queue (
     night date NOT NULL,

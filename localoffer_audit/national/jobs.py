@@ -36,17 +36,20 @@ log = logging.getLogger(__name__)
 
 COUNCILS_QUEUE = "councils"
 LINKS_QUEUE = "links"
+# Stalled-job recovery and repairs: every worker takes these, whatever queues it was given,
+# so a machine left running only link workers still recovers what a dead one left.
+MAINTENANCE_QUEUE = "maintenance"
 T = TypeVar("T")
 
 
 class NationalApp:
     """The procrastinate App with the national tasks bound to one registry and database."""
 
-    def __init__(self, conninfo: str, registry_path: Path, *, lease_seconds: float = 30.0,
-                 stalled_check_seconds: int = 60, schedule: str | None = None) -> None:
+    def __init__(self, conninfo: str, registry_path: Path, *, registry: Registry | None = None,
+                 lease_seconds: float = 30.0, stalled_check_seconds: int = 60, schedule: str | None = None) -> None:
         self.conninfo = conninfo
         self.registry_path = registry_path
-        self._registry: Registry | None = None
+        self._registry = registry
         self.lease_seconds = lease_seconds
         self.app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo))
         self._register(stalled_check_seconds, schedule)
@@ -101,8 +104,8 @@ class NationalApp:
         except AlreadyEnqueued:
             pass
 
-    async def release_ready(self, night: date) -> list[str]:
-        ready = await self.db(nights.ready_to_finish, night)
+    async def release_ready(self, night: date, batch_id: int | None = None) -> list[str]:
+        ready = await self.db(nights.ready_to_finish, night, batch_id)
         for slug in ready:
             await self.defer_finish(night, slug)
         return ready
@@ -129,7 +132,7 @@ class NationalApp:
         async def check_batch(batch_id: int) -> dict[str, object]:
             counts = await batches.check_batch(self.conninfo, self.registry, batch_id)
             if counts.get("night"):
-                await self.release_ready(date.fromisoformat(str(counts["night"])))
+                await self.release_ready(date.fromisoformat(str(counts["night"])), batch_id)
             return counts
 
         @app.task(name="national.finish_council", queue=COUNCILS_QUEUE, retry=retry)
@@ -139,7 +142,7 @@ class NationalApp:
         cron = f"* * * * * */{stalled_check_seconds}" if stalled_check_seconds < 60 else "* * * * *"
 
         @app.periodic(cron=cron, periodic_id="retry_stalled")
-        @app.task(name="national.retry_stalled", queue=COUNCILS_QUEUE, queueing_lock="national.retry_stalled")
+        @app.task(name="national.retry_stalled", queue=MAINTENANCE_QUEUE, queueing_lock="national.retry_stalled")
         async def retry_stalled(timestamp: int) -> int:
             retried = await self.retry_stalled_jobs()
             await self.repair()
@@ -148,7 +151,7 @@ class NationalApp:
         if schedule:
 
             @app.periodic(cron=schedule, periodic_id="nightly_enqueue")
-            @app.task(name="national.enqueue", queue=COUNCILS_QUEUE, queueing_lock="national.enqueue")
+            @app.task(name="national.enqueue", queue=MAINTENANCE_QUEUE, queueing_lock="national.enqueue")
             async def scheduled_enqueue(timestamp: int) -> int:
                 return len(await self.enqueue(datetime.fromtimestamp(timestamp, UTC).date()))
 

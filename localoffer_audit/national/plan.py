@@ -102,16 +102,14 @@ def plan_council(
         ).fetchall()
         needed = [row[0] for row in rows]
         groups = {url: politeness_group(url, settings.group_by_domain) for url in needed}
-        claimed: list[str] = []
-        with conn.cursor() as cur:
-            for url in needed:
-                cur.execute(
-                    "INSERT INTO national_queue (night, url, grp) VALUES (%s, %s, %s) "
-                    "ON CONFLICT DO NOTHING RETURNING url",
-                    [night, url, groups[url]],
-                )
-                if cur.fetchone() is not None:
-                    claimed.append(url)
+        # One statement for all: the primary key decides who claims each URL, race-free.
+        rows = conn.execute(
+            "INSERT INTO national_queue (night, url, grp) SELECT %s, u, g FROM unnest(%s::text[], %s::text[]) AS t(u, g) "
+            "ON CONFLICT DO NOTHING RETURNING url",
+            [night, needed, [groups[url] for url in needed]],
+        ).fetchall()
+        won = {row[0] for row in rows}
+        claimed = [url for url in needed if url in won]
         by_group: dict[str, list[str]] = defaultdict(list)
         for url in claimed:
             by_group[groups[url]].append(url)

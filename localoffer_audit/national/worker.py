@@ -11,13 +11,14 @@ gracefully (running jobs finish first); a second one ends it at once.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 import contextlib
 import logging
 import signal
 
+from procrastinate.app import WorkerOptions
+
 from localoffer_audit.national.database import connect, ensure_schema
-from localoffer_audit.national.jobs import NationalApp
+from localoffer_audit.national.jobs import MAINTENANCE_QUEUE, NationalApp
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,17 @@ RECONNECT_WAITS = (1, 2, 5, 10, 30)
 
 async def run_worker(national: NationalApp, *, queues: list[str] | None, concurrency: int,
                      heartbeat_seconds: float, name: str | None = None, wait: bool = True) -> None:
+    if queues:
+        queues = sorted({*queues, MAINTENANCE_QUEUE})
+    options: WorkerOptions = {
+        "concurrency": concurrency, "wait": wait, "install_signal_handlers": False,
+        "update_heartbeat_interval": heartbeat_seconds, "stalled_worker_timeout": national.lease_seconds,
+    }
+    # procrastinate's defaults (every queue, its own name) unless given
+    if queues:
+        options["queues"] = queues
+    if name:
+        options["name"] = name
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -39,18 +51,7 @@ async def run_worker(national: NationalApp, *, queues: list[str] | None, concurr
                 async with national.app.open_async():
                     await national.retry_stalled_jobs()  # what a dead worker left, before new work
                     attempt = 0
-                    # procrastinate reads "no queues" as every queue, and names the worker
-                    # itself when given none: pass them only when set.
-                    chosen: dict[str, Any] = {}
-                    if queues is not None:
-                        chosen["queues"] = queues
-                    if name is not None:
-                        chosen["name"] = name
-                    worker = asyncio.create_task(national.app.run_worker_async(
-                        **chosen, concurrency=concurrency, wait=wait,
-                        install_signal_handlers=False, update_heartbeat_interval=heartbeat_seconds,
-                        stalled_worker_timeout=national.lease_seconds,
-                    ))
+                    worker = asyncio.create_task(national.app.run_worker_async(**options))
                     stop = asyncio.create_task(stopping.wait())
                     done, _ = await asyncio.wait({worker, stop}, return_when=asyncio.FIRST_COMPLETED)
                     if stop in done:
