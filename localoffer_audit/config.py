@@ -51,9 +51,14 @@ class GenericSelectors(_Section):
 
     service_link: str = Field(description="selects the links from a listing page to each service page")
     next_page: str | None = Field(default=None, description="selects the link to the next listing page")
+    page_links: str | None = Field(
+        default=None, description="selects numbered links to other listing pages (each read once)"
+    )
     id_pattern: str | None = Field(
         default=None, description="regular expression with one group taking the service id from its URL"
     )
+    # Empty: record pages are read from their structure (headings, <dl>, Drupal fields,
+    # schema.org), as platform = "auto" does; given, they need at least a 'name' selector.
     fields: dict[str, str] = Field(
         default_factory=dict, description="field name -> selector on the service page (name, description, ...)"
     )
@@ -61,8 +66,8 @@ class GenericSelectors(_Section):
     @field_validator("fields")
     @classmethod
     def _name_selector_required(cls, value: dict[str, str]) -> dict[str, str]:
-        if "name" not in value:
-            raise ValueError("needs at least a 'name' selector")
+        if value and "name" not in value:
+            raise ValueError("needs at least a 'name' selector (or no fields at all: read from the page structure)")
         return value
 
 
@@ -81,7 +86,8 @@ DEFAULT_DATE_LABELS = (
 
 class DirectoryConfig(_Section):
     name: str = "Local Offer"
-    platform: Literal["fsd", "oruk", "generic"] = "fsd"
+    # "auto": told from the start page (crawl/detect.py), said in the crawl's messages.
+    platform: Literal["auto", "fsd", "oruk", "generic"] = "fsd"
     start_urls: list[str] = Field(min_length=1)
     # Pagination is bounded: a listing that never ends is a finding, not an endless crawl.
     max_listing_pages: int = Field(default=2000, ge=1, le=100_000)

@@ -32,11 +32,21 @@ class FsdSpider(AuditSpider):
             if self.may_request_listing(url):
                 yield self.listing_request(url, self.parse_listing, start=True)
 
+    def take_over(self, response: Response) -> Iterator[Any]:
+        """platform = "auto" read the first start page and found FSD: walk on from it."""
+        for index, url in enumerate(self.start_urls):
+            self.seen_listings.add(listing_key(url))
+            if index and self.may_request_listing(url):
+                yield self.listing_request(url, self.parse_listing, start=True)
+        yield from self.parse_listing(response)
+
     def parse_listing(self, response: Response) -> Iterator[Any]:
         page = self.read_listing(response, parse_fsd_results)
         if page is None:
             return
         yield from self.follow_services(page, response, self.parse_service)
+        if page.repeats_earlier:
+            return  # the first page again under another URL: its links lead nowhere new
         if page.next_points_back and page.next_url:
             self.pagination_loop(response.url, page.next_url, walk_goes_on=bool(page.higher_pages))
         for other in page.higher_pages:

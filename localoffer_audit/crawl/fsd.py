@@ -79,6 +79,8 @@ class ResultsPage:
     next_points_back: bool = False
     # Records listed twice on this page (the same id under several channels).
     duplicates: int = 0
+    # Set by the spider: a further page listing only records earlier pages listed (a loop).
+    repeats_earlier: bool = False
 
     @property
     def higher_pages(self) -> list[PageLink]:
@@ -100,21 +102,35 @@ def fsd_record_id(url: str) -> str | None:
     return None
 
 
+# Some FSD sites number their results pages (``...&page=2``, from 1) instead of
+# giving an offset (``...&sr=20``): both say where in one search a page sits.
+PAGE_NUMBER_PARAM = "page"
+_PAGING_PARAMS = (OFFSET_PARAM, PAGE_NUMBER_PARAM)
+
+
 def listing_offset(url: str) -> int:
-    for key, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
-        if key == OFFSET_PARAM:
-            try:
-                return max(int(value), 0)
-            except ValueError:
-                return 0
+    """Where a results page sits in its search: the ``sr`` offset, else ``page`` - 1."""
+    query = parse_qsl(urlsplit(url).query, keep_blank_values=True)
+    for wanted, shift in ((OFFSET_PARAM, 0), (PAGE_NUMBER_PARAM, 1)):
+        for key, value in query:
+            if key == wanted:
+                try:
+                    return max(int(value) - shift, 0)
+                except ValueError:
+                    return 0
     return 0
 
 
 def listing_key(url: str) -> tuple[str, str, int]:
-    """The same search at the same offset, whatever the order of its parameters."""
+    """The same search at the same place, whatever the order of its parameters."""
     parts = urlsplit(url)
-    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != OFFSET_PARAM)
+    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in _PAGING_PARAMS)
     return (parts.path, urlencode(query), listing_offset(url))
+
+
+def same_search(url: str, other: str) -> bool:
+    """Two results pages of one search (a facet or another channel is another search)."""
+    return listing_key(url)[:2] == listing_key(other)[:2]
 
 
 def _is_listing_url(url: str) -> bool:

@@ -1,0 +1,112 @@
+"""Whole crawls with platform = "auto" of directory layouts the demo never serves.
+
+The sites (tests/held_out_sites.py) follow LocalGov Drupal's templates and an FSD whose
+results pages are numbered ``page=``; no selector is written by hand anywhere here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from localoffer_audit.config import config_from_dict
+from localoffer_audit.crawl.runner import run_crawl
+from localoffer_audit.models import RunStatus
+from localoffer_audit.store.db import open_db
+from localoffer_audit.store.services import live_services
+
+from .held_out_sites import DrupalDirectory, FsdPageNumbered, drupal_slug, fsd_id, fsd_numbered_start
+from .test_crawl_support import crawl_config, serve
+
+DRUPAL_START = "/send-local-offer"
+
+
+def auto_crawl(start: str, db_path: Path, **settings):
+    return run_crawl(config_from_dict(crawl_config(start, "auto", **settings)), db_path)
+
+
+def stored(db_path: Path) -> dict:
+    db = open_db(db_path)
+    try:
+        return {s.directory_id: s for s in live_services(db)}
+    finally:
+        db.close()
+
+
+def test_a_localgov_drupal_directory_is_read_whole_with_no_selectors(tmp_path):
+    site = DrupalDirectory(services=23)
+    with serve(site) as base:
+        summary = auto_crawl(base + DRUPAL_START, tmp_path / "a.db")
+    assert summary.status == RunStatus.COMPLETE, summary.messages
+    assert summary.counts["detected_platform"] == "generic"
+    assert any(m.startswith("platform detected: generic: a LocalGov Drupal directory") for m in summary.messages)
+    assert (summary.counts["services_seen"], summary.counts["listing_pages"]) == (23, 3)
+    assert summary.counts["stated_total"] == 23
+    services = stored(tmp_path / "a.db")
+    assert set(services) == {drupal_slug(n) for n in range(1, 24)}
+    seven = services[drupal_slug(7)]
+    assert seven.name == "Provider 7 support"
+    assert seven.contacts[0].phone == "01632 960007" and seven.contacts[0].email == "info@provider7.example.org"
+    assert seven.website == "https://www.provider7.example.org/"
+    assert (seven.postcode, seven.age_range) == ("NF1 7AB", "5 to 11 years")
+    assert seven.description.startswith("Play sessions and short breaks")
+    assert sorted((p.field, p.url) for p in seven.links) == [
+        ("contact_email", "mailto:info@provider7.example.org"),
+        ("description", "https://www.provider7.example.org/short-breaks"),
+        ("phone", "tel:01632960007"),
+        ("website", "https://www.provider7.example.org/"),
+    ]
+    # Facet links, navigation and footer pages are neither records nor listing pages.
+    assert not [r for r in site.requests if "facets" in r or r in ("/bins", "/privacy", "/contact")]
+
+
+def test_fsd_numbered_by_page_is_read_whole_not_taken_for_a_loop(tmp_path):
+    site = FsdPageNumbered(services=45)
+    with serve(site) as base:
+        summary = auto_crawl(fsd_numbered_start(base), tmp_path / "a.db")
+    assert summary.status == RunStatus.COMPLETE, summary.messages
+    assert summary.counts["detected_platform"] == "fsd"
+    assert (summary.counts["services_seen"], summary.counts["listing_pages"]) == (45, 3)
+    assert (summary.counts["pagination_loops"], summary.counts["pagination_dead_ends"]) == (0, 0)
+    assert summary.counts["stated_total"] == 45
+    assert set(stored(tmp_path / "a.db")) == {fsd_id(n) for n in range(1, 46)}
+    listing_reads = [r for r in site.requests if "results.page" in r]
+    assert len(listing_reads) == len(set(listing_reads)) == 3
+
+
+def test_a_record_repeated_on_the_next_page_is_no_loop(tmp_path):
+    site = FsdPageNumbered(services=45, overlap=True)
+    with serve(site) as base:
+        summary = auto_crawl(fsd_numbered_start(base), tmp_path / "a.db")
+    assert summary.status == RunStatus.COMPLETE, summary.messages
+    assert (summary.counts["services_seen"], summary.counts["pagination_loops"]) == (45, 0)
+    assert summary.counts["duplicates"] == 2
+
+
+def test_a_site_ignoring_page_numbers_is_a_loop_and_incomplete_on_the_first_crawl(tmp_path):
+    site = FsdPageNumbered(services=400, ignores_page=True)
+    with serve(site) as base:
+        summary = auto_crawl(fsd_numbered_start(base), tmp_path / "a.db")
+    assert summary.status == RunStatus.INCOMPLETE
+    assert summary.counts["services_seen"] == 20
+    assert summary.counts["pagination_dead_ends"] >= 1
+    first = summary.messages[0]
+    assert "found 20 services, but the directory says it has 400" in first
+    assert '"Showing 1 to 20 of 400 results"' in first and "380 not reached" in first
+
+
+def test_a_pager_stopping_early_is_caught_by_the_directorys_own_count(tmp_path):
+    # No error, no loop: only the "Displaying 1 - 10 of 60" text says most is missing.
+    site = DrupalDirectory(services=60, pager_stops_after=1)
+    with serve(site) as base:
+        summary = auto_crawl(base + DRUPAL_START, tmp_path / "a.db")
+    assert summary.status == RunStatus.INCOMPLETE
+    assert (summary.counts["services_seen"], summary.counts["errors"], summary.counts["pagination_loops"]) == (20, 0, 0)
+    assert "found 20 services, but the directory says it has 60" in summary.messages[0]
+
+
+def test_a_site_that_is_no_directory_says_it_cannot_tell(tmp_path):
+    site = DrupalDirectory(services=0)
+    with serve(site) as base:
+        summary = auto_crawl(base + "/no-such-page", tmp_path / "a.db")
+    assert summary.status == RunStatus.INCOMPLETE
+    assert any("answered HTTP 404" in m for m in summary.messages), summary.messages
