@@ -9,7 +9,7 @@ Only what the selectors select is read, so site chrome never gets in.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from parsel import Selector, SelectorList
 from scrapy.http import TextResponse
@@ -96,6 +96,20 @@ def parse_generic_listing(response: TextResponse, generic: GenericSelectors) -> 
     return page
 
 
+def email_as_shown(mailto_addresses: list[str], text: str) -> str | None:
+    """The address as the page gives it (the mailto: address, else the one @-word of the
+    text), not a cleaned-up guess: "admin@@x.org" or "hello@charity" must reach the email
+    checks as written, as they do on FSD pages."""
+    for address in mailto_addresses:
+        address = unquote(address.split("?", 1)[0]).strip()
+        if address:
+            return address
+    tokens = [token for token in text.split() if "@" in token]
+    if len(tokens) == 1:
+        return tokens[0].strip("<>()[],;")
+    return first_email(text)
+
+
 _SIMPLE_FIELDS = {"organisation", "cost", "age_range"}
 
 
@@ -127,7 +141,7 @@ def parse_generic_service(
             item.website = urls[0] if urls else None
         elif name == "email":
             hrefs = [u.removeprefix("mailto:") for u in _hrefs(results, response.url) if u.startswith("mailto:")]
-            contact.email = first_email(hrefs[0] if hrefs else value)
+            contact.email = email_as_shown(hrefs, value)
             if contact.email:
                 links.add_email(contact.email, "contact_email", element="a" if hrefs else "text")
         elif name in ("phone", "telephone"):
