@@ -147,7 +147,8 @@ class CrawlConfig(_Section):
     timeout_seconds: float = Field(default=30, gt=0, le=600)
     retries: int = Field(default=2, ge=0, le=10)
     max_page_bytes: int = Field(default=5_000_000, ge=10_000, le=500_000_000)
-    # Below this share of the last complete crawl's services the crawl is incomplete.
+    # Below this share of the last complete crawl's services, or of the directory's own
+    # count of its records, the crawl is incomplete.
     min_complete_ratio: float = Field(default=0.8, gt=0, le=1)
     # Service pages failing after retries (5xx, timeout, unreadable) tolerated in a complete
     # crawl, as a share of the service pages asked for: their earlier content is kept.

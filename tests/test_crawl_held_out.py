@@ -110,3 +110,29 @@ def test_a_site_that_is_no_directory_says_it_cannot_tell(tmp_path):
         summary = auto_crawl(base + "/no-such-page", tmp_path / "a.db")
     assert summary.status == RunStatus.INCOMPLETE
     assert any("answered HTTP 404" in m for m in summary.messages), summary.messages
+
+
+def test_dry_run_shows_the_platform_selectors_and_sample_records_and_stores_nothing(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from localoffer_audit.cli import main
+
+    site = DrupalDirectory(services=23)
+    with serve(site) as base:
+        config = tmp_path / "audit.toml"
+        config.write_text(
+            "\n".join([
+                "[directory]", 'platform = "auto"', f'start_urls = ["{base}{DRUPAL_START}"]',
+                "[crawl]", "allow_private_addresses = true", "download_delay_seconds = 0", "autothrottle = false",
+                "retries = 0", "[database]", 'path = "audit.db"',
+            ]),
+            encoding="utf-8",
+        )
+        result = CliRunner().invoke(main, ["--config", str(config), "crawl", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "platform: generic" in out and "platform detected: generic: a LocalGov Drupal directory" in out
+    assert "inferred [directory.generic] selectors: service_link = 'h2.search-result__title > a::attr(href)'" in out
+    assert "records found 23 (the directory says it has 23)" in out
+    assert "record /send-local-offer/provider-001-support: 'Provider 1 support'; phone 01632 960001" in out
+    assert not (tmp_path / "audit.db").exists()
