@@ -136,3 +136,38 @@ def test_dry_run_shows_the_platform_selectors_and_sample_records_and_stores_noth
     assert "records found 23 (the directory says it has 23)" in out
     assert "record /send-local-offer/provider-001-support: 'Provider 1 support'; phone 01632 960001" in out
     assert not (tmp_path / "audit.db").exists()
+
+
+def test_init_url_names_what_it_found_and_the_config_crawls_it(tmp_path):
+    import tomllib
+
+    from click.testing import CliRunner
+
+    from localoffer_audit.cli import main
+
+    site = DrupalDirectory(services=12)
+    fsd = FsdPageNumbered(services=5)
+    with serve(site) as base, serve(fsd) as fsd_base:
+        drupal_config, fsd_config = tmp_path / "drupal.toml", tmp_path / "fsd.toml"
+        result = CliRunner().invoke(main, ["--config", str(drupal_config), "init", "--url", base + DRUPAL_START, "--allow-private"])
+        assert result.exit_code == 0, result.output
+        assert "platform generic (a LocalGov Drupal directory" in result.output
+        other = CliRunner().invoke(main, ["--config", str(fsd_config), "init", "--url", fsd_numbered_start(fsd_base), "--allow-private"])
+        assert other.exit_code == 0 and "platform fsd" in other.output
+        data = tomllib.loads(drupal_config.read_text(encoding="utf-8"))
+        assert data["directory"]["platform"] == "generic"
+        assert data["directory"]["generic"]["service_link"] == "h2.search-result__title > a::attr(href)"
+        assert tomllib.loads(fsd_config.read_text(encoding="utf-8"))["directory"]["platform"] == "fsd"
+        data["crawl"].update(allow_private_addresses=True, download_delay_seconds=0, autothrottle=False, retries=0)
+        summary = run_crawl(config_from_dict(data), tmp_path / "a.db")
+    assert summary.status == RunStatus.COMPLETE and summary.counts["services_seen"] == 12
+
+
+def test_init_url_refuses_a_private_address_in_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from localoffer_audit.cli import main
+
+    result = CliRunner().invoke(main, ["--config", str(tmp_path / "x.toml"), "init", "--url", "http://127.0.0.1:9/dir"])
+    assert result.exit_code != 0 and "127.0.0.1 is a private address (127.0.0.1): refused" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "x.toml").exists()
