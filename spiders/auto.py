@@ -45,6 +45,14 @@ class AutoSpider(AuditSpider):
             return
         content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         detection = detect_platform(response.url, content_type, response.text)
+        services = response.url.split("?", 1)[0].rstrip("/") + "/services"
+        if detection.platform is None and not response.meta.get("services_tried") and "/services" not in response.url:
+            # An ORUK API's base may answer something else (an empty object, a welcome
+            # page); its /services says what it is.
+            self.counted(response, listing=True)
+            yield scrapy.Request(services, callback=self.detect, errback=self.listing_failed,
+                                 meta={"start": True, "services_tried": response.url}, priority=10)
+            return
         if detection.platform is None:
             self.counted(response, listing=True)
             self.report.error(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from localoffer_audit.config import config_from_dict
 from localoffer_audit.crawl.runner import run_crawl
 from localoffer_audit.models import RunStatus
@@ -15,7 +17,7 @@ from localoffer_audit.store.db import open_db
 from localoffer_audit.store.services import live_services
 
 from .held_out_sites import DrupalDirectory, FsdPageNumbered, drupal_slug, fsd_id, fsd_numbered_start
-from .test_crawl_support import crawl_config, serve
+from .test_crawl_support import FakeSite, crawl_config, serve
 
 DRUPAL_START = "/send-local-offer"
 
@@ -171,3 +173,13 @@ def test_init_url_refuses_a_private_address_in_one_line(tmp_path):
     result = CliRunner().invoke(main, ["--config", str(tmp_path / "x.toml"), "init", "--url", "http://127.0.0.1:9/dir"])
     assert result.exit_code != 0 and "127.0.0.1 is a private address (127.0.0.1): refused" in result.output
     assert "Traceback" not in result.output and not (tmp_path / "x.toml").exists()
+
+
+@pytest.mark.parametrize("version", ["v1", "v3"])
+def test_an_oruk_api_is_detected_from_its_base_and_read_whole(tmp_path, version):
+    site = FakeSite(services=7)
+    with serve(site) as base:
+        summary = auto_crawl(f"{base}/api/{version}/", tmp_path / "a.db")
+    assert summary.status == RunStatus.COMPLETE, summary.messages
+    assert (summary.counts["detected_platform"], summary.counts["services_seen"]) == ("oruk", 7)
+    assert summary.counts["stated_total"] == 7
