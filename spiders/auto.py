@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response, TextResponse
 
 from localoffer_audit.config import GenericSelectors
 from localoffer_audit.crawl.detect import detect_platform
+from localoffer_audit.crawl.sizes import sitemap_urls
 from localoffer_audit.crawl.spiderbase import AuditSpider
 from localoffer_audit.spiders.fsd import FsdSpider
 from localoffer_audit.spiders.generic import GenericSpider
@@ -65,6 +67,30 @@ class AutoSpider(AuditSpider):
         self.report.note(f"platform detected: {detection.platform}: {detection.reason}")
         self.delegate = self._delegate(detection)
         yield from self.delegate.take_over(response)
+        if detection.listing is not None and detection.listing.record_prefix and not self.report.stated_total:
+            # The page prints no count: the site's sitemap may list every record page.
+            parts = urlsplit(response.url)
+            yield scrapy.Request(f"{parts.scheme}://{parts.netloc}/sitemap.xml", callback=self.read_sitemap,
+                                 errback=self.no_sitemap, meta={"prefix": detection.listing.record_prefix}, priority=-10)
+
+    def read_sitemap(self, response: Response) -> None:
+        """Record pages a sitemap lists, as the directory's own count of its records."""
+        self.counted(response)
+        if not isinstance(response, TextResponse):
+            return
+        prefix = response.meta["prefix"]
+        entries = sitemap_urls(response.text)
+        records = {url for url in entries if _is_record_url(url, prefix)}
+        if "<sitemapindex" in response.text[:2000].lower():
+            self.report.note(f"{response.url} is a sitemap index: its record pages were not counted")
+            return
+        if records and len(records) > self.report.stated_total:
+            self.report.stated_total = len(records)
+            self.report.stated_total_source = f"{len(records)} record pages under {prefix} in {response.url}"
+
+    def no_sitemap(self, failure: Any) -> None:
+        """A site without a sitemap is no error: there is just no count to compare with."""
+        self.report.note(f"no sitemap read ({failure.request.url}): the crawl is compared with no count of the directory's own")
 
     def _delegate(self, detection: Any) -> AuditSpider:
         assert self.config is not None
@@ -88,3 +114,11 @@ class AutoSpider(AuditSpider):
         delegate.seen_services = self.seen_services
         delegate.listed_ids = self.listed_ids
         return delegate
+
+
+def _is_record_url(url: str, prefix: str) -> bool:
+    """A URL of the record shape: under the records' path, or their page with a query."""
+    parts = urlsplit(url)
+    if prefix.endswith("?"):
+        return parts.path == prefix[:-1] and bool(parts.query)
+    return parts.path.startswith(prefix) and parts.path.rstrip("/") != prefix.rstrip("/")

@@ -52,7 +52,15 @@ class DrupalDirectory:
     pager_stops_after: int | None = None
     # Record numbers whose pages carry malformed hrefs.
     bad_hrefs: set[int] = field(default_factory=set)
+    # The Views result summary ("Displaying 1 - 10 of N") is shown; a sitemap.xml is served.
+    summary: bool = True
+    sitemap: bool = False
     requests: list[str] = field(default_factory=list)
+
+    def sitemap_xml(self, base: str) -> str:
+        urls = [f"{base}/", f"{base}{DRUPAL_CHANNEL}", f"{base}/bins"] + [f"{base}{drupal_slug(n)}" for n in range(1, self.services + 1)]
+        locs = "".join(f"<url><loc>{u}</loc><changefreq>weekly</changefreq></url>" for u in urls)
+        return f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</urlset>'
 
     def listing(self, page: int) -> str:
         first = page * self.per_page
@@ -72,7 +80,7 @@ class DrupalDirectory:
         items.append(f'<li class="pager__item is-active">Page {page + 1}</li>')
         if page < stop:
             items.append(f'<li class="pager__item pager__item--next"><a href="?page={page + 1}" title="Go to next page" rel="next"><span class="visually-hidden">Next page</span><span aria-hidden="true">››</span></a></li>')
-        summary = f"Displaying {first + 1} - {first + len(numbers)} of {self.services}"
+        summary = f"Displaying {first + 1} - {first + len(numbers)} of {self.services}" if self.summary else ""
         return f"""<!DOCTYPE html><html lang="en"><head><title>SEND Local Offer | Northshire Council</title></head>
 <body>{_CHROME.format(channel=DRUPAL_CHANNEL)}<main id="main-content">
 <div class="lgd-page-title-block"><h1 class="lgd-page-title-block__title">SEND Local Offer</h1></div>
@@ -111,6 +119,8 @@ class DrupalDirectory:
         self.requests.append(str(request.rel_url))
         if request.path == "/robots.txt":
             return web.Response(text="User-agent: *\nDisallow: /admin/\n")
+        if request.path == "/sitemap.xml" and self.sitemap:
+            return web.Response(text=self.sitemap_xml(f"{request.scheme}://{request.host}"), content_type="application/xml")
         if request.path == DRUPAL_CHANNEL:
             page = int(request.query.get("page", "0"))
             return web.Response(text=self.listing(page), content_type="text/html")

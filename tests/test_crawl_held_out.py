@@ -183,3 +183,16 @@ def test_an_oruk_api_is_detected_from_its_base_and_read_whole(tmp_path, version)
     assert summary.status == RunStatus.COMPLETE, summary.messages
     assert (summary.counts["detected_platform"], summary.counts["services_seen"]) == ("oruk", 7)
     assert summary.counts["stated_total"] == 7
+
+
+def test_with_no_count_on_the_page_the_sitemap_says_how_many_records_there_are(tmp_path):
+    site = DrupalDirectory(services=60, pager_stops_after=1, summary=False, sitemap=True)
+    with serve(site) as base:
+        summary = auto_crawl(base + DRUPAL_START, tmp_path / "a.db")
+        whole = DrupalDirectory(services=25, summary=False, sitemap=True)
+        with serve(whole) as other:
+            fine = auto_crawl(other + DRUPAL_START, tmp_path / "b.db")
+    assert summary.status == RunStatus.INCOMPLETE
+    assert summary.counts["stated_total"] == 60  # the channel page and /bins are not records
+    assert "found 20 services, but the directory says it has 60 (60 record pages under /send-local-offer/ in" in summary.messages[0]
+    assert fine.status == RunStatus.COMPLETE and (fine.counts["services_seen"], fine.counts["stated_total"]) == (25, 25)

@@ -37,6 +37,9 @@ class InferredListing:
     id_pattern: str | None
     record_urls: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    # What every record URL starts with ("/send-local-offer/", "/kb5/x/service.page?"):
+    # to count a sitemap's record pages.
+    record_prefix: str = ""
 
 
 def _query(url: str) -> dict[str, str]:
@@ -169,7 +172,8 @@ def infer_listing(html: str, page_url: str) -> InferredListing | None:
         tests = " or ".join(f"contains(@href, '{p}=')" for p in params)
         page_links = f"//a[{tests}][not(ancestor::header or ancestor::footer)]/@href"
         reasons.append(f"numbered page links ({', '.join(params)}=) lead to {len(page_urls)} other page(s)")
-    return InferredListing(selector, next_page, page_links, id_pattern, urls, reasons)
+    prefix = f"{shape[1]}?" if shape[0] == "query" else shape[1]
+    return InferredListing(selector, next_page, page_links, id_pattern, urls, reasons, prefix)
 
 
 def _describe(shape: tuple[str, ...]) -> str:
