@@ -91,3 +91,11 @@ def test_the_link_checker_calls_them_broken_with_the_fix():
     for (href, fixed), result in zip(HREFS, results, strict=True):
         assert (result.url, result.verdict) == (href, LinkVerdict.BROKEN)
         assert result.error.endswith(f"change it to {fixed}") and result.attempts == 0
+
+
+def test_href_table_precision_and_recall():
+    problems = [href for href, _ in HREFS]
+    flagged = {href for href in problems + FINE if href_problem(href)}
+    precision = len(flagged & set(problems)) / len(flagged)
+    recall = len(flagged & set(problems)) / len(problems)
+    assert (precision, recall) == (1.0, 1.0)

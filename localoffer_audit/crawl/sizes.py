@@ -17,10 +17,14 @@ _RANGE_OF = re.compile(
     r"\b(?:showing|displaying|viewing|results?)\s+(?:results?\s+)?\d[\d,]*\s*(?:-|–|to)\s*\d[\d,]*\s+of\s+(?:about\s+)?(\d[\d,]*)\b",
     re.I,
 )
-# "400 results", "400 services found", "We found 400 results", "Displaying 400 results".
-_N_RESULTS = re.compile(
-    r"(?:^|\b(?:found|showing|displaying|there are|we have|returned)\s+)(\d[\d,]*)\s+(?:matching\s+)?"
-    r"(?:results?|services?|records?|entries|organisations|providers|listings|matches)\b(?:\s+(?:found|match(?:ed)?|returned))?",
+_NOUNS = r"(?:results?|services?|records?|entries|organisations|providers|listings|matches)"
+# "400 results", "400 services found", "45 matches": the whole line is the count.
+_N_RESULTS = re.compile(rf"^\s*(\d[\d,]*)\s+(?:matching\s+)?{_NOUNS}(?:\s+(?:found|match(?:ed)?|returned))?\s*[.:]?\s*$", re.I)
+# "We found 1,204 results", "Your search returned 35 services", "Displaying 12 results",
+# "There are 18 services matching your search": a search's own words before the number.
+_FOUND_N = re.compile(
+    rf"\b(?:found|showing|displaying|returned|there (?:are|were))\s+(\d[\d,]*)\s+(?:matching\s+)?{_NOUNS}"
+    r"(?:\s*$|\s*[.:]|\s+(?:found|match|matching|that match|for your search|in your search))",
     re.I,
 )
 # A count line is short; a sentence in a description mentioning "20 services" is not one.
@@ -32,7 +36,7 @@ def stated_count_in_text(line: str) -> int | None:
     text = line.strip()
     if not text or len(text) > MAX_LINE_CHARS:
         return None
-    for pattern in (_RANGE_OF, _N_RESULTS):
+    for pattern in (_RANGE_OF, _N_RESULTS, _FOUND_N):
         match = pattern.search(text)
         if match:
             return int(match.group(1).replace(",", ""))
