@@ -17,6 +17,7 @@ from localoffer_audit import __version__, commands
 from localoffer_audit.commands.common import AppContext, configure_logging
 from localoffer_audit.errors import AuditError, LockedError
 from localoffer_audit.exitcodes import ExitCode
+from localoffer_audit.national.commands import national
 
 
 class AuditGroup(click.Group):
@@ -73,6 +74,9 @@ def _register_commands() -> None:
 
 
 _register_commands()
+# The national run is an optional extra: its commands load it only when run, and say in
+# one line how to install it when it is missing (nothing else here imports it).
+main.add_command(national)
 
 
 if __name__ == "__main__":  # `python -m localoffer_audit.cli`, as tests and cron wrappers may call it

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the type only: models imports nothing of the pipeline at run time
-    from localoffer_audit.links.fingerprint import PageSnapshot
+    from localoffer_audit.snapshots import PageSnapshot
 
 
 class RunKind(enum.StrEnum):

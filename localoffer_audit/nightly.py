@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from localoffer_audit.links.stage import run_link_checks
+from localoffer_audit.links.stage import Checker, run_link_checks
 from localoffer_audit.config import Config
 from localoffer_audit.crawl.runner import run_crawl
 from localoffer_audit.store.db import open_db
@@ -38,7 +38,7 @@ from localoffer_audit.store.lock import run_lock
 from localoffer_audit.preflight import preflight_for_writing
 from localoffer_audit.outputs.mail import prepare_and_send
 from localoffer_audit.findings.managers import import_mapping
-from localoffer_audit.models import RunKind, RunStatus, Severity
+from localoffer_audit.models import RunKind, RunStatus
 from localoffer_audit.store.report import new_serious_since_last_report
 from localoffer_audit.store.runs import finish_run, last_complete_run, mark_abandoned_runs, record_exit, record_stage, start_run
 from localoffer_audit.outputs.report import run_snapshot, starter_example_warning, write_run_report
@@ -47,6 +47,10 @@ from localoffer_audit.outputs.worklists import build_worklists
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
+# A stage's action: (status, counts, child run id, message).
+StageResult = tuple[str, dict[str, Any], int | None, str | None]
+# The crawl stage given the nightly run id; the national run passes the crawl it already made.
+CrawlStage = Callable[[int], StageResult]
 
 
 @dataclass(slots=True)
@@ -99,11 +103,17 @@ def run_nightly(
     progress: Progress | None = None,
     link_progress: Callable[[int, int, Any], None] | None = None,
     accept_missing: bool = False,
+    crawl_stage: CrawlStage | None = None,
+    link_checker: Checker | None = None,
 ) -> NightlySummary:
     """Run every stage once, under the database's run lock (LockedError if held).
 
     ``accept_missing``: a person has checked that the record pages answering 404/410
     have really gone, so neither the outage rule nor the held wave applies tonight.
+
+    ``crawl_stage`` and ``link_checker`` let the national run (localoffer_audit/national)
+    report a crawl made earlier and answer link checks from its shared cache; every other
+    stage, and every guard between them, is this one.
     """
     db_path = db_path or config.database.path
     today = today or date.today()
@@ -115,7 +125,8 @@ def run_nightly(
         db = open_db(db_path, check=True)
         try:
             return _run_stages(db, config, db_path, today=today, send=send, say=say, link_progress=link_progress,
-                               accept_missing=accept_missing)
+                               accept_missing=accept_missing,
+                               crawl_stage=crawl_stage, link_checker=link_checker)
         finally:
             db.close()
 
@@ -123,6 +134,8 @@ def run_nightly(
 def _run_stages(
     db: Database, config: Config, db_path: Path, *, today: date, send: bool, say: Progress,
     link_progress: Callable[[int, int, Any], None] | None = None, accept_missing: bool = False,
+    crawl_stage: CrawlStage | None = None,
+    link_checker: Checker | None = None,
 ) -> NightlySummary:
     abandoned = mark_abandoned_runs(db)
     run_id = start_run(db, RunKind.NIGHTLY, platform=config.directory.platform)
@@ -170,10 +183,10 @@ def _run_stages(
             blocked = f"the {name} stage failed"
         return outcome
 
-    crawl = guarded("crawl", lambda: _crawl(config, db_path, run_id, accept_missing))
+    crawl = guarded("crawl", lambda: crawl_stage(run_id) if crawl_stage else _crawl(config, db_path, run_id, accept_missing))
     if crawl is not None and crawl.status == "incomplete":
         blocked = "the crawl was incomplete"
-    links = guarded("links", lambda: _links(db, config, run_id, link_progress))
+    links = guarded("links", lambda: _links(db, config, run_id, link_progress, link_checker))
     if links is not None and links.status == "incomplete":
         # The spike guard: far more failures than last time is a checker or network fault
         # first. Findings from it would fix and open link findings on untrusted evidence.
@@ -247,9 +260,10 @@ def _crawl(
 
 
 def _links(
-    db: Database, config: Config, parent: int, progress: Callable[[int, int, Any], None] | None = None
+    db: Database, config: Config, parent: int, progress: Callable[[int, int, Any], None] | None = None,
+    checker: Checker | None = None,
 ) -> tuple[str, dict[str, Any], int | None, str | None]:
-    result = run_link_checks(db, config, parent_run_id=parent, progress=progress)
+    result = run_link_checks(db, config, parent_run_id=parent, progress=progress, checker=checker)
     # The note says why a check is incomplete (a failure spike) or what was left unverified.
     return str(result.status), dict(result.counts), result.run_id, result.note
 

@@ -118,7 +118,8 @@ def test_the_pipeline_never_imports_the_demo():
 # parts on the same layer (the stages crawl, links and content) are peers and never import
 # each other, so each stage can be read, tested and replaced on its own.
 LAYERS: list[set[str]] = [
-    {"__init__", "errors", "exitcodes", "redact", "logfilters", "progress", "models"},
+    {"__init__", "errors", "exitcodes", "redact", "logfilters", "progress", "snapshots"},
+    {"models"},
     {"catalogue", "parsing"},
     {"config", "store", "preflight"},
     {"crawl", "links", "content", "spiders"},
@@ -159,3 +160,27 @@ def test_nothing_imports_a_higher_layer_or_a_peer_stage() -> None:
             if there != here and _layer_of(there) >= _layer_of(here):
                 wrong.append(f"{module} -> {target}")
     assert not wrong, "imports that go up a layer or across to a peer:\n" + "\n".join(sorted(wrong))
+
+
+def test_only_the_cli_imports_the_national_run():
+    """The single-council path stays a plain install: nothing in it imports the national
+    package (the optional extra), and only the CLI registers its commands."""
+    graph = _import_graph()
+    national = f"{PACKAGE}.national"
+    offenders = sorted(
+        name
+        for name, targets in graph.items()
+        if not name.startswith(national)
+        and name != f"{PACKAGE}.cli"
+        and any(t == national or t.startswith(f"{national}.") for t in targets)
+    )
+    assert offenders == []
+    # The CLI imports only the commands module, which loads the extra when a command runs.
+    assert {t for t in graph[f"{PACKAGE}.cli"] if t.startswith(national)} == {f"{national}.commands"}
+    commands_source = (PACKAGE_DIR / "national" / "commands.py").read_text(encoding="utf-8")
+    top_level = [
+        node for node in ast.parse(commands_source).body if isinstance(node, ast.Import | ast.ImportFrom)
+    ]
+    modules = {node.module if isinstance(node, ast.ImportFrom) else node.names[0].name for node in top_level}
+    assert not any(m and m.split(".")[0] in ("procrastinate", "psycopg") for m in modules)
+    assert modules & {f"{national}.jobs", f"{national}.database"} == set()

@@ -35,6 +35,7 @@ class Nights:
     manifest_day0: dict
     manifest_day1: dict
     escalated: list[tuple[str, str, str]]
+    certificates: list[str | None]
 
 
 def _safeguarding_findings(config: Config) -> list[dict]:
@@ -71,9 +72,12 @@ def nights(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nights]:
         try:
             escalated = [(i.line.service_id, i.line.rule, i.line.subject)
                          for i in escalation_items(db, config, today=today + timedelta(days=1))]
+            certificates = [row[0] for row in db.execute(
+                "SELECT json_extract(current, '$.cert_subject') FROM link_pages "
+                "WHERE json_extract(current, '$.final_url') LIKE 'https://%'")]
         finally:
             db.close()
-        yield Nights(config, night0, night1, day0, day1, escalated)
+        yield Nights(config, night0, night1, day0, day1, escalated, certificates)
 
 
 def _expected(manifest: dict) -> dict[tuple[str, str], str | None]:
@@ -113,3 +117,9 @@ def test_planted_findings_go_to_the_local_offer_team_at_once(nights: Nights) -> 
     wanted = {(sid, url) for (sid, url), rule in _expected(nights.manifest_day1).items() if rule}
     escalated = {(sid, subject) for sid, rule, subject in nights.escalated if rule in SAFEGUARDING}
     assert wanted <= escalated, wanted - escalated
+
+
+@pytest.mark.slow
+def test_https_pages_keep_the_certificate_subject_they_came_over(nights: Nights) -> None:
+    # The demo's CA issues its certificates with the organisation "trustme ...".
+    assert nights.certificates and all(c and c.startswith("O=trustme") for c in nights.certificates), nights.certificates[:5]

@@ -6,7 +6,6 @@ import logging
 import shutil
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
 import click

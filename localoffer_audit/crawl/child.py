@@ -67,8 +67,10 @@ def exit_when_orphaned(parent_pid: int, interval: float = PARENT_CHECK_SECONDS) 
 
 
 def main(argv: list[str]) -> int:
-    exit_when_orphaned(os.getppid())
     job = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
+    # The pid the parent wrote, not getppid(): on a loaded machine the imports above can
+    # outlast a parent that was killed meanwhile, and getppid() would name its adopter.
+    exit_when_orphaned(int(job.get("parent_pid") or os.getppid()))
     config = config_from_dict(job["config"])
     report = CrawlReport(stream=sys.stdout)
     settings = scrapy_settings(config, Path(job["db_path"]), int(job["run_id"]))

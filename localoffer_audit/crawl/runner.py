@@ -83,7 +83,10 @@ def run_crawl(
 
 
 def _run_child(config: Config, db_path: Path, run_id: int, progress: ProgressCallback | None) -> _ChildOutcome:
-    job = {"config": config.model_dump(mode="json"), "db_path": str(db_path), "run_id": run_id}
+    # The child is told who started it: by the time its imports are done this process may
+    # already be gone, and its own getppid() would then name whoever adopted it.
+    job = {"config": config.model_dump(mode="json"), "db_path": str(db_path), "run_id": run_id,
+           "parent_pid": os.getpid()}
     with tempfile.TemporaryDirectory(prefix="localoffer-crawl-") as folder:
         job_path = Path(folder) / "job.json"
         job_path.write_text(json.dumps(job), encoding="utf-8")

@@ -311,17 +311,21 @@ class DemoWorld:
                 key = split_url(slot.url)
                 if key is not None:
                     linked_by.setdefault(key[0], set()).add(record.org)
+        records_by_org: dict[int, list[ServiceRecord]] = {}
+        for record in self.records:
+            records_by_org.setdefault(record.org, []).append(record)
         candidates = []
         for org in self.orgs[len(vocab.BIG_ORGS):]:
             # Not a school's .sch.uk name: the council manages those, nobody drop-catches them.
             if org.behaviour != "normal" or org.host.endswith(".sch.uk") or linked_by.get(org.host, set()) != {org.index}:
                 continue
-            for record in self.records:
-                if record.org != org.index or not all(record.live_on(d) for d in range(6)) or record.faults and any(
+            home = f"https://{org.host}/"
+            for record in records_by_org.get(org.index, []):
+                if not all(record.live_on(d) for d in range(6)) or any(
                     f.rule in {"page_missing", "no_contact_route", "website_is_directory_page"} for f in record.faults
                 ):
                     continue
-                if any(s.field == "website" and s.url == f"https://{org.host}/" and s.behaviour == "ok"
+                if any(s.field == "website" and s.url == home and s.behaviour == "ok"
                        and s.fix_day == NEVER and s.break_day == NEVER for s in record.links):
                     candidates.append(org)
                     break

@@ -66,6 +66,7 @@ from localoffer_audit.links.classify import (
     same_as_probe,
     soft_404_signal,
 )
+from localoffer_audit.links.certificates import CertificateRecorder, subject_for
 from localoffer_audit.links.fingerprint import snapshot_of
 from localoffer_audit.links.contact_links import check_email, check_phone, email_from_mailto, number_from_tel, scheme_of
 from localoffer_audit.links.http import (
@@ -176,7 +177,7 @@ def connection_budget(settings: LinkCheckSettings) -> tuple[int, int, int]:
     return soft, limit, idle
 
 
-class BoundedConnector(aiohttp.TCPConnector):
+class BoundedConnector(CertificateRecorder, aiohttp.TCPConnector):
     """A TCPConnector whose idle keep-alive pool is capped: aiohttp's ``limit`` counts only
     connections in use, so without this every host visited keeps an idle socket (and its
     TLS state) until ``keepalive_timeout``. Past the cap the oldest idle one is closed."""
@@ -559,7 +560,7 @@ class _Checker:
         notes = "; ".join(n for n in (answer.note,) if n)
         page = page_text(answer.text) if answer.text else None
         if page is not None and 200 <= answer.status < 300:
-            base.page = snapshot_of(answer.url, page, cert_subject=answer.cert_subject)
+            base.page = snapshot_of(answer.url, page, cert_subject=subject_for(self.session.connector, answer.url))
         challenge = bot_challenge_signal(answer.status, answer.headers, page)
         if challenge:
             return replace(base, verdict=LinkVerdict.BLOCKED, detail=f"bot protection: {challenge}", confirmed=True)

@@ -18,26 +18,21 @@ No I/O, no clock: everything is a function of the page.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import math
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from localoffer_audit.links.classify import PageText, registrable_domain
+from localoffer_audit.snapshots import PageSnapshot, TermFilter, hash32
 from localoffer_audit.links.harmful import HarmfulEvidence, harmful_signal
 
 SKETCH_SIZE = 32
 SHINGLE = 4
 MAX_WORDS = 4000
-MAX_TERMS = 2500
-FILTER_HASHES = 7
-# A page with fewer words says too little to compare (a single-page app's shell, a
-# maintenance notice): nothing is concluded from it either way.
-MIN_WORDS = 40
+# The sketch reads the first words only: what a page is about shows in its first screens,
+# and a few thousand shingles hashed in Python would cost more than the check's parsing.
+SKETCH_WORDS = 1200
 
 _WORD = re.compile(r"[a-z0-9]+")
 _APOSTROPHE = re.compile(r"['\u2019]")
@@ -62,10 +57,6 @@ def words_of(text: str) -> list[str]:
     return _WORD.findall(_APOSTROPHE.sub("", text.lower().replace("&", " and ")))
 
 
-def _hash64(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")
-
-
 def phone_digits(value: str) -> str | None:
     """A UK phone number as national digits ("01142734567"), or None."""
     digits = re.sub(r"\D", "", value)
@@ -81,97 +72,13 @@ def postcode_key(value: str) -> str | None:
     return f"{match.group(1)}{match.group(2)}" if match else None
 
 
-# --- the term filter ---------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class TermFilter:
-    """A Bloom filter of terms: ``"word"``, ``"tel:01142734567"``, ``"pc:s118ab"``."""
-
-    bits: bytes
-    hashes: int = FILTER_HASHES
-
-    @classmethod
-    def of(cls, terms: Iterable[str]) -> TermFilter:
-        unique = list(dict.fromkeys(terms))[:MAX_TERMS]
-        # 9.6 bits a term gives about 1% false positives with 7 hashes.
-        size = max(1024, math.ceil(len(unique) * 9.6 / 8) * 8)
-        bits = bytearray(size // 8)
-        for term in unique:
-            for position in cls._positions(term, size, FILTER_HASHES):
-                bits[position >> 3] |= 1 << (position & 7)
-        return cls(bytes(bits))
-
-    @staticmethod
-    def _positions(term: str, size: int, hashes: int) -> Iterable[int]:
-        value = _hash64(term)
-        first, second = value >> 32, (value & 0xFFFFFFFF) | 1
-        return ((first + i * second) % size for i in range(hashes))
-
-    def __contains__(self, term: str) -> bool:
-        size = len(self.bits) * 8
-        if not size:
-            return False
-        return all(self.bits[p >> 3] & (1 << (p & 7)) for p in self._positions(term, size, self.hashes))
-
-    def encode(self) -> str:
-        return base64.b64encode(self.bits).decode("ascii")
-
-    @classmethod
-    def decode(cls, text: str, hashes: int = FILTER_HASHES) -> TermFilter:
-        return cls(base64.b64decode(text.encode("ascii")), hashes)
-
-
-# --- the snapshot --------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class PageSnapshot:
-    final_url: str
-    final_host: str
-    site: str  # the registrable domain of final_host
-    title: str
-    heading: str
-    lang: str | None
-    word_count: int
-    sketch: tuple[int, ...]
-    terms: TermFilter
-    cert_subject: str | None = None
-    merger: str | None = None
-    harmful: dict[str, Any] | None = None
-
-    @property
-    def thin(self) -> bool:
-        return self.word_count < MIN_WORDS
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "final_url": self.final_url, "final_host": self.final_host, "site": self.site,
-            "title": self.title, "heading": self.heading, "lang": self.lang,
-            "word_count": self.word_count, "sketch": list(self.sketch),
-            "terms": self.terms.encode(), "terms_hashes": self.terms.hashes,
-            "cert_subject": self.cert_subject, "merger": self.merger, "harmful": self.harmful,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> PageSnapshot:
-        return cls(
-            final_url=str(data.get("final_url") or ""), final_host=str(data.get("final_host") or ""),
-            site=str(data.get("site") or ""), title=str(data.get("title") or ""),
-            heading=str(data.get("heading") or ""), lang=data.get("lang"),
-            word_count=int(data.get("word_count") or 0), sketch=tuple(int(v) for v in data.get("sketch") or ()),
-            terms=TermFilter.decode(str(data.get("terms") or ""), int(data.get("terms_hashes") or FILTER_HASHES)),
-            cert_subject=data.get("cert_subject"), merger=data.get("merger"), harmful=data.get("harmful"),
-        )
-
-
 def _sketch(words: list[str]) -> tuple[int, ...]:
     """The SKETCH_SIZE smallest 32-bit hashes of the page's word 4-shingles (bottom-k MinHash)."""
     if len(words) < SHINGLE:
         shingles = {" ".join(words)} if words else set()
     else:
         shingles = {" ".join(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
-    return tuple(sorted({_hash64(s) >> 32 for s in shingles})[:SKETCH_SIZE])
+    return tuple(sorted({hash32(s) for s in shingles})[:SKETCH_SIZE])
 
 
 def sketch_similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
@@ -211,7 +118,7 @@ def snapshot_of(final_url: str, page: PageText, *, cert_subject: str | None = No
     return PageSnapshot(
         final_url=final_url, final_host=host, site=registrable_domain(host) if host else "",
         title=page.title[:300], heading=page.headings.split(" | ")[0][:300] if page.headings else "",
-        lang=lang.group(1).lower() if lang else None, word_count=len(words), sketch=_sketch(words),
+        lang=lang.group(1).lower() if lang else None, word_count=len(words), sketch=_sketch(words[:SKETCH_WORDS]),
         terms=TermFilter.of(terms), cert_subject=cert_subject,
         merger=_around(page.text, merger.start(), merger.end()) if merger else None,
         harmful=_harmful_json(harmful),
@@ -233,18 +140,8 @@ def _harmful_json(evidence: HarmfulEvidence | None) -> dict[str, Any] | None:
             "markers": list(evidence.markers), "decisive": evidence.decisive, "help_context": evidence.help_context}
 
 
-def certificate_subject(response: Any) -> str | None:
-    """The subject of the https certificate a response came over ("O=...; CN=..."), if
-    the connection is still attached (read it before the body). None for http, or when
-    the transport does not say."""
-    connection = getattr(response, "connection", None)
-    transport = getattr(connection, "transport", None)
-    if transport is None:
-        return None
-    try:
-        cert = transport.get_extra_info("peercert")
-    except Exception:  # noqa: BLE001 - a bonus detail; never a reason to fail a check
-        return None
+def subject_of(cert: Any) -> str | None:
+    """A certificate's subject as "O=...; CN=..." from ``ssl.getpeercert()``'s dict, or None."""
     if not isinstance(cert, dict):
         return None
     parts = []

@@ -23,7 +23,6 @@ import aiohttp
 import brotli
 from w3lib.encoding import html_to_unicode
 
-from localoffer_audit.links.fingerprint import certificate_subject
 from localoffer_audit.links.resolver import (
     LOCAL_RESOURCE_ERRNOS,
     InternalAddressError,
@@ -74,8 +73,6 @@ class Answer:
     text: str | None = None
     body_truncated: bool = False
     note: str | None = None
-    # The https certificate's subject ("O=...; CN=..."), read before the body (fingerprint.py).
-    cert_subject: str | None = None
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -220,7 +217,6 @@ async def fetch(
             method=method,
             status=response.status,
             headers={k.lower(): v for k, v in response.headers.items()},
-            cert_subject=certificate_subject(response),
         )
         content_type = answer.header("content-type") or ""
         if read_body and method == "GET" and _READABLE_TYPES.search(content_type.split(";")[0].strip().lower()):

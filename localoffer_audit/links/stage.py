@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -59,6 +59,9 @@ SAVE_BATCH = 100
 # A link whose last check took this long (or timed out) is started first.
 SLOW_LINK_MS = 1000
 
+# What checks the selected links: ``check_urls`` or a stand-in with its signature.
+Checker = Callable[..., Awaitable[list[LinkResult]]]
+
 
 @dataclass(slots=True)
 class LinkCheckSummary:
@@ -77,15 +80,18 @@ def run_link_checks(
     max_age_days: int | None = None,
     progress: Callable[[int, int, LinkResult], None] | None = None,
     settings: LinkCheckSettings | None = None,
+    checker: Checker | None = None,
 ) -> LinkCheckSummary:
     """Check the live services' links and store the results (see the module docstring).
 
     ``settings`` overrides what the config gives (the command's --concurrency/--per-host).
+    ``checker`` replaces ``check_urls`` (same signature): the national run answers from its
+    shared link cache, and everything else here stays the same.
     """
     return asyncio.run(
         run_link_checks_async(
             db, config, parent_run_id=parent_run_id, only_failed=only_failed,
-            max_age_days=max_age_days, progress=progress, settings=settings,
+            max_age_days=max_age_days, progress=progress, settings=settings, checker=checker,
         )
     )
 
@@ -107,6 +113,7 @@ async def run_link_checks_async(
     progress: Callable[[int, int, LinkResult], None] | None = None,
     settings: LinkCheckSettings | None = None,
     now: datetime | None = None,
+    checker: Checker | None = None,
 ) -> LinkCheckSummary:
     """The same as ``run_link_checks``, for callers already inside an event loop."""
     run_id = start_run(db, RunKind.LINKS, parent_run_id=parent_run_id)
@@ -147,7 +154,7 @@ async def run_link_checks_async(
                 save_link_results(db, run_id, pending)
                 pending.clear()
 
-        results = await check_urls(
+        results = await (checker or check_urls)(
             [link.url for link in to_check], settings, progress=progress,
             host_failure_baseline=host_failure_shares(db), on_result=on_result,
             first=slow_or_hanging_urls(db, SLOW_LINK_MS) & set(by_url),

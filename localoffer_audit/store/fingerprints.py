@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from localoffer_audit.links.fingerprint import PageSnapshot
+from localoffer_audit.snapshots import PageSnapshot
 from localoffer_audit.models import LinkResult
 from localoffer_audit.store.db import from_json, to_json
+from localoffer_audit.redact import mask_credentials, mask_value
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +49,10 @@ def save_page_snapshots(db: Database, results: Iterable[tuple[LinkResult, str]])
     rows = []
     for result, checked_at in results:
         page = result.page
-        rows.append((result.url, to_json(page.to_json()) if page is not None else None, checked_at if page is not None else None))
+        # Stored masked, as the links table is (a URL's user name and password never
+        # reach the database): the key matches links.url, the page's final URL is masked.
+        snapshot = to_json(mask_value(page.to_json())) if page is not None else None
+        rows.append((mask_credentials(result.url), snapshot, checked_at if page is not None else None))
     if not rows:
         return
     db.conn.executemany(
