@@ -161,7 +161,8 @@ class FsdPageNumbered:
         count = f"Showing {first + 1} to {min(first + self.per_page, self.services)} of {self.services} results"
         return f"""<!DOCTYPE html><html><head><title>Results | Northshire Family Information</title></head><body>
 <header><nav><a href="home.page">Home</a><a href="advice.page?id=AdvLocOff01">What is the Local Offer?</a></nav></header>
-<main><h1>Holiday clubs</h1><p class="results-count">{count}</p>{hits}
+<main><h1>Holiday clubs</h1><p class="results-count">{count}</p>
+<p>New to the Local Offer? Read <a href="advice.page?id=AdvEhcp0001">EHCPs explained</a>.</p>{hits}
 <ul class="pagination">{links}</ul></main><footer><a href="https://www.northshire.gov.uk/privacy">Privacy</a></footer></body></html>"""
 
     def record(self, n: int) -> str:
@@ -185,12 +186,21 @@ class FsdPageNumbered:
         if request.path == FSD_PATH + "results.page":
             page = 1 if self.ignores_page else max(int(request.query.get("page", "1")), 1)
             return web.Response(text=self.results(page), content_type="text/html")
+        if request.path == FSD_PATH + "advice.page" and request.query.get("id") == "AdvEhcp0001":
+            return web.Response(text=ADVICE_PAGE, content_type="text/html")
         if request.path == FSD_PATH + "service.page":
             rid = request.query.get("id", "")
             n = int(rid[2:6]) if rid.startswith("Nx") else -1
             if 1 <= n <= self.services:
                 return web.Response(text=self.record(n), content_type="text/html")
         return web.Response(status=404, text="Not found")
+
+
+ADVICE_PAGE = """<!DOCTYPE html><html><head><title>EHCPs explained | Northshire Family Information</title></head>
+<body><header><h1>Northshire Family Information</h1><nav><a href="home.page">Home</a></nav></header><main>
+<h1>EHCPs explained</h1><p>An education, health and care plan sets out the support a child needs.
+Read <a href="https://www.gov.uk/children-with-special-educational-needs/extra-SEN-help">the GOV.UK guide</a>
+or ask <a href="htttp://www.northshire-sendiass.org.uk/">Northshire SENDIASS</a>.</p></main></body></html>"""
 
 
 def fsd_numbered_start(base: str) -> str:

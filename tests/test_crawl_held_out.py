@@ -196,3 +196,30 @@ def test_with_no_count_on_the_page_the_sitemap_says_how_many_records_there_are(t
     assert summary.counts["stated_total"] == 60  # the channel page and /bins are not records
     assert "found 20 services, but the directory says it has 60 (60 record pages under /send-local-offer/ in" in summary.messages[0]
     assert fine.status == RunStatus.COMPLETE and (fine.counts["services_seen"], fine.counts["stated_total"]) == (25, 25)
+
+
+def test_advice_pages_are_read_as_pages_of_their_own_kind_when_configured(tmp_path):
+    from datetime import date
+
+    from localoffer_audit.config import ContentConfig
+    from localoffer_audit.content.rules import RuleContext, check_service
+
+    site = FsdPageNumbered(services=5)
+    with serve(site) as base:
+        config = crawl_config(fsd_numbered_start(base), "auto")
+        off = run_crawl(config_from_dict(config), tmp_path / "off.db")
+        assert not [r for r in site.requests if "advice.page" in r]
+        config["directory"]["read_advice_pages"] = True
+        on = run_crawl(config_from_dict(config), tmp_path / "on.db")
+    assert off.status == on.status == RunStatus.COMPLETE, on.messages
+    assert (off.counts["services_seen"], on.counts["services_seen"]) == (5, 6)
+    # Listed on every results page (three reads), fetched once; the header's nav link is chrome.
+    assert len([r for r in site.requests if "advice.page" in r]) == 1
+    advice = stored(tmp_path / "on.db")["advice:AdvEhcp0001"]
+    assert (advice.name, advice.extra["page_kind"]) == ("EHCPs explained", "advice")
+    assert sorted(p.url for p in advice.links) == [
+        "https://www.gov.uk/children-with-special-educational-needs/extra-SEN-help",
+        "htttp://www.northshire-sendiass.org.uk/",
+    ]
+    # No provider-entry rules (no contact, no date...) on a guidance page: only its links.
+    assert check_service(advice, RuleContext(date(2026, 1, 5), ContentConfig())) == []

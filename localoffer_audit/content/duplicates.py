@@ -236,6 +236,8 @@ def near_duplicate_pairs(
             contacts=_contacts(s),
         )
         for s in services
+        # The directory's own guidance pages are not service entries.
+        if s.extra.get("page_kind") != "advice"
     ]
     # A contact value on many entries (the council's switchboard or inbox given for dozens
     # of providers) says nothing about two entries being one service.

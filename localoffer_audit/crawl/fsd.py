@@ -81,6 +81,8 @@ class ResultsPage:
     duplicates: int = 0
     # Set by the spider: a further page listing only records earlier pages listed (a loop).
     repeats_earlier: bool = False
+    # The directory's own information/advice pages linked from the page (id -> URL).
+    advice: dict[str, str] = field(default_factory=dict)
 
     @property
     def higher_pages(self) -> list[PageLink]:
@@ -106,6 +108,25 @@ def fsd_record_id(url: str) -> str | None:
 # giving an offset (``...&sr=20``): both say where in one search a page sits.
 PAGE_NUMBER_PARAM = "page"
 _PAGING_PARAMS = (OFFSET_PARAM, PAGE_NUMBER_PARAM)
+
+
+ADVICE_PAGE = "advice.page"
+# Services stored for an advice page carry this kind (and an id "advice:<id>").
+ADVICE_KIND = "advice"
+
+
+def fsd_advice_id(url: str) -> str | None:
+    """The id of an ``advice.page?id=X`` URL (a guidance page, not a service), else None."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if not parts.path.endswith(ADVICE_PAGE):
+        return None
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key.lower() == "id" and _RECORD_ID.match(value.strip()):
+            return value.strip()
+    return None
 
 
 def listing_offset(url: str) -> int:
@@ -158,6 +179,9 @@ def parse_fsd_results(response: TextResponse) -> ResultsPage:
                 continue
             seen.add(record_id)
             page.services.append(ServiceLink(record_id, url, text_of(anchor)))
+            continue
+        if (advice_id := fsd_advice_id(url)) is not None and _outside_chrome(anchor):
+            page.advice.setdefault(advice_id, url)
             continue
         if _is_listing_url(url) and urlsplit(url).netloc == urlsplit(response.url).netloc:
             link = PageLink(listing_offset(url), url)
