@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from lxml import etree
 from parsel import Selector
@@ -33,11 +33,11 @@ from localoffer_audit.crawl.common import (
 from localoffer_audit.crawl.dates import find_labelled_dates, match_date_label, shown_date
 from localoffer_audit.crawl.pagetools import in_page_tools, page_tool_reason
 from localoffer_audit.crawl.text import (
+    email_as_shown,
     clean,
     clean_phone,
     clean_postcode,
     find_postcode,
-    first_email,
     normalise_label,
     slug,
     strip_map_text,
@@ -89,19 +89,24 @@ class ResultsPage:
         return [page for page in self.pages if page.offset > self.offset]
 
 
-def fsd_record_id(url: str) -> str | None:
-    """The record id of a ``service.page?id=X[&channel=...]`` URL, else None."""
+def _page_id(url: str, page_name: str) -> str | None:
+    """The ``id`` of a ``<page_name>?id=X[&...]`` URL, else None."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return None
-    if not parts.path.endswith(SERVICE_PAGE):
+    if not parts.path.endswith(page_name):
         return None
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
         if key.lower() == "id":
             value = value.strip()
             return value if _RECORD_ID.match(value) else None
     return None
+
+
+def fsd_record_id(url: str) -> str | None:
+    """The record id of a ``service.page?id=X[&channel=...]`` URL, else None."""
+    return _page_id(url, SERVICE_PAGE)
 
 
 # Some FSD sites number their results pages (``...&page=2``, from 1) instead of
@@ -117,16 +122,7 @@ ADVICE_KIND = "advice"
 
 def fsd_advice_id(url: str) -> str | None:
     """The id of an ``advice.page?id=X`` URL (a guidance page, not a service), else None."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if not parts.path.endswith(ADVICE_PAGE):
-        return None
-    for key, value in parse_qsl(parts.query, keep_blank_values=True):
-        if key.lower() == "id" and _RECORD_ID.match(value.strip()):
-            return value.strip()
-    return None
+    return _page_id(url, ADVICE_PAGE)
 
 
 def listing_offset(url: str) -> int:
@@ -487,16 +483,12 @@ def parse_fsd_service(response: TextResponse, settings: ParseSettings | None = N
 def _email_as_shown(dd: Selector, value: str) -> str | None:
     """The address as the page gives it (a mailto: href, else the text), not a cleaned-up
     guess: a malformed address must reach the email checks as it is."""
+    mailtos = []
     for href in dd.xpath(".//a/@href").getall():
         url = absolute_url(href, "https://x.invalid/")
         if url and url.lower().startswith("mailto:"):
-            address = unquote(url[len("mailto:") :].split("?", 1)[0]).strip()
-            if address:
-                return address
-    tokens = [token for token in value.split() if "@" in token]
-    if len(tokens) == 1:
-        return tokens[0].strip("<>()[],;")
-    return first_email(value)
+            mailtos.append(url[len("mailto:") :])
+    return email_as_shown(mailtos, value)
 
 
 def _read_list_section(section: _Section, item: ServiceItem, links: LinkCollector, placed: set[str], tree) -> None:  # noqa: ANN001

@@ -9,7 +9,7 @@ Only what the selectors select is read, so site chrome never gets in.
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from parsel import Selector, SelectorList
 from scrapy.http import TextResponse
@@ -19,7 +19,7 @@ from localoffer_audit.models import Contact, ServiceItem
 from localoffer_audit.crawl.common import LinkCollector, ParseSettings, absolute_url, finalise, lines_of, text_of
 from localoffer_audit.crawl.dates import find_labelled_dates, match_date_label, shown_date
 from localoffer_audit.crawl.fsd import PageLink, ResultsPage, ServiceLink
-from localoffer_audit.crawl.text import clean, clean_phone, clean_postcode, find_postcode, first_email
+from localoffer_audit.crawl.text import clean, clean_phone, clean_postcode, email_as_shown, find_postcode
 
 PLATFORM = "generic"
 _DATE_FIELD = re.compile(r"(date|updated|reviewed|added|modified)", re.I)
@@ -94,20 +94,6 @@ def parse_generic_listing(response: TextResponse, generic: GenericSelectors) -> 
             if url.startswith("http") and url != response.url and all(p.url != url for p in page.pages):
                 page.pages.append(PageLink(0, url))
     return page
-
-
-def email_as_shown(mailto_addresses: list[str], text: str) -> str | None:
-    """The address as the page gives it (the mailto: address, else the one @-word of the
-    text), not a cleaned-up guess: "admin@@x.org" or "hello@charity" must reach the email
-    checks as written, as they do on FSD pages."""
-    for address in mailto_addresses:
-        address = unquote(address.split("?", 1)[0]).strip()
-        if address:
-            return address
-    tokens = [token for token in text.split() if "@" in token]
-    if len(tokens) == 1:
-        return tokens[0].strip("<>()[],;")
-    return first_email(text)
 
 
 _SIMPLE_FIELDS = {"organisation", "cost", "age_range"}
