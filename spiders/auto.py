@@ -48,9 +48,10 @@ class AutoSpider(AuditSpider):
         content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         detection = detect_platform(response.url, content_type, response.text)
         services = response.url.split("?", 1)[0].rstrip("/") + "/services"
-        if detection.platform is None and not response.meta.get("services_tried") and "/services" not in response.url:
-            # An ORUK API's base may answer something else (an empty object, a welcome
-            # page); its /services says what it is.
+        is_json = "json" in content_type.lower() or response.text.lstrip().startswith(("{", "["))
+        if detection.platform is None and is_json and not response.meta.get("services_tried") and "/services" not in response.url:
+            # An ORUK API's base may answer JSON that says nothing (an empty object); its
+            # /services says what it is. An HTML page that lists nothing keeps its reason.
             self.counted(response, listing=True)
             yield scrapy.Request(services, callback=self.detect, errback=self.listing_failed,
                                  meta={"start": True, "services_tried": response.url}, priority=10)

@@ -223,3 +223,12 @@ def test_advice_pages_are_read_as_pages_of_their_own_kind_when_configured(tmp_pa
     ]
     # No provider-entry rules (no contact, no date...) on a guidance page: only its links.
     assert check_service(advice, RuleContext(date(2026, 1, 5), ContentConfig())) == []
+
+
+def test_a_page_listing_no_records_says_why_it_cannot_tell(tmp_path):
+    site = DrupalDirectory(services=1)  # one record link: no repeated shape to go by
+    with serve(site) as base:
+        summary = auto_crawl(base + DRUPAL_START, tmp_path / "a.db")
+    assert summary.status == RunStatus.INCOMPLETE
+    assert any(m.startswith("could not tell which platform") and "no repeated record links" in m
+               and "set [directory] platform" in m for m in summary.messages), summary.messages
