@@ -51,9 +51,14 @@ class GenericSelectors(_Section):
 
     service_link: str = Field(description="selects the links from a listing page to each service page")
     next_page: str | None = Field(default=None, description="selects the link to the next listing page")
+    page_links: str | None = Field(
+        default=None, description="selects numbered links to other listing pages (each read once)"
+    )
     id_pattern: str | None = Field(
         default=None, description="regular expression with one group taking the service id from its URL"
     )
+    # Empty: record pages are read from their structure (headings, <dl>, Drupal fields,
+    # schema.org), as platform = "auto" does; given, they need at least a 'name' selector.
     fields: dict[str, str] = Field(
         default_factory=dict, description="field name -> selector on the service page (name, description, ...)"
     )
@@ -61,8 +66,8 @@ class GenericSelectors(_Section):
     @field_validator("fields")
     @classmethod
     def _name_selector_required(cls, value: dict[str, str]) -> dict[str, str]:
-        if "name" not in value:
-            raise ValueError("needs at least a 'name' selector")
+        if value and "name" not in value:
+            raise ValueError("needs at least a 'name' selector (or no fields at all: read from the page structure)")
         return value
 
 
@@ -81,7 +86,8 @@ DEFAULT_DATE_LABELS = (
 
 class DirectoryConfig(_Section):
     name: str = "Local Offer"
-    platform: Literal["fsd", "oruk", "generic"] = "fsd"
+    # "auto": told from the start page (crawl/detect.py), said in the crawl's messages.
+    platform: Literal["auto", "fsd", "oruk", "generic"] = "fsd"
     start_urls: list[str] = Field(min_length=1)
     # Pagination is bounded: a listing that never ends is a finding, not an endless crawl.
     max_listing_pages: int = Field(default=2000, ge=1, le=100_000)
@@ -91,6 +97,9 @@ class DirectoryConfig(_Section):
     # replaced by the directory id.
     edit_url_template: str | None = None
     generic: GenericSelectors | None = None
+    # The directory's own information/advice pages (FSD advice.page): read as pages of
+    # their own kind, their links checked, their findings for the Local Offer team.
+    read_advice_pages: bool = False
     # A directory behind a login (HTTP basic auth): the user name here, the password only in
     # the environment variable named by http_password_env, never in a URL or this file.
     http_username: str | None = None
@@ -141,7 +150,8 @@ class CrawlConfig(_Section):
     timeout_seconds: float = Field(default=30, gt=0, le=600)
     retries: int = Field(default=2, ge=0, le=10)
     max_page_bytes: int = Field(default=5_000_000, ge=10_000, le=500_000_000)
-    # Below this share of the last complete crawl's services the crawl is incomplete.
+    # Below this share of the last complete crawl's services, or of the directory's own
+    # count of its records, the crawl is incomplete.
     min_complete_ratio: float = Field(default=0.8, gt=0, le=1)
     # Service pages failing after retries (5xx, timeout, unreadable) tolerated in a complete
     # crawl, as a share of the service pages asked for: their earlier content is kept.

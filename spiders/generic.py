@@ -9,7 +9,8 @@ from scrapy.http import Response, TextResponse
 from w3lib.url import canonicalize_url
 
 from localoffer_audit.crawl.fsd import ResultsPage
-from localoffer_audit.crawl.generic import PLATFORM, parse_generic_listing, parse_generic_service
+from localoffer_audit.crawl.generic import PLATFORM, parse_generic_listing, parse_generic_service, service_id_from_url
+from localoffer_audit.crawl.structured import parse_structured_service
 from localoffer_audit.crawl.spiderbase import AuditSpider
 from localoffer_audit.models import ServiceItem
 
@@ -32,20 +33,36 @@ class GenericSpider(AuditSpider):
             if self.may_request_listing(url):
                 yield self.listing_request(url, self.parse_listing, start=True)
 
+    def take_over(self, response: Response) -> Iterator[Any]:
+        """platform = "auto" read the first start page and inferred selectors: walk on from it."""
+        for index, url in enumerate(self.start_urls):
+            self.seen_listings.add(canonicalize_url(url))
+            if index and self.may_request_listing(url):
+                yield self.listing_request(url, self.parse_listing, start=True)
+        yield from self.parse_listing(response)
+
     def parse_listing(self, response: Response) -> Iterator[Any]:
         page = self.read_listing(response, self._parse_listing_page)
         if page is None:
             return
         yield from self.follow_services(page, response, self.parse_service)
+        if page.repeats_earlier:
+            return  # an earlier page again under another URL: its links lead nowhere new
         if page.next_url:
             key = canonicalize_url(page.next_url)
             if key in self.seen_listings:
-                # "Next" is the only way on from a generic listing page.
-                self.pagination_loop(response.url, page.next_url, walk_goes_on=False)
+                # Without numbered page links, "next" is the only way on.
+                self.pagination_loop(response.url, page.next_url, walk_goes_on=bool(page.pages))
             else:
                 self.seen_listings.add(key)
                 if self.may_request_listing(page.next_url):
                     yield self.listing_request(page.next_url, self.parse_listing)
+        for other in page.pages:
+            key = canonicalize_url(other.url)
+            if key not in self.seen_listings:
+                self.seen_listings.add(key)
+                if self.may_request_listing(other.url):
+                    yield self.listing_request(other.url, self.parse_listing)
 
     def parse_service(self, response: Response) -> Iterator[Any]:
         yield from self.service_items(response, self._read_service, self._missing_service)
@@ -54,7 +71,13 @@ class GenericSpider(AuditSpider):
         return parse_generic_listing(response, self.selectors)  # type: ignore[arg-type]
 
     def _read_service(self, response: TextResponse) -> ServiceItem:
-        return parse_generic_service(response, self.selectors, self.parse_settings)  # type: ignore[arg-type]
+        assert self.selectors is not None
+        if not self.selectors.fields:
+            # No field selectors: the record page is read from its structure.
+            item = parse_structured_service(response, self.parse_settings)
+            item.directory_id = service_id_from_url(response.url, self.selectors.id_pattern)
+            return item
+        return parse_generic_service(response, self.selectors, self.parse_settings)
 
     def _missing_service(self, response: Response) -> ServiceItem:
         return self.missing_item(response.meta["directory_id"], response, response.meta.get("name") or "")

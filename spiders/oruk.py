@@ -27,11 +27,19 @@ class OrukSpider(AuditSpider):
     platform = PLATFORM
 
     async def start(self) -> AsyncIterator[Any]:
+        for request in self.first_requests():
+            yield request
+
+    def first_requests(self) -> Iterator[Any]:
         for url in self.start_urls:
             base = api_base(url)
             first = services_page_url(base, 1)
             if self.may_request_listing(first):
                 yield self.listing_request(first, self.parse_page, base=base, page=1)
+
+    def take_over(self, response: Response) -> Iterator[Any]:
+        """platform = "auto" found an ORUK API: its pages are read from page 1 on."""
+        yield from self.first_requests()
 
     def parse_page(self, response: Response) -> Iterator[Any]:
         if not self.listing_status_ok(response):
@@ -47,6 +55,11 @@ class OrukSpider(AuditSpider):
                 f"listing page {response.url} could not be read: {exc.__class__.__name__}: {exc}", listing=True
             )
             return
+        if number == 1 and page.total_items and page.total_items > self.report.stated_total:
+            # The API's own count, for the completeness check (servers counting only the
+            # current page say too little, never too much).
+            self.report.stated_total = page.total_items
+            self.report.stated_total_source = f"{'total_items' if page.version == 'v3' else 'totalElements'} on {response.url}"
         new_ids = [service_id for service_id in page.ids if self.new_service(service_id)]
         for service_id in new_ids:
             yield self.service_request(

@@ -38,7 +38,7 @@ def test_starter_config_is_valid(tmp_path: Path) -> None:
         ({"directory": {"platform": "fsd"}}, "directory.start_urls: required but missing"),
         ({"directory": {"start_urls": []}}, "directory.start_urls: List should have at least 1 item"),
         ({"directory": {"start_urls": ["ftp://x"]}}, "directory.start_urls: 'ftp://x' is not an http:// or https:// URL"),
-        ({**MINIMAL, "directory": {**MINIMAL["directory"], "platform": "wordpress"}}, "directory.platform: Input should be 'fsd', 'oruk' or 'generic'"),
+        ({**MINIMAL, "directory": {**MINIMAL["directory"], "platform": "wordpress"}}, "directory.platform: Input should be 'auto', 'fsd', 'oruk' or 'generic'"),
         ({"directory": {**MINIMAL["directory"], "platform": "generic"}}, "[directory.generic] section"),
         ({**MINIMAL, "email": {"password": "hunter2"}}, "'password' must not be in the config file"),
         ({**MINIMAL, "content": {"rules": {"stale_date": {"severity": "urgent"}}}}, "content.rules.stale_date.severity"),

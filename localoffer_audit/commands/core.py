@@ -16,25 +16,50 @@ from localoffer_audit.errors import AuditError
 
 @click.command()
 @click.option("--force", is_flag=True, help="Overwrite an existing config file.")
+@click.option("--url", "url", default=None, metavar="URL",
+              help="Your directory's listing page or API: look at it once and write the platform found "
+                   "(and, for another platform, the selectors inferred) into the config.")
+@click.option("--allow-private", is_flag=True, hidden=True, help="Let --url reach a private address (tests).")
 @pass_app
-def init(app: AppContext, force: bool) -> None:
+def init(app: AppContext, force: bool, url: str | None, allow_private: bool) -> None:
     """Write a commented starter config file.
 
     The file goes to --config, $LOCALOFFER_AUDIT_CONFIG or ./localoffer-audit.toml.
-    Edit its [directory] section to point at your council's directory.
+    Edit its [directory] section to point at your council's directory, or give
+    --url: the page is read once, and the config names what was found and why (an
+    Open Objects FSD, an Open Referral UK API, or another site with selectors inferred
+    from its listing), or says plainly that it could not tell. Check the result with
+    `localoffer-audit crawl --dry-run`.
 
     Example:
 
     \b
         localoffer-audit init
+        localoffer-audit init --url https://www.example.gov.uk/send-local-offer
         localoffer-audit --config /etc/localoffer-audit.toml init --force
     """
     path = app.config_path
     if path.exists() and not force:
         raise AuditError(f"{path} already exists; pass --force to overwrite it")
+    text = starter_config_text()
+    found = None
+    if url is not None:
+        from localoffer_audit.crawl.probe import ProbeError, config_for, probe
+
+        try:
+            found = probe(url, allow_private=allow_private)
+        except ProbeError as exc:
+            raise AuditError(str(exc)) from exc
+        text = config_for(found, text)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(starter_config_text(), encoding="utf-8")
-    click.echo(f"Wrote {path}. Edit [directory] start_urls for your site.")
+    path.write_text(text, encoding="utf-8")
+    if found is None:
+        click.echo(f"Wrote {path}. Edit [directory] start_urls for your site.")
+    elif found.detection.platform is None:
+        click.echo(f"Wrote {path} with platform = \"auto\": could not tell the platform ({found.detection.reason}).")
+    else:
+        click.echo(f"Wrote {path}: platform {found.detection.platform} ({found.detection.reason}). "
+                   "Check it with `localoffer-audit crawl --dry-run`.")
 
 
 

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import click
 
+from localoffer_audit.config import Config
 from localoffer_audit.crawl.runner import CrawlSummary, run_crawl
+from localoffer_audit.store.db import open_db
+from localoffer_audit.store.services import live_services
 from localoffer_audit.errors import AuditError
 from localoffer_audit.models import RunStatus
 from localoffer_audit.commands.common import AppContext, exit_with, pass_app, progress_enabled
@@ -46,26 +51,45 @@ class CrawlProgress:
         self.line.finish()
 
 
+# A dry run reads this many pages at most (listing and record pages together).
+DRY_RUN_PAGES = 60
+DRY_RUN_SAMPLES = 3
+
+
 @click.command()
+@click.option("--dry-run", is_flag=True,
+              help=f"Try the config without touching the database: read up to {DRY_RUN_PAGES} pages into a "
+                   "throw-away database and show the platform found, the selectors used, the listing pages, "
+                   "the records found and a few records as parsed.")
 @pass_app
-def crawl(app: AppContext) -> None:
+def crawl(app: AppContext, dry_run: bool) -> None:
     """Crawl the directory and store every service entry.
 
     Walks every listing page and every service page of the directory in the config
-    ([directory] platform: fsd, oruk or generic), politely ([crawl] settings), and
-    stores what it read. A crawl that ends early, cannot read a listing page, has more
-    failed service pages than [crawl] max_page_error_ratio (a failed page keeps its
-    entry as last read), or sees far fewer services than the last complete crawl is
-    marked incomplete: nothing is then marked removed, and the command exits 5 (as
+    ([directory] platform: auto, fsd, oruk or generic), politely ([crawl] settings),
+    and stores what it read. A crawl that ends early, cannot read a listing page, has
+    more failed service pages than [crawl] max_page_error_ratio (a failed page keeps
+    its entry as last read), or sees far fewer services than the last complete crawl
+    or than the directory says it has ("400 results", an API's total) is marked
+    incomplete: nothing is then marked removed, and the command exits 5 (as
     `nightly` does). Progress is shown on a terminal.
+
+    With platform = "auto" the platform is told from the start page and, for a site
+    without [directory.generic] selectors, the selectors are inferred from it; the
+    messages say what was found. Check them with --dry-run before a night depends on
+    them: nothing is stored in your database.
 
     Example:
 
     \b
         localoffer-audit crawl
+        localoffer-audit crawl --dry-run
         localoffer-audit --config council.toml --db council.db crawl
     """
     config = app.config()
+    if dry_run:
+        click.echo(dry_run_report(config))
+        return
     progress = CrawlProgress() if progress_enabled() else None
     try:
         with app.locked():
@@ -99,6 +123,38 @@ def format_summary(summary: CrawlSummary) -> str:
     lines.extend(f"  ! {message}" for message in shown)
     if len(summary.messages) > len(shown):
         lines.append(f"  ... {len(summary.messages) - len(shown)} more (see the run's note and -v output)")
+    return "\n".join(lines)
+
+
+def dry_run_report(config: Config) -> str:
+    """Crawl a few pages into a temporary database and say what was read."""
+    trial = config.model_copy(update={"crawl": config.crawl.model_copy(update={"max_pages": DRY_RUN_PAGES})})
+    with tempfile.TemporaryDirectory(prefix="localoffer-dry-run-") as folder:
+        db_path = Path(folder) / "dry-run.db"
+        summary = run_crawl(trial, db_path)
+        db = open_db(db_path)
+        try:
+            samples = sorted(live_services(db), key=lambda s: s.directory_id)[:DRY_RUN_SAMPLES]
+        finally:
+            db.close()
+    counts = summary.counts
+    platform = counts.get("detected_platform") or config.directory.platform
+    lines = [f"Dry run (nothing stored; at most {DRY_RUN_PAGES} pages read)", f"  platform: {platform}"]
+    lines.extend(f"  {m}" for m in summary.messages if m.startswith(("platform detected", "inferred [directory.generic]")))
+    stated = counts.get("stated_total") or 0
+    says = f" (the directory says it has {stated})" if stated else ""
+    lines.append(f"  listing pages read {counts.get('listing_pages', 0)}, records found {counts.get('services_seen', 0)}{says}")
+    for service in samples:
+        contact = service.contacts[0] if service.contacts else None
+        lines.append(
+            f"  record {service.directory_id}: {service.name!r}; phone {contact.phone if contact else None}, "
+            f"email {contact.email if contact else None}, website {service.website}, postcode {service.postcode}, "
+            f"{len(service.links)} link(s)"
+        )
+    if not samples:
+        lines.append("  no record could be read: check the start URL and the platform")
+    problems = [m for m in summary.messages if not m.startswith(("platform detected", "inferred [directory.generic]"))]
+    lines.extend(f"  ! {m}" for m in problems[:5])
     return "\n".join(lines)
 
 

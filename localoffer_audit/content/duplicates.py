@@ -13,6 +13,11 @@ near n log n. Candidates are compared with rapidfuzz. A pair is a possible dupli
   providers ("Specialist Nursery Places (Larkspur Family Trust)" / "(Oakfield Trust)");
 - with no organisation named on both, they do not each give contact details with none
   in common, unless at one postcode;
+- whatever the organisation, titles naming two providers or venues ("- Riverside
+  Outreach" / "- Hillview Outreach") with no contact or postcode in common and web
+  domains of their own are two services (a directory often names the council as the
+  organisation of every entry);
+- a contact value on many entries (the council's switchboard) is never "in common";
 - the names agree once a venue qualifier is set aside ("Stay and Play (Eastwick)",
   "Stay and Play - Eastwick sessions" and "Stay and Play" share the base name), compared
   as word sets so "Speech Therapy" and "Speech Therapy Group" agree;
@@ -43,6 +48,10 @@ _STOP_WORDS = frozenset(
 # A block larger than this holds common words, not evidence of a copy: skipped.
 MAX_BLOCK = 40
 SKETCH_SIZE = 4
+# A contact value on more than this many entries (at least COMMON_CONTACT_MIN, else one in
+# COMMON_CONTACT_SHARE of the directory) is a shared switchboard or inbox, not evidence.
+COMMON_CONTACT_MIN = 3
+COMMON_CONTACT_SHARE = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +159,28 @@ def _contacts(service: ServiceItem) -> frozenset[str]:
     return frozenset(found)
 
 
+# Mail services anyone can use: an address there says nothing about the organisation.
+_SHARED_MAIL_DOMAINS = frozenset(
+    "gmail.com googlemail.com hotmail.com hotmail.co.uk outlook.com live.com live.co.uk yahoo.com yahoo.co.uk "
+    "btinternet.com icloud.com aol.com sky.com talktalk.net virginmedia.com ntlworld.com mail.com".split()
+)
+
+
+def _domains(contacts: frozenset[str]) -> frozenset[str]:
+    """The web domains an entry's email addresses and website are at (free mail left out)."""
+    found = set()
+    for value in contacts:
+        if value.startswith("email ") and "@" in value:
+            domain = value.rsplit("@", 1)[1].removeprefix("www.")
+        elif value.startswith("website host "):
+            domain = value[len("website host "):].removeprefix("www.")
+        else:
+            continue
+        if domain and domain not in _SHARED_MAIL_DOMAINS:
+            found.add(domain)
+    return frozenset(found)
+
+
 def _candidates(prepared: list[_Prepared]) -> set[tuple[int, int]]:
     """Pairs sharing a block: whole base name, its sorted words, organisation, postcode,
     each contact value, and each band of the description sketch."""
@@ -205,7 +236,16 @@ def near_duplicate_pairs(
             contacts=_contacts(s),
         )
         for s in services
+        # The directory's own guidance pages are not service entries.
+        if s.extra.get("page_kind") != "advice"
     ]
+    # A contact value on many entries (the council's switchboard or inbox given for dozens
+    # of providers) says nothing about two entries being one service.
+    on_entries: dict[str, int] = defaultdict(int)
+    for item in prepared:
+        for value in item.contacts:
+            on_entries[value] += 1
+    common_limit = max(COMMON_CONTACT_MIN, len(prepared) // COMMON_CONTACT_SHARE)
     pairs = []
     for i, j in sorted(_candidates(prepared)):
         a, b = prepared[i], prepared[j]
@@ -218,10 +258,17 @@ def near_duplicate_pairs(
             _names_provider(a.qualifier) or _names_provider(b.qualifier)
         ):
             continue
-        shared = a.contacts & b.contacts
+        shared = {value for value in a.contacts & b.contacts if on_entries[value] <= common_limit}
+        same_venue = bool(a.postcode and a.postcode == b.postcode)
+        if (a.qualifier and b.qualifier and a.qualifier != b.qualifier and not shared and not same_venue
+                and _domains(a.contacts) and _domains(b.contacts) and not _domains(a.contacts) & _domains(b.contacts)):
+            # Titles naming two providers ("- Riverside Outreach" / "- Hillview Outreach"),
+            # each reached at a web domain of its own: two services of one kind written from
+            # one template, whoever the directory names as organisation (often the council).
+            continue
         same_provider = bool(a.organisation and b.organisation)  # both named, and alike (checked above)
         if (not same_provider and a.contacts and b.contacts and not shared
-                and not (a.postcode and a.postcode == b.postcode)):
+                and not same_venue):
             # With no provider named on both, the same kind of service with its own telephone,
             # email and website at another venue (or none given) is another provider's service
             # written from one template.

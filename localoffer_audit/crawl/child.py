@@ -24,6 +24,10 @@ from localoffer_audit.crawl.scrapy_settings import scrapy_settings
 
 
 def spider_class(platform: str) -> type:
+    if platform == "auto":
+        from localoffer_audit.spiders.auto import AutoSpider
+
+        return AutoSpider
     if platform == "oruk":
         from localoffer_audit.spiders.oruk import OrukSpider
 

@@ -16,6 +16,7 @@ from localoffer_audit.models import LinkPlace, ServiceItem
 from localoffer_audit.crawl.pagetools import in_page_tools, page_tool_reason
 from localoffer_audit.crawl.text import clean, decode_cloudflare_email
 from localoffer_audit.parsing.contact_values import is_map_link_text
+from localoffer_audit.parsing.hrefs import href_problem
 from localoffer_audit.parsing.html_text import element_text
 
 # Schemes whose links are recorded; anything else (javascript:, data:) is not a link.
@@ -197,10 +198,17 @@ class LinkCollector:
         anchor_text = text_of(anchor)
         if is_back_to_results(anchor_text) or is_template_link(anchor, anchor_text):
             return
-        url = absolute_url(anchor.attrib.get("href"), self.page_url)
+        element = anchor.root.tag if isinstance(anchor.root.tag, str) else "a"
+        href = anchor.attrib.get("href")
+        if href_problem(href):
+            # "htttp://..." or "www.example.org": broken for the family who clicks it, so
+            # recorded as written (the link checker says why and how to fix it), never
+            # dropped as an unknown scheme or taken for a page of this site.
+            self.add(href.strip(), field_name, element=element, anchor_text=anchor_text, always=True)  # type: ignore[union-attr]
+            return
+        url = absolute_url(href, self.page_url)
         if page_tool_reason(anchor, anchor_text, url, self.page_url):
             return
-        element = anchor.root.tag if isinstance(anchor.root.tag, str) else "a"
         self.add(url, field_name, element=element, anchor_text=anchor_text, always=always)
 
     def add_email(self, email: str | None, field_name: str, *, element: str, attribute: str = "text") -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from lxml import etree
 from parsel import Selector
@@ -33,11 +33,11 @@ from localoffer_audit.crawl.common import (
 from localoffer_audit.crawl.dates import find_labelled_dates, match_date_label, shown_date
 from localoffer_audit.crawl.pagetools import in_page_tools, page_tool_reason
 from localoffer_audit.crawl.text import (
+    email_as_shown,
     clean,
     clean_phone,
     clean_postcode,
     find_postcode,
-    first_email,
     normalise_label,
     slug,
     strip_map_text,
@@ -79,19 +79,23 @@ class ResultsPage:
     next_points_back: bool = False
     # Records listed twice on this page (the same id under several channels).
     duplicates: int = 0
+    # Set by the spider: a further page listing only records earlier pages listed (a loop).
+    repeats_earlier: bool = False
+    # The directory's own information/advice pages linked from the page (id -> URL).
+    advice: dict[str, str] = field(default_factory=dict)
 
     @property
     def higher_pages(self) -> list[PageLink]:
         return [page for page in self.pages if page.offset > self.offset]
 
 
-def fsd_record_id(url: str) -> str | None:
-    """The record id of a ``service.page?id=X[&channel=...]`` URL, else None."""
+def _page_id(url: str, page_name: str) -> str | None:
+    """The ``id`` of a ``<page_name>?id=X[&...]`` URL, else None."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return None
-    if not parts.path.endswith(SERVICE_PAGE):
+    if not parts.path.endswith(page_name):
         return None
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
         if key.lower() == "id":
@@ -100,21 +104,50 @@ def fsd_record_id(url: str) -> str | None:
     return None
 
 
+def fsd_record_id(url: str) -> str | None:
+    """The record id of a ``service.page?id=X[&channel=...]`` URL, else None."""
+    return _page_id(url, SERVICE_PAGE)
+
+
+# Some FSD sites number their results pages (``...&page=2``, from 1) instead of
+# giving an offset (``...&sr=20``): both say where in one search a page sits.
+PAGE_NUMBER_PARAM = "page"
+_PAGING_PARAMS = (OFFSET_PARAM, PAGE_NUMBER_PARAM)
+
+
+ADVICE_PAGE = "advice.page"
+# Services stored for an advice page carry this kind (and an id "advice:<id>").
+ADVICE_KIND = "advice"
+
+
+def fsd_advice_id(url: str) -> str | None:
+    """The id of an ``advice.page?id=X`` URL (a guidance page, not a service), else None."""
+    return _page_id(url, ADVICE_PAGE)
+
+
 def listing_offset(url: str) -> int:
-    for key, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
-        if key == OFFSET_PARAM:
-            try:
-                return max(int(value), 0)
-            except ValueError:
-                return 0
+    """Where a results page sits in its search: the ``sr`` offset, else ``page`` - 1."""
+    query = parse_qsl(urlsplit(url).query, keep_blank_values=True)
+    for wanted, shift in ((OFFSET_PARAM, 0), (PAGE_NUMBER_PARAM, 1)):
+        for key, value in query:
+            if key == wanted:
+                try:
+                    return max(int(value) - shift, 0)
+                except ValueError:
+                    return 0
     return 0
 
 
 def listing_key(url: str) -> tuple[str, str, int]:
-    """The same search at the same offset, whatever the order of its parameters."""
+    """The same search at the same place, whatever the order of its parameters."""
     parts = urlsplit(url)
-    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != OFFSET_PARAM)
+    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in _PAGING_PARAMS)
     return (parts.path, urlencode(query), listing_offset(url))
+
+
+def same_search(url: str, other: str) -> bool:
+    """Two results pages of one search (a facet or another channel is another search)."""
+    return listing_key(url)[:2] == listing_key(other)[:2]
 
 
 def _is_listing_url(url: str) -> bool:
@@ -142,6 +175,9 @@ def parse_fsd_results(response: TextResponse) -> ResultsPage:
                 continue
             seen.add(record_id)
             page.services.append(ServiceLink(record_id, url, text_of(anchor)))
+            continue
+        if (advice_id := fsd_advice_id(url)) is not None and _outside_chrome(anchor):
+            page.advice.setdefault(advice_id, url)
             continue
         if _is_listing_url(url) and urlsplit(url).netloc == urlsplit(response.url).netloc:
             link = PageLink(listing_offset(url), url)
@@ -447,16 +483,12 @@ def parse_fsd_service(response: TextResponse, settings: ParseSettings | None = N
 def _email_as_shown(dd: Selector, value: str) -> str | None:
     """The address as the page gives it (a mailto: href, else the text), not a cleaned-up
     guess: a malformed address must reach the email checks as it is."""
+    mailtos = []
     for href in dd.xpath(".//a/@href").getall():
         url = absolute_url(href, "https://x.invalid/")
         if url and url.lower().startswith("mailto:"):
-            address = unquote(url[len("mailto:") :].split("?", 1)[0]).strip()
-            if address:
-                return address
-    tokens = [token for token in value.split() if "@" in token]
-    if len(tokens) == 1:
-        return tokens[0].strip("<>()[],;")
-    return first_email(value)
+            mailtos.append(url[len("mailto:") :])
+    return email_as_shown(mailtos, value)
 
 
 def _read_list_section(section: _Section, item: ServiceItem, links: LinkCollector, placed: set[str], tree) -> None:  # noqa: ANN001

@@ -18,8 +18,8 @@ from localoffer_audit.config import GenericSelectors
 from localoffer_audit.models import Contact, ServiceItem
 from localoffer_audit.crawl.common import LinkCollector, ParseSettings, absolute_url, finalise, lines_of, text_of
 from localoffer_audit.crawl.dates import find_labelled_dates, match_date_label, shown_date
-from localoffer_audit.crawl.fsd import ResultsPage, ServiceLink
-from localoffer_audit.crawl.text import clean, clean_phone, clean_postcode, find_postcode, first_email
+from localoffer_audit.crawl.fsd import PageLink, ResultsPage, ServiceLink
+from localoffer_audit.crawl.text import clean, clean_phone, clean_postcode, email_as_shown, find_postcode
 
 PLATFORM = "generic"
 _DATE_FIELD = re.compile(r"(date|updated|reviewed|added|modified)", re.I)
@@ -89,6 +89,10 @@ def parse_generic_listing(response: TextResponse, generic: GenericSelectors) -> 
         next_urls = [u for u in _hrefs(select(response, generic.next_page), response.url) if u.startswith("http")]
         page.next_url = next_urls[0] if next_urls else None
         page.next_points_back = page.next_url == response.url
+    if generic.page_links:
+        for url in _hrefs(select(response, generic.page_links), response.url):
+            if url.startswith("http") and url != response.url and all(p.url != url for p in page.pages):
+                page.pages.append(PageLink(0, url))
     return page
 
 
@@ -123,7 +127,7 @@ def parse_generic_service(
             item.website = urls[0] if urls else None
         elif name == "email":
             hrefs = [u.removeprefix("mailto:") for u in _hrefs(results, response.url) if u.startswith("mailto:")]
-            contact.email = first_email(hrefs[0] if hrefs else value)
+            contact.email = email_as_shown(hrefs, value)
             if contact.email:
                 links.add_email(contact.email, "contact_email", element="a" if hrefs else "text")
         elif name in ("phone", "telephone"):

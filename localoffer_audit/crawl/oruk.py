@@ -47,6 +47,8 @@ class OrukPage:
     names: dict[str, str] = field(default_factory=dict)
     page_number: int | None = None
     total_pages: int | None = None
+    # The number of services the server says it has (totalElements / total_items).
+    total_items: int | None = None
     # The server says this is the last page (or the page is empty).
     is_last: bool = False
 
@@ -74,10 +76,12 @@ def parse_oruk_page(data: Any) -> OrukPage:
         items = data.get("contents") or []
         page = OrukPage(version, page_number=_int(data.get("page_number")), total_pages=_int(data.get("total_pages")))
         page.is_last = bool(data.get("last_page")) or bool(data.get("empty"))
+        page.total_items = _int(data.get("total_items"))
     else:
         items = data.get("content") or []
         page = OrukPage(version, page_number=_int(data.get("number")), total_pages=_int(data.get("totalPages")))
         page.is_last = bool(data.get("last"))
+        page.total_items = _int(data.get("totalElements"))
     if not isinstance(items, list):
         raise OrukFormatError("the page's list of services is not a list")
     for entry in items:

@@ -44,6 +44,12 @@ class CrawlReport:
     pagination_loops: int = 0
     pagination_dead_ends: int = 0
     truncated_pages: int = 0
+    # What the directory says about its own size ("Displaying 1 - 10 of 400", an API's
+    # totalElements / total_items) and where it said so; 0 when it says nothing.
+    stated_total: int = 0
+    stated_total_source: str = ""
+    # platform = "auto": what the start page turned out to be.
+    detected_platform: str = ""
     messages: list[str] = field(default_factory=list)
     stream: IO[str] | None = field(default=None, repr=False)
     _last_emit: float = field(default=0.0, repr=False)
@@ -85,6 +91,9 @@ class CrawlReport:
             "pagination_dead_ends": self.pagination_dead_ends,
             "truncated_pages": self.truncated_pages,
             "listing_cap_reached": self.listing_cap_reached,
+            "stated_total": self.stated_total,
+            "stated_total_source": self.stated_total_source,
+            "detected_platform": self.detected_platform,
         }
 
     def emit(self, *, force: bool = False) -> None:

@@ -178,6 +178,8 @@ def incomplete_reasons(  # noqa: ANN001
     seen = counts.get("services_seen", 0)
     if seen == 0:
         reasons.append("no services found")
+    if (stated := stated_size_reason(config, counts)) is not None:
+        reasons.append(stated)
     previous = run_store.last_complete_run(db, RunKind.CRAWL, before=run_id)
     if previous is not None:
         previous_seen = int(previous.counts.get("services_seen", 0) or 0)
@@ -190,6 +192,22 @@ def incomplete_reasons(  # noqa: ANN001
         if not accept_missing and (outage := outage_reason(config, counts, previous)) is not None:
             reasons.append(outage)
     return reasons
+
+
+def stated_size_reason(config: Config, counts: dict[str, Any]) -> str | None:
+    """The directory's own count of its records ("400 results", an API's total) against
+    what the crawl found: a first crawl has no earlier crawl to compare with, and every
+    later crawl is cross-checked the same way."""
+    stated = int(counts.get("stated_total") or 0)
+    seen = int(counts.get("services_seen") or 0)
+    ratio = config.crawl.min_complete_ratio
+    if stated <= 0 or seen == 0 or seen >= ratio * stated:
+        return None
+    source = counts.get("stated_total_source") or "the directory"
+    return (
+        f"found {seen} services, but the directory says it has {stated} ({source}): "
+        f"{stated - seen} not reached, fewer than {ratio:.0%} found ([crawl] min_complete_ratio)"
+    )
 
 
 def outage_reason(config: Config, counts: dict[str, Any], previous: run_store.Run) -> str | None:

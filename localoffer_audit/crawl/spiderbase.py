@@ -22,6 +22,7 @@ from localoffer_audit.models import ServiceItem
 from localoffer_audit.crawl.common import FailedServicePage, ParseSettings, finalise
 from localoffer_audit.crawl.fsd import ResultsPage
 from localoffer_audit.crawl.report import CrawlReport
+from localoffer_audit.crawl.sizes import stated_count
 
 MISSING_STATUSES = (404, 410)
 # Bot protection (Cloudflare and the like) answers automated clients with these.
@@ -46,6 +47,9 @@ class AuditSpider(scrapy.Spider):
         self.allowed_domains = sorted({urlsplit(url).hostname or "" for url in self.start_urls} - {""})
         self.max_listing_pages = config.directory.max_listing_pages if config is not None else 2000
         self.seen_services: set[str] = set()
+        # Every record id any listing page has listed: a listing page is known by what it
+        # lists, so one that adds none of its own is a loop whatever its URL says.
+        self.listed_ids: set[str] = set()
         self.listing_requests = 0
 
     @classmethod
@@ -54,6 +58,10 @@ class AuditSpider(scrapy.Spider):
         # An exception a callback did not catch must not pass as a quiet log line.
         crawler.signals.connect(spider.callback_failed, signal=signals.spider_error)
         return spider
+
+    def take_over(self, response: Response) -> Iterator[Any]:
+        """Walk on from the first start page, already fetched by ``platform = "auto"``."""
+        raise NotImplementedError(f"the {self.platform} spider cannot take over from platform detection")
 
     # --- bounds and bookkeeping -----------------------------------------------------
 
@@ -117,7 +125,40 @@ class AuditSpider(scrapy.Spider):
                 self.report.error(f"listing page {response.url} lists no services", listing=True)
             else:
                 self.report.note(f"listing page {response.url} lists no services")
+        if response.meta.get("start"):
+            self.read_stated_total(response)
+        ids = {link.directory_id for link in page.services}
+        page.repeats_earlier = bool(ids) and not response.meta.get("start") and ids <= self.listed_ids
+        self.listed_ids |= ids
+        if page.repeats_earlier:
+            self.repeated_listing(response.url, len(ids))
         return page
+
+    def read_stated_total(self, response: Response) -> None:
+        """The results count a start page prints ("Displaying 1 - 10 of 400"), kept for the
+        completeness check; the largest over several start URLs is not summed: they may overlap."""
+        if not isinstance(response, TextResponse):
+            return
+        found = stated_count(response.text)
+        if found is not None and found[0] > self.report.stated_total:
+            count, line = found
+            self.report.stated_total = count
+            self.report.stated_total_source = f'"{line}" on {response.url}'
+
+    def repeated_listing(self, page_url: str, listed: int) -> None:
+        """A listing page reached as a further page lists only records already listed.
+
+        The site gave the first page again under another URL (it ignores its page
+        numbers, or a "next" link points back): whatever comes after it cannot be
+        reached, so the crawl is incomplete and this page's links are not followed.
+        """
+        self.report.pagination_loops += 1
+        self.report.pagination_dead_ends += 1
+        self.report.note(
+            f"pagination loop: listing page {page_url} lists only records already listed on earlier pages "
+            f"({listed} of them): later listing pages may be unseen, so the crawl is incomplete (the site may "
+            "be ignoring its page numbers)"
+        )
 
     def follow_services(self, page: ResultsPage, response: Response, callback: Any) -> Iterator[scrapy.Request]:
         """A request for each service the page lists that is on this site and new tonight."""

@@ -6,6 +6,7 @@ Everything here is pure and works on strings, so each quirk is a one-line table 
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 # The contact-value repairs (printed twice, map-link text, postcodes, Cloudflare) are the
 # one contact vocabulary's, shared with the content rules; re-exported for the parsers.
@@ -18,7 +19,7 @@ from localoffer_audit.parsing.contact_values import (
 )
 
 __all__ = [
-    "clean", "clean_or_none", "clean_phone", "clean_postcode", "decode_cloudflare_email", "find_postcode",
+    "clean", "clean_or_none", "clean_phone", "clean_postcode", "decode_cloudflare_email", "email_as_shown", "find_postcode",
     "first_email", "normalise_label", "slug", "strip_map_text", "undouble",
 ]
 
@@ -56,3 +57,17 @@ def first_email(text: str | None) -> str | None:
 def slug(label: str) -> str:
     """A field name from a label: "Social Media:" -> "social_media"."""
     return re.sub(r"[^a-z0-9]+", "_", normalise_label(label)).strip("_") or "field"
+
+
+def email_as_shown(mailto_addresses: list[str], text: str) -> str | None:
+    """The address as the page gives it (the first mailto: address, else the one @-word
+    of the text), not a cleaned-up guess: "admin@@x.org" or "hello@charity" must reach
+    the email checks as written."""
+    for address in mailto_addresses:
+        address = unquote(address.split("?", 1)[0]).strip()
+        if address:
+            return address
+    tokens = [token for token in text.split() if "@" in token]
+    if len(tokens) == 1:
+        return tokens[0].strip("<>()[],;")
+    return first_email(text)

@@ -53,6 +53,7 @@ import aiohttp
 from w3lib.url import safe_url_string
 
 from localoffer_audit.models import LinkResult, LinkVerdict
+from localoffer_audit.parsing.hrefs import href_problem
 from localoffer_audit.links.classify import (
     PageFingerprint,
     bot_challenge_signal,
@@ -490,6 +491,9 @@ class _Checker:
             if verdict.valid:
                 return LinkResult(url, LinkVerdict.OK, detail=verdict.value, attempts=0, confirmed=True)
             return LinkResult(url, LinkVerdict.INVALID_PHONE, error=verdict.reason, attempts=0, confirmed=True)
+        if problem := href_problem(stripped):
+            # A mistyped scheme or a bare host name recorded as written by the crawl.
+            return LinkResult(url, LinkVerdict.BROKEN, error=f"{problem[0]}: {problem[1]}", attempts=0, confirmed=True)
         if scheme not in ("http", "https"):
             return LinkResult(url, LinkVerdict.UNSUPPORTED, detail=f"{scheme or 'no'} scheme is not checked", attempts=0, confirmed=True)
         # Requested as a browser would (``/Annual Report.pdf`` goes out as ``%20``); the

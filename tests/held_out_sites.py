@@ -1,0 +1,207 @@
+"""Directory layouts the demo never serves, on loopback, for the crawl tests (no tests here).
+
+Their markup follows real software, not the demo:
+
+- ``DrupalDirectory``: a LocalGov Drupal directory channel. Listing rows are the
+  ``search_result`` view mode of localgov_base (``<article class="search-result node
+  node--type-localgov-directories-venue">`` with ``<h2 class="search-result__title"><a
+  rel="bookmark">``), the Views result summary "Displaying 1 - 10 of N", facet links
+  (``?facets[0]=...``) and Drupal's pager (``<nav class="pager">``, ``pager__item--next``
+  with ``rel="next"``, 0-based ``?page=``). Record pages have the page-title block
+  (``<h1 class="lgd-page-title-block__title">``) and Drupal fields (``field
+  field--name-localgov-directory-email`` with ``field__label`` / ``field__item``).
+- ``FsdPageNumbered``: an Open Objects FSD whose results pages are numbered
+  ``results.page?qt=&term=&familychannel=2&page=N`` (from 1, 20 per page: the shape a
+  public scraper of Suffolk's InfoLink walks), title links ``a.flex-grow-1``, a results
+  count "Showing 1 to 20 of N results", record pages with ``field_section`` blocks.
+
+Knobs make them misbehave the ways the issue saw: a site ignoring ``page=``, a pager
+that stops early while the count says more, malformed hrefs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html import escape
+
+from aiohttp import web
+
+DRUPAL_CHANNEL = "/send-local-offer"
+FSD_PATH = "/kb5/northshire/infolink/"
+
+
+def drupal_slug(n: int) -> str:
+    return f"{DRUPAL_CHANNEL}/provider-{n:03d}-support"
+
+
+def fsd_id(n: int) -> str:
+    return f"Nx{n:04d}_a-Qz"
+
+
+_CHROME = """<header role="banner"><a href="/">Northshire Council</a><nav><a href="/bins">Bins</a>
+<a href="{channel}/about">About the Local Offer</a><a href="/contact">Contact us</a></nav></header>"""
+_FOOTER = """<footer><a href="/privacy">Privacy</a><a href="/accessibility">Accessibility</a>
+<a href="https://www.facebook.com/northshirecouncil">Facebook</a></footer>"""
+
+
+@dataclass
+class DrupalDirectory:
+    services: int = 23
+    per_page: int = 10
+    # The pager stops after this page (0-based) while the summary still counts them all.
+    pager_stops_after: int | None = None
+    # Record numbers whose pages carry malformed hrefs.
+    bad_hrefs: set[int] = field(default_factory=set)
+    # The Views result summary ("Displaying 1 - 10 of N") is shown; a sitemap.xml is served.
+    summary: bool = True
+    sitemap: bool = False
+    requests: list[str] = field(default_factory=list)
+
+    def sitemap_xml(self, base: str) -> str:
+        urls = [f"{base}/", f"{base}{DRUPAL_CHANNEL}", f"{base}/bins"] + [f"{base}{drupal_slug(n)}" for n in range(1, self.services + 1)]
+        locs = "".join(f"<url><loc>{u}</loc><changefreq>weekly</changefreq></url>" for u in urls)
+        return f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</urlset>'
+
+    def listing(self, page: int) -> str:
+        first = page * self.per_page
+        numbers = range(first + 1, min(first + self.per_page, self.services) + 1)
+        rows = "".join(
+            f"""<div class="views-row"><article class="search-result node node--type-localgov-directories-venue node--view-mode-search-result">
+<h2 class="search-result__title"><a href="{drupal_slug(n)}" rel="bookmark">Provider {n} support</a></h2>
+<div class="search-result__content node__content"><div class="field field--name-localgov-directory-facets-select field--type-entity-reference field--label-hidden field__items">
+<div class="field__item">Early years</div></div></div></article></div>"""
+            for n in numbers
+        )
+        last_page = -(-self.services // self.per_page) - 1
+        stop = last_page if self.pager_stops_after is None else min(last_page, self.pager_stops_after)
+        items = []
+        if page > 0:
+            items.append(f'<li class="pager__item pager__item--previous"><a href="?page={page - 1}" title="Go to previous page" rel="prev"><span class="visually-hidden">Previous page</span><span aria-hidden="true">‹‹</span></a></li>')
+        items.append(f'<li class="pager__item is-active">Page {page + 1}</li>')
+        if page < stop:
+            items.append(f'<li class="pager__item pager__item--next"><a href="?page={page + 1}" title="Go to next page" rel="next"><span class="visually-hidden">Next page</span><span aria-hidden="true">››</span></a></li>')
+        summary = f"Displaying {first + 1} - {first + len(numbers)} of {self.services}" if self.summary else ""
+        return f"""<!DOCTYPE html><html lang="en"><head><title>SEND Local Offer | Northshire Council</title></head>
+<body>{_CHROME.format(channel=DRUPAL_CHANNEL)}<main id="main-content">
+<div class="lgd-page-title-block"><h1 class="lgd-page-title-block__title">SEND Local Offer</h1></div>
+<aside class="localgov-directories-facets"><ul>
+<li><a href="{DRUPAL_CHANNEL}?facets%5B0%5D=early_years">Early years (12)</a></li>
+<li><a href="{DRUPAL_CHANNEL}?facets%5B0%5D=health">Health (8)</a></li></ul></aside>
+<div class="view view-localgov-directory-channel view-id-localgov_directory_channel">
+<div class="view-header">{summary}</div><div class="view-content">{rows}</div>
+<nav class="pager" role="navigation" aria-labelledby="pagination-heading"><h4 id="pagination-heading" class="visually-hidden">Pagination</h4>
+<ul class="pager__items js-pager__items">{''.join(items)}</ul></nav></div></main>{_FOOTER}</body></html>"""
+
+    def record(self, n: int) -> str:
+        email = f"info@provider{n}.example.org"
+        website = f"https://www.provider{n}.example.org/"
+        if n in self.bad_hrefs:
+            email = f"admin@@provider{n}.example.org"
+            website = f"htttp://www.provider{n}.example.org/"
+        return f"""<!DOCTYPE html><html lang="en"><head><title>Provider {n} support | Northshire Council</title></head>
+<body>{_CHROME.format(channel=DRUPAL_CHANNEL)}<main id="main-content">
+<nav aria-label="breadcrumb" class="breadcrumb"><a href="/">Home</a><a href="{DRUPAL_CHANNEL}">SEND Local Offer</a></nav>
+<div class="lgd-page-title-block"><h1 class="lgd-page-title-block__title">Provider {n} support</h1></div>
+<article class="localgov-directories-venue node node--type-localgov-directories-venue node--view-mode-full">
+<div class="lgd-container padding-horizontal"><div class="localgov-directories-venue__content node__content">
+<div class="clearfix text-formatted field field--name-body field--type-text-with-summary field--label-hidden field__item">
+<p>Play sessions and short breaks for disabled children aged 5 to 11, run by Provider {n}. See our <a href="https://www.provider{n}.example.org/short-breaks">short breaks page</a>.</p></div>
+<div class="field field--name-localgov-directory-phone field--type-telephone field--label-above"><div class="field__label">Phone</div><div class="field__item"><a href="tel:01632960{n:03d}">01632 960{n:03d}</a></div></div>
+<div class="field field--name-localgov-directory-email field--type-email field--label-above"><div class="field__label">Email</div><div class="field__item"><a href="mailto:{email}">{email}</a></div></div>
+<div class="field field--name-localgov-directory-website field--type-link field--label-above"><div class="field__label">Website</div><div class="field__item"><a href="{website}">{website}</a></div></div>
+<div class="field field--name-localgov-location field--type-entity-reference field--label-above"><div class="field__label">Address</div><div class="field__item"><p class="address" translate="no"><span class="address-line1">{n} Mill Lane</span><br><span class="locality">Northford</span><br><span class="postal-code">NF1 {n % 9}AB</span></p></div></div>
+<div class="field field--name-localgov-directory-notes field--type-string field--label-above"><div class="field__label">Age range</div><div class="field__item">5 to 11 years</div></div>
+</div></div></article>
+<div class="page-tools"><a href="https://www.facebook.com/sharer/sharer.php?u=x">Share on Facebook</a></div>
+</main>{_FOOTER}</body></html>"""
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        self.requests.append(str(request.rel_url))
+        if request.path == "/robots.txt":
+            return web.Response(text="User-agent: *\nDisallow: /admin/\n")
+        if request.path == "/sitemap.xml" and self.sitemap:
+            return web.Response(text=self.sitemap_xml(f"{request.scheme}://{request.host}"), content_type="application/xml")
+        if request.path == DRUPAL_CHANNEL:
+            page = int(request.query.get("page", "0"))
+            return web.Response(text=self.listing(page), content_type="text/html")
+        if request.path.startswith(f"{DRUPAL_CHANNEL}/provider-"):
+            n = int(request.path.rsplit("/", 1)[1].split("-")[1])
+            if 1 <= n <= self.services:
+                return web.Response(text=self.record(n), content_type="text/html")
+        return web.Response(status=404, text="<html><body><h1>Page not found</h1></body></html>", content_type="text/html")
+
+
+@dataclass
+class FsdPageNumbered:
+    services: int = 45
+    per_page: int = 20
+    # The site ignores page= and serves the first page every time.
+    ignores_page: bool = False
+    # Page 2 (and later) also lists the last record of the page before (unstable sort).
+    overlap: bool = False
+    bad_hrefs: set[int] = field(default_factory=set)
+    requests: list[str] = field(default_factory=list)
+
+    def results(self, page: int) -> str:
+        first = (page - 1) * self.per_page
+        start = first if not (self.overlap and page > 1) else first - 1
+        numbers = range(start + 1, min(first + self.per_page, self.services) + 1)
+        hits = "".join(
+            f"""<div class="list-group-item"><div class="d-flex"><a class="flex-grow-1" href="service.page?id={fsd_id(n)}&amp;familychannel=2">{escape(f"Provider {n} holiday club")}</a></div>
+<p>Holiday club for children with SEND.</p></div>"""
+            for n in numbers
+        )
+        pages = -(-self.services // self.per_page)
+        links = "".join(
+            f'<li class="page-item"><a class="page-link" href="results.page?qt=&amp;term=&amp;familychannel=2&amp;page={p}">{p}</a></li>'
+            for p in range(1, pages + 1) if p != page
+        )
+        if page < pages:
+            links += f'<li class="page-item"><a class="page-link" href="results.page?qt=&amp;term=&amp;familychannel=2&amp;page={page + 1}">Next</a></li>'
+        count = f"Showing {first + 1} to {min(first + self.per_page, self.services)} of {self.services} results"
+        return f"""<!DOCTYPE html><html><head><title>Results | Northshire Family Information</title></head><body>
+<header><nav><a href="home.page">Home</a><a href="advice.page?id=AdvLocOff01">What is the Local Offer?</a></nav></header>
+<main><h1>Holiday clubs</h1><p class="results-count">{count}</p>
+<p>New to the Local Offer? Read <a href="advice.page?id=AdvEhcp0001">EHCPs explained</a>.</p>{hits}
+<ul class="pagination">{links}</ul></main><footer><a href="https://www.northshire.gov.uk/privacy">Privacy</a></footer></body></html>"""
+
+    def record(self, n: int) -> str:
+        website = f"https://provider{n}.example.org/"
+        email = f"clubs@provider{n}.example.org"
+        if n in self.bad_hrefs:
+            website = f"htttp://provider{n}.example.org/"
+            email = f"hello@provider{n}"
+        return f"""<!DOCTYPE html><html><head><title>Provider {n} holiday club | Northshire Family Information</title></head>
+<body><header><h1>Northshire Family Information</h1></header><main>
+<div id="hit-header"><h1>Provider {n} holiday club</h1></div>
+<div class="service-description"><p>Holiday club for children with SEND aged 5 to 14, run by Provider {n}.</p></div>
+<section class="field_section"><h2>Who to contact</h2><dl><dt>Telephone</dt><dd>01632 961{n:03d}</dd>
+<dt>E-mail</dt><dd><a href="mailto:{email}">{email}</a></dd><dt>Website</dt><dd><a href="{website}">{website}</a></dd></dl></section>
+</main></body></html>"""
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        self.requests.append(str(request.rel_url))
+        if request.path == "/robots.txt":
+            return web.Response(text="User-agent: *\nDisallow:\n")
+        if request.path == FSD_PATH + "results.page":
+            page = 1 if self.ignores_page else max(int(request.query.get("page", "1")), 1)
+            return web.Response(text=self.results(page), content_type="text/html")
+        if request.path == FSD_PATH + "advice.page" and request.query.get("id") == "AdvEhcp0001":
+            return web.Response(text=ADVICE_PAGE, content_type="text/html")
+        if request.path == FSD_PATH + "service.page":
+            rid = request.query.get("id", "")
+            n = int(rid[2:6]) if rid.startswith("Nx") else -1
+            if 1 <= n <= self.services:
+                return web.Response(text=self.record(n), content_type="text/html")
+        return web.Response(status=404, text="Not found")
+
+
+ADVICE_PAGE = """<!DOCTYPE html><html><head><title>EHCPs explained | Northshire Family Information</title></head>
+<body><header><h1>Northshire Family Information</h1><nav><a href="home.page">Home</a></nav></header><main>
+<h1>EHCPs explained</h1><p>An education, health and care plan sets out the support a child needs.
+Read <a href="https://www.gov.uk/children-with-special-educational-needs/extra-SEN-help">the GOV.UK guide</a>
+or ask <a href="htttp://www.northshire-sendiass.org.uk/">Northshire SENDIASS</a>.</p></main></body></html>"""
+
+
+def fsd_numbered_start(base: str) -> str:
+    return f"{base}{FSD_PATH}results.page?qt=&term=&familychannel=2"
