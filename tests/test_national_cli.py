@@ -204,3 +204,29 @@ def test_workers_started_with_a_schedule_queue_the_night_themselves(tmp_path: Pa
     assert [(night, slug) for night, slug, _ in rows] == [(today, "leeds"), (today, "york")]
     crawls = query(conninfo, "SELECT COUNT(*) FROM procrastinate_jobs WHERE task_name = 'national.crawl_council'")
     assert crawls == [(2,)], "every scheduled enqueue after the first queues nothing new"
+
+
+@needs_extra
+@pytest.mark.parametrize(
+    "url",
+    [
+        "host=127.0.0.1 port={port} dbname=localoffer user=audit password=s3cret-pw",
+        "postgresql://audit@127.0.0.1:{port}/localoffer?password=s3cret-pw",
+        "postgresql://audit:s3cret-pw@127.0.0.1:{port}/localoffer",
+    ],
+    ids=["key=value", "query", "userinfo"],
+)
+def test_a_database_that_cannot_be_reached_is_named_without_its_password(url: str) -> None:
+    import socket
+
+    from localoffer_audit.national.database import NationalDatabaseError, connect
+
+    with socket.socket() as unused:  # a port nothing listens on
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    with pytest.raises(NationalDatabaseError) as caught:
+        with connect(url.format(port=port)):
+            pass
+    message = str(caught.value)
+    assert "s3cret-pw" not in message
+    assert f"127.0.0.1:{port}/localoffer" in message

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
+import psycopg.conninfo
 from procrastinate.schema import SchemaManager
 
 from localoffer_audit.errors import AuditError
-from localoffer_audit.redact import mask_credentials
 
 DATABASE_ENV_VAR = "LOCALOFFER_AUDIT_DATABASE_URL"
 # Any fixed number: concurrent first starts of several workers create the tables once.
@@ -38,6 +38,20 @@ def database_url() -> str:
     return url
 
 
+def describe(url: str) -> str:
+    """Where the database is, for messages: host, port and database name only. A libpq
+    string can carry the password in ``password=`` or ``?password=``, which URL masking
+    does not see, so nothing else of it is ever printed."""
+    try:
+        parts = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "(the configured database)"
+    host = parts.get("host") or "localhost"
+    port = f":{parts['port']}" if parts.get("port") else ""
+    name = f"/{parts['dbname']}" if parts.get("dbname") else ""
+    return f"{host}{port}{name}"
+
+
 @contextmanager
 def connect(url: str | None = None) -> Iterator[psycopg.Connection]:
     """A short-lived connection (autocommit off: each ``with conn.transaction()`` commits)."""
@@ -46,7 +60,7 @@ def connect(url: str | None = None) -> Iterator[psycopg.Connection]:
         conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
     except psycopg.OperationalError as exc:
         raise NationalDatabaseError(
-            f"cannot reach the national database {mask_credentials(url)}: {str(exc).strip().splitlines()[0]}"
+            f"cannot reach the national database {describe(url)}: {str(exc).strip().splitlines()[0]}"
         ) from exc
     try:
         yield conn
