@@ -9,7 +9,8 @@ import pytest
 from localoffer_audit.parsing import dates as checks_dates
 from localoffer_audit.crawl.common import ParseSettings, absolute_url
 from localoffer_audit.crawl.dates import find_labelled_dates, match_date_label, parse_uk_date
-from localoffer_audit.crawl.text import clean_phone, clean_postcode, decode_cloudflare_email, undouble
+from localoffer_audit.crawl.text import clean_phone
+from localoffer_audit.parsing.contact_values import clean_postcode, decode_cloudflare_email, undouble
 
 LABELS = ParseSettings().date_labels
 

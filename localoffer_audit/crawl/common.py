@@ -14,7 +14,8 @@ from parsel import Selector
 from localoffer_audit.config import DEFAULT_DATE_LABELS
 from localoffer_audit.models import LinkPlace, ServiceItem
 from localoffer_audit.crawl.pagetools import in_page_tools, page_tool_reason
-from localoffer_audit.crawl.text import clean, decode_cloudflare_email
+from localoffer_audit.crawl.text import clean
+from localoffer_audit.parsing.contact_values import decode_cloudflare_email
 from localoffer_audit.parsing.contact_values import is_map_link_text
 from localoffer_audit.parsing.hrefs import href_problem
 from localoffer_audit.parsing.html_text import element_text

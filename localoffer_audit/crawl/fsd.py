@@ -32,16 +32,8 @@ from localoffer_audit.crawl.common import (
 )
 from localoffer_audit.crawl.dates import find_labelled_dates, match_date_label, shown_date
 from localoffer_audit.crawl.pagetools import in_page_tools, page_tool_reason
-from localoffer_audit.crawl.text import (
-    email_as_shown,
-    clean,
-    clean_phone,
-    clean_postcode,
-    find_postcode,
-    normalise_label,
-    slug,
-    strip_map_text,
-)
+from localoffer_audit.crawl.text import email_as_shown, clean, clean_phone, normalise_label, slug
+from localoffer_audit.parsing.contact_values import clean_postcode, find_postcode, strip_map_text
 
 PLATFORM = "fsd"
 SERVICE_PAGE = "service.page"

@@ -19,7 +19,8 @@ from localoffer_audit.models import Contact, ServiceItem
 from localoffer_audit.crawl.common import LinkCollector, ParseSettings, absolute_url, finalise, lines_of, text_of
 from localoffer_audit.crawl.dates import find_labelled_dates, match_date_label, shown_date
 from localoffer_audit.crawl.fsd import PageLink, ResultsPage, ServiceLink
-from localoffer_audit.crawl.text import clean, clean_phone, clean_postcode, email_as_shown, find_postcode
+from localoffer_audit.crawl.text import clean, clean_phone, email_as_shown
+from localoffer_audit.parsing.contact_values import clean_postcode, find_postcode
 
 PLATFORM = "generic"
 _DATE_FIELD = re.compile(r"(date|updated|reviewed|added|modified)", re.I)

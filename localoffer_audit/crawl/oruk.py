@@ -21,7 +21,8 @@ from scrapy.http import TextResponse
 from localoffer_audit.models import Contact, ServiceItem, ShownDate
 from localoffer_audit.crawl.common import LinkCollector, ParseSettings, finalise, html_fragment_text
 from localoffer_audit.crawl.dates import parse_uk_date
-from localoffer_audit.crawl.text import clean, clean_or_none, find_postcode
+from localoffer_audit.crawl.text import clean, clean_or_none
+from localoffer_audit.parsing.contact_values import find_postcode
 
 PLATFORM = "oruk"
 V1, V3 = "v1", "v3"

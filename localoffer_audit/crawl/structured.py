@@ -45,7 +45,8 @@ from localoffer_audit.crawl.fsd import (
     _is_website_label,
     _link_field,
 )
-from localoffer_audit.crawl.text import clean, clean_phone, clean_postcode, find_postcode, normalise_label
+from localoffer_audit.crawl.text import clean, clean_phone, normalise_label
+from localoffer_audit.parsing.contact_values import clean_postcode, find_postcode
 
 # Drupal field machine names carry the module's prefix: "field--name-localgov-directory-phone".
 _DRUPAL_PREFIXES = ("localgov-directory-", "localgov-directories-", "localgov-", "field-")

@@ -9,19 +9,8 @@ import re
 from urllib.parse import unquote
 
 # The contact-value repairs (printed twice, map-link text, postcodes, Cloudflare) are the
-# one contact vocabulary's, shared with the content rules; re-exported for the parsers.
-from localoffer_audit.parsing.contact_values import (
-    clean_postcode,
-    decode_cloudflare_email,
-    find_postcode,
-    strip_map_text,
-    undouble,
-)
-
-__all__ = [
-    "clean", "clean_or_none", "clean_phone", "clean_postcode", "decode_cloudflare_email", "email_as_shown", "find_postcode",
-    "first_email", "normalise_label", "slug", "strip_map_text", "undouble",
-]
+# one contact vocabulary's (parsing/contact_values.py); parsers import them from there.
+from localoffer_audit.parsing.contact_values import undouble
 
 _SPACE = re.compile(r"\s+")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+'\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
