@@ -54,4 +54,12 @@ def test_scrapy_crawl_without_the_config_or_with_another_spider_is_refused(tmp_p
     other = _scrapy("crawl", "oruk", env={**env, "LOCALOFFER_AUDIT_CONFIG": str(tmp_path / "audit.toml")})
     assert other.returncode == 2 and "run `scrapy crawl fsd`" in other.stderr
     listed = _scrapy("list", env=env)
-    assert listed.returncode == 0 and listed.stdout.split() == ["fsd", "generic", "oruk"]
+    assert listed.returncode == 0 and listed.stdout.split() == ["auto", "fsd", "generic", "oruk"]
+
+
+def test_scrapy_crawl_refuses_spider_arguments_and_settings_it_would_ignore(tmp_path: Path) -> None:
+    (tmp_path / "audit.toml").write_text('[directory]\nplatform = "fsd"\nstart_urls = ["http://127.0.0.1:9/"]\n')
+    env = {**os.environ, "LOCALOFFER_AUDIT_CONFIG": str(tmp_path / "audit.toml")}
+    for option in (["-a", "page=2"], ["-s", "DOWNLOAD_DELAY=0"]):
+        refused = _scrapy("crawl", "fsd", *option, env=env)
+        assert refused.returncode == 2 and "-s and -a are not used here" in refused.stderr, refused.stderr

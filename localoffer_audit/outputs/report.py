@@ -30,6 +30,7 @@ from localoffer_audit.store.runs import get_run, recent_runs
 from localoffer_audit.outputs.history import HISTORY_FOLDER, service_page_name
 from localoffer_audit.outputs.labels import FINE_VERDICTS, STAGE_LABELS, rule_title, verdict_label
 from localoffer_audit.outputs.templates import render
+from localoffer_audit.content.rules import newest_entry_date
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +67,6 @@ REVIEWED_WITHIN_DAYS = 365
 def review_counts(db: Database, today: date) -> dict[str, int]:
     """Live entries by the newest review / last-updated date they show, as of ``today``:
     within the last year, older, or none shown (the dates the content rules read)."""
-    from localoffer_audit.content.rules import newest_entry_date
-
     live = live_service_ids(db)
     counts = {"within_year": 0, "older": 0, "no_date": 0}
     for service in listed_services(db, with_links=False):

@@ -27,6 +27,11 @@ class Command(ScrapyCommand):
     # The crawl runs in a process of its own (crawl/child.py); none is needed here.
     requires_crawler_process = False
 
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        # Declared so that Scrapy's usual spider arguments are recognised, then refused.
+        parser.add_argument("-a", dest="spargs", action="append", default=[], metavar="NAME=VALUE")
+
     def syntax(self) -> str:
         return "<spider>"
 
@@ -35,7 +40,11 @@ class Command(ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
-            raise UsageError("name one spider: fsd, oruk or generic")
+            raise UsageError("name one spider: auto, fsd, oruk or generic")
+        # Spider arguments and settings would not reach the crawl (it reads the config
+        # file only): refused rather than silently ignored.
+        if getattr(opts, "set", None) or getattr(opts, "spargs", None):
+            raise UsageError("-s and -a are not used here: put crawl settings in the config file")
         config_path = os.environ.get(CONFIG_ENV_VAR)
         if not config_path:
             raise UsageError(
@@ -46,7 +55,7 @@ class Command(ScrapyCommand):
             platform: str | None = load_config(Path(config_path)).directory.platform
         except AuditError:
             platform = None  # a missing or bad config: main() below says so in one line
-        if platform is not None and args[0] != platform:
+        if platform not in (None, "auto") and args[0] != platform:
             raise UsageError(f"the config's [directory] platform is {platform!r}: run `scrapy crawl {platform}`")
         # `localoffer-audit crawl` itself, in a process of its own (Scrapy's reactor starts
         # once per process, and the commands never import the CLI above them): its output
