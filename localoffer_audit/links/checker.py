@@ -694,11 +694,7 @@ def _order_hosts(urls: Sequence[str], first: Collection[str] = ()) -> list[tuple
     then the busiest host first (so the longest queue starts earliest)."""
     by_host: dict[str, deque[str]] = defaultdict(deque)
     for url in urls:
-        try:
-            key = _host_key(url.strip()) if scheme_of(url) in ("http", "https") else "~other"
-        except ValueError:
-            key = "~other"
-        by_host[key].append(url)
+        by_host[_host_of_url(url)].append(url)
     early = set(first)
     if early:
         for key, queue in by_host.items():
@@ -708,6 +704,7 @@ def _order_hosts(urls: Sequence[str], first: Collection[str] = ()) -> list[tuple
 
 
 def _host_of_url(url: str) -> str:
+    """The host:port key of an http(s) URL, "~other" for anything else."""
     try:
         return _host_key(url.strip()) if scheme_of(url) in ("http", "https") else "~other"
     except ValueError:
