@@ -810,7 +810,7 @@ async def check_urls(
                     results[result.url] = replace(result, detail=_add_detail(result.detail, LEFT_TO_NEXT_RUN))
                     emit(results[result.url])
                     return
-                timeout_rechecks[host] += slow
+                timeout_rechecks[host] += int(slow)
                 # Final only after its delayed recheck, which starts waiting now.
                 held.add(result.url)
                 task = asyncio.ensure_future(_delayed_recheck(once, result, settings, results, paused_hosts, emit))
