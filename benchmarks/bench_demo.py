@@ -23,12 +23,14 @@ process. Printed per night: each stage's wall time next to its bound and the rat
   (`download_delay_seconds`; AutoThrottle never goes below it), or pages x latency /
   target concurrency when that is longer;
 - link bound: the per-host schedule (for each host, ceil(URLs / per_host) x its mean
-  latency; the slowest host), plus one timeout (`read_timeout_seconds`: what a link that
+  latency, or x `read_timeout_seconds` for a host whose links timed out; the slowest
+  host), plus one timeout (`read_timeout_seconds`: what a link that
   accepts and never answers costs) when a link timed out, plus the confirmation delay
   when a failure needed confirming in the run.
 
     python benchmarks/bench_demo.py --nightly                  # 400 services
-    python benchmarks/bench_demo.py --nightly --services 5000
+    python benchmarks/bench_demo.py --nightly --services 5000 --nights 1 \\
+        --set crawl.download_delay_seconds=0.05 --set crawl.autothrottle_target_concurrency=8
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ import json
 import math
 import os
 import random
+import sys
 import time
 from collections.abc import Callable, Iterator
 
@@ -161,8 +164,9 @@ DEMO_PACE_KEYS = {
 }
 
 
-def defaults_config(demo, out) -> Path:
-    """The demo config with the demo's own pace and timeouts removed (project defaults)."""
+def defaults_config(demo, out, overrides: dict[str, dict[str, object]] | None = None) -> Path:
+    """The demo config with the demo's own pace and timeouts removed (project defaults),
+    then ``overrides`` ({section: {key: value}}) applied."""
     from localoffer_audit.demo.runner import prepare_demo_output
     from localoffer_audit.demo.server import to_toml
 
@@ -171,6 +175,8 @@ def defaults_config(demo, out) -> Path:
     for section, keys in DEMO_PACE_KEYS.items():
         for key in keys:
             data[section].pop(key, None)
+    for section, values in (overrides or {}).items():
+        data[section].update(values)
     path = out / "localoffer-audit.toml"
     path.write_text(to_toml(data), encoding="utf-8")
     return path
@@ -209,7 +215,9 @@ def link_bound(db, run_id: int, world, config) -> dict[str, float]:
     for host, count, timed_out, unconfirmed in rows:
         spec = world.hosts.get(host or "") or world.hosts.get((host or "").removeprefix("www."))
         mean = (sum(spec.latency_ms) / 2 / 1000) if spec else 0.0
-        schedule = max(schedule, math.ceil(count / links.per_host) * mean)
+        # A host that hangs "answers" each request after one timeout.
+        latency = links.read_timeout_seconds if timed_out else mean
+        schedule = max(schedule, math.ceil(count / links.per_host) * latency)
         timeouts += timed_out or 0
         soft += unconfirmed or 0
     timeout = links.read_timeout_seconds if timeouts else 0.0
@@ -224,7 +232,7 @@ def night_figures(config, world, measured: dict[str, float]) -> dict[str, object
     db = open_db(config.database.path)
     try:
         nightly = db.execute("SELECT id, status, stages FROM runs WHERE kind = 'nightly' ORDER BY id DESC LIMIT 1").fetchone()
-        stages = {stage["name"]: stage for stage in json.loads(nightly[2])}
+        stages = {stage.get("stage"): stage for stage in json.loads(nightly[2])}
         crawl_run = db.execute("SELECT counts FROM runs WHERE kind = 'crawl' ORDER BY id DESC LIMIT 1").fetchone()
         links_run = db.execute("SELECT id, counts FROM runs WHERE kind = 'links' ORDER BY id DESC LIMIT 1").fetchone()
         crawl_counts = json.loads(crawl_run[0])
@@ -253,7 +261,23 @@ def ratio(figure: float, bound: float) -> str:
     return f"{figure / bound:.2f}" if bound else "-"
 
 
-def nightly_main(services: int, seed: int, latency: tuple[int, int], nights: int = 2) -> list[dict[str, object]]:
+def print_night(night: int, r: dict[str, object]) -> None:
+    print(f"night {night}: {r['status']}, exit {r['exit_code']}; wall {r['wall_s']:.1f}s, CPU {r['cpu_s']:.1f}s, "
+          f"peak RSS {r['peak_rss_mb']:.0f} MB")
+    print(f"  crawl  {r['crawl_s']:6.1f}s  bound {r['crawl_bound_s']:6.1f}s ({r['pages']} pages x delay)  "
+          f"ratio {ratio(r['crawl_s'], r['crawl_bound_s'])}  (target <= 1.3)")
+    print(f"  links  {r['links_s']:6.1f}s  bound {r['links_bound_s']:6.1f}s (schedule {r['links_schedule_s']:.1f} + "
+          f"timeout {r['links_timeout_s']:g} + confirm {r['links_confirm_s']:g})  ratio "
+          f"{ratio(r['links_s'], r['links_bound_s'])}  (target <= 1.3); checked {r['links_checked']}, "
+          f"reused {r['links_reused']}, {r['links_timeouts']} timeouts, failures confirmed "
+          f"{r['links_confirmed_failures']} / unconfirmed {r['links_unconfirmed_failures']}")
+    if r["stderr_tail"] and r["exit_code"] not in (0, 3):
+        print("  stderr:", " | ".join(r["stderr_tail"]))
+    sys.stdout.flush()
+
+
+def nightly_main(services: int, seed: int, latency: tuple[int, int], nights: int = 2,
+                 overrides: dict[str, dict[str, object]] | None = None, keep: str | None = None) -> list[dict[str, object]]:
     import platform
     import tempfile
     from datetime import date, timedelta
@@ -264,33 +288,28 @@ def nightly_main(services: int, seed: int, latency: tuple[int, int], nights: int
 
     world = DemoWorld(seed=seed, services=services, latency_ms=latency)
     results: list[dict[str, object]] = []
+    print(f"demo world: {services} services, seed {seed}, provider latency {latency[0]}-{latency[1]} ms; "
+          f"machine: {platform.node()} ({os.cpu_count()} cores, shared), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+          flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-nightly-") as folder:
-        out = Path(folder)
+        out = Path(keep or folder)
+        out.mkdir(parents=True, exist_ok=True)
         with run_demo_in_thread(world, workdir=out / "demo-web") as demo:
-            config_path = defaults_config(demo, out)
+            config_path = defaults_config(demo, out, overrides)
             config = load_config(config_path)
+            if overrides:
+                print(f"changed from the defaults: {overrides}")
+            print(f"pace: crawl delay {config.crawl.download_delay_seconds:g}s, per-domain {config.crawl.concurrent_requests_per_domain}; "
+                  f"links connect/first byte/total {config.links.connect_timeout_seconds:g}/{config.links.read_timeout_seconds:g}/"
+                  f"{config.links.total_timeout_seconds:g}s, confirm delay {config.links.confirm_delay_seconds:g}s, "
+                  f"per host {config.links.per_host}", flush=True)
             first_day = date.fromisoformat(demo.manifest()["world"]["day0_date"])
             for night in range(nights):
                 demo.set_day(night)
                 measured = run_nightly_process(config_path, first_day + timedelta(days=night))
-                results.append(night_figures(config, world, measured))
-    print(f"demo world: {services} services, seed {seed}, provider latency {latency[0]}-{latency[1]} ms; "
-          f"machine: {platform.node()} ({os.cpu_count()} cores, shared), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
-    print(f"defaults: crawl delay {config.crawl.download_delay_seconds:g}s, per-domain {config.crawl.concurrent_requests_per_domain}; "
-          f"links connect/first byte/total {config.links.connect_timeout_seconds:g}/{config.links.read_timeout_seconds:g}/"
-          f"{config.links.total_timeout_seconds:g}s, confirm delay {config.links.confirm_delay_seconds:g}s, per host {config.links.per_host}")
-    for night, r in enumerate(results, 1):
-        print(f"night {night}: {r['status']}, exit {r['exit_code']}; wall {r['wall_s']:.1f}s, CPU {r['cpu_s']:.1f}s, "
-              f"peak RSS {r['peak_rss_mb']:.0f} MB")
-        print(f"  crawl  {r['crawl_s']:6.1f}s  bound {r['crawl_bound_s']:6.1f}s ({r['pages']} pages x delay)  "
-              f"ratio {ratio(r['crawl_s'], r['crawl_bound_s'])}  (target <= 1.3)")
-        print(f"  links  {r['links_s']:6.1f}s  bound {r['links_bound_s']:6.1f}s (schedule {r['links_schedule_s']:.1f} + "
-              f"timeout {r['links_timeout_s']:g} + confirm {r['links_confirm_s']:g})  ratio "
-              f"{ratio(r['links_s'], r['links_bound_s'])}  (target <= 1.3); checked {r['links_checked']}, "
-              f"reused {r['links_reused']}, {r['links_timeouts']} timeouts, failures confirmed "
-              f"{r['links_confirmed_failures']} / unconfirmed {r['links_unconfirmed_failures']}")
-        if r["stderr_tail"] and r["exit_code"] not in (0, 3):
-            print("  stderr:", " | ".join(r["stderr_tail"]))
+                r = night_figures(config, world, measured)
+                results.append(r)
+                print_night(night + 1, r)
     first = results[0]
     print(f"whole night 1: {first['wall_s']:.1f}s (target < 75 s for 400 services)")
     if len(results) > 1:
@@ -306,12 +325,21 @@ if __name__ == "__main__":
     parser.add_argument("--latency-ms", type=int, nargs=2, default=(20, 80), metavar=("LOW", "HIGH"),
                         help="with --nightly: provider hosts' latency range (default 20 80)")
     parser.add_argument("--services", type=int, default=None, help="default 20,000 (400 with --nightly)")
+    parser.add_argument("--keep", metavar="FOLDER", help="with --nightly: keep the database, config and logs there")
+    parser.add_argument("--nights", type=int, default=2, help="with --nightly: nights to run (default 2)")
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                        help="with --nightly: a config value instead of the default, e.g. crawl.download_delay_seconds=0.05")
     parser.add_argument("--pages", type=int, default=5_000)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     if args.nightly:
-        nightly_main(args.services or 400, args.seed, tuple(args.latency_ms))
+        overrides: dict[str, dict[str, object]] = {}
+        for item in args.set:
+            name, _, raw = item.partition("=")
+            section, _, key = name.partition(".")
+            overrides.setdefault(section, {})[key] = json.loads(raw) if raw[:1] in "0123456789-[{tf" else raw
+        nightly_main(args.services or 400, args.seed, tuple(args.latency_ms), args.nights, overrides, args.keep)
         raise SystemExit(0)
     result = asyncio.run(main(args.services or 20_000, args.pages, args.concurrency, args.seed))
     print(json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in result.items()}, indent=1))

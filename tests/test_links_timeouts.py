@@ -174,6 +174,22 @@ async def test_a_recheck_that_would_dominate_is_left_to_the_next_run(web_port: i
     assert time.monotonic() - started < 3.0  # the 3 s confirmation delay was not waited for
 
 
+@pytest.mark.asyncio
+async def test_a_hanging_host_gets_one_round_of_rechecks(web_port: int) -> None:
+    urls = [f"http://hang.test/page/{i}" for i in range(5)]
+    results = await check_urls(urls, settings_for_port(web_port, per_host=2))
+    assert all(r.verdict is LinkVerdict.TIMEOUT for r in results)
+    rechecked = [r for r in results if r.confirmed]
+    left = [r for r in results if LEFT_TO_NEXT_RUN in (r.detail or "")]
+    # Two at a time on that host: the first two failures are rechecked (another round of
+    # timeouts each), the other three wait for the next run, unconfirmed.
+    assert (len(rechecked), len(left)) == (2, 3)
+    assert not any(r.confirmed for r in left)
+    for r in results:
+        path = r.url.split("hang.test", 1)[1]
+        assert len(requests_for("hang.test", path)) == (2 if r.confirmed else 1)
+
+
 # --- across two runs, through the stage and a real database ----------------------------
 
 

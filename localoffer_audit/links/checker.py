@@ -24,8 +24,9 @@ How one http(s) link is checked:
 6. Soft failures (timeouts, 5xx, resets, refusals) are checked once more after a delay
    (one attempt per request), the recheck started as soon as the failure is known so it
    overlaps the rest of the run; a second failure confirms them. A link that failed at
-   its previous check too needs no recheck (two runs in a row confirm it), and a
-   timeout's recheck that would more than double the stage is left to the next run.
+   its previous check too needs no recheck (two runs in a row confirm it). A hanging
+   host gets one round of rechecks (``per_host`` of its timeouts), and a timeout's
+   recheck that would more than double the stage is left to the next run.
    Links known slow or hanging from earlier runs (``first``) are started first, so
    their waits overlap the rest. A site that was fine before and now fails repeatedly
    is paused: its remaining links are left unverified this run.
@@ -110,7 +111,7 @@ FAILURE_VERDICTS = frozenset({LinkVerdict.BROKEN, LinkVerdict.SERVER_ERROR, Link
 # Failures that get one more try in a run at most (the delayed recheck, or one retry).
 ONE_MORE_TRY = frozenset({FailureKind.TIMEOUT, FailureKind.RESET})
 # The detail added to a soft failure whose recheck was left to the next run.
-LEFT_TO_NEXT_RUN = "not rechecked in this run (it would have more than doubled the link check): the next run confirms it"
+LEFT_TO_NEXT_RUN = "not rechecked in this run (waiting for it would have held up the link check): the next run confirms it"
 
 
 def wants_body(url: str) -> bool:
@@ -707,11 +708,7 @@ def _order_hosts(urls: Sequence[str], first: Collection[str] = ()) -> list[tuple
     then the busiest host first (so the longest queue starts earliest)."""
     by_host: dict[str, deque[str]] = defaultdict(deque)
     for url in urls:
-        try:
-            key = _host_key(url.strip()) if scheme_of(url) in ("http", "https") else "~other"
-        except ValueError:
-            key = "~other"
-        by_host[key].append(url)
+        by_host[_host_of_url(url)].append(url)
     early = set(first)
     if early:
         for key, queue in by_host.items():
@@ -721,6 +718,7 @@ def _order_hosts(urls: Sequence[str], first: Collection[str] = ()) -> list[tuple
 
 
 def _host_of_url(url: str) -> str:
+    """The host:port key of an http(s) URL, "~other" for anything else."""
     try:
         return _host_key(url.strip()) if scheme_of(url) in ("http", "https") else "~other"
     except ValueError:
@@ -783,6 +781,7 @@ async def check_urls(
     deadline = started + settings.max_run_seconds if settings.max_run_seconds > 0 else None
     # url -> (delayed recheck task, loop time its attempt is due, the first failure was a timeout)
     rechecks: dict[str, tuple[asyncio.Task[None], float, bool]] = {}
+    timeout_rechecks: Counter[str] = Counter()  # per host:port
 
     def emit(result: LinkResult) -> None:
         held.discard(result.url)
@@ -816,11 +815,20 @@ async def check_urls(
                 except Exception:  # noqa: BLE001 - a broken progress display never stops a run
                     log.exception("progress callback failed")
             if settings.confirm_delay > 0 and _needs_confirmation(result) and result.url not in known_failing:
+                slow = result.verdict is LinkVerdict.TIMEOUT
+                host = _host_of_url(result.url)
+                if slow and timeout_rechecks[host] >= settings.per_host:
+                    # One round of rechecks per hanging host (per_host at once): each
+                    # further round would cost another timeout. The next run confirms.
+                    results[result.url] = replace(result, detail=_add_detail(result.detail, LEFT_TO_NEXT_RUN))
+                    emit(results[result.url])
+                    return
+                timeout_rechecks[host] += int(slow)
                 # Final only after its delayed recheck, which starts waiting now.
                 held.add(result.url)
                 task = asyncio.ensure_future(_delayed_recheck(once, result, settings, results, paused_hosts, emit))
                 due = loop.time() + settings.confirm_delay
-                rechecks[result.url] = (task, due, result.verdict is LinkVerdict.TIMEOUT)
+                rechecks[result.url] = (task, due, slow)
             else:
                 emit(result)
 

@@ -207,8 +207,8 @@ async def fetch(
             response = await session.request(
                 method, url, allow_redirects=False, headers=headers, ssl=ssl_context
             )
-    except TimeoutError:
-        return Failure(url, method, FailureKind.TIMEOUT, f"no answer within {settings.total_timeout:g}s")
+    except TimeoutError as exc:
+        return Failure(url, method, FailureKind.TIMEOUT, _timeout_message(exc, settings))
     except Exception as exc:  # noqa: BLE001 - every failure becomes evidence, never a crash
         return _failure_from(url, method, exc)
     try:
@@ -249,6 +249,15 @@ async def fetch(
             response.release()
         else:
             response.close()
+
+
+def _timeout_message(exc: BaseException, settings: LinkCheckSettings) -> str:
+    """Which limit ran out, so the evidence says what the server failed to do in time."""
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return f"could not connect within {settings.connect_timeout:g}s"
+    if isinstance(exc, aiohttp.SocketTimeoutError):
+        return f"no answer within {settings.read_timeout:g}s (connected, but nothing was sent)"
+    return f"no answer within {settings.total_timeout:g}s"
 
 
 def local_resource_errno(exc: BaseException | None) -> int | None:
