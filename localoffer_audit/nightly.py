@@ -105,6 +105,7 @@ def run_nightly(
     accept_missing: bool = False,
     crawl_stage: CrawlStage | None = None,
     link_checker: Checker | None = None,
+    crawl_progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> NightlySummary:
     """Run every stage once, under the database's run lock (LockedError if held).
 
@@ -126,7 +127,7 @@ def run_nightly(
         try:
             return _run_stages(db, config, db_path, today=today, send=send, say=say, link_progress=link_progress,
                                accept_missing=accept_missing,
-                               crawl_stage=crawl_stage, link_checker=link_checker)
+                               crawl_stage=crawl_stage, link_checker=link_checker, crawl_progress=crawl_progress)
         finally:
             db.close()
 
@@ -136,6 +137,7 @@ def _run_stages(
     link_progress: Callable[[int, int, Any], None] | None = None, accept_missing: bool = False,
     crawl_stage: CrawlStage | None = None,
     link_checker: Checker | None = None,
+    crawl_progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> NightlySummary:
     abandoned = mark_abandoned_runs(db)
     run_id = start_run(db, RunKind.NIGHTLY, platform=config.directory.platform)
@@ -183,7 +185,7 @@ def _run_stages(
             blocked = f"the {name} stage failed"
         return outcome
 
-    crawl = guarded("crawl", lambda: crawl_stage(run_id) if crawl_stage else _crawl(config, db_path, run_id, accept_missing))
+    crawl = guarded("crawl", lambda: crawl_stage(run_id) if crawl_stage else _crawl(config, db_path, run_id, accept_missing, crawl_progress))
     if crawl is not None and crawl.status == "incomplete":
         blocked = "the crawl was incomplete"
     links = guarded("links", lambda: _links(db, config, run_id, link_progress, link_checker))
@@ -252,9 +254,11 @@ def _stage_record(outcome: StageOutcome) -> dict[str, Any]:
 
 
 def _crawl(
-    config: Config, db_path: Path, parent: int, accept_missing: bool = False
+    config: Config, db_path: Path, parent: int, accept_missing: bool = False,
+    progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> tuple[str, dict[str, Any], int | None, str | None]:
-    result = run_crawl(config, db_path, parent_run_id=parent, accept_missing=accept_missing)
+    # The crawl's own counts line (pages, services, rate), as `crawl` draws it.
+    result = run_crawl(config, db_path, parent_run_id=parent, accept_missing=accept_missing, progress=progress)
     message = "; ".join(result.messages) or None
     return str(result.status), dict(result.counts), result.run_id, message
 

@@ -56,3 +56,45 @@ def test_crawl_at_a_terminal_shows_its_progress_within_the_width(tmp_path: Path)
     assert re.search(r"crawl: \d+ pages, \d+ services, \d+ errors, [\d.]+ pages/s", crawl[-1])
     # The line is ended when the crawl is, so the shell prompt starts on a line of its own.
     assert text.replace("\r\n", "\n").endswith("\n"), repr(text[-200:])
+
+
+@pytest.mark.slow
+def test_nightly_at_a_terminal_shows_the_crawls_progress_line(tmp_path: Path) -> None:
+    # `nightly` draws the crawl's own line (pages, services, rate) while it crawls, as
+    # `crawl` does, not only "crawl..." (the crawl and link-check stages share one stderr).
+    world = DemoWorld(seed=4, services=40)
+    with run_demo_in_thread(world, workdir=tmp_path / "demo-web") as demo:
+        config = config_from_dict(demo.config_dict(tmp_path))
+        path = _write_config(config, tmp_path / "localoffer-audit.toml")
+        master, slave = pty.openpty()
+        env = dict(os.environ, COLUMNS="60")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "localoffer_audit.cli", "--config", str(path), "nightly", "--no-send",
+             "--today", demo.manifest()["world"]["day0_date"]],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, env=env,
+        )
+        os.close(slave)
+        drawn = b""
+        while True:
+            ready, _, _ = select.select([master], [], [], 1.0)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                drawn += chunk
+            elif process.poll() is not None:
+                break
+        process.wait(timeout=300)
+        os.close(master)
+    text = drawn.decode("utf-8", "replace").replace("\r\n", "\n")
+    # 0 done, or 3 new serious findings (the demo world has some): both a complete night.
+    assert process.returncode in (0, 3), text[-2000:]
+    pieces = [piece for line in text.split("\n") for piece in line.split("\r")]
+    crawl = [piece for piece in pieces if re.match(r"crawl: \d+ pages, \d+ services, \d+ errors, [\d.]+ pages/s", piece)]
+    assert crawl, text[-3000:]
+    assert all(len(piece) <= 59 for piece in crawl), max(crawl, key=len)
+    # The crawl's line is ended before the stage's result is printed on a line of its own.
+    assert re.search(r"\ncrawl: complete in [\d.]+s", text), text[-3000:]

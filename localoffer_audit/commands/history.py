@@ -18,6 +18,8 @@ def history(app: AppContext, what: str) -> None:
     every finding about it. For a service: every finding. Each finding's lifecycle is
     listed in date order: opened, fixed, reopened, dismissed, and every email that
     listed it, so you can answer "since when has this been broken and who was told?".
+    A URL's scheme and host may be typed in any case (HTTPS://Example.org/x finds
+    https://example.org/x); its path must match.
 
     The same history, as HTML pages (one per entry that has had a problem and one per
     link a problem is about), is written by `nightly` and `worklists` into the

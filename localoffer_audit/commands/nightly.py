@@ -17,7 +17,8 @@ from localoffer_audit.nightly import NightlySummary, describe_counts, run_nightl
 from localoffer_audit.preflight import preflight_for_writing
 from localoffer_audit.outputs.report import write_run_report
 from localoffer_audit.commands.check import LiveProgress
-from localoffer_audit.commands.common import AppContext, add_log_file, pass_app, progress_enabled
+from localoffer_audit.commands.common import AppContext, add_log_file, exit_with, pass_app, progress_enabled
+from localoffer_audit.commands.crawl import CrawlProgress
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,8 @@ def nightly(app: AppContext, today, send: bool | None, accept_missing: bool) -> 
     write worklists, send email (if configured) and the run report.
 
     Safe under cron: one run at a time per database (a second exits with code 4), no
-    terminal needed, progress only when run at a terminal, a non-zero exit on failure.
+    terminal needed, progress only when run at a terminal (each stage, and the crawl's
+    and link check's live counts), a non-zero exit on failure.
     Exit codes: 0 done, 1 a stage failed, 3 new findings at or above
     [nightly] alert_severity (new since the last night that reported, so a night
     that was killed still alerts on the next), 4 another run holds the lock, 5
@@ -56,19 +58,28 @@ def nightly(app: AppContext, today, send: bool | None, accept_missing: bool) -> 
     # Disk space, database and output folder first: a full or read-only disk is one line.
     preflight_for_writing(app.database_path(), output_folder=config.output.folder)
     add_log_file(config.nightly.log_file or config.output.folder / "nightly.log")
-    say = (lambda message: click.echo(message, err=True)) if progress_enabled() else None
+    # The crawl's counts line, as `crawl` draws it; the next stage message ends it first.
+    crawl_progress = CrawlProgress() if progress_enabled() else None
+
+    def say(message: str) -> None:
+        if crawl_progress is not None:
+            crawl_progress.close()
+        click.echo(message, err=True)
+
     # The link stage's live line (counts, rate, ETA), named by its stage, as `check` draws it.
     link_progress = LiveProgress(sys.stderr, prefix="links: ") if progress_enabled() else None
     try:
         summary = run_nightly(
-            config, app.database_path(), today=today.date() if today else None, send_email=send, progress=say,
-            link_progress=link_progress, accept_missing=accept_missing,
+            config, app.database_path(), today=today.date() if today else None, send_email=send,
+            progress=say if progress_enabled() else None, link_progress=link_progress,
+            crawl_progress=crawl_progress, accept_missing=accept_missing,
         )
     except LockedError as exc:  # exit 4 (cli.py); the log file should say why this night did nothing
         log.info("nightly did not run (exit code %d): %s", int(ExitCode.LOCKED), exc)
         raise
     click.echo(format_summary(summary))
-    sys.exit(int(summary.exit_code))
+    if summary.exit_code != ExitCode.OK:
+        exit_with(summary.exit_code)
 
 
 def format_summary(summary: NightlySummary) -> str:
@@ -133,7 +144,9 @@ def browse(app: AppContext, port: int, open_browser: bool) -> None:
     if open_browser:
         command.append("--open")
     click.echo(f"Datasette on http://127.0.0.1:{port}/ (Ctrl-C to stop)")
-    raise SystemExit(subprocess.call(command))
+    code = subprocess.call(command)
+    if code != 0:  # Datasette's own exit code (Ctrl-C ends it non-zero), passed on for scripts
+        exit_with(code)
 
 
 def _datasette_importable() -> bool:

@@ -20,6 +20,11 @@ from localoffer_audit.demo.world import DemoWorld
 CONFIG_NAME = "localoffer-audit.toml"
 MANIFEST_NAME = "demo-manifest.json"
 MANAGERS_NAME = "managers.csv"
+# The demo's nights are a day apart, and night 2 plants taken-over provider sites
+# (demo/repurposed.py) behind links that were OK on night 1: re-read every link each
+# night, as a council that wants a takeover caught the next morning would set it. The
+# default (7 days) would reuse night 1's OK results and never see the plants.
+DEMO_LINK_SETTINGS = {"recheck_ok_after_days": 0}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +44,7 @@ def prepare_demo_output(demo: RunningDemo, out: Path) -> DemoOutput:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     managers = demo.write_managers_csv(out / MANAGERS_NAME)
-    config = demo.write_config(out, name=CONFIG_NAME)
+    config = demo.write_config(out, name=CONFIG_NAME, links_extra=DEMO_LINK_SETTINGS)
     manifest = demo.manifest()
     manifest_path = out / MANIFEST_NAME
     import json

@@ -93,8 +93,10 @@ class RunningDemo:
     def write_managers_csv(self, path: Path) -> Path:
         return write_managers_csv(self.world, Path(path))
 
-    def config_dict(self, output_dir: Path, *, platform: str = "fsd") -> dict[str, Any]:
-        """A config (as parsed TOML) auditing this running demo; paths inside output_dir."""
+    def config_dict(self, output_dir: Path, *, platform: str = "fsd", links_extra: dict[str, Any] | None = None
+                    ) -> dict[str, Any]:
+        """A config (as parsed TOML) auditing this running demo; paths inside output_dir.
+        ``links_extra``: [links] settings for this use of it (the `demo` command's own)."""
         output_dir = Path(output_dir).resolve()
         links: dict[str, Any] = {
             "hosts_file": str(self.hosts_file),
@@ -116,6 +118,7 @@ class RunningDemo:
         # Settings other stages add later get demo-friendly values when they exist.
         known = LinksConfig.model_fields
         links.update({key: value for key, value in DEMO_OPTIONAL_LINK_SETTINGS.items() if key in known})
+        links.update(links_extra or {})
         start = {"fsd": [self.fsd_start_url], "oruk": [self.oruk_v1_url], "oruk3": [self.oruk_v3_url]}[platform]
         return {
             "directory": {
@@ -144,11 +147,12 @@ class RunningDemo:
             "output": {"folder": str(output_dir / "output")},
         }
 
-    def write_config(self, output_dir: Path, *, platform: str = "fsd", name: str = "localoffer-audit.toml") -> Path:
+    def write_config(self, output_dir: Path, *, platform: str = "fsd", name: str = "localoffer-audit.toml",
+                     links_extra: dict[str, Any] | None = None) -> Path:
         output_dir = Path(output_dir)
         output_dir.mkdir(parents=True, exist_ok=True)
         path = output_dir / name
-        path.write_text(to_toml(self.config_dict(output_dir, platform=platform)), encoding="utf-8")
+        path.write_text(to_toml(self.config_dict(output_dir, platform=platform, links_extra=links_extra)), encoding="utf-8")
         return path
 
     def curl_example(self, url: str | None = None) -> str:

@@ -26,6 +26,7 @@ from localoffer_audit.config import Config
 from localoffer_audit.errors import AuditError
 from localoffer_audit.outputs.labels import verdict_label
 from localoffer_audit.outputs.templates import render
+from localoffer_audit.parsing.urls import canonical_link_url
 from localoffer_audit.store.history import (
     Told,
     finding_events,
@@ -103,7 +104,9 @@ def service_history(db: Database, service_id: str) -> History:
 
 def history_of(db: Database, what: str) -> History:
     what = what.strip()
-    return link_history(db, what) if looks_like_url(what) else service_history(db, what)
+    # Links are stored by their canonical key (scheme and host in lower case, default port
+    # dropped), so "HTTPS://Example.org/x" as typed finds "https://example.org/x".
+    return link_history(db, canonical_link_url(what)) if looks_like_url(what) else service_history(db, what)
 
 
 def format_history(history: History) -> str:
