@@ -9,7 +9,6 @@ from click.testing import CliRunner
 
 from localoffer_audit.store.db import open_db
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture

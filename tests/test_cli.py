@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from localoffer_audit import __version__
 from localoffer_audit.cli import main
 
-from .conftest import REPO_ROOT
+from .support.paths import REPO_ROOT
 
 
 def walk_commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:

@@ -21,7 +21,7 @@ from localoffer_audit.store.db import open_db
 from localoffer_audit.demo import DemoWorld, run_demo_in_thread
 from localoffer_audit.findings.lifecycle import run_findings
 
-from .test_content_accuracy import MIN_PRECISION, MIN_RECALL, _open_rules, score
+from .support.accuracy import MIN_PRECISION, MIN_RECALL, _open_rules, score
 
 # Classes whose faults the FSD pages carry in labelled fields ("Notes", "Session
 # Information", "Opening Times", "Cost"): the ORUK feed must carry them too.

@@ -22,7 +22,7 @@ from localoffer_audit.models import LinkVerdict
 from localoffer_audit.parsing.contact_values import email_problem
 from localoffer_audit.parsing.hrefs import href_problem
 
-from .held_out_sites import DrupalDirectory, FsdPageNumbered
+from .support.held_out_sites import DrupalDirectory, FsdPageNumbered
 
 HREFS = [
     ("htttp://www.mencap.org.uk/", "http://www.mencap.org.uk/"),

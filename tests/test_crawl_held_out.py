@@ -16,8 +16,8 @@ from localoffer_audit.models import RunStatus
 from localoffer_audit.store.db import open_db
 from localoffer_audit.store.services import live_services
 
-from .held_out_sites import DrupalDirectory, FsdPageNumbered, drupal_slug, fsd_id, fsd_numbered_start
-from .test_crawl_support import FakeSite, crawl_config, serve
+from .support.held_out_sites import DrupalDirectory, FsdPageNumbered, drupal_slug, fsd_id, fsd_numbered_start
+from .support.crawl_sites import FakeSite, crawl_config, serve
 
 DRUPAL_START = "/send-local-offer"
 

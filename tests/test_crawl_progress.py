@@ -16,7 +16,7 @@ import pytest
 from localoffer_audit.config import config_from_dict
 from localoffer_audit.demo import DemoWorld, run_demo_in_thread
 
-from .test_nightly import _write_config
+from .support.nightly import _write_config
 
 
 @pytest.mark.slow

@@ -12,7 +12,7 @@ from localoffer_audit.store.db import open_db
 from localoffer_audit.models import RunStatus
 from localoffer_audit.store.services import live_services, service_history
 
-from .test_crawl_support import OFFSITE_RECORD, PAGE_SIZE, FakeSite, crawl_config, fsd_start, record_id, serve
+from .support.crawl_sites import OFFSITE_RECORD, PAGE_SIZE, FakeSite, crawl_config, fsd_start, record_id, serve
 
 
 def crawl(site_url: str, db_path: Path, platform: str = "fsd", **settings):

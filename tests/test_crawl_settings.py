@@ -20,7 +20,7 @@ from localoffer_audit.crawl.scrapy_settings import RETRY_HTTP_CODES, scrapy_sett
 from localoffer_audit.models import RunStatus
 from localoffer_audit.spiders.fsd import FsdSpider
 
-from .test_crawl_support import FakeSite, crawl_config, fsd_start, serve
+from .support.crawl_sites import FakeSite, crawl_config, fsd_start, serve
 
 POLITE = {
     "obey_robots_txt": True,

@@ -25,7 +25,7 @@ from localoffer_audit.store.services import (
     services_seen_in_run,
 )
 
-from .test_crawl_support import FakeSite, crawl_config, fsd_start, serve
+from .support.crawl_sites import FakeSite, crawl_config, fsd_start, serve
 
 
 def item(service_id: str = "abc", *, status: int = 200, description: str = "Weekly group", links=None) -> ServiceItem:

@@ -17,7 +17,7 @@ from localoffer_audit.cli import main
 from localoffer_audit.store.db import open_db
 from localoffer_audit.exitcodes import ExitCode
 
-from .cli_logging import restore_logging  # noqa: F401  (a fixture)
+from .support.cli_logging import restore_logging  # noqa: F401  (a fixture)
 
 
 @pytest.mark.slow

@@ -18,15 +18,6 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 
-def read_hosts_file(path: Path) -> dict[str, str]:
-    mapping: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            address, *names = line.split()
-            for name in names:
-                mapping[name.lower()] = address
-    return mapping
 
 
 class HostsOnlyResolver(AbstractResolver):
@@ -132,6 +123,7 @@ import pytest  # noqa: E402
 
 from localoffer_audit.demo import DemoWorld, build_manifest, serve_demo  # noqa: E402
 from localoffer_audit.models import LinkVerdict  # noqa: E402
+from .support.demo import read_hosts_file  # noqa: E402
 
 EMAIL_SHAPE = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 # What a reader of the page sees, in generic wording (not the demo's own sentences): a

@@ -19,7 +19,7 @@ from localoffer_audit.demo.managers import write_managers_csv
 from localoffer_audit.demo.manifest import CONTENT_RULES, build_manifest
 from localoffer_audit.demo.views import build_view
 
-from .test_demo_links import read_hosts_file
+from .support.demo import read_hosts_file
 
 TODAY = date(2026, 11, 25)
 BASE = "http://127.0.0.1:9/kb5/northmoor/directory/"

@@ -16,7 +16,7 @@ from cryptography.x509.oid import NameOID
 
 from localoffer_audit.outputs.mail import SmtpSender, prepare_and_send
 
-from .test_email import TODAY, Inbox, config_for, free_port, setup_world
+from .support.email import TODAY, Inbox, config_for, free_port, setup_world
 
 
 def make_certificate(folder: Path) -> tuple[Path, Path]:

@@ -16,7 +16,7 @@ from localoffer_audit.findings.lifecycle import EXPORT_COLUMNS
 from localoffer_audit.models import RunKind, RunStatus
 from localoffer_audit.store.runs import finish_run, start_run
 
-from .test_findings_lifecycle import HOST, put_service
+from .support.lifecycle import HOST, put_service
 
 CONFIG = f"""
 [directory]

@@ -6,7 +6,6 @@ them; ``run_findings`` is then run as ``content`` / ``nightly`` would.
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -28,13 +27,9 @@ from localoffer_audit.models import Finding, RunKind, RunStatus, ServiceItem, Se
 from localoffer_audit.store.services import record_crawled_service, settle_missing_pages
 from localoffer_audit.store import findings as store
 from localoffer_audit.store.runs import finish_run, start_run
+from .support.lifecycle import DESCRIPTION, HOST, put_service
 
 TODAY = date(2025, 6, 15)
-HOST = "directory.example.gov.uk"
-DESCRIPTION = (
-    "A friendly youth club for young people aged 11 to 18 with additional needs. "
-    "We meet every Tuesday evening in term time for games, cooking and trips."
-)
 
 
 @pytest.fixture
@@ -42,38 +37,8 @@ def config(tmp_path: Path):
     return config_from_dict({"directory": {"start_urls": [f"https://{HOST}/kb5/x/directory/results.page"]}})
 
 
-# Different services need different descriptions, or they are near duplicates of each other.
-OTHER_DESCRIPTIONS = [
-    DESCRIPTION,
-    "Free advice for parents on education, health and care plans, with a helpline and drop-in sessions at the library.",
-    "Swimming lessons in a quiet pool for disabled children, with changing places toilets and trained instructors.",
-    "Short breaks at weekends for teenagers with complex needs, giving families time to rest and recharge.",
-    "Speech and language therapy for children under five, at home, in nurseries or at the health centre.",
-]
 
 
-def put_service(db, service_id: str = "s1", *, state: str = "live", **changes: Any) -> None:
-    row = {
-        "id": service_id,
-        "url": f"https://{HOST}/kb5/x/directory/service.page?id={service_id}",
-        "name": f"Youth club {service_id}",
-        "organisation": "Northtown Youth Trust",
-        "description": OTHER_DESCRIPTIONS[sum(map(ord, service_id)) % len(OTHER_DESCRIPTIONS)],
-        "contacts": json.dumps([{"name": "Sam", "phone": "0113 496 0999", "email": "club@northtown-trust.org.uk"}]),
-        "website": "https://www.northtown-trust.org.uk/",
-        "postcode": "LS1 4AP",
-        "dates": json.dumps([{"label": "Last updated", "raw": "02/05/2025", "value": "2025-05-02"}]),
-        "fields": "{}",
-        "extra": "{}",
-        "categories": "[]",
-        "http_status": 200,
-        "state": state,
-        "first_seen_at": utc_now(),
-        "last_seen_at": utc_now(),
-    }
-    for key, value in changes.items():
-        row[key] = json.dumps(value) if isinstance(value, list | dict) else value
-    db["services"].upsert(row, pk="id")
 
 
 def put_link(db, service_id: str, url: str, verdict: str, *, confirmed: bool = True, status_code: int | None = 404,

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from localoffer_audit.cli import main
 from localoffer_audit.store.db import open_db
 
-from .test_worklists_support import add_link_place
+from .support.worklists import add_link_place
 
 COMMANDS_DIR = Path(__file__).resolve().parent.parent / "localoffer_audit" / "commands"
 STORED = "https://example.org/x"

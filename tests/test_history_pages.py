@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from localoffer_audit.cli import main
 from localoffer_audit.outputs.history import check_spans, link_page_name, service_page_name
 
-from .test_email import OWNER, Inbox, setup_world  # noqa: F401  (fixtures below come from there)
-from .test_email import port, smtp  # noqa: F401
-from .test_worklists_support import add_link_place
+from .support.email import OWNER, Inbox, setup_world  # noqa: F401  (fixtures below come from there)
+from .support.email import port, smtp  # noqa: F401
+from .support.worklists import add_link_place
 
 URL = "https://sunny.example/old"
 

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from localoffer_audit.cli import main
 from localoffer_audit.store.db import open_db
 
-from .test_links_stage import ThreadedServer, add_services
+from .support.links import ThreadedServer, add_services
 
 # How long each answer takes: long enough that requests overlap when they may.
 ANSWER_SECONDS = 0.3

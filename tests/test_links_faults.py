@@ -26,7 +26,7 @@ from localoffer_audit.links.checker import LinkCheckSettings, check_urls
 from localoffer_audit.links.stage import run_link_checks
 from localoffer_audit.models import LinkVerdict
 
-from .test_links_stage import ThreadedServer, add_services, link, make_config
+from .support.links import ThreadedServer, add_services, link, make_config
 
 REQUESTS: list[str] = []
 
@@ -229,7 +229,7 @@ KILLED_CHILD = textwrap.dedent(
     from pathlib import Path
     from localoffer_audit.links.stage import run_link_checks
     from localoffer_audit.store.db import open_db
-    from tests.test_links_stage import make_config
+    from tests.support.links import make_config
 
     tmp, port = Path(sys.argv[1]), int(sys.argv[2])
     config = make_config(tmp, port, recheck_ok_after_days=0)

@@ -23,7 +23,7 @@ from localoffer_audit.links.checker import LEFT_TO_NEXT_RUN, LinkCheckSettings, 
 from localoffer_audit.links.stage import run_link_checks
 from localoffer_audit.models import LinkVerdict
 
-from .test_links_stage import ThreadedServer, add_services, link, make_config
+from .support.links import ThreadedServer, add_services, link, make_config
 
 PAGE = "<html><head><title>Short breaks</title></head><body><h1>Short breaks</h1><p>{}</p></body></html>"
 

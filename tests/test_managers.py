@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from localoffer_audit.cli import main
 from localoffer_audit.findings.managers import MappingFileError, assign_managers, import_mapping, normalise_organisation
 
-from .test_worklists_support import add_service, make_config
+from .support.worklists import add_service, make_config
 
 HEADER = "service_id,organisation,manager_name,manager_email\n"
 

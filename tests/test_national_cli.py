@@ -17,7 +17,7 @@ from localoffer_audit.national.extra import missing_packages
 from localoffer_audit.national.groups import politeness_group
 
 try:
-    from .test_national_support import pg_cluster  # noqa: F401  (a fixture)
+    from .support.national import pg_cluster  # noqa: F401  (a fixture)
 except pytest.skip.Exception as missing:  # a plain install: the tests without PostgreSQL still run
     _why = str(missing)
 
@@ -182,7 +182,7 @@ def test_workers_started_with_a_schedule_queue_the_night_themselves(tmp_path: Pa
     """procrastinate's periodic tasks instead of cron: no `enqueue` is run, yet the night is queued, once."""
     from datetime import UTC, datetime
 
-    from .test_national_support import query, start_worker, stop_worker, wait_for
+    from .support.national import query, start_worker, stop_worker, wait_for
 
     conninfo = pg_cluster.new_database("national_schedule")
     for slug in ("leeds", "york"):

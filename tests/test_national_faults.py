@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from localoffer_audit.cli import main
 
-from .test_national_support import (
+from .support.national import (
     World,
     council_config,
     all_done,

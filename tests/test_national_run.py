@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from localoffer_audit.cli import main
 from localoffer_audit.store.db import open_db
 
-from .test_national_support import (
+from .support.national import (
     all_done,
     enqueue,
     findings_of,

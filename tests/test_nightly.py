@@ -28,7 +28,8 @@ from localoffer_audit.findings.managers import import_mapping
 from localoffer_audit.models import RunStatus
 from localoffer_audit.nightly import NightlySummary, run_nightly
 
-from .cli_logging import restore_logging  # noqa: F401  (a fixture)
+from .support.cli_logging import restore_logging  # noqa: F401  (a fixture)
+from .support.nightly import _write_config
 
 CONTENT_RULES_SCORED = {
     "stale_date", "missing_date", "past_event", "covid_notice", "closure_wording", "no_contact_route",
@@ -46,9 +47,6 @@ class TwoNights:
     manifest_day1: dict
 
 
-def _write_config(config: Config, path: Path) -> Path:
-    path.write_text(to_toml(config.model_dump(mode="json", exclude_none=True)), encoding="utf-8")
-    return path
 
 
 def _nightly_command(config_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -314,7 +312,7 @@ def test_nightly_help_documents_exit_codes() -> None:
 @pytest.mark.slow
 @pytest.mark.browser
 def test_report_renders_in_chromium(two_nights: TwoNights) -> None:
-    from .browser import ARTIFACTS, png_size, require_chromium, screenshot
+    from .support.browser import ARTIFACTS, png_size, require_chromium, screenshot
 
     require_chromium()
     png = screenshot(two_nights.config.output.folder / "report.html", ARTIFACTS / "run-report.png", width=1200, height=2400)

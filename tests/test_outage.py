@@ -33,7 +33,7 @@ from localoffer_audit.models import RunStatus
 from localoffer_audit.nightly import run_nightly
 from localoffer_audit.store.db import open_db
 
-from .test_crawl_support import FakeSite, crawl_config, fsd_start, record_id, serve
+from .support.crawl_sites import FakeSite, crawl_config, fsd_start, record_id, serve
 
 TODAY = date(2025, 6, 2)
 OWNER = "localoffer@testshire.example"

@@ -12,8 +12,8 @@ from localoffer_audit.cli import main
 from localoffer_audit.store.db import open_db
 from localoffer_audit.outputs.worklists import build_worklists
 
-from .cli_logging import restore_logging  # noqa: F401  (a fixture)
-from .test_worklists_support import add_finding, add_service, make_config, set_status
+from .support.cli_logging import restore_logging  # noqa: F401  (a fixture)
+from .support.worklists import add_finding, add_service, make_config, set_status
 
 TODAY = date(2026, 11, 25)
 
@@ -269,7 +269,7 @@ def test_report_for_any_run_that_status_lists(db, tmp_path: Path) -> None:
     from localoffer_audit.store.runs import finish_run, start_run
     from localoffer_audit.outputs.report import write_run_report
 
-    from .test_report_figures import CONFIG, build_directory
+    from .support.report import CONFIG, build_directory
 
     nightly = build_directory(db, tmp_path)
     (content,) = [r["id"] for r in db.query("SELECT id FROM runs WHERE parent_run_id = ?", [nightly])]
@@ -288,7 +288,7 @@ def test_first_screen_says_in_plain_words_what_happened(db, tmp_path: Path) -> N
     from localoffer_audit.config import config_from_dict
     from localoffer_audit.outputs.report import write_run_report
 
-    from .test_report_figures import CONFIG, build_directory
+    from .support.report import CONFIG, build_directory
 
     build_directory(db, tmp_path)
     out = tmp_path / "out"

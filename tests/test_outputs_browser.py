@@ -17,8 +17,8 @@ from localoffer_audit.store.runs import finish_run, record_stage, start_run
 from localoffer_audit.outputs.report import write_run_report
 from localoffer_audit.outputs.worklists import build_worklists
 
-from .browser import ARTIFACTS, require_chromium, screenshot
-from .test_report_figures import CONFIG, build_directory
+from .support.browser import ARTIFACTS, require_chromium, screenshot
+from .support.report import CONFIG, build_directory
 
 _PROBE = """
 <script>window.addEventListener("load", () => {

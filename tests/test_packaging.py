@@ -1,6 +1,6 @@
 import tomllib
 
-from .conftest import REPO_ROOT
+from .support.paths import REPO_ROOT
 
 
 def test_every_subpackage_is_listed_in_pyproject() -> None:

@@ -23,8 +23,8 @@ from localoffer_audit.findings.managers import MappingFileError, import_mapping
 from localoffer_audit.preflight import PreflightError, check_free_space, describe_os_error, preflight_for_writing
 from localoffer_audit.store.managers import stored_assignments
 
-from .cli_logging import restore_logging  # noqa: F401  (a fixture)
-from .test_worklists_support import add_service
+from .support.cli_logging import restore_logging  # noqa: F401  (a fixture)
+from .support.worklists import add_service
 
 IS_ROOT = os.geteuid() == 0
 START = "https://directory.example.gov.uk/kb5/x/directory/results.page"

@@ -1,6 +1,6 @@
 import re
 
-from .conftest import REPO_ROOT
+from .support.paths import REPO_ROOT
 
 
 def _readme_test_command() -> str:

@@ -14,7 +14,7 @@ from localoffer_audit.models import RunKind, RunStatus
 from localoffer_audit.outputs.report import review_counts, run_snapshot, write_run_report
 from localoffer_audit.store.runs import finish_run, start_run
 
-from .test_worklists_support import add_finding, add_service, make_config
+from .support.worklists import add_finding, add_service, make_config
 
 TODAY = date(2026, 12, 3)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from localoffer_audit.store.db import open_db
 
-from .test_crawl_support import FakeSite, crawl_config, fsd_start, serve
+from .support.crawl_sites import FakeSite, crawl_config, fsd_start, serve
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 

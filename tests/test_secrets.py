@@ -22,8 +22,8 @@ from localoffer_audit.store.runs import finish_run, record_stage, start_run
 from localoffer_audit.store.services import live_services
 from localoffer_audit.redact import mask_credentials
 
-from .cli_logging import restore_logging  # noqa: F401  (a fixture)
-from .test_crawl_support import FakeSite, crawl_config, fsd_start, serve
+from .support.cli_logging import restore_logging  # noqa: F401  (a fixture)
+from .support.crawl_sites import FakeSite, crawl_config, fsd_start, serve
 
 SECRET = "hunter2-s3cret"
 LEAKY = f"https://auditor:{SECRET}@directory.example.gov.uk/kb5/x/directory/results.page"

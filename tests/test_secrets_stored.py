@@ -17,7 +17,7 @@ from localoffer_audit.links.stage import run_link_checks
 from localoffer_audit.models import RunStatus
 from localoffer_audit.store.db import open_db
 
-from .test_crawl_support import FakeSite, crawl_config, fsd_start, serve
+from .support.crawl_sites import FakeSite, crawl_config, fsd_start, serve
 
 SECRET = "Tr0ub4dor-pw"
 

@@ -10,54 +10,15 @@ from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
 from localoffer_audit.cli import main
-from localoffer_audit.findings.managers import import_mapping
 from localoffer_audit.store.worklists import visible_findings
 from localoffer_audit.outputs.worklists import build_worklists
 
-from .test_worklists_support import add_finding, add_link_place, add_service, dismiss, make_config, set_status
+from .support.worklists import add_finding, add_service, dismiss, make_config, set_status
+from .support.worklists import setup_world
 
 TODAY = date(2026, 11, 25)
-HEADER = "service_id,organisation,manager_name,manager_email\n"
 
 
-def setup_world(db, tmp_path: Path) -> dict[str, int]:
-    """Two managers (one by id, one by organisation) and the default owner."""
-    add_service(db, "svc-a", "Sunny Days Club", organisation="Sunny Days CIC")
-    add_service(db, "svc-b", "Holiday Play Scheme", organisation="Sunny Days CIC")
-    add_service(db, "svc-c", "Speech and Language Drop-in", organisation="NHS Trust")
-    add_service(db, "svc-d", "Orphan Service", organisation="Nobody")
-    mapping = tmp_path / "managers.csv"
-    mapping.write_text(HEADER + ",sunny days cic,Sam Smith,sam@sunny.example\nsvc-c,,Priya Patel,priya@nhs.example\n")
-    import_mapping(db, mapping)
-    add_link_place(db, "svc-a", "https://sunny.example/old", field="website", anchor_text="Visit our   website")
-    add_link_place(db, "svc-a", "https://sunny.example/old", field="description", anchor_text="more info")
-    ids = {
-        "a_broken": add_finding(
-            db, "svc-a", "link_broken", "https://sunny.example/old", severity="high",
-            first_seen_at="2026-09-01T02:00:00+00:00", title="Broken link",
-            message="The link answers 404 Not Found.", fix_hint="Replace the link with the page's new address.",
-        ),
-        "a_stale": add_finding(
-            db, "svc-a", "stale_date", "dates", severity="medium", first_seen_at="2026-06-01T02:00:00+00:00",
-            title="Not reviewed for over a year",
-        ),
-        "a_parked": add_finding(
-            db, "svc-a", "link_parked", "https://expired.example/", severity="critical",
-            first_seen_at="2026-11-20T02:00:00+00:00", title="Link to a parked domain",
-        ),
-        "b_old_high": add_finding(
-            db, "svc-b", "link_broken", "https://gone.example/", severity="high",
-            first_seen_at="2026-01-10T02:00:00+00:00",
-        ),
-        "c_low": add_finding(db, "svc-c", "link_insecure", "http://nhs.example/", severity="low"),
-        "d_missing_contact": add_finding(db, "svc-d", "no_contact_route", "contacts", severity="high"),
-        "unconfirmed": add_finding(db, "svc-a", "link_timeout", "https://slow.example/", confirmed=0),
-        "fixed": add_finding(db, "svc-a", "link_broken", "https://fixed.example/", status="fixed"),
-        "reopened": add_finding(db, "svc-b", "covid_notice", "description", status="reopened", severity="medium"),
-        "dismissed": add_finding(db, "svc-b", "placeholder_text", "description", severity="low"),
-    }
-    dismiss(db, ids["dismissed"])
-    return ids
 
 
 def test_visibility_rule(db, tmp_path: Path) -> None:

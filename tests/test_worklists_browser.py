@@ -10,9 +10,9 @@ from bs4 import BeautifulSoup
 
 from localoffer_audit.outputs.worklists import build_worklists
 
-from .browser import ARTIFACTS, horizontal_overflow, png_size, require_chromium, screenshot
-from .test_worklists import setup_world
-from .test_worklists_support import make_config
+from .support.browser import ARTIFACTS, horizontal_overflow, png_size, require_chromium, screenshot
+from .support.worklists import setup_world
+from .support.worklists import make_config
 
 
 @pytest.mark.browser

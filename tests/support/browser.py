@@ -2,7 +2,7 @@
 
 Usage in a test::
 
-    from .browser import require_chromium, screenshot
+    from .support.browser import require_chromium, screenshot
 
     @pytest.mark.browser
     @pytest.mark.slow
@@ -26,8 +26,8 @@ import zlib
 from pathlib import Path
 
 import pytest
+from .paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 # Screenshots kept for people to look at after a run (gitignored).
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
