@@ -18,7 +18,9 @@ No I/O, no clock: everything is a function of the page.
 
 from __future__ import annotations
 
+import heapq
 import re
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,10 +38,17 @@ SKETCH_WORDS = 1200
 
 _WORD = re.compile(r"[a-z0-9]+")
 _APOSTROPHE = re.compile(r"['\u2019]")
-_ATTRIBUTE_TEXT = re.compile(r"\b(?:alt|title|content|aria-label)=[\"']([^\"'<>]{2,200})[\"']")
+# Same as r"\b(?:alt|title|content|aria-label)=[\"']..." but starting with the literal "="
+# (the name checked behind it), so the regex engine skips ahead to each "=" instead of
+# trying the pattern at every character of the markup (tests/test_fingerprint_speed.py).
+_ATTRIBUTE_TEXT = re.compile(
+    r"=(?:(?<=\balt=)|(?<=\btitle=)|(?<=\bcontent=)|(?<=\baria-label=))[\"']([^\"'<>]{2,200})[\"']")
 _LANG = re.compile(r"<html\b[^>]*\blang=[\"']?([a-z]{2,3})", re.I)
 # UK numbers as printed: 0114 273 4567, (01632) 960123, +44 (0)20 7946 0000, 07700 900123.
-_PHONE = re.compile(r"(?:\+44\s?(?:\(0\)\s?)?|\b0)(?:\d[\s\-.()]{0,2}){9,10}")
+# Written as r"(?:\+44\s?(?:\(0\)\s?)?|\b0)(?:\d[\s\-.()]{0,2}){9,10}" with the first
+# character as a set ("+" or "0", the "\b" checked behind it), so the engine skips to the
+# few "+" and "0" of a page instead of trying every character (same matches).
+_PHONE = re.compile(r"[+0](?:(?<=\+)44\s?(?:\(0\)\s?)?|(?<=0)(?<!\w0))(?:\d[\s\-.()]{0,2}){9,10}")
 _POSTCODE = re.compile(r"\b([a-z]{1,2}[0-9][a-z0-9]?)\s*([0-9][a-z]{2})\b")
 # A page saying the organisation merged, joined another or changed its name: the trap
 # of a charity merged into another (or renamed) that says so, never "repurposed".
@@ -50,6 +59,39 @@ _MERGER = re.compile(
     r"formerly (?:known as )?|previously known as|(?:was|were) renamed|has rebranded|"
     r"services? (?:has|have) (?:moved|transferred) to|(?:we have|we've) moved to (?:a )?new (?:website|address)"
 )
+# Every _MERGER match contains one of these, at most _MERGER_REACH characters from either
+# end of the match: the regex is only run around them (a page without them costs a few
+# substring scans instead of the regex tried at every character).
+_MERGER_NEEDLES = ("merged", "joined forces", "part of", "member of the", "name", "known as", "formerly",
+                   "renamed", "rebranded", "moved", "transferred")
+_MERGER_REACH = 48
+
+
+def merger_match(text: str) -> re.Match[str] | None:
+    """The first match of _MERGER in ``text``, exactly as ``_MERGER.search(text)``.
+
+    Windows of _MERGER_REACH characters around each needle occurrence are merged into
+    ranges; a match lies inside one range (it holds a needle and reaches no further),
+    so the first range with a match holds the first match.
+    """
+    spans = []
+    for needle in _MERGER_NEEDLES:
+        at = text.find(needle)
+        while at >= 0:
+            spans.append((max(0, at - _MERGER_REACH), min(len(text), at + len(needle) + _MERGER_REACH)))
+            at = text.find(needle, at + 1)
+    spans.sort()
+    merged: list[list[int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    for start, end in merged:
+        found = _MERGER.search(text, start, end)
+        if found is not None:
+            return found
+    return None
 
 
 def words_of(text: str) -> list[str]:
@@ -77,8 +119,11 @@ def _sketch(words: list[str]) -> tuple[int, ...]:
     if len(words) < SHINGLE:
         shingles = {" ".join(words)} if words else set()
     else:
-        shingles = {" ".join(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
-    return tuple(sorted({hash32(s) for s in shingles})[:SKETCH_SIZE])
+        # zip of shifted lists: the shingles without a slice per position (same strings).
+        shingles = set(map(" ".join, zip(*(words[i:] for i in range(SHINGLE)))))
+    # The same values as hash32 (CRC-32 of the UTF-8 text, seed 0), so stored sketches
+    # from before compare; heapq keeps the k smallest without sorting them all.
+    return tuple(heapq.nsmallest(SKETCH_SIZE, {zlib.crc32(s.encode()) for s in shingles}))
 
 
 def sketch_similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
@@ -113,7 +158,7 @@ def snapshot_of(final_url: str, page: PageText, *, cert_subject: str | None = No
     terms += [f"tel:{p}" for p in sorted(_phones(all_text))]
     terms += [f"pc:{p}" for p in sorted(_postcodes(all_text))]
     lang = _LANG.search(page.markup[:5000])
-    merger = _MERGER.search(page.text[:60_000])
+    merger = merger_match(page.text[:60_000])
     harmful: HarmfulEvidence | None = harmful_signal(page)
     return PageSnapshot(
         final_url=final_url, final_host=host, site=registrable_domain(host) if host else "",

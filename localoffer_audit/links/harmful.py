@@ -26,6 +26,7 @@ gambling, money advice explains crypto scams. So:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from localoffer_audit.links.classify import PageText
@@ -59,6 +60,10 @@ class Marker:
 
     def may_match(self, haystack: str) -> bool:
         return not self.needles or any(needle in haystack for needle in self.needles)
+
+    def may_match_found(self, found: frozenset[str] | set[str]) -> bool:
+        """``may_match`` from the set of needles already found on the page (``needles_on``)."""
+        return not self.needles or any(needle in found for needle in self.needles)
 
 
 DECISIVE = 100
@@ -152,7 +157,9 @@ _MARKERS: tuple[Marker, ...] = (
        "https://www.pharmacycheckerblog.com/pfizer-viagra-without-prescription"),
     _m("pharmacy", r"\b(?:online pharmacy|online drugstore|discount on all medicines|pills? (?:online|for sale)|discreet (?:packaging|shipping|delivery)|coupon:\s*\w+)\b", 1,
        "https://cheaponlinemeds.store/proof-of-delivery ('Get 25% Discount on All Medicines | Coupon: CHEAP25')"),
-    _m("pharmacy", r"\bfor (?:pain management|anxiety|adhd|insomnia|narcolepsy|weight loss)(?:, (?:pain management|anxiety|adhd|insomnia|narcolepsy|weight loss))+", 2,
+    # "for " first, its "\b" checked behind it: a literal start lets the engine skip to
+    # each "for " (SEND pages pass this marker's needles: "anxiety", "adhd").
+    _m("pharmacy", r"for (?<=\bfor )(?:pain management|anxiety|adhd|insomnia|narcolepsy|weight loss)(?:, (?:pain management|anxiety|adhd|insomnia|narcolepsy|weight loss))+", 2,
        "https://cheaponlinemeds.store/proof-of-delivery ('medications for pain management, anxiety, ADHD, Insomnia, Narcolepsy, and weight loss')"),
     # --- crypto investment scams and wallet drainers ------------------------------------
     _m("crypto_scam", r"\bguaranteed (?:daily|weekly|monthly|fixed)? ?(?:returns?|profits?|income|yield)\b|\b\d+(?:\.\d+)?% (?:daily|per day|a day|every day)\b", 2,
@@ -236,6 +243,64 @@ MARKERS: tuple[Marker, ...] = tuple(
     Marker(m.category, m.pattern, m.weight, m.seen_at, m.in_markup, needles) for m, needles in zip(_MARKERS, _NEEDLES, strict=True)
 )
 
+
+
+def _trie_pattern(needles: Iterable[str]) -> re.Pattern[str]:
+    """One regex matching any of ``needles``, built as a trie so that each position of the
+    page costs one branch per character instead of one test per needle; greedy, so at a
+    position it matches the longest needle there."""
+    trie: dict[str, dict] = {}
+    for needle in needles:
+        node = trie
+        for char in needle:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict[str, dict]) -> str:
+        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return re.compile(build(trie))
+
+
+@dataclass(frozen=True, slots=True)
+class NeedleSet:
+    """All the needles of some markers, found in one pass over a page (``found_on``)."""
+
+    pattern: re.Pattern[str]
+    # For each needle, the needles that are prefixes of it: found where it is found.
+    prefixes: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def of(cls, needles: Iterable[str]) -> NeedleSet:
+        unique = sorted(set(needles))
+        pattern = _trie_pattern(unique) if unique else re.compile(r"(?!)")
+        return cls(pattern, {n: tuple(m for m in unique if n.startswith(m)) for n in unique})
+
+    def found_on(self, haystack: str) -> set[str]:
+        """The needles occurring in ``haystack``: exactly ``{n for n in needles if n in haystack}``.
+
+        The regex reports the longest needle at each start; every other needle starting
+        there is a prefix of it, so the prefixes table completes the set. The search goes
+        on from the next character, so overlapping needles are all seen.
+        """
+        found: set[str] = set()
+        search, prefixes = self.pattern.search, self.prefixes
+        match = search(haystack)
+        while match is not None:
+            longest = match.group()
+            if longest not in found:
+                found.update(prefixes[longest])
+            match = search(haystack, match.start() + 1)
+        return found
+
+
+TEXT_NEEDLES = NeedleSet.of(n for m in MARKERS if not m.in_markup for n in m.needles)
+MARKUP_NEEDLES = NeedleSet.of(n for m in MARKERS if m.in_markup for n in m.needles)
+
 # Wording of help, advice and warnings: where it is present, a category needs twice the
 # weight. Seen on the pages that must stay quiet (tests/test_harmful.py lists them).
 HELP_CONTEXT: dict[str, re.Pattern[str]] = {
@@ -301,9 +366,12 @@ def _tallies(page: PageText) -> dict[str, _Tally]:
     text = " ".join((page.title, page.headings, page.text[:MAX_TEXT]))
     markup = page.markup[:MAX_MARKUP]
     tallies: dict[str, _Tally] = {}
+    # One pass over each haystack for every marker's needles (not one scan per needle).
+    in_text = TEXT_NEEDLES.found_on(text)
+    in_markup = MARKUP_NEEDLES.found_on(markup)
     for marker in MARKERS:
         haystack = markup if marker.in_markup else text
-        if not marker.may_match(haystack):
+        if not marker.may_match_found(in_markup if marker.in_markup else in_text):
             continue
         first = marker.pattern.search(haystack)
         if first is None:
