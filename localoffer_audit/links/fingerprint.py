@@ -152,14 +152,19 @@ def snapshot_of(final_url: str, page: PageText, *, cert_subject: str | None = No
     """The fingerprint of an answered page (``page`` from ``classify.page_text``)."""
     host = (urlsplit(final_url).hostname or "").lower()
     attributes = " ".join(m.group(1) for m in _ATTRIBUTE_TEXT.finditer(page.markup[:200_000]))
-    words = words_of(page.text)[:MAX_WORDS]
+    every_word = words_of(page.text)
+    words = every_word[:MAX_WORDS]
+    title_words, heading_words = words_of(page.title), words_of(page.headings)
     all_text = " ".join((page.title, page.headings, page.text[:100_000], attributes))
-    terms = [*words_of(page.title), *words_of(page.headings), *words, *words_of(attributes)]
+    terms = [*title_words, *heading_words, *words, *words_of(attributes)]
     terms += [f"tel:{p}" for p in sorted(_phones(all_text))]
     terms += [f"pc:{p}" for p in sorted(_postcodes(all_text))]
     lang = _LANG.search(page.markup[:5000])
     merger = merger_match(page.text[:60_000])
-    harmful: HarmfulEvidence | None = harmful_signal(page)
+    # The words split once serve the harmful markers' prefilter too: words_of only drops
+    # apostrophes (joining runs) and splits "&", so every run of the page's text lies
+    # inside one of these words, which is all that prefilter needs.
+    harmful: HarmfulEvidence | None = harmful_signal(page, words={*title_words, *heading_words, *every_word})
     return PageSnapshot(
         final_url=final_url, final_host=host, site=registrable_domain(host) if host else "",
         title=page.title[:300], heading=page.headings.split(" | ")[0][:300] if page.headings else "",

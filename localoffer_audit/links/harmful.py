@@ -266,36 +266,50 @@ def _trie_pattern(needles: Iterable[str]) -> re.Pattern[str]:
     return re.compile(build(trie))
 
 
+_RUN = re.compile(r"[a-z0-9]+")
+
+
 @dataclass(frozen=True, slots=True)
 class NeedleSet:
-    """All the needles of some markers, found in one pass over a page (``found_on``)."""
+    """All the needles of some markers, found on a page at once (``found_on``)."""
 
+    needles: tuple[str, ...]
+    # Each needle's letter-and-digit runs ("free spin" -> "free", "spin").
+    runs: dict[str, tuple[str, ...]]
+    # One trie regex over every run, and for each run the runs that are prefixes of it.
     pattern: re.Pattern[str]
-    # For each needle, the needles that are prefixes of it: found where it is found.
     prefixes: dict[str, tuple[str, ...]]
 
     @classmethod
     def of(cls, needles: Iterable[str]) -> NeedleSet:
-        unique = sorted(set(needles))
-        pattern = _trie_pattern(unique) if unique else re.compile(r"(?!)")
-        return cls(pattern, {n: tuple(m for m in unique if n.startswith(m)) for n in unique})
+        unique = tuple(sorted(set(needles)))
+        runs = {n: tuple(_RUN.findall(n)) for n in unique}
+        every = sorted({r for rs in runs.values() for r in rs})
+        pattern = _trie_pattern(every) if every else re.compile(r"(?!)")
+        return cls(unique, runs, pattern, {r: tuple(q for q in every if r.startswith(q)) for r in every})
 
-    def found_on(self, haystack: str) -> set[str]:
+    def found_on(self, haystack: str, words: Iterable[str] | None = None) -> set[str]:
         """The needles occurring in ``haystack``: exactly ``{n for n in needles if n in haystack}``.
 
-        The regex reports the longest needle at each start; every other needle starting
-        there is a prefix of it, so the prefixes table completes the set. The search goes
-        on from the next character, so overlapping needles are all seen.
+        ``words``: the distinct words of the haystack, or any words that contain each of its
+        letter-and-digit runs as a substring (the fingerprint's words, already computed).
+        A needle's runs each lie inside one run of the haystack, so a needle whose runs
+        are not all in some word cannot be there; the words (a few thousand characters
+        once joined, against up to 30,000 of text) are searched in one trie pass, and only
+        the needles that pass are looked for in the haystack itself.
         """
-        found: set[str] = set()
+        distinct = set(_RUN.findall(haystack)) if words is None else words
+        joined = "\n".join(distinct)
+        runs: set[str] = set()
         search, prefixes = self.pattern.search, self.prefixes
-        match = search(haystack)
+        match = search(joined)
         while match is not None:
+            # The longest run starting here; the other runs starting here are its prefixes.
             longest = match.group()
-            if longest not in found:
-                found.update(prefixes[longest])
-            match = search(haystack, match.start() + 1)
-        return found
+            if longest not in runs:
+                runs.update(prefixes[longest])
+            match = search(joined, match.start() + 1)
+        return {n for n in self.needles if all(r in runs for r in self.runs[n]) and n in haystack}
 
 
 TEXT_NEEDLES = NeedleSet.of(n for m in MARKERS if not m.in_markup for n in m.needles)
@@ -362,12 +376,12 @@ class _Tally:
     decisive: str | None = None
 
 
-def _tallies(page: PageText) -> dict[str, _Tally]:
+def _tallies(page: PageText, words: Iterable[str] | None) -> dict[str, _Tally]:
     text = " ".join((page.title, page.headings, page.text[:MAX_TEXT]))
     markup = page.markup[:MAX_MARKUP]
     tallies: dict[str, _Tally] = {}
     # One pass over each haystack for every marker's needles (not one scan per needle).
-    in_text = TEXT_NEEDLES.found_on(text)
+    in_text = TEXT_NEEDLES.found_on(text, words)
     in_markup = MARKUP_NEEDLES.found_on(markup)
     for marker in MARKERS:
         haystack = markup if marker.in_markup else text
@@ -387,7 +401,7 @@ def _tallies(page: PageText) -> dict[str, _Tally]:
     return tallies
 
 
-def harmful_signal(page: PageText) -> HarmfulEvidence | None:
+def harmful_signal(page: PageText, *, words: Iterable[str] | None = None) -> HarmfulEvidence | None:
     """The strongest harmful-content evidence on a page, or None (precision first).
 
     A decisive marker is enough alone, except on a page with help or warning wording
@@ -395,10 +409,13 @@ def harmful_signal(page: PageText) -> HarmfulEvidence | None:
     must reach the ordinary weight too. Without a decisive marker a category needs
     ``THRESHOLD`` weight from ``MIN_DISTINCT`` different markers, doubled (and one
     marker more) on a help page.
+
+    ``words``: the page's distinct words if already known (title, headings and text; see
+    ``NeedleSet.found_on``), so they are not split out twice; the result is the same.
     """
     best: HarmfulEvidence | None = None
     context_text = " ".join((page.title, page.headings, page.text[:MAX_TEXT]))
-    for category, tally in _tallies(page).items():
+    for category, tally in _tallies(page, words).items():
         helped = bool(HELP_CONTEXT[category].search(context_text))
         distinct = len(tally.shown) - (1 if tally.decisive else 0)
         if tally.decisive is not None:
