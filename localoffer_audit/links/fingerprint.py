@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from localoffer_audit.links.classify import PageText, registrable_domain
-from localoffer_audit.snapshots import PageSnapshot, TermFilter, hash32
+from localoffer_audit.snapshots import PageSnapshot, TermFilter
 from localoffer_audit.links.harmful import HarmfulEvidence, harmful_signal
 
 SKETCH_SIZE = 32
@@ -120,7 +120,7 @@ def _sketch(words: list[str]) -> tuple[int, ...]:
         shingles = {" ".join(words)} if words else set()
     else:
         # zip of shifted lists: the shingles without a slice per position (same strings).
-        shingles = set(map(" ".join, zip(*(words[i:] for i in range(SHINGLE)))))
+        shingles = set(map(" ".join, zip(*(words[i:] for i in range(SHINGLE)), strict=False)))
     # The same values as hash32 (CRC-32 of the UTF-8 text, seed 0), so stored sketches
     # from before compare; heapq keeps the k smallest without sorting them all.
     return tuple(heapq.nsmallest(SKETCH_SIZE, {zlib.crc32(s.encode()) for s in shingles}))
