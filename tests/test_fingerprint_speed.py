@@ -27,6 +27,7 @@ GOLDEN = Path(__file__).parent / "files" / "fingerprint_v1_golden.json"
 
 # The earlier forms, verbatim.
 OLD_PHONE = re.compile(r"(?:\+44\s?(?:\(0\)\s?)?|\b0)(?:\d[\s\-.()]{0,2}){9,10}")
+OLD_POSTCODE = re.compile(r"\b([a-z]{1,2}[0-9][a-z0-9]?)\s*([0-9][a-z]{2})\b")
 OLD_ATTRIBUTE_TEXT = re.compile(r"\b(?:alt|title|content|aria-label)=[\"']([^\"'<>]{2,200})[\"']")
 
 
@@ -85,3 +86,9 @@ def test_needle_pass_finds_exactly_the_needles_present(in_markup: bool) -> None:
         assert needle_set.found_on(text) == expected, text
         # with the fingerprint's words (apostrophes dropped, "&" split) as the word list
         assert needle_set.found_on(text, set(words_of(text))) == expected, text
+
+
+def test_postcodes_are_found_as_before() -> None:
+    pieces = ["s11 8ab", "sw1a 1aa", "s118ab", "m1  1ae", "ec1a\n1bb", "b33 8th", "x", "_s1", "9zz", "1ab", " ", "a", "é"]
+    for text in _strings("ab01 9z", pieces, 4000, 6):
+        assert fingerprint._postcodes(text) == {f"{m.group(1)}{m.group(2)}" for m in OLD_POSTCODE.finditer(text)}, text
