@@ -18,13 +18,15 @@ No I/O, no clock: everything is a function of the page.
 
 from __future__ import annotations
 
+import heapq
 import re
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from localoffer_audit.links.classify import PageText, registrable_domain
-from localoffer_audit.snapshots import PageSnapshot, TermFilter, hash32
+from localoffer_audit.snapshots import PageSnapshot, TermFilter
 from localoffer_audit.links.harmful import HarmfulEvidence, harmful_signal
 
 SKETCH_SIZE = 32
@@ -36,10 +38,17 @@ SKETCH_WORDS = 1200
 
 _WORD = re.compile(r"[a-z0-9]+")
 _APOSTROPHE = re.compile(r"['\u2019]")
-_ATTRIBUTE_TEXT = re.compile(r"\b(?:alt|title|content|aria-label)=[\"']([^\"'<>]{2,200})[\"']")
+# Same as r"\b(?:alt|title|content|aria-label)=[\"']..." but starting with the literal "="
+# (the name checked behind it), so the regex engine skips ahead to each "=" instead of
+# trying the pattern at every character of the markup (tests/test_fingerprint_speed.py).
+_ATTRIBUTE_TEXT = re.compile(
+    r"=(?:(?<=\balt=)|(?<=\btitle=)|(?<=\bcontent=)|(?<=\baria-label=))[\"']([^\"'<>]{2,200})[\"']")
 _LANG = re.compile(r"<html\b[^>]*\blang=[\"']?([a-z]{2,3})", re.I)
 # UK numbers as printed: 0114 273 4567, (01632) 960123, +44 (0)20 7946 0000, 07700 900123.
-_PHONE = re.compile(r"(?:\+44\s?(?:\(0\)\s?)?|\b0)(?:\d[\s\-.()]{0,2}){9,10}")
+# Written as r"(?:\+44\s?(?:\(0\)\s?)?|\b0)(?:\d[\s\-.()]{0,2}){9,10}" with the first
+# character as a set ("+" or "0", the "\b" checked behind it), so the engine skips to the
+# few "+" and "0" of a page instead of trying every character (same matches).
+_PHONE = re.compile(r"[+0](?:(?<=\+)44\s?(?:\(0\)\s?)?|(?<=0)(?<!\w0))(?:\d[\s\-.()]{0,2}){9,10}")
 _POSTCODE = re.compile(r"\b([a-z]{1,2}[0-9][a-z0-9]?)\s*([0-9][a-z]{2})\b")
 # A page saying the organisation merged, joined another or changed its name: the trap
 # of a charity merged into another (or renamed) that says so, never "repurposed".
@@ -50,6 +59,39 @@ _MERGER = re.compile(
     r"formerly (?:known as )?|previously known as|(?:was|were) renamed|has rebranded|"
     r"services? (?:has|have) (?:moved|transferred) to|(?:we have|we've) moved to (?:a )?new (?:website|address)"
 )
+# Every _MERGER match contains one of these, at most _MERGER_REACH characters from either
+# end of the match: the regex is only run around them (a page without them costs a few
+# substring scans instead of the regex tried at every character).
+_MERGER_NEEDLES = ("merged", "joined forces", "part of", "member of the", "name", "known as", "formerly",
+                   "renamed", "rebranded", "moved", "transferred")
+_MERGER_REACH = 48
+
+
+def merger_match(text: str) -> re.Match[str] | None:
+    """The first match of _MERGER in ``text``, exactly as ``_MERGER.search(text)``.
+
+    Windows of _MERGER_REACH characters around each needle occurrence are merged into
+    ranges; a match lies inside one range (it holds a needle and reaches no further),
+    so the first range with a match holds the first match.
+    """
+    spans = []
+    for needle in _MERGER_NEEDLES:
+        at = text.find(needle)
+        while at >= 0:
+            spans.append((max(0, at - _MERGER_REACH), min(len(text), at + len(needle) + _MERGER_REACH)))
+            at = text.find(needle, at + 1)
+    spans.sort()
+    merged: list[list[int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    for start, end in merged:
+        found = _MERGER.search(text, start, end)
+        if found is not None:
+            return found
+    return None
 
 
 def words_of(text: str) -> list[str]:
@@ -77,8 +119,11 @@ def _sketch(words: list[str]) -> tuple[int, ...]:
     if len(words) < SHINGLE:
         shingles = {" ".join(words)} if words else set()
     else:
-        shingles = {" ".join(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
-    return tuple(sorted({hash32(s) for s in shingles})[:SKETCH_SIZE])
+        # zip of shifted lists: the shingles without a slice per position (same strings).
+        shingles = set(map(" ".join, zip(*(words[i:] for i in range(SHINGLE)), strict=False)))
+    # The same values as hash32 (CRC-32 of the UTF-8 text, seed 0), so stored sketches
+    # from before compare; heapq keeps the k smallest without sorting them all.
+    return tuple(heapq.nsmallest(SKETCH_SIZE, {zlib.crc32(s.encode()) for s in shingles}))
 
 
 def sketch_similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
@@ -99,22 +144,45 @@ def _phones(text: str) -> set[str]:
     return found
 
 
+# A postcode's second half ("8ab"), which every _POSTCODE match ends with: led by a digit,
+# so the engine skips straight to the page's digits.
+_INWARD = re.compile(r"[0-9][a-z]{2}\b")
+
+
 def _postcodes(text: str) -> set[str]:
-    return {f"{m.group(1)}{m.group(2)}" for m in _POSTCODE.finditer(text)}
+    """The postcodes of ``text``: the same as over ``_POSTCODE.finditer(text)``, with the
+    regex run only just before each second half (its first half is at most four
+    characters and some space before it), not tried at every character of the page."""
+    ranges: list[list[int]] = []
+    for inward in _INWARD.finditer(text):
+        start = inward.start()
+        while start > 0 and text[start - 1].isspace():  # the \s* (re's \s is str.isspace)
+            start -= 1
+        start = max(0, start - 4)
+        if ranges and start <= ranges[-1][1]:
+            ranges[-1][1] = inward.end()
+        else:
+            ranges.append([start, inward.end()])
+    return {f"{m.group(1)}{m.group(2)}" for start, end in ranges for m in _POSTCODE.finditer(text, start, end)}
 
 
 def snapshot_of(final_url: str, page: PageText, *, cert_subject: str | None = None) -> PageSnapshot:
     """The fingerprint of an answered page (``page`` from ``classify.page_text``)."""
     host = (urlsplit(final_url).hostname or "").lower()
     attributes = " ".join(m.group(1) for m in _ATTRIBUTE_TEXT.finditer(page.markup[:200_000]))
-    words = words_of(page.text)[:MAX_WORDS]
+    every_word = words_of(page.text)
+    words = every_word[:MAX_WORDS]
+    title_words, heading_words = words_of(page.title), words_of(page.headings)
     all_text = " ".join((page.title, page.headings, page.text[:100_000], attributes))
-    terms = [*words_of(page.title), *words_of(page.headings), *words, *words_of(attributes)]
+    terms = [*title_words, *heading_words, *words, *words_of(attributes)]
     terms += [f"tel:{p}" for p in sorted(_phones(all_text))]
     terms += [f"pc:{p}" for p in sorted(_postcodes(all_text))]
     lang = _LANG.search(page.markup[:5000])
-    merger = _MERGER.search(page.text[:60_000])
-    harmful: HarmfulEvidence | None = harmful_signal(page)
+    merger = merger_match(page.text[:60_000])
+    # The words split once serve the harmful markers' prefilter too: words_of only drops
+    # apostrophes (joining runs) and splits "&", so every run of the page's text lies
+    # inside one of these words, which is all that prefilter needs.
+    harmful: HarmfulEvidence | None = harmful_signal(page, words={*title_words, *heading_words, *every_word})
     return PageSnapshot(
         final_url=final_url, final_host=host, site=registrable_domain(host) if host else "",
         title=page.title[:300], heading=page.headings.split(" | ")[0][:300] if page.headings else "",

@@ -26,6 +26,7 @@ gambling, money advice explains crypto scams. So:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from localoffer_audit.links.classify import PageText
@@ -59,6 +60,10 @@ class Marker:
 
     def may_match(self, haystack: str) -> bool:
         return not self.needles or any(needle in haystack for needle in self.needles)
+
+    def may_match_found(self, found: frozenset[str] | set[str]) -> bool:
+        """``may_match`` from the set of needles already found on the page (``needles_on``)."""
+        return not self.needles or any(needle in found for needle in self.needles)
 
 
 DECISIVE = 100
@@ -152,7 +157,9 @@ _MARKERS: tuple[Marker, ...] = (
        "https://www.pharmacycheckerblog.com/pfizer-viagra-without-prescription"),
     _m("pharmacy", r"\b(?:online pharmacy|online drugstore|discount on all medicines|pills? (?:online|for sale)|discreet (?:packaging|shipping|delivery)|coupon:\s*\w+)\b", 1,
        "https://cheaponlinemeds.store/proof-of-delivery ('Get 25% Discount on All Medicines | Coupon: CHEAP25')"),
-    _m("pharmacy", r"\bfor (?:pain management|anxiety|adhd|insomnia|narcolepsy|weight loss)(?:, (?:pain management|anxiety|adhd|insomnia|narcolepsy|weight loss))+", 2,
+    # "for " first, its "\b" checked behind it: a literal start lets the engine skip to
+    # each "for " (SEND pages pass this marker's needles: "anxiety", "adhd").
+    _m("pharmacy", r"for (?<=\bfor )(?:pain management|anxiety|adhd|insomnia|narcolepsy|weight loss)(?:, (?:pain management|anxiety|adhd|insomnia|narcolepsy|weight loss))+", 2,
        "https://cheaponlinemeds.store/proof-of-delivery ('medications for pain management, anxiety, ADHD, Insomnia, Narcolepsy, and weight loss')"),
     # --- crypto investment scams and wallet drainers ------------------------------------
     _m("crypto_scam", r"\bguaranteed (?:daily|weekly|monthly|fixed)? ?(?:returns?|profits?|income|yield)\b|\b\d+(?:\.\d+)?% (?:daily|per day|a day|every day)\b", 2,
@@ -236,6 +243,81 @@ MARKERS: tuple[Marker, ...] = tuple(
     Marker(m.category, m.pattern, m.weight, m.seen_at, m.in_markup, needles) for m, needles in zip(_MARKERS, _NEEDLES, strict=True)
 )
 
+
+
+def _trie_pattern(needles: Iterable[str]) -> re.Pattern[str]:
+    """One regex matching any of ``needles``, built as a trie so that each position of the
+    page costs one branch per character instead of one test per needle; greedy, so at a
+    position it matches the longest needle there."""
+    trie: dict[str, dict] = {}
+    for needle in needles:
+        node = trie
+        for char in needle:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict[str, dict]) -> str:
+        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return re.compile(build(trie))
+
+
+_RUN = re.compile(r"[a-z0-9]+")
+
+
+@dataclass(frozen=True, slots=True)
+class NeedleSet:
+    """All the needles of some markers, found on a page at once (``found_on``)."""
+
+    needles: tuple[str, ...]
+    # Each needle's letter-and-digit runs ("free spin" -> "free", "spin").
+    runs: dict[str, tuple[str, ...]]
+    # One trie regex over every run, and for each run the runs that are prefixes of it.
+    pattern: re.Pattern[str]
+    prefixes: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def of(cls, needles: Iterable[str]) -> NeedleSet:
+        unique = tuple(sorted(set(needles)))
+        runs = {n: tuple(_RUN.findall(n)) for n in unique}
+        every = sorted({r for rs in runs.values() for r in rs})
+        pattern = _trie_pattern(every) if every else re.compile(r"(?!)")
+        return cls(unique, runs, pattern, {r: tuple(q for q in every if r.startswith(q)) for r in every})
+
+    def found_on(self, haystack: str, words: Iterable[str] | None = None) -> set[str]:
+        """The needles occurring in ``haystack``: exactly ``{n for n in needles if n in haystack}``.
+
+        ``words``: the distinct words of the haystack, or any words that contain each of its
+        letter-and-digit runs as a substring (the fingerprint's words, already computed).
+        A needle's runs each lie inside one run of the haystack, so a needle whose runs
+        are not all in some word cannot be there; the words (a few thousand characters
+        once joined, against up to 30,000 of text) are searched in one trie pass, and only
+        the needles that pass are looked for in the haystack itself.
+        """
+        if words is None:
+            # Without the words, splitting them out would cost more than a few substring
+            # scans (the markup markers have eight needles, over up to 200,000 characters).
+            return {n for n in self.needles if n in haystack}
+        joined = "\n".join(words)
+        runs: set[str] = set()
+        search, prefixes = self.pattern.search, self.prefixes
+        match = search(joined)
+        while match is not None:
+            # The longest run starting here; the other runs starting here are its prefixes.
+            longest = match.group()
+            if longest not in runs:
+                runs.update(prefixes[longest])
+            match = search(joined, match.start() + 1)
+        return {n for n in self.needles if all(r in runs for r in self.runs[n]) and n in haystack}
+
+
+TEXT_NEEDLES = NeedleSet.of(n for m in MARKERS if not m.in_markup for n in m.needles)
+MARKUP_NEEDLES = NeedleSet.of(n for m in MARKERS if m.in_markup for n in m.needles)
+
 # Wording of help, advice and warnings: where it is present, a category needs twice the
 # weight. Seen on the pages that must stay quiet (tests/test_harmful.py lists them).
 HELP_CONTEXT: dict[str, re.Pattern[str]] = {
@@ -297,13 +379,16 @@ class _Tally:
     decisive: str | None = None
 
 
-def _tallies(page: PageText) -> dict[str, _Tally]:
+def _tallies(page: PageText, words: Iterable[str] | None) -> dict[str, _Tally]:
     text = " ".join((page.title, page.headings, page.text[:MAX_TEXT]))
     markup = page.markup[:MAX_MARKUP]
     tallies: dict[str, _Tally] = {}
+    # One pass over each haystack for every marker's needles (not one scan per needle).
+    in_text = TEXT_NEEDLES.found_on(text, words)
+    in_markup = MARKUP_NEEDLES.found_on(markup)
     for marker in MARKERS:
         haystack = markup if marker.in_markup else text
-        if not marker.may_match(haystack):
+        if not marker.may_match_found(in_markup if marker.in_markup else in_text):
             continue
         first = marker.pattern.search(haystack)
         if first is None:
@@ -319,7 +404,7 @@ def _tallies(page: PageText) -> dict[str, _Tally]:
     return tallies
 
 
-def harmful_signal(page: PageText) -> HarmfulEvidence | None:
+def harmful_signal(page: PageText, *, words: Iterable[str] | None = None) -> HarmfulEvidence | None:
     """The strongest harmful-content evidence on a page, or None (precision first).
 
     A decisive marker is enough alone, except on a page with help or warning wording
@@ -327,10 +412,13 @@ def harmful_signal(page: PageText) -> HarmfulEvidence | None:
     must reach the ordinary weight too. Without a decisive marker a category needs
     ``THRESHOLD`` weight from ``MIN_DISTINCT`` different markers, doubled (and one
     marker more) on a help page.
+
+    ``words``: the page's distinct words if already known (title, headings and text; see
+    ``NeedleSet.found_on``), so they are not split out twice; the result is the same.
     """
     best: HarmfulEvidence | None = None
     context_text = " ".join((page.title, page.headings, page.text[:MAX_TEXT]))
-    for category, tally in _tallies(page).items():
+    for category, tally in _tallies(page, words).items():
         helped = bool(HELP_CONTEXT[category].search(context_text))
         distinct = len(tally.shown) - (1 if tally.decisive else 0)
         if tally.decisive is not None:
