@@ -22,10 +22,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from sqlite_utils import Database
@@ -45,7 +45,7 @@ from localoffer_audit.store.links import (
     slow_or_hanging_urls,
 )
 from localoffer_audit.store.runs import finish_run, start_run
-from localoffer_audit.links.checker import FAILURE_VERDICTS, check_urls, is_checker_error, is_time_limited
+from localoffer_audit.links.checker import FAILURE_VERDICTS, ProgressCallback, check_urls, is_checker_error, is_time_limited
 from localoffer_audit.links.settings import LinkCheckSettings, directory_hosts_to_trust, directory_ports_to_trust, user_agent_for
 
 log = logging.getLogger(__name__)
@@ -59,8 +59,22 @@ SAVE_BATCH = 100
 # A link whose last check took this long (or timed out) is started first.
 SLOW_LINK_MS = 1000
 
-# What checks the selected links: ``check_urls`` or a stand-in with its signature.
-Checker = Callable[..., Awaitable[list[LinkResult]]]
+class Checker(Protocol):
+    """What checks the selected links: ``check_urls`` or a stand-in with its signature (the
+    national run answers from its shared cache); typed so that a stand-in that falls behind
+    the checker's keywords fails the type check, not a night."""
+
+    def __call__(
+        self,
+        urls: Sequence[str],
+        settings: LinkCheckSettings,
+        *,
+        progress: ProgressCallback | None = None,
+        host_failure_baseline: Mapping[str, float] | None = None,
+        on_result: Callable[[LinkResult], None] | None = None,
+        first: Collection[str] = (),
+        failed_last_time: Collection[str] = (),
+    ) -> Awaitable[list[LinkResult]]: ...
 
 
 @dataclass(slots=True)

@@ -15,7 +15,7 @@ Both run the single-council code unchanged on the council's own SQLite store:
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -25,6 +25,7 @@ import psycopg
 from localoffer_audit.crawl.runner import run_crawl
 from localoffer_audit.links.checker import ProgressCallback, check_urls, checker_error_result
 from localoffer_audit.links.settings import LinkCheckSettings
+from localoffer_audit.links.stage import Checker
 from localoffer_audit.models import LinkResult, RunStatus
 from localoffer_audit.national import nights
 from localoffer_audit.national.cache import result_from_json
@@ -113,19 +114,23 @@ def national_results(conn: psycopg.Connection, night: date, slug: str) -> dict[s
     return found
 
 
-def cache_checker(found: Mapping[str, LinkResult]):  # type: ignore[no-untyped-def]
+def cache_checker(found: Mapping[str, LinkResult]) -> Checker:
     """A checker for the council's link stage: national answers first, and its own
     checker (its settings, its SSRF guard) for what is not shared."""
 
     async def check(
         urls: Sequence[str], settings: LinkCheckSettings, *, progress: ProgressCallback | None = None,
-        host_failure_baseline: Mapping[str, float] | None = None, on_result: Any = None,
+        host_failure_baseline: Mapping[str, float] | None = None,
+        on_result: Callable[[LinkResult], None] | None = None,
+        first: Collection[str] = (), failed_last_time: Collection[str] = (),
     ) -> list[LinkResult]:
         distinct = list(dict.fromkeys(urls))
         local = [url for url in distinct if url not in found]
         if local:
             log.info("%d links not shared nationally are checked by the council's own checker", len(local))
-        own = {r.url: r for r in await check_urls(local, settings, host_failure_baseline=host_failure_baseline)} if local else {}
+        own = {r.url: r for r in await check_urls(
+            local, settings, host_failure_baseline=host_failure_baseline, first=first, failed_last_time=failed_last_time,
+        )} if local else {}
         results: list[LinkResult] = []
         for done, url in enumerate(distinct, start=1):
             result = found.get(url) or own.get(url) or checker_error_result(url, LookupError("no national result"))
