@@ -102,3 +102,12 @@ def test_browse_serves_the_canned_queries(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(10)
+    # Stopped with SIGTERM, `browse` stops its Datasette too (none is left serving).
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).close()
+        except OSError:
+            break
+        assert time.monotonic() < deadline, "Datasette outlived the browse command"
+        time.sleep(0.2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -144,9 +145,22 @@ def browse(app: AppContext, port: int, open_browser: bool) -> None:
     if open_browser:
         command.append("--open")
     click.echo(f"Datasette on http://127.0.0.1:{port}/ (Ctrl-C to stop)")
-    code = subprocess.call(command)
+    code = _serve(command)
     if code != 0:  # Datasette's own exit code (Ctrl-C ends it non-zero), passed on for scripts
         exit_with(code)
+
+
+def _serve(command: list[str]) -> int:
+    """Run Datasette until it ends. A SIGTERM (a service manager stopping `browse`) reaches
+    this process only, so it is passed on: Datasette must not outlive the command."""
+    process = subprocess.Popen(command)
+    previous = signal.signal(signal.SIGTERM, lambda *_: process.terminate())
+    try:
+        return process.wait()
+    except KeyboardInterrupt:  # Ctrl-C reached Datasette too: let it finish
+        return process.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _datasette_importable() -> bool:
