@@ -454,6 +454,20 @@ def _allowed_range(loc: tuple[Any, ...]) -> str:
     return f"; allowed range: {low}value{high}"
 
 
+def key_bounds(section: type[BaseModel], key: str) -> tuple[Any, Any]:
+    """The (lowest, highest) value a number key allows, inclusive; None where unbounded.
+
+    A command option that overrides the key (``check --concurrency``) takes the same
+    limits from here rather than writing them again."""
+    bounds = {
+        name: getattr(m, name)
+        for m in section.model_fields[key].metadata
+        for name in ("ge", "le")
+        if getattr(m, name, None) is not None
+    }
+    return bounds.get("ge"), bounds.get("le")
+
+
 def _allowed_keys(section: str) -> list[str]:
     model: type[BaseModel] = Config
     for part in [p for p in section.split(".") if p]:

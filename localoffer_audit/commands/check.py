@@ -9,6 +9,7 @@ from typing import TextIO
 
 import click
 
+from localoffer_audit.config import LinksConfig, key_bounds
 from localoffer_audit.links.stage import LinkCheckSummary, run_link_checks, settings_for
 from localoffer_audit.exitcodes import ExitCode
 from localoffer_audit.models import LinkResult, RunStatus
@@ -67,8 +68,10 @@ def format_summary(summary: LinkCheckSummary) -> str:
 @click.option("--only-failed", is_flag=True, help="Check again only links whose last verdict was not ok.")
 @click.option("--max-age", "max_age", type=click.IntRange(min=0), metavar="DAYS",
               help="Reuse OK results younger than DAYS (default: [links] recheck_ok_after_days; 0 checks all).")
-@click.option("--concurrency", type=click.IntRange(1, 2000), help="Requests at once in total (default: [links] concurrency).")
-@click.option("--per-host", "per_host", type=click.IntRange(1, 100), help="Requests at once per site (default: [links] per_host).")
+@click.option("--concurrency", type=click.IntRange(*key_bounds(LinksConfig, "concurrency")),
+              help="Requests at once in total (default: [links] concurrency).")
+@click.option("--per-host", "per_host", type=click.IntRange(*key_bounds(LinksConfig, "per_host")),
+              help="Requests at once per site (default: [links] per_host).")
 @pass_app
 def check(app: AppContext, only_failed: bool, max_age: int | None, concurrency: int | None, per_host: int | None) -> None:
     """Check every outbound link of the live services and store the verdicts.

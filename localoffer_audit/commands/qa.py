@@ -25,12 +25,12 @@ def _out_dir(app: AppContext, out: Path | None) -> Path:
 
 @click.command()
 @click.option("--size", type=click.IntRange(min=1), help="Sample exactly N services (instead of the formula).")
-@click.option("--margin", type=click.FloatRange(0, 1, min_open=True, max_open=True), help="Margin of error e (default 0.05).")
-@click.option("--confidence", type=click.FloatRange(0, 1, min_open=True, max_open=True), help="Confidence level (default 0.95).")
+@click.option("--margin", type=click.FloatRange(0, 1, min_open=True, max_open=True), help=f"Margin of error e (default {qa.DEFAULT_MARGIN}).")
+@click.option("--confidence", type=click.FloatRange(0, 1, min_open=True, max_open=True), help=f"Confidence level (default {qa.DEFAULT_CONFIDENCE}).")
 @click.option(
     "--expected-rate",
     type=click.FloatRange(0, 1, min_open=True, max_open=True),
-    help="Expected share needing action p (default 0.05).",
+    help=f"Expected share needing action p (default {qa.DEFAULT_EXPECTED_RATE}).",
 )
 @click.option("--strata", type=click.Choice(qa.STRATA), default="category", show_default=True, help="Stratify by.")
 @click.option(

@@ -39,8 +39,12 @@ from itertools import combinations
 
 from rapidfuzz import fuzz
 
+from localoffer_audit.config import ContentConfig
 from localoffer_audit.models import ServiceItem
 from localoffer_audit.content.wording import substantive_text
+
+# The [content] similarity defaults, written once in ContentConfig.
+_DEFAULTS = ContentConfig()
 
 _STOP_WORDS = frozenset(
     "the a an and of for in at on to with by & ltd limited cic llp uk our your".split()
@@ -221,7 +225,10 @@ def _candidates(prepared: list[_Prepared]) -> set[tuple[int, int]]:
 
 
 def near_duplicate_pairs(
-    services: Sequence[ServiceItem], *, name_similarity: float = 90, description_similarity: float = 80
+    services: Sequence[ServiceItem],
+    *,
+    name_similarity: float = _DEFAULTS.near_duplicate_name_similarity,
+    description_similarity: float = _DEFAULTS.near_duplicate_description_similarity,
 ) -> list[DuplicatePair]:
     prepared = [
         _Prepared(

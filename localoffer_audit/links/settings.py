@@ -15,10 +15,11 @@ from urllib.parse import urlsplit
 from typing import TYPE_CHECKING
 
 from localoffer_audit import __version__
+from localoffer_audit.config import LinksConfig
 from localoffer_audit.links.resolver import ResolverPolicy, read_hosts_file
 
 if TYPE_CHECKING:
-    from localoffer_audit.config import Config, LinksConfig
+    from localoffer_audit.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -72,25 +73,37 @@ def user_agent_for(config: Config) -> str:
     return agent
 
 
+# A compressed body is decompressed up to this many times max_body_bytes; the rest is
+# not read (a decompression bomb cannot fill memory).
+DECODED_BYTES_PER_BODY_BYTE = 4
+
+# The [links] defaults, written once in LinksConfig: a LinkCheckSettings built by hand
+# (a test, a benchmark) starts from the same values as one built from a config file.
+_LINKS = LinksConfig()
+
+
 @dataclass(frozen=True, slots=True)
 class LinkCheckSettings:
+    """The fields named as in [links] take their defaults from ``LinksConfig``; the
+    others (user agent, trust, file-descriptor share, keep-alive) are the checker's own."""
+
     user_agent: str = f"localoffer-audit/{__version__}"
-    concurrency: int = 100
-    per_host: int = 2
-    per_host_delay: float = 0.0
+    concurrency: int = _LINKS.concurrency
+    per_host: int = _LINKS.per_host
+    per_host_delay: float = _LINKS.per_host_delay_seconds
     # Connect (also each name lookup), first byte (and any later pause between reads),
     # whole request: why these values, docs/verdicts.md "Timeouts".
-    connect_timeout: float = 10.0
-    read_timeout: float = 10.0
-    total_timeout: float = 20.0
-    max_redirects: int = 10
-    max_body_bytes: int = 512_000
-    max_decoded_bytes: int = 2_048_000
-    retries: int = 2
-    backoff: float = 1.0
-    max_retry_after: float = 30.0
-    allow_private_addresses: bool = False
-    check_email_mx: bool = False
+    connect_timeout: float = _LINKS.connect_timeout_seconds
+    read_timeout: float = _LINKS.read_timeout_seconds
+    total_timeout: float = _LINKS.total_timeout_seconds
+    max_redirects: int = _LINKS.max_redirects
+    max_body_bytes: int = _LINKS.max_body_bytes
+    max_decoded_bytes: int = _LINKS.max_body_bytes * DECODED_BYTES_PER_BODY_BYTE
+    retries: int = _LINKS.retries
+    backoff: float = _LINKS.backoff_seconds
+    max_retry_after: float = _LINKS.max_retry_after_seconds
+    allow_private_addresses: bool = _LINKS.allow_private_addresses
+    check_email_mx: bool = _LINKS.check_email_mx
     # Nameservers for the MX lookup ("1.2.3.4" or "1.2.3.4:5353"); empty = /etc/resolv.conf.
     dns_servers: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
@@ -108,21 +121,21 @@ class LinkCheckSettings:
     # Idle keep-alive connections are closed after this many seconds.
     keepalive_seconds: float = 2.0
     # Overall time limit for one run of check_urls, seconds (0 = none).
-    max_run_seconds: float = 0.0
+    max_run_seconds: float = _LINKS.max_stage_minutes * 60.0
     # Ask each site for a made-up path once per run and compare (soft 404 probe).
-    soft_404_probe: bool = True
+    soft_404_probe: bool = _LINKS.soft_404_probe
     # Check whether an http:// link also works over https (verdict `insecure`).
-    check_https: bool = True
+    check_https: bool = _LINKS.check_https
     # Recheck soft failures (timeouts, 5xx, resets, refusals) once after this long in
     # the same run; a second failure confirms them. 0 = no recheck in the run.
-    confirm_delay: float = 30.0
+    confirm_delay: float = _LINKS.confirm_delay_seconds
     # After the rest of the stage is done, delayed rechecks still to come are waited for
     # only while the stage would last at most (1 + this share) times as long as it has;
     # the others are left to the next run, whose failure confirms (two runs in a row).
-    recheck_wait_share: float = 1.0
+    recheck_wait_share: float = _LINKS.recheck_wait_share
     # Pause a host after this many soft failures in a row (only a host that was fine
     # before: a spike); its remaining links are left unverified. 0 = never.
-    host_pause_after: int = 5
+    host_pause_after: int = _LINKS.host_pause_after_failures
 
     @classmethod
     def from_config(
@@ -144,7 +157,7 @@ class LinkCheckSettings:
             total_timeout=links.total_timeout_seconds,
             max_redirects=links.max_redirects,
             max_body_bytes=links.max_body_bytes,
-            max_decoded_bytes=links.max_body_bytes * 4,
+            max_decoded_bytes=links.max_body_bytes * DECODED_BYTES_PER_BODY_BYTE,
             retries=links.retries,
             backoff=links.backoff_seconds,
             max_retry_after=links.max_retry_after_seconds,

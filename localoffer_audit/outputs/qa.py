@@ -44,6 +44,9 @@ from localoffer_audit.store.qa import (
 )
 from localoffer_audit.store.services import live_services
 from localoffer_audit.outputs.sampling import (
+    DEFAULT_CONFIDENCE,
+    DEFAULT_EXPECTED_RATE,
+    DEFAULT_MARGIN,
     ReviewedUnit,
     SampledUnit,
     SampleSize,
@@ -59,10 +62,8 @@ from localoffer_audit.outputs.templates import render
 STRATA = ("category", "organisation", "manager")
 UNCATEGORISED = "Uncategorised"
 NO_ORGANISATION = "No organisation given"
-DEFAULT_MARGIN = 0.05
-DEFAULT_CONFIDENCE = 0.95
-DEFAULT_EXPECTED_RATE = 0.05
-REPORT_CONFIDENCE = 0.95
+# The confidence of the share estimated from the reviewers' answers.
+REPORT_CONFIDENCE = DEFAULT_CONFIDENCE
 
 PACK_COLUMNS = (
     "sample_id",

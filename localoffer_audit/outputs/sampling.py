@@ -56,6 +56,12 @@ from statistics import NormalDist
 # rounding up must not turn 73.0000000001 into 74.
 _ROUNDING_SLACK = 1e-9
 
+# The QA sample's defaults (the `sample` command's help and the QA pack read them here):
+# a margin of error of 5 points at 95% confidence, expecting 5% of entries to need action.
+DEFAULT_MARGIN = 0.05
+DEFAULT_CONFIDENCE = 0.95
+DEFAULT_EXPECTED_RATE = 0.05
+
 
 def z_value(confidence: float) -> float:
     """The two-sided standard normal quantile: 0.95 -> 1.959964."""
@@ -94,7 +100,13 @@ class SampleSize:
         ]
 
 
-def sample_size(population: int, *, margin: float = 0.05, confidence: float = 0.95, expected_rate: float = 0.05) -> SampleSize:
+def sample_size(
+    population: int,
+    *,
+    margin: float = DEFAULT_MARGIN,
+    confidence: float = DEFAULT_CONFIDENCE,
+    expected_rate: float = DEFAULT_EXPECTED_RATE,
+) -> SampleSize:
     """The sample size to estimate a proportion within +/- ``margin`` at ``confidence``.
 
     ``n0`` is rounded up first and the finite population correction applied to it, then
@@ -221,7 +233,7 @@ def draw_stratified(
     return sampled
 
 
-def wilson_interval(successes: float, n: float, confidence: float = 0.95) -> tuple[float, float]:
+def wilson_interval(successes: float, n: float, confidence: float = DEFAULT_CONFIDENCE) -> tuple[float, float]:
     """Wilson's score interval for a proportion ``successes / n``.
 
     ``n`` may be an effective (non-integer) sample size. With ``n == 0`` nothing is known:
@@ -290,7 +302,7 @@ def estimate_share(
     reviewed: Sequence[ReviewedUnit],
     stratum_populations: Mapping[str, int],
     stratum_samples: Mapping[str, int] | None = None,
-    confidence: float = 0.95,
+    confidence: float = DEFAULT_CONFIDENCE,
 ) -> ShareEstimate:
     """Weighted estimate of the share needing action over strata ``stratum_populations``.
 
