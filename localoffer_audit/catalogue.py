@@ -31,7 +31,8 @@ CONTENT_RULES: tuple[RuleInfo, ...] = (
     RuleInfo("covid_notice", "Out-of-date COVID-19 notice", Severity.MEDIUM,
              "a notice about coronavirus restrictions ('sessions suspended due to coronavirus')"),
     RuleInfo("closure_wording", "Says the service has closed", Severity.HIGH,
-             "wording that the service has closed for good ('this service has now closed'), or an ORUK status of defunct/inactive"),
+             "wording that the service has closed for good ('this service has now closed'), or an ORUK status of defunct/inactive; "
+             "asks for the entry to be archived (the archive suggestion is folded into it)"),
     RuleInfo("no_contact_route", "No way to contact the service", Severity.HIGH,
              "no usable telephone number, email address or website"),
     RuleInfo("short_description", "Description missing or too short", Severity.MEDIUM,
@@ -57,7 +58,8 @@ CONTENT_RULES: tuple[RuleInfo, ...] = (
     RuleInfo("oruk_detail_missing", "Listed in the API but its record is missing", Severity.HIGH,
              "an Open Referral UK /services list shows the id but /services/{id} answers 404"),
     RuleInfo("archive_candidate", "Consider archiving this entry", Severity.MEDIUM,
-             "the page says the service has closed, or its website is gone and the entry is not reviewed for archive_after_days"),
+             "its website is gone and the entry is not reviewed for archive_after_days (an entry that says it has closed "
+             "is a closure_wording finding instead)"),
 )
 
 # Link verdicts that make a finding, and how serious each is (DESIGN.md's table).

@@ -70,6 +70,10 @@ class FindingStatus(enum.StrEnum):
     OPEN = "open"
     FIXED = "fixed"
     REOPENED = "reopened"
+    # Closed because another finding of the same entry now carries its fix and names it
+    # in its evidence (docs/rules.md, "One problem, one finding"): not fixed, never
+    # reported as fixed.
+    FOLDED = "folded"
 
 
 class ServiceState(enum.StrEnum):

@@ -123,6 +123,13 @@ def test_precision_and_recall_on_a_second_world(scored_second_world: dict[str, A
 
 
 @pytest.mark.slow
+def test_a_closure_is_one_finding_carrying_the_archive(scored: dict[str, Any]) -> None:
+    closed = sorted(sid for sid, rules in scored["found"].items() if "closure_wording" in rules)
+    both = sorted(sid for sid in closed if "archive_candidate" in scored["found"][sid])
+    assert closed and not both, f"a closure reported twice (closure_wording and archive_candidate): {both}"
+
+
+@pytest.mark.slow
 def test_fix_hints_name_concrete_values(scored: dict[str, Any]) -> None:
     manifest, messages = scored["manifest"], scored["messages"]
     for (sid, rule), detail in messages.items():

@@ -82,3 +82,49 @@ def test_split_phone_value_makes_one_finding_naming_the_value_as_written() -> No
 def test_tel_link_in_international_form_is_the_written_number() -> None:
     service = entry(phone="01234 5", links=[LinkPlace(url="tel:+44 1234 5", field="contact_phone")])
     assert rules(service) == [("invalid_phone", "telephone 01234 5")]
+
+
+CLOSED = GOOD + " This service has now closed."
+
+
+def closure_and_archive(config: ContentConfig | None = None) -> list[tuple[str, str, str]]:
+    """The closure and archive findings of a closed entry (content rules, then archive candidates)."""
+    from localoffer_audit.content.entry_rules import archive_candidates
+
+    context = RuleContext(TODAY, config or ContentConfig())
+    service = entry(CLOSED)
+    found = check_service(service, context) + archive_candidates([service], [], context)
+    return [(f.rule, f.subject, str(f.severity)) for f in found]
+
+
+def content_config(rules: dict) -> ContentConfig:
+    from localoffer_audit.config import config_from_dict
+
+    return config_from_dict({"directory": {"start_urls": ["https://d.example/"]}, "content": {"rules": rules}}).content
+
+
+def test_closure_carries_the_archive_suggestion() -> None:
+    assert closure_and_archive() == [("closure_wording", "description", "high")]
+    [finding] = check_service(entry(CLOSED), RuleContext(TODAY, ContentConfig()))
+    assert finding.evidence["archive"] == "closed"
+    assert [(f["rule"], f["subject"]) for f in finding.evidence["folded"]] == [("archive_candidate", "entry")]
+
+
+def test_archive_candidate_alone_when_closure_wording_is_switched_off() -> None:
+    config = content_config({"closure_wording": {"enabled": False}})
+    assert closure_and_archive(config) == [("archive_candidate", "entry", "medium")]
+
+
+def test_closure_alone_when_archive_candidate_is_switched_off() -> None:
+    config = content_config({"archive_candidate": {"enabled": False}})
+    assert closure_and_archive(config) == [("closure_wording", "description", "high")]
+    [finding] = check_service(entry(CLOSED), RuleContext(TODAY, config))
+    assert "folded" not in finding.evidence and "archive" not in finding.evidence
+
+
+def test_a_council_rating_archive_candidates_higher_keeps_that_rating_for_closures() -> None:
+    assert closure_and_archive(content_config({"archive_candidate": {"severity": "critical"}})) == [
+        ("closure_wording", "description", "critical")]
+    # Rated lower, it lowers nothing: the closure keeps its own severity.
+    assert closure_and_archive(content_config({"archive_candidate": {"severity": "low"}})) == [
+        ("closure_wording", "description", "high")]

@@ -27,7 +27,7 @@ from localoffer_audit.models import Finding, RunKind, RunStatus, ServiceItem, Se
 from localoffer_audit.store.services import record_crawled_service, settle_missing_pages
 from localoffer_audit.store import findings as store
 from localoffer_audit.store.runs import finish_run, start_run
-from .support.lifecycle import DESCRIPTION, HOST, put_service
+from .support.lifecycle import DESCRIPTION, HOST, crawl, put_service
 
 TODAY = date(2025, 6, 15)
 
@@ -51,11 +51,6 @@ def put_link(db, service_id: str, url: str, verdict: str, *, confirmed: bool = T
     if not list(db.query("SELECT 1 FROM link_places WHERE service_id = ? AND url = ?", [service_id, url])):
         db["link_places"].insert({"service_id": service_id, "url": url, "field": field, "element": "a",
                                   "attribute": "href", "anchor_text": "Our website"})
-
-
-def crawl(db, status: RunStatus = RunStatus.COMPLETE) -> None:
-    run_id = start_run(db, RunKind.CRAWL)
-    finish_run(db, run_id, status)
 
 
 def crawl_missing_pages(db, items: list[ServiceItem]) -> None:
@@ -345,7 +340,10 @@ def test_service_states_become_findings_and_page_missing_skips_content_rules(db,
 @pytest.mark.parametrize(
     ("description", "verdict", "last_updated", "expected"),
     [
-        (DESCRIPTION + " This service has now closed.", None, "2025-05-02", True),
+        # Says it has closed: one closure_wording finding carries the archive suggestion
+        # (tests/test_folded_findings.py), whatever its website says.
+        (DESCRIPTION + " This service has now closed.", None, "2025-05-02", False),
+        (DESCRIPTION + " This service has now closed.", "broken", "2022-01-10", False),
         (DESCRIPTION, "parked", "2022-01-10", True),
         (DESCRIPTION, "broken", "2022-01-10", True),
         (DESCRIPTION, "broken", "2024-01-10", False),  # website gone but reviewed within two years
@@ -362,6 +360,7 @@ def test_archive_candidates(db, config, description, verdict, last_updated, expe
     run_findings(db, config, today=TODAY)
     rules = {r.rule for r in store.open_findings(db)}
     assert ("archive_candidate" in rules) is expected
+    assert ("closure_wording" in rules) is ("closed" in description)
     if expected:
         assert "Consider archiving" in the_finding(db, "archive_candidate").detail
 

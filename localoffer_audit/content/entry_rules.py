@@ -16,7 +16,13 @@ from datetime import date, timedelta
 from typing import Any
 
 from localoffer_audit.catalogue import LINK_RULE_SEVERITY, link_rule_id
-from localoffer_audit.content.rules import RuleContext, closure_evidence, make_finding, newest_entry_date
+from localoffer_audit.content.rules import (
+    RuleContext,
+    archive_for_closure,
+    closure_evidence,
+    make_finding,
+    newest_entry_date,
+)
 from localoffer_audit.models import Finding, LinkVerdict, ServiceItem
 from localoffer_audit.parsing.contact_values import phone_key
 from localoffer_audit.parsing.dates import format_uk_date
@@ -191,9 +197,12 @@ def plain_reason(reason: str) -> str:
 def archive_candidates(
     services: list[ServiceItem], link_findings: list[Finding], context: RuleContext
 ) -> list[Finding]:
-    """Entries to consider archiving: their text says the service closed, or their
-    website is gone (broken or parked, from ``link_findings``) and they were last reviewed
-    longer ago than ``archive_after_days``."""
+    """Entries to consider archiving: their website is gone (broken or parked, from
+    ``link_findings``) and they were last reviewed longer ago than ``archive_after_days``.
+
+    An entry whose text says the service closed is reported by ``closure_wording``, which
+    carries the archive suggestion in its evidence (one problem, one finding); only with
+    that rule switched off is it an archive candidate here."""
     if not context.enabled("archive_candidate"):
         return []
     website_gone: dict[str, Finding] = {}
@@ -204,15 +213,14 @@ def archive_candidates(
     limit = context.config.archive_after_days
     result = []
     for service in services:
+        if service.extra.get("page_kind") == "advice":
+            continue  # the directory's own guidance page: only its links are checked
         closed = closure_evidence(service)
         if closed is not None:
-            subject, sentence = closed
-            result.append(make_finding(
-                context, "archive_candidate", service.directory_id, "entry",
-                f'Consider archiving this entry: its {subject} says the service has closed ("{sentence[:160]}").',
-                "Confirm with the provider that the service has closed, then archive the entry.",
-                {"value": ["closed", sentence]},
-            ))
+            # Closed: archiving is the fix whatever the website says, so no website-gone
+            # candidate either (its link finding stays a finding of its own).
+            if not context.enabled("closure_wording"):
+                result.append(archive_for_closure(service, context, *closed))
             continue
         gone = website_gone.get(service.directory_id)
         if gone is None:

@@ -350,18 +350,41 @@ def closure_evidence(service: ServiceItem) -> tuple[str, str] | None:
     return None
 
 
+def archive_for_closure(service: ServiceItem, context: RuleContext, subject: str, evidence: str) -> Finding:
+    """The ``archive_candidate`` an entry that says it has closed would get. It is reported
+    only with ``closure_wording`` switched off; otherwise it is folded into the closure
+    finding (``rule_closure``), which asks for the same fix."""
+    return make_finding(
+        context, "archive_candidate", service.directory_id, "entry",
+        f'Consider archiving this entry: its {subject} says the service has closed ("{evidence[:160]}").',
+        "Confirm with the provider that the service has closed, then archive the entry.",
+        {"value": ["closed", evidence]},
+    )
+
+
 def rule_closure(service: ServiceItem, context: RuleContext) -> list[Finding]:
+    """One problem, one finding: the entry says it has closed, so the content manager must
+    confirm and archive it. This finding carries that fix at its own severity (high:
+    families are sent to a service that no longer runs) and the archive suggestion the
+    same words would make is folded into its evidence (docs/rules.md)."""
     found = closure_evidence(service)
     if found is None:
         return []
     subject, evidence = found
-    return [make_finding(
+    finding = make_finding(
         context, "closure_wording", service.directory_id, subject,
         f'{_the(subject)} says the service has closed: "{_short(evidence)}".',
         "Confirm with the provider that the service has closed. If it has, archive the entry; "
         "if not, remove the closure wording.",
         {"value": evidence},
-    )]
+    )
+    if context.enabled("archive_candidate"):
+        archive = archive_for_closure(service, context, subject, evidence)
+        finding.evidence["archive"] = "closed"
+        finding.evidence["folded"] = [folded_note(archive)]
+        # A council that rates archive candidates higher keeps that rating for closures.
+        finding.severity = min(finding.severity, archive.severity, key=lambda s: s.rank)
+    return [finding]
 
 
 def rule_contact_route(service: ServiceItem, context: RuleContext) -> list[Finding]:
@@ -551,8 +574,11 @@ def check_service(service: ServiceItem, context: RuleContext) -> list[Finding]:
 
 
 def folded_note(finding: Finding) -> dict[str, Any]:
-    """What a finding folded into another keeps: its rule, title and message."""
-    return {"rule": finding.rule, "title": finding.title, "message": finding.message}
+    """What a finding folded into another keeps: its rule, subject (with the service, the
+    key of its stored row: the findings stage closes that row as folded, not fixed),
+    title, message and offending value."""
+    return {"rule": finding.rule, "subject": finding.subject, "title": finding.title,
+            "message": finding.message, "value": finding.evidence.get("value")}
 
 
 def fold_overlaps(findings: list[Finding]) -> list[Finding]:

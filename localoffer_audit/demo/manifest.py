@@ -110,7 +110,8 @@ def expected_rules(world: DemoWorld, view: ServiceView) -> tuple[list[str], list
             if updated is not None and twin_updated is not None and updated < twin_updated:
                 rules.add("near_duplicate")
     website_verdict = BEHAVIOURS[view.website_behaviour].verdict if view.website_behaviour else None
-    if "closure_wording" in rules or (website_verdict in DEAD_WEBSITE and age is not None and age > ARCHIVE_AFTER_DAYS):
+    # An entry that says it has closed is one closure_wording finding, carrying the archive.
+    if "closure_wording" not in rules and website_verdict in DEAD_WEBSITE and age is not None and age > ARCHIVE_AFTER_DAYS:
         rules.add("archive_candidate")
     if "undefined_description" in record.quirks and "short_description" in rules:
         tolerated.add("placeholder_text")

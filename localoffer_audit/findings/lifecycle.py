@@ -7,6 +7,9 @@ and reconciles them with the ``findings`` table, one row per (service, rule, sub
 - a finding seen for the first time is ``open``;
 - a finding no longer seen by a *complete* run becomes ``fixed`` (``fixed_at``);
 - a fixed finding seen again is ``reopened`` (``reopened_at``, ``times_reopened``);
+- a finding no longer seen because another finding of the entry now carries its fix
+  and names it in ``evidence.folded`` becomes ``folded``, quietly: it is not fixed, so no
+  worklist, email or report says so (seen on its own again, it is ``open`` again);
 - an *incomplete* run (the crawl saw too little to be trusted) adds and refreshes
   findings but never marks one fixed.
 
@@ -142,7 +145,7 @@ def reconcile(
     """Write the run's findings into the lifecycle; returns counts of what changed."""
     now = now or utc_now()
     stored = store.stored_findings(db)
-    counts = {"seen": 0, "new": 0, "reopened": 0, "fixed": 0, "changed": 0, "dismissals_lapsed": 0}
+    counts = {"seen": 0, "new": 0, "reopened": 0, "fixed": 0, "folded": 0, "changed": 0, "dismissals_lapsed": 0}
     events: list[dict[str, Any]] = []
     seen_keys: set[tuple[str, str, str]] = set()
     updates: list[tuple[int, dict[str, Any]]] = []
@@ -172,6 +175,11 @@ def reconcile(
                 reopened.append(existing.id)
                 counts["reopened"] += 1
                 events.append(_event(existing.id, run_id, now, "reopened"))
+            elif existing.status == FindingStatus.FOLDED:
+                # Reported on its own again (the finding that carried it went, or its rule
+                # was switched off): open, with its history; it was never fixed.
+                values.update(status=str(FindingStatus.OPEN))
+                events.append(_event(existing.id, run_id, now, "unfolded"))
             if existing.evidence_key != ev_key:
                 counts["changed"] += 1
                 events.append(_event(existing.id, run_id, now, "evidence_changed"))
@@ -184,13 +192,21 @@ def reconcile(
         store.increment_reopened(db, reopened)
         updates = []
         if complete:
+            carriers = folded_into(collected.findings)
             for key, existing in stored.items():
-                if key in seen_keys or existing.status == FindingStatus.FIXED:
+                if key in seen_keys or existing.status in (FindingStatus.FIXED, FindingStatus.FOLDED):
                     continue
                 service_id, rule, subject = key
                 if rule.startswith("link_") and (service_id, subject) in collected.unsettled_links:
                     continue
                 if service_id in collected.unsettled_services:
+                    continue
+                carrier = carriers.get(key)
+                if carrier is not None:
+                    # The problem is still there, on another line: not a fix to announce.
+                    updates.append((existing.id, {"status": str(FindingStatus.FOLDED)}))
+                    counts["folded"] += 1
+                    events.append(_event(existing.id, run_id, now, "folded", f'now part of "{carrier}"'))
                     continue
                 updates.append((existing.id, {"status": str(FindingStatus.FIXED), "fixed_at": now}))
                 counts["fixed"] += 1
@@ -199,6 +215,17 @@ def reconcile(
         if events:
             store.add_events(db, events)
     return counts
+
+
+def folded_into(findings: Iterable[Finding]) -> dict[tuple[str, str, str], str]:
+    """(service, rule, subject) of each finding folded into one of ``findings`` -> the
+    title of the finding that carries it now (from ``evidence.folded``)."""
+    carriers: dict[tuple[str, str, str], str] = {}
+    for finding in findings:
+        for note in finding.evidence.get("folded") or []:
+            if note.get("rule") and note.get("subject"):
+                carriers.setdefault((finding.service_id, str(note["rule"]), str(note["subject"])), finding.title)
+    return carriers
 
 
 def _unique(findings: Iterable[Finding]) -> list[Finding]:

@@ -46,7 +46,9 @@ HISTORY_FOLDER = "history"
 _TOLD_WORDING = {"emailed": "emailed", "escalation": "listed in the escalation digest", "worklist": "on the worklist"}
 _EVENT_WORDING = {
     "opened": "Found", "confirmed": "Confirmed", "fixed": "Fixed", "reopened": "Back again", "dismissed": "Dismissed",
-    "evidence_changed": "Evidence changed", "dismissal_lapsed": "Dismissal lapsed", _TOLD_WORDING["emailed"]: "Emailed",
+    "evidence_changed": "Evidence changed", "dismissal_lapsed": "Dismissal lapsed",
+    "folded": "Now part of another problem on this entry", "unfolded": "Listed on its own again",
+    _TOLD_WORDING["emailed"]: "Emailed",
     _TOLD_WORDING["escalation"]: "In the escalation digest", _TOLD_WORDING["worklist"]: "On the worklist",
 }
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from localoffer_audit.models import RunKind, RunStatus
 from localoffer_audit.store.db import utc_now
+from localoffer_audit.store.runs import finish_run, start_run
 
 
 HOST = "directory.example.gov.uk"
@@ -48,3 +50,9 @@ def put_service(db, service_id: str = "s1", *, state: str = "live", **changes: A
     for key, value in changes.items():
         row[key] = json.dumps(value) if isinstance(value, list | dict) else value
     db["services"].upsert(row, pk="id")
+
+
+def crawl(db, status: RunStatus = RunStatus.COMPLETE) -> None:
+    """A crawl run that finished with ``status`` (the services are put in place apart)."""
+    run_id = start_run(db, RunKind.CRAWL)
+    finish_run(db, run_id, status)
