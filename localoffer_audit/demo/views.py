@@ -163,6 +163,15 @@ def build_view(world: DemoWorld, record: ServiceRecord, day: int, directory_base
     if record.twin is not None and record.index > record.twin:
         # The same entry keyed in again by its provider: a word changed, a line added.
         sentences.append(own.choice(["Please call before visiting.", "New families welcome.", "Booking is essential."]))
+    if day >= record.plain_from_day:
+        # The provider rewrote the entry in plain words (world.CLEANED_UP_ORG): the stock
+        # sentences and the trap wording are gone with the old text. Its own random
+        # stream, so the rest of the entry (contacts, venue, dates) reads as before.
+        plain = stable_random(world.seed, "plain", record.index)
+        sentences = [plain.choice(vocab.PLAIN_OPENERS).format(name=record.name, org=org.name, town=town, lo=min_age, hi=max_age),
+                     plain.choice(vocab.PLAIN_ABOUT[record.kind])]
+        sentences += [s.format(**fill) for s in plain.sample(vocab.PLAIN_SENTENCES, plain.randint(2, 3))]
+        traps = []
     trap_sentences = []
     for trap in traps:
         options = vocab.TRAPS.get(trap) or []

@@ -215,6 +215,36 @@ SHORT_DESCRIPTIONS = [
     "Speech therapy.", "Holiday club for children.", "Drop in.",
 ]
 
+# ---- plain rewrites: how a provider words an entry after the Local Offer team asks for
+# plain English (short sentences, everyday words, "you" and "we"). world.CLEANED_UP_ORG's
+# entries read like this from the night it tidies up; keyed by that organisation's kind.
+PLAIN_OPENERS = [
+    "{name} is for young people aged {lo} to {hi} with SEND.",
+    "{name} helps young people with SEND get ready for adult life.",
+    "{name} is run by {org}. We are based in {town}.",
+    "Welcome to {name}. We work with young people aged {lo} to {hi}.",
+]
+PLAIN_ABOUT: dict[str, list[str]] = {
+    "adulthood": [
+        "We help you find work and learn the skills you need for a job.",
+        "You can learn to cook, shop, get the bus and look after your money.",
+        "We help you plan what to do after school: a job, a course or a home of your own.",
+        "You spend most of the week at work, with a job coach to help you.",
+    ],
+}
+PLAIN_SENTENCES = [
+    "You can visit us before you start.",
+    "Ring us or send us an email if you have a question.",
+    "You can get in touch yourself. You do not need a referral.",
+    "A parent or carer can come with you.",
+    "The building has a lift and a quiet room.",
+    "Our staff use Makaton and sign language.",
+    "We meet in {town} on {day} mornings.",
+    "We will talk with you about the help you need.",
+    "Tell us if you need this page in another format.",
+    "We can help you plan how to travel to us.",
+]
+
 # ---- traps on clean entries: wording that fools naive rules ----
 TRAPS: dict[str, list[str]] = {
     "covid_vaccination": [

@@ -203,6 +203,8 @@ class ServiceRecord:
     # Near-duplicate partner index and the index whose text seed this record uses.
     twin: int | None = None
     text_seed: int = 0
+    # The night its provider rewrote the description in plain words (CLEANED_UP_ORG's).
+    plain_from_day: int = NEVER
 
     def fault_active(self, rule: str, day: int) -> bool:
         return any(f.rule == rule and f.start_day <= day < f.end_day for f in self.faults)
@@ -308,13 +310,15 @@ class DemoWorld:
     def _clean_up_one_organisation(self) -> None:
         """CLEANED_UP_ORG's content manager fixes everything on night 1 and keeps it so:
         every fault ends, every faulty link is replaced or removed, no working link
-        breaks, and of a double entry the second is taken down. So one manager's problems
-        are all fixed on the second night, and the demo shows the all-clear email."""
+        breaks, of a double entry the second is taken down, and every description is
+        rewritten in plain words (vocab.PLAIN_*). So one manager's problems are all fixed
+        on the second night, and the demo shows the all-clear email."""
         org = next(o.index for o in self.orgs if o.name == CLEANED_UP_ORG)
         for record in self.records:
             if record.org != org:
                 continue
             fixed = max(1, record.added_day)
+            record.plain_from_day = fixed
             for fault in record.faults:
                 fault.end_day = min(fault.end_day, max(fixed, fault.start_day))
             for slot in record.links:
@@ -839,6 +843,8 @@ class DemoWorld:
         days = [f.end_day for f in record.faults if f.end_day <= day and f.start_day < f.end_day]
         days += [s.fix_day for s in record.links if s.fix_day <= day]
         days += [f.start_day for f in record.faults if 0 < f.start_day <= day and f.start_day > record.added_day]
+        if record.added_day < record.plain_from_day <= day:
+            days.append(record.plain_from_day)
         return max(days) if days else None
 
     def updated_on(self, record: ServiceRecord, day: int) -> date | None:
