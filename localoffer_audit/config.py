@@ -139,13 +139,17 @@ class CrawlConfig(_Section):
     user_agent: str = "localoffer-audit (Local Offer link and content checker)"
     contact_url: str | None = None
     obey_robots_txt: bool = True
-    concurrent_requests_per_domain: int = Field(default=4, ge=1, le=64)
-    download_delay_seconds: float = Field(default=0.25, ge=0, le=60)
+    # The pace (docs/crawl.md "Politeness and safety"): one request in flight to the
+    # directory on average (AutoThrottle's target), never more than two at once, never
+    # more than 10 requests a second to an instant server; a slow one is asked once per
+    # its own latency.
+    concurrent_requests_per_domain: int = Field(default=2, ge=1, le=64)
+    download_delay_seconds: float = Field(default=0.1, ge=0, le=60)
     autothrottle: bool = True
-    # AutoThrottle aims at this many requests in flight to the directory (default: the
+    # AutoThrottle aims at this many requests in flight to the directory (None: the
     # per-domain limit); it never waits less than download_delay_seconds between two
     # requests nor more than autothrottle_max_delay_seconds.
-    autothrottle_target_concurrency: float | None = Field(default=None, gt=0, le=64, allow_inf_nan=False)
+    autothrottle_target_concurrency: float | None = Field(default=1.0, gt=0, le=64, allow_inf_nan=False)
     autothrottle_max_delay_seconds: float = Field(default=10, gt=0, le=600, allow_inf_nan=False)
     timeout_seconds: float = Field(default=30, gt=0, le=600)
     retries: int = Field(default=2, ge=0, le=10)

@@ -51,8 +51,9 @@ def test_politeness_comes_from_the_config():
         "DOWNLOAD_DELAY": 1.5, "RETRY_ENABLED": True, "RETRY_TIMES": 4, "DOWNLOAD_TIMEOUT": 20,
         "DOWNLOAD_MAXSIZE": 3_000_000, "CLOSESPIDER_TIMEOUT": 90 * 60,
     }
-    # AutoThrottle starts no faster than the configured delay and aims at the per-domain limit.
-    assert settings["AUTOTHROTTLE_START_DELAY"] == 1.5 and settings["AUTOTHROTTLE_TARGET_CONCURRENCY"] == 3.0
+    # AutoThrottle starts no faster than the configured delay and aims at one request in
+    # flight (the default target), within the per-domain limit.
+    assert settings["AUTOTHROTTLE_START_DELAY"] == 1.5 and settings["AUTOTHROTTLE_TARGET_CONCURRENCY"] == 1.0
     assert settings["USER_AGENT"] == (
         "localoffer-audit (Eastshire County Council Local Offer audit) (+https://www.eastshire.gov.uk/localoffer/contact)"
     )
@@ -63,7 +64,9 @@ def test_politeness_comes_from_the_config():
 def test_the_defaults_are_polite():
     settings = settings_for()
     assert (settings["ROBOTSTXT_OBEY"], settings["AUTOTHROTTLE_ENABLED"]) == (True, True)
-    assert (settings["CONCURRENT_REQUESTS_PER_DOMAIN"], settings["RETRY_TIMES"], settings["DOWNLOAD_DELAY"]) == (4, 2, 0.25)
+    # One request in flight on average, two at most, 10 a second at most (docs/crawl.md).
+    assert (settings["CONCURRENT_REQUESTS_PER_DOMAIN"], settings["RETRY_TIMES"], settings["DOWNLOAD_DELAY"]) == (2, 2, 0.1)
+    assert settings["AUTOTHROTTLE_TARGET_CONCURRENCY"] == 1.0
 
 
 def test_no_retries_switches_retrying_off():
@@ -123,8 +126,11 @@ def test_per_domain_concurrency_caps_requests_at_once(tmp_path, per_domain):
 
 def test_autothrottle_paces_by_the_servers_answers_within_configured_bounds():
     default = settings_for()
-    # By default AutoThrottle aims at the per-domain limit and backs off up to 10 s.
-    assert (default["AUTOTHROTTLE_TARGET_CONCURRENCY"], default["AUTOTHROTTLE_MAX_DELAY"]) == (4.0, 10)
+    # By default AutoThrottle aims at one request in flight and backs off up to 10 s.
+    assert (default["AUTOTHROTTLE_TARGET_CONCURRENCY"], default["AUTOTHROTTLE_MAX_DELAY"]) == (1.0, 10)
+    # Without a target it aims at the per-domain limit.
+    assert settings_for(autothrottle_target_concurrency=None, concurrent_requests_per_domain=3)[
+        "AUTOTHROTTLE_TARGET_CONCURRENCY"] == 3.0
     settings = settings_for(download_delay_seconds=0.05, autothrottle_target_concurrency=8,
                             autothrottle_max_delay_seconds=7)
     crawler = get_crawler(FsdSpider, settings)
@@ -134,3 +140,50 @@ def test_autothrottle_paces_by_the_servers_answers_within_configured_bounds():
     assert (throttle._min_delay(), throttle._max_delay()) == (0.05, 7.0)
     # A maximum below the minimum delay is never used: the minimum wins.
     assert settings_for(download_delay_seconds=12, autothrottle_max_delay_seconds=5)["AUTOTHROTTLE_MAX_DELAY"] == 12
+
+
+def _default_pace_crawl(site: FakeSite, db: Path) -> None:
+    """Crawl ``site`` on the project's default pace (the test config's fast pace removed)."""
+    with serve(site) as base:
+        data = crawl_config(fsd_start(base))
+        for key in ("download_delay_seconds", "autothrottle", "concurrent_requests_per_domain"):
+            data["crawl"].pop(key)
+        summary = run_crawl(config_from_dict(data), db)
+    assert summary.status == RunStatus.COMPLETE and summary.counts["services_seen"] == site.services
+
+
+def _mean_gap(times: list[tuple[float, float]]) -> float:
+    """Mean time between two service pages arriving at the server."""
+    starts = sorted(arrived for arrived, _ in times)
+    return (starts[-1] - starts[0]) / (len(starts) - 1)
+
+
+def _in_flight(times: list[tuple[float, float]]) -> tuple[float, int]:
+    """(mean, peak) service pages being answered at once, as the server saw them."""
+    busy = sum(answered - arrived for arrived, answered in times)
+    span = max(answered for _, answered in times) - min(arrived for arrived, _ in times)
+    events = sorted([(arrived, 1) for arrived, _ in times] + [(answered, -1) for _, answered in times])
+    peak = now = 0
+    for _, step in events:
+        now += step
+        peak = max(peak, now)
+    return busy / span, peak
+
+
+def test_the_default_pace_follows_the_servers_latency(tmp_path):
+    # Server-side figures only, and only lower bounds on the spacing: a slow machine
+    # (ours) can only spread the requests further apart, never fail these.
+    default = config_from_dict({"directory": {"start_urls": ["https://d.example/"]}}).crawl
+    instant, slow = FakeSite(services=14), FakeSite(services=14, service_delay=0.5)
+    _default_pace_crawl(instant, tmp_path / "instant.db")
+    _default_pace_crawl(slow, tmp_path / "slow.db")
+    # An instant directory is asked no faster than one page per download_delay_seconds
+    # (on average: Scrapy varies each delay by +-50%), never more than the per-domain limit at once.
+    assert _mean_gap(instant.service_times) >= 0.75 * default.download_delay_seconds
+    assert _in_flight(instant.service_times)[1] <= default.concurrent_requests_per_domain
+    # One taking 0.5 s a page is asked about once per 0.5 s once its first answers are in
+    # (AutoThrottle: latency / target concurrency 1), so it works on one of our requests at a
+    # time on average. On the old pace (target = the per-domain limit) it had two at once.
+    assert _mean_gap(sorted(slow.service_times)[2:]) >= 0.7 * slow.service_delay
+    mean, peak = _in_flight(slow.service_times)
+    assert mean <= 1.5 and peak <= default.concurrent_requests_per_domain

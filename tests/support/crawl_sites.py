@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -68,6 +69,8 @@ class FakeSite:
     # Seconds each service page takes to answer; the most answered at once is kept.
     service_delay: float = 0.0
     peak_in_flight: int = 0
+    # (arrived, answered) on the server's monotonic clock, for every service page asked.
+    service_times: list[tuple[float, float]] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
     user_agents: set[str] = field(default_factory=set)
     _in_flight: int = 0
@@ -125,39 +128,46 @@ class FakeSite:
             channel = "localofferchannel=0"
             return web.Response(text=self.results_html(offset, channel), content_type="text/html")
         if path == BASE_PATH + "service.page":
-            rid = request.query.get("id", "")
-            n = int(rid[3:8]) if rid.startswith("rec") else -1
-            if not 1 <= n <= self.services or n in self.missing:
-                return web.Response(status=404, text="Not found")
-            if n in self.gone:
-                return web.Response(status=410, text="Gone")
-            if n in self.server_error:
-                return web.Response(status=500, text="oops")
-            if n in self.flaky and self.requests.count(str(request.rel_url)) == 1:
-                return web.Response(status=503, text="Service Unavailable")
-            if self.service_delay:
-                self._in_flight += 1
-                self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
-                try:
-                    await asyncio.sleep(self.service_delay)
-                finally:
-                    self._in_flight -= 1
-            if n in self.binary:
-                return web.Response(body=b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", content_type="application/pdf")
-            if n in self.empty:
-                return web.Response(text="", content_type="text/html")
-            html = self.service_html(n, request.host)
-            if n in self.huge:
-                html = html.replace("</main>", "<!--" + "x" * 2_000_000 + "--></main>")
-            if n in self.cp1252:
-                html = html.replace(f"Service {n}</h1>", f"Service {n} – St Mary’s £</h1>").replace('<meta charset="utf-8">', "")
-                return web.Response(body=html.encode("cp1252"), headers={"Content-Type": "text/html; charset=windows-1252"})
-            if n in self.truncated:
-                html = html[: html.index("<section")] + "<section class='field_section'><dl><dt>Tele"
-            return web.Response(text=html, content_type="text/html")
+            arrived = time.monotonic()
+            try:
+                return await self.service_page(request)
+            finally:
+                self.service_times.append((arrived, time.monotonic()))
         if path.startswith("/api/v1/") or path.startswith("/api/v3/"):
             return self.oruk(request, "v3" if path.startswith("/api/v3/") else "v1")
         return web.Response(status=404, text="Not found")
+
+    async def service_page(self, request: web.Request) -> web.StreamResponse:
+        rid = request.query.get("id", "")
+        n = int(rid[3:8]) if rid.startswith("rec") else -1
+        if not 1 <= n <= self.services or n in self.missing:
+            return web.Response(status=404, text="Not found")
+        if n in self.gone:
+            return web.Response(status=410, text="Gone")
+        if n in self.server_error:
+            return web.Response(status=500, text="oops")
+        if n in self.flaky and self.requests.count(str(request.rel_url)) == 1:
+            return web.Response(status=503, text="Service Unavailable")
+        if self.service_delay:
+            self._in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
+            try:
+                await asyncio.sleep(self.service_delay)
+            finally:
+                self._in_flight -= 1
+        if n in self.binary:
+            return web.Response(body=b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", content_type="application/pdf")
+        if n in self.empty:
+            return web.Response(text="", content_type="text/html")
+        html = self.service_html(n, request.host)
+        if n in self.huge:
+            html = html.replace("</main>", "<!--" + "x" * 2_000_000 + "--></main>")
+        if n in self.cp1252:
+            html = html.replace(f"Service {n}</h1>", f"Service {n} – St Mary’s £</h1>").replace('<meta charset="utf-8">', "")
+            return web.Response(body=html.encode("cp1252"), headers={"Content-Type": "text/html; charset=windows-1252"})
+        if n in self.truncated:
+            html = html[: html.index("<section")] + "<section class='field_section'><dl><dt>Tele"
+        return web.Response(text=html, content_type="text/html")
 
     # --- ORUK ---
     def oruk(self, request: web.Request, version: str) -> web.Response:
