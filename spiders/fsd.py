@@ -7,10 +7,9 @@ from typing import Any
 
 from scrapy.http import Response, TextResponse
 
-from localoffer_audit.crawl.common import finalise
+from localoffer_audit.crawl.advice import ADVICE_KIND, as_advice
 from localoffer_audit.crawl.structured import parse_structured_service
 from localoffer_audit.crawl.fsd import (
-    ADVICE_KIND,
     PLATFORM,
     canonical_service_url,
     listing_key,
@@ -48,7 +47,7 @@ class FsdSpider(AuditSpider):
         if page is None:
             return
         yield from self.follow_services(page, response, self.parse_service)
-        yield from self.follow_advice(page)
+        yield from self.follow_advice(page, self.parse_advice, lambda advice_id: f"{ADVICE_KIND}:{advice_id}")
         if page.repeats_earlier:
             return  # the first page again under another URL: its links lead nowhere new
         if page.next_points_back and page.next_url:
@@ -61,28 +60,13 @@ class FsdSpider(AuditSpider):
             if self.may_request_listing(other.url):
                 yield self.listing_request(other.url, self.parse_listing)
 
-    def follow_advice(self, page: Any) -> Iterator[Any]:
-        """The directory's information/advice pages, once each, when configured: part of
-        the Local Offer families read, so their links are checked too."""
-        if self.config is None or not self.config.directory.read_advice_pages:
-            return
-        for advice_id, url in page.advice.items():
-            directory_id = f"{ADVICE_KIND}:{advice_id}"
-            if self.is_on_site(url) and self.new_service(directory_id):
-                yield self.service_request(url, self.parse_advice, directory_id=directory_id, name="")
-
     def parse_advice(self, response: Response) -> Iterator[Any]:
         yield from self.service_items(response, self._read_advice, self._missing_service)
 
     def _read_advice(self, response: TextResponse) -> ServiceItem:
         item = parse_structured_service(response, self.parse_settings)
         item.platform = PLATFORM
-        item.extra["page_kind"] = ADVICE_KIND
-        # A guidance page has no provider: with no contact and no organisation its findings
-        # go to the default owner, the Local Offer team ([managers] default_owner_*).
-        item.contacts = []
-        item.organisation = None
-        return finalise(item)
+        return as_advice(item)
 
     def parse_service(self, response: Response) -> Iterator[Any]:
         yield from self.service_items(response, self._read_service, self._missing_service)

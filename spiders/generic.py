@@ -8,6 +8,7 @@ from typing import Any
 from scrapy.http import Response, TextResponse
 from w3lib.url import canonicalize_url
 
+from localoffer_audit.crawl.advice import ADVICE_KIND, ENTRY_KIND, as_advice, page_kind
 from localoffer_audit.crawl.fsd import ResultsPage
 from localoffer_audit.crawl.generic import PLATFORM, parse_generic_listing, parse_generic_service, service_id_from_url
 from localoffer_audit.crawl.structured import parse_structured_service
@@ -46,6 +47,7 @@ class GenericSpider(AuditSpider):
         if page is None:
             return
         yield from self.follow_services(page, response, self.parse_service)
+        yield from self.follow_advice(page, self.parse_advice)
         if page.repeats_earlier:
             return  # an earlier page again under another URL: its links lead nowhere new
         if page.next_url:
@@ -72,12 +74,24 @@ class GenericSpider(AuditSpider):
 
     def _read_service(self, response: TextResponse) -> ServiceItem:
         assert self.selectors is not None
-        if not self.selectors.fields:
-            # No field selectors: the record page is read from its structure.
+        # No field selectors (or a guidance page, which has none of the record's fields):
+        # the page is read from its structure, which also says whether it is guidance.
+        if not self.selectors.fields or page_kind(response.selector) == ADVICE_KIND:
             item = parse_structured_service(response, self.parse_settings)
             item.directory_id = service_id_from_url(response.url, self.selectors.id_pattern)
-            return item
+            # Listed like a record, but the page says it is guidance: stored as such.
+            return as_advice(item) if item.extra.get("page_kind") == ADVICE_KIND else item
         return parse_generic_service(response, self.selectors, self.parse_settings)
+
+    def parse_advice(self, response: Response) -> Iterator[Any]:
+        yield from self.service_items(response, self._read_advice, self._missing_service)
+
+    def _read_advice(self, response: TextResponse) -> ServiceItem:
+        """A page an "Information and advice" block or a guidance row links: guidance,
+        unless its own markup says it is a directory entry (then it is read as one)."""
+        if page_kind(response.selector) == ENTRY_KIND:
+            return self._read_service(response)
+        return as_advice(parse_structured_service(response, self.parse_settings))
 
     def _missing_service(self, response: Response) -> ServiceItem:
         return self.missing_item(response.meta["directory_id"], response, response.meta.get("name") or "")

@@ -1,7 +1,7 @@
 """Open Objects / Idox "Family Services Directory" (FSD, kb5) pages, parsed purely.
 
 ``parse_fsd_results`` reads a results page: the service records it lists (ids
-normalised, advice pages ignored) and its pagination links (offset ``sr``).
+normalised; ``advice.page`` items kept apart as guidance, ``crawl/advice.py``) and its pagination links (offset ``sr``).
 ``parse_fsd_service`` reads a record page into a ServiceItem: every ``field_section``
 ``<dl>`` by label, the venue, the description, the dates shown, and every outbound link
 of the record with its place. Only the record's own region is read, never site chrome.
@@ -108,8 +108,6 @@ _PAGING_PARAMS = (OFFSET_PARAM, PAGE_NUMBER_PARAM)
 
 
 ADVICE_PAGE = "advice.page"
-# Services stored for an advice page carry this kind (and an id "advice:<id>").
-ADVICE_KIND = "advice"
 
 
 def fsd_advice_id(url: str) -> str | None:

@@ -15,6 +15,7 @@ from parsel import Selector, SelectorList
 from scrapy.http import TextResponse
 
 from localoffer_audit.config import GenericSelectors
+from localoffer_audit.crawl.advice import ADVICE_KIND, ENTRY_KIND, advice_block_links, listing_row_kinds
 from localoffer_audit.models import Contact, ServiceItem
 from localoffer_audit.crawl.common import LinkCollector, ParseSettings, absolute_url, finalise, lines_of, text_of
 from localoffer_audit.crawl.dates import find_labelled_dates, match_date_label, shown_date
@@ -94,7 +95,30 @@ def parse_generic_listing(response: TextResponse, generic: GenericSelectors) -> 
         for url in _hrefs(select(response, generic.page_links), response.url):
             if url.startswith("http") and url != response.url and all(p.url != url for p in page.pages):
                 page.pages.append(PageLink(0, url))
+    _set_apart_advice(page, response, generic.id_pattern)
     return page
+
+
+def _set_apart_advice(page: ResultsPage, response: TextResponse, id_pattern: str | None) -> None:
+    """Guidance among the records (a row marked as a guide or service page) and the
+    links of the page's "Information and advice" blocks go to ``page.advice``."""
+    kinds = listing_row_kinds(response.selector, response.url)
+    records = []
+    for link in page.services:
+        if kinds.get(link.url.split("#")[0]) == ADVICE_KIND:
+            page.advice.setdefault(link.directory_id, link.url)
+        else:
+            records.append(link)
+    page.services = records
+    listed = {link.url.split("#")[0] for link in records} | {p.url for p in page.pages} | {page.next_url or ""}
+    listing_path = urlsplit(response.url).path
+    record_paths = {urlsplit(link.url).path for link in page.services}
+    for url in advice_block_links(response.selector, response.url):
+        # Not a record, another page or facet of this listing, nor an entry by its row.
+        if url in listed or urlsplit(url).path in (listing_path, *record_paths) or kinds.get(url) == ENTRY_KIND:
+            continue
+        # Another kind of page: its id is its whole path and query (page.aspx?id=5 is not record 5).
+        page.advice.setdefault(service_id_from_url(url, None), url)
 
 
 _SIMPLE_FIELDS = {"organisation", "cost", "age_range"}

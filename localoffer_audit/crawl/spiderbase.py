@@ -19,6 +19,7 @@ from twisted.python.failure import Failure
 
 from localoffer_audit.config import Config
 from localoffer_audit.models import ServiceItem
+from localoffer_audit.crawl.advice import ADVICE_KIND
 from localoffer_audit.crawl.common import FailedServicePage, ParseSettings, finalise
 from localoffer_audit.crawl.fsd import ResultsPage
 from localoffer_audit.crawl.report import CrawlReport
@@ -169,6 +170,24 @@ class AuditSpider(scrapy.Spider):
             if self.new_service(link.directory_id):
                 yield self.service_request(link.url, callback, directory_id=link.directory_id, name=link.name)
 
+    @property
+    def reads_advice(self) -> bool:
+        return self.config is not None and self.config.directory.read_advice_pages
+
+    def follow_advice(self, page: ResultsPage, callback: Any, id_of: Callable[[str], str] = str) -> Iterator[scrapy.Request]:
+        """The directory's information/advice pages the listing page links, once each,
+        when configured: part of the Local Offer families read, so their links are checked
+        too. ``id_of`` turns the page's own id into the stored directory id."""
+        if not self.reads_advice:
+            return
+        for advice_id, url in page.advice.items():
+            directory_id = id_of(advice_id)
+            # Linked from every listing page: once is no duplicate record.
+            if directory_id in self.seen_services:
+                continue
+            if self.is_on_site(url) and self.new_service(directory_id):
+                yield self.service_request(url, callback, directory_id=directory_id, name="")
+
     def pagination_loop(self, page_url: str, next_url: str, *, walk_goes_on: bool) -> None:
         """A "next" link on ``page_url`` points back to a listing page already read.
 
@@ -224,6 +243,10 @@ class AuditSpider(scrapy.Spider):
             )
             return
         item.directory_id = directory_id
+        if item.extra.get("page_kind") == ADVICE_KIND and not self.reads_advice:
+            # Listed like a record, but the page says it is guidance ([directory] read_advice_pages is off).
+            self.report.note(f"not stored: {response.url} is an information/advice page and [directory] read_advice_pages is off")
+            return
         if not item.name:
             yield self.service_page_failed(
                 directory_id, response.url, "has no record name (not a record page, or truncated)"

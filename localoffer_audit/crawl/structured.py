@@ -8,7 +8,9 @@ Each pair is read by its label with the same label vocabulary as the FSD parser,
 "Telephone", "Phone:" and a Drupal ``field--name-localgov-directory-phone`` all become the
 contact's phone. The record's name is its main ``<h1>``; the description is the body field,
 a schema.org description, or the paragraphs of the main region that are not fields.
-Only the main region is read, never navigation, header, footer or page tools.
+Only the main region is read, never navigation, header, footer or page tools. A page
+whose markup says it is guidance, not a record (``crawl/advice.py``), is marked
+``extra.page_kind = "advice"``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from parsel import Selector
 from scrapy.http import TextResponse
 
 from localoffer_audit.models import Contact, ServiceItem
+from localoffer_audit.crawl.advice import ADVICE_KIND, page_kind
 from localoffer_audit.crawl.common import (
     LinkCollector,
     ParseSettings,
@@ -124,6 +127,10 @@ def parse_structured_service(response: TextResponse, settings: ParseSettings | N
     links = LinkCollector(response.url, settings)
     item = ServiceItem(directory_id=response.url, url=response.url, name=record_name(sel, region),
                        platform="generic", http_status=response.status)
+    if page_kind(sel) == ADVICE_KIND:
+        # Listed among the records, but the page's own markup says it is guidance (a
+        # LocalGov Drupal guide or service page): the spider stores it as such.
+        item.extra["page_kind"] = ADVICE_KIND
     contact = Contact()
     placed: set[int] = set()
     description_parts: list[str] = []

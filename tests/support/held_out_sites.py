@@ -55,6 +55,12 @@ class DrupalDirectory:
     # The Views result summary ("Displaying 1 - 10 of N") is shown; a sitemap.xml is served.
     summary: bool = True
     sitemap: bool = False
+    # The council's guidance mixed in (LocalGov Drupal guide and service pages): two
+    # guidance rows among the first page's results, and an "Information and advice" block
+    # on the channel page linking two more (one of them a directory entry, not guidance).
+    guidance: bool = False
+    # Where the guidance pages link outside the site (a test serves it to check the links).
+    outside: str = "https://www.northshire-sendiass.org.uk"
     requests: list[str] = field(default_factory=list)
 
     def sitemap_xml(self, base: str) -> str:
@@ -72,6 +78,9 @@ class DrupalDirectory:
 <div class="field__item">Early years</div></div></div></article></div>"""
             for n in numbers
         )
+        if self.guidance and page == 0:
+            rows = _guidance_row(GUIDES[0]) + rows[: len(rows) // 2] + _guidance_row(GUIDES[1]) + rows[len(rows) // 2 :]
+        channel_body = _INFORMATION_BLOCK if self.guidance else ""
         last_page = -(-self.services // self.per_page) - 1
         stop = last_page if self.pager_stops_after is None else min(last_page, self.pager_stops_after)
         items = []
@@ -87,7 +96,7 @@ class DrupalDirectory:
 <aside class="localgov-directories-facets"><ul>
 <li><a href="{DRUPAL_CHANNEL}?facets%5B0%5D=early_years">Early years (12)</a></li>
 <li><a href="{DRUPAL_CHANNEL}?facets%5B0%5D=health">Health (8)</a></li></ul></aside>
-<div class="view view-localgov-directory-channel view-id-localgov_directory_channel">
+{channel_body}<div class="view view-localgov-directory-channel view-id-localgov_directory_channel">
 <div class="view-header">{summary}</div><div class="view-content">{rows}</div>
 <nav class="pager" role="navigation" aria-labelledby="pagination-heading"><h4 id="pagination-heading" class="visually-hidden">Pagination</h4>
 <ul class="pager__items js-pager__items">{''.join(items)}</ul></nav></div></main>{_FOOTER}</body></html>"""
@@ -124,11 +133,69 @@ class DrupalDirectory:
         if request.path == DRUPAL_CHANNEL:
             page = int(request.query.get("page", "0"))
             return web.Response(text=self.listing(page), content_type="text/html")
+        guide = next((g for g in GUIDES if request.path == g.path), None)
+        if guide is not None and self.guidance:
+            return web.Response(text=guide.page(self.outside), content_type="text/html")
         if request.path.startswith(f"{DRUPAL_CHANNEL}/provider-"):
             n = int(request.path.rsplit("/", 1)[1].split("-")[1])
             if 1 <= n <= self.services:
                 return web.Response(text=self.record(n), content_type="text/html")
         return web.Response(status=404, text="<html><body><h1>Page not found</h1></body></html>", content_type="text/html")
+
+
+@dataclass(frozen=True)
+class Guide:
+    """A LocalGov Drupal guidance page: its path, node type, title and one outside link."""
+
+    path: str
+    node_type: str  # as Drupal prints it in classes: localgov-guides-page
+    title: str
+    link_path: str
+
+    def page(self, outside: str) -> str:
+        # A guide has the guide navigation (links to its other pages) above its body; a
+        # service page has "Related Links" below it (localgov_base / localgov_services).
+        nav = (f'<nav class="lgd-guide-nav" aria-label="Guide"><ol class="lgd-guide-nav__list">'
+               f'<li class="lgd-guide-nav__list-item lgd-guide-nav__list-item--active" aria-current="page">Overview</li>'
+               f'<li class="lgd-guide-nav__list-item"><a href="{self.path}/next-steps">Next steps</a></li></ol></nav>'
+               if "guides" in self.node_type else "")
+        related = ('<div class="section"><h2>Related Links</h2><ul class="list-unstyled">'
+                   f'<li><a href="{DRUPAL_CHANNEL}">SEND Local Offer</a></li></ul></div>' if "services" in self.node_type else "")
+        return f"""<!DOCTYPE html><html lang="en"><head><title>{self.title} | Northshire Council</title></head>
+<body class="path-node page-node-type-{self.node_type}">{_CHROME.format(channel=DRUPAL_CHANNEL)}<main id="main-content">
+<div class="lgd-page-title-block"><h1 class="lgd-page-title-block__title">{self.title}</h1></div>{nav}
+<article class="{self.node_type} node node--type-{self.node_type} node--view-mode-full"><div class="lgd-container padding-horizontal">
+<div class="{self.node_type}__content node__content"><div class="clearfix text-formatted field field--name-body field--type-text-with-summary field--label-hidden field__item">
+<p>Guidance from the Local Offer team. Read <a href="https://www.gov.uk/children-with-special-educational-needs">the GOV.UK guide</a>
+or talk to Northshire SENDIASS on <a href="tel:01632960999">01632 960999</a>, <a href="mailto:sendiass@northshire.example.org">sendiass@northshire.example.org</a>.
+Our <a href="{outside}{self.link_path}">form and leaflet</a> explain more.</p></div>
+<div class="paragraph paragraph--type--localgov-contact"><h3>Contact SENDIASS</h3>
+<div class="field field--name-localgov-contact-email field--type-email field--label-inline"><div class="field__label">Email</div>
+<div class="field__item"><a href="mailto:sendiass@northshire.example.org">sendiass@northshire.example.org</a></div></div></div>
+</div></div></article>{related}
+</main>{_FOOTER}</body></html>"""
+
+
+GUIDES = [
+    Guide(f"{DRUPAL_CHANNEL}/ehcp-guide", "localgov-guides-page", "Education, health and care plans", "/ehcp-form"),
+    Guide(f"{DRUPAL_CHANNEL}/short-breaks-explained", "localgov-services-page", "Short breaks explained", "/short-breaks"),
+    Guide(f"{DRUPAL_CHANNEL}/information-and-advice/preparing-for-adulthood", "localgov-services-page",
+          "Preparing for adulthood", "/adulthood"),
+]
+
+
+def _guidance_row(guide: Guide) -> str:
+    return f"""<div class="views-row"><article class="search-result node node--type-{guide.node_type} node--view-mode-search-result">
+<h2 class="search-result__title"><a href="{guide.path}" rel="bookmark">{guide.title}</a></h2>
+<div class="search-result__content node__content"><p>Guidance for families.</p></div></article></div>"""
+
+
+# The channel node's body (above the directory's view): guidance links, one of them a
+# directory entry the block points to as well.
+_INFORMATION_BLOCK = f"""<article class="localgov-directory node node--type-localgov-directory node--view-mode-full">
+<div class="localgov-directory__content node__content"><div class="field field--name-body field--label-hidden field__item">
+<h2>Information and advice</h2><ul><li><a href="{GUIDES[2].path}">Preparing for adulthood</a></li>
+<li><a href="{drupal_slug(15)}">Northshire SENDIASS</a></li></ul></div></div></article>"""
 
 
 @dataclass
@@ -205,3 +272,73 @@ or ask <a href="htttp://www.northshire-sendiass.org.uk/">Northshire SENDIASS</a>
 
 def fsd_numbered_start(base: str) -> str:
     return f"{base}{FSD_PATH}results.page?qt=&term=&familychannel=2"
+
+
+GENERIC_PATH = "/sendlocaloffer/"
+
+
+@dataclass
+class GenericDirectory:
+    """A bespoke council directory (no Drupal, no FSD): records ``record.aspx?id=N``,
+    guidance ``page.aspx?id=...``. Guidance is listed among the results with an "Advice"
+    badge on a row of its own class, and a "Help and advice" sidebar links more of it."""
+
+    services: int = 12
+    per_page: int = 6
+    outside: str = "https://www.northshire-sendiass.org.uk"
+    requests: list[str] = field(default_factory=list)
+
+    def listing(self, page: int) -> str:
+        first = (page - 1) * self.per_page
+        rows = [
+            f'<div class="search-result"><h3 class="search-result__title"><a href="record.aspx?id={n}">Provider {n} youth club</a></h3>'
+            f"<p>Youth club for young people with SEND.</p></div>"
+            for n in range(first + 1, min(first + self.per_page, self.services) + 1)
+        ]
+        if page == 1:
+            rows.insert(2, '<div class="search-result search-result--advice"><h3 class="search-result__title">'
+                           '<a href="record.aspx?id=A7">Getting to school: travel help</a></h3><span class="badge">Advice</span>'
+                           "<p>Guidance from the Local Offer team.</p></div>")
+        pages = -(-self.services // self.per_page)
+        pager = f'<a rel="next" href="results.aspx?page={page + 1}">Next</a>' if page < pages else ""
+        return f"""<!DOCTYPE html><html><head><title>Find a service | Northshire Local Offer</title></head><body>
+<div id="header"><a href="/">Northshire Local Offer</a></div><div id="content"><h1>Find a service</h1>
+<p>{self.services} results found</p>{''.join(rows)}<div class="pager">{pager}</div>
+<aside class="sidebar"><h2>Help and advice</h2><ul><li><a href="page.aspx?id=what-is-send">What is SEND?</a></li>
+<li><a href="page.aspx?id=ehcp">EHC plans</a></li></ul></aside></div>
+<div id="footer"><a href="page.aspx?id=privacy">Privacy</a></div></body></html>"""
+
+    def record(self, n: int) -> str:
+        return f"""<!DOCTYPE html><html><head><title>Provider {n} youth club | Northshire Local Offer</title></head><body>
+<div id="header"><a href="/">Northshire Local Offer</a></div><div id="content"><h1>Provider {n} youth club</h1>
+<p>Weekly youth club for young people with SEND aged 11 to 18, run by Provider {n}.</p>
+<table><tr><th>Telephone</th><td>01632 962{n:03d}</td></tr><tr><th>Email</th><td><a href="mailto:club@provider{n}.example.org">club@provider{n}.example.org</a></td></tr>
+<tr><th>Website</th><td><a href="https://provider{n}.example.org/">provider{n}.example.org</a></td></tr></table></div></body></html>"""
+
+    def guidance(self, title: str, link_path: str) -> str:
+        return f"""<!DOCTYPE html><html><head><title>{title} | Northshire Local Offer</title></head><body>
+<div id="header"><a href="/">Northshire Local Offer</a></div><div id="content"><h1>{title}</h1>
+<p>Guidance for families. Email <a href="mailto:localoffer@northshire.example.org">the Local Offer team</a> or read
+<a href="{self.outside}{link_path}">our leaflet</a>.</p></div></body></html>"""
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        self.requests.append(str(request.rel_url))
+        if request.path == "/robots.txt":
+            return web.Response(text="User-agent: *\nDisallow:\n")
+        if request.path == GENERIC_PATH + "results.aspx":
+            return web.Response(text=self.listing(max(int(request.query.get("page", "1")), 1)), content_type="text/html")
+        if request.path == GENERIC_PATH + "record.aspx":
+            rid = request.query.get("id", "")
+            if rid == "A7":
+                return web.Response(text=self.guidance("Getting to school: travel help", "/travel"), content_type="text/html")
+            if rid.isdigit() and 1 <= int(rid) <= self.services:
+                return web.Response(text=self.record(int(rid)), content_type="text/html")
+        if request.path == GENERIC_PATH + "page.aspx":
+            titles = {"what-is-send": ("What is SEND?", "/send"), "ehcp": ("EHC plans", "/ehcp")}
+            if request.query.get("id") in titles:
+                return web.Response(text=self.guidance(*titles[request.query["id"]]), content_type="text/html")
+        return web.Response(status=404, text="Not found")
+
+
+def generic_start(base: str) -> str:
+    return f"{base}{GENERIC_PATH}results.aspx"
