@@ -42,7 +42,7 @@ def test_confirmed_failures_on_the_demo_are_real(db, tmp_path: Path) -> None:
         manifest = running.manifest()
         config = config_from_dict(running.config_dict(tmp_path / "out"))
         fill_store_from_manifest(db, manifest)
-        settings = replace(settings_for(config), connect_timeout=1.0, read_timeout=3.0, total_timeout=4.0, confirm_delay=1.0)
+        settings = replace(settings_for(config), connect_timeout=2.0, read_timeout=4.0, total_timeout=6.0, confirm_delay=1.0)
         summary = run_link_checks(db, config, settings=settings)
     assert summary.status == "complete", summary.note
     rows = {row["url"]: row for row in db.query("SELECT url, verdict, confirmed, service_count FROM links")}
