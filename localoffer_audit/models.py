@@ -137,6 +137,15 @@ class LinkVerdict(enum.StrEnum):
     EXCLUDED = "excluded"
     UNSUPPORTED = "unsupported"
 
+    @classmethod
+    def parse(cls, text: str | None) -> LinkVerdict | None:
+        """A stored verdict read back; None for a link not checked yet, or for a verdict
+        this version does not know (the store warns when it reads one): no rule judges it."""
+        try:
+            return cls(text) if text else None
+        except ValueError:
+            return None
+
 
 class FindingStatus(enum.StrEnum):
     OPEN = "open"
