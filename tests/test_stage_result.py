@@ -62,3 +62,29 @@ def test_each_stage_summary_gives_its_result() -> None:
     # A complete findings run has no message; an incomplete one says why.
     assert FindingsSummary(5, RunStatus.COMPLETE, note="x").stage_result().message is None
     assert FindingsSummary(5, RunStatus.INCOMPLETE, note="wave held").stage_result().message == "wave held"
+
+
+def test_status_says_why_a_night_did_not_complete(runner, tmp_path: Path) -> None:
+    from localoffer_audit.cli import main
+
+    db = open_db(tmp_path / "audit.db")
+    try:
+        night = start_run(db, RunKind.NIGHTLY)
+        record_stage(db, night, StageResult("crawl", StageStatus.INCOMPLETE, {"pages": 3},
+                                            message="found 40 services, fewer than 80% of the last complete crawl's 400"))
+        record_stage(db, night, StageResult("links", StageStatus.SKIPPED, message="the crawl was incomplete"))
+        finish_run(db, night, RunStatus.INCOMPLETE)
+        complete = start_run(db, RunKind.NIGHTLY)
+        record_stage(db, complete, StageResult("crawl", StageStatus.COMPLETE, {"pages": 400}, seconds=3.0))
+        finish_run(db, complete, RunStatus.COMPLETE)
+    finally:
+        db.close()
+    result = runner.invoke(main, ["--db", "audit.db", "status"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    # Only the stage that went wrong, on the line under its night; a skipped stage follows from it.
+    why = [n for n, line in enumerate(lines) if line.startswith("      ")]
+    assert [lines[n].strip() for n in why] == [
+        "crawl incomplete: found 40 services, fewer than 80% of the last complete crawl's 400"
+    ]
+    assert lines[why[0] - 1].startswith(f"  #{night} nightly  incomplete")
