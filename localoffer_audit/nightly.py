@@ -1,7 +1,8 @@
 """The nightly job: crawl -> link check -> content and findings -> worklists -> email -> report.
 
-Each stage is its own library function recording its own run; this module runs them in
-order under a lock, times them, and decides what may run after a problem:
+Each stage is its own library function recording its own run and giving its outcome as
+a ``models.StageResult``; this module runs them in order under a lock, times them, stores
+each result in the night's ``runs.stages`` and decides what may run after a problem:
 
 - a stage that raises, or a crawl that is incomplete, stops the stages that would change
   findings (link check, findings, worklists, email): the previous complete state stays
@@ -140,7 +141,7 @@ def _run_stages(
 
     def record(outcome: StageResult) -> StageResult:
         summary.stages.append(outcome)
-        record_stage(db, run_id, outcome.as_record())
+        record_stage(db, run_id, outcome)
         _log_outcome(outcome)
         return outcome
 
