@@ -40,7 +40,7 @@ def serve_demo(services: int, workdir: str, ready, stop) -> None:  # the demo's 
         stop.wait()
 
 
-def check_stage(workdir: str, label: str, nofile: int, queue, total_timeout: float = 4.0) -> None:  # one checking process
+def check_stage(workdir: str, label: str, nofile: int, queue, total_timeout: float) -> None:  # one checking process
     from localoffer_audit.links.stage import run_link_checks, settings_for
     from localoffer_audit.config import config_from_dict
     from localoffer_audit.store.db import open_db

@@ -7,7 +7,8 @@ Every stage speaks these types; the store turns them into rows and back. Enums a
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,77 @@ class RunStatus(enum.StrEnum):
     # nothing is marked removed or fixed from an incomplete run.
     INCOMPLETE = "incomplete"
     FAILED = "failed"
+
+
+class StageStatus(enum.StrEnum):
+    """How one stage of a run ended (a run's own status is a RunStatus)."""
+
+    COMPLETE = "complete"
+    # Ran, but what it saw is not trusted or not all done: the stages that change
+    # findings do not run after an incomplete crawl or link check.
+    INCOMPLETE = "incomplete"
+    FAILED = "failed"
+    # Not run, because an earlier stage failed or was incomplete, or it is switched off.
+    SKIPPED = "skipped"
+    # A run of a stage on its own (`crawl`, `check`) that has not finished, shown by the
+    # run report as that run's one stage.
+    RUNNING = "running"
+
+
+@dataclass(frozen=True, slots=True)
+class StageResult:
+    """What one stage of a run did: the one shape every stage reports (crawl, links,
+    findings, managers, worklists, email), nightly records, and the run report reads.
+
+    Stored in ``runs.stages`` as ``as_record()``; ``from_record`` reads it back.
+    """
+
+    name: str
+    status: StageStatus
+    counts: Mapping[str, Any] = field(default_factory=dict)
+    # The stage's own row in ``runs``, when it records one (crawl, links, findings).
+    run_id: int | None = None
+    # Plain English for the run summary and report: why the stage is incomplete, failed
+    # or was skipped, or a note worth reading when it completed.
+    message: str | None = None
+    # Wall-clock seconds, set by whoever timed the stage (None: not timed).
+    seconds: float | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.status == StageStatus.COMPLETE
+
+    def timed(self, seconds: float) -> StageResult:
+        return replace(self, seconds=seconds)
+
+    def as_record(self) -> dict[str, Any]:
+        """The stored row (its keys are the ones runs.stages has always had)."""
+        return {
+            "stage": self.name,
+            "status": str(self.status),
+            "seconds": self.seconds,
+            "run_id": self.run_id,
+            "counts": dict(self.counts),
+            "message": self.message,
+        }
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> StageResult:
+        """A stored row read back. A status this version does not know is read as
+        failed: a stage is never taken for complete on a row we cannot read."""
+        try:
+            status = StageStatus(str(record.get("status")))
+        except ValueError:
+            status = StageStatus.FAILED
+        return cls(
+            name=str(record.get("stage") or ""),
+            status=status,
+            counts=dict(record.get("counts") or {}),
+            run_id=record.get("run_id"),
+            message=record.get("message"),
+            # As stored (the report prints it as written: 2, 1.25).
+            seconds=record.get("seconds"),
+        )
 
 
 class Severity(enum.StrEnum):
@@ -64,6 +136,15 @@ class LinkVerdict(enum.StrEnum):
     # Not checked on purpose (config exclusion) or a scheme we do not check (ftp:, javascript:).
     EXCLUDED = "excluded"
     UNSUPPORTED = "unsupported"
+
+    @classmethod
+    def parse(cls, text: str | None) -> LinkVerdict | None:
+        """A stored verdict read back; None for a link not checked yet, or for a verdict
+        this version does not know (the store warns when it reads one): no rule judges it."""
+        try:
+            return cls(text) if text else None
+        except ValueError:
+            return None
 
 
 class FindingStatus(enum.StrEnum):

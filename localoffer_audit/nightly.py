@@ -1,7 +1,8 @@
 """The nightly job: crawl -> link check -> content and findings -> worklists -> email -> report.
 
-Each stage is its own library function recording its own run; this module runs them in
-order under a lock, times them, and decides what may run after a problem:
+Each stage is its own library function recording its own run and giving its outcome as
+a ``models.StageResult``; this module runs them in order under a lock, times them, stores
+each result in the night's ``runs.stages`` and decides what may run after a problem:
 
 - a stage that raises, or a crawl that is incomplete, stops the stages that would change
   findings (link check, findings, worklists, email): the previous complete state stays
@@ -19,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -33,41 +34,29 @@ from localoffer_audit.crawl.runner import run_crawl
 from localoffer_audit.store.db import open_db
 from localoffer_audit.exitcodes import ExitCode
 from localoffer_audit.findings.lifecycle import run_findings
-from localoffer_audit.errors import AuditError
 from localoffer_audit.store.lock import run_lock
 from localoffer_audit.preflight import preflight_for_writing
 from localoffer_audit.outputs.mail import prepare_and_send
-from localoffer_audit.findings.managers import import_mapping
-from localoffer_audit.models import RunKind, RunStatus
+from localoffer_audit.findings.managers import refresh_mapping
+from localoffer_audit.models import RunKind, RunStatus, StageResult, StageStatus
 from localoffer_audit.store.report import new_serious_since_last_report
 from localoffer_audit.store.runs import finish_run, last_complete_run, mark_abandoned_runs, record_exit, record_stage, start_run
 from localoffer_audit.outputs.report import run_snapshot, starter_example_warning, write_run_report
-from localoffer_audit.outputs.worklists import build_worklists
+from localoffer_audit.outputs.worklists import build_worklists, worklists_stage_result
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
-# A stage's action: (status, counts, child run id, message).
-StageResult = tuple[str, dict[str, Any], int | None, str | None]
 # The crawl stage given the nightly run id; the national run passes the crawl it already made.
 CrawlStage = Callable[[int], StageResult]
-
-
-@dataclass(slots=True)
-class StageOutcome:
-    name: str
-    status: str  # complete / incomplete / failed / skipped
-    seconds: float = 0.0
-    counts: dict[str, Any] = field(default_factory=dict)
-    run_id: int | None = None
-    message: str | None = None
 
 
 @dataclass(slots=True)
 class NightlySummary:
     run_id: int
     status: RunStatus
-    stages: list[StageOutcome]
+    # Every stage's result, timed, in the order they ran (skipped ones too).
+    stages: list[StageResult]
     new_serious: int = 0
     report_path: Path | None = None
     messages: list[str] = field(default_factory=list)
@@ -83,14 +72,14 @@ class NightlySummary:
         return ExitCode.OK
 
 
-def describe_counts(counts: dict[str, Any]) -> str:
+def describe_counts(counts: Mapping[str, Any]) -> str:
     """A stage's plain counts as "name value, ..." (nested breakdowns are left out)."""
     return ", ".join(f"{key} {value}" for key, value in counts.items() if isinstance(value, int | float))
 
 
-def _log_outcome(outcome: StageOutcome) -> None:
+def _log_outcome(outcome: StageResult) -> None:
     details = [part for part in (describe_counts(outcome.counts), outcome.message) if part]
-    log.info("stage %s: %s in %.1fs%s", outcome.name, outcome.status, outcome.seconds,
+    log.info("stage %s: %s in %.1fs%s", outcome.name, outcome.status, outcome.seconds or 0.0,
              f" ({'; '.join(details)})" if details else "")
 
 
@@ -150,51 +139,52 @@ def _run_stages(
         summary.messages.append(example)
     out_dir = config.output.folder
 
-    def stage(name: str, action: Callable[[], tuple[str, dict[str, Any], int | None, str | None]]) -> StageOutcome:
+    def record(outcome: StageResult) -> StageResult:
+        summary.stages.append(outcome)
+        record_stage(db, run_id, outcome)
+        _log_outcome(outcome)
+        return outcome
+
+    def stage(name: str, action: Callable[[], StageResult]) -> StageResult:
         say(f"{name}...")
         log.info("stage %s started", name)
         started = time.monotonic()
         try:
-            status, counts, child_run_id, message = action()
+            result = action()
         except Exception as exc:  # a stage's failure must not lose the run record
             log.error("stage %s failed:\n%s", name, traceback.format_exc())
-            status, counts, child_run_id, message = "failed", {}, None, f"{type(exc).__name__}: {exc}"
-        outcome = StageOutcome(name, status, round(time.monotonic() - started, 2), counts, child_run_id, message)
-        summary.stages.append(outcome)
-        record_stage(db, run_id, _stage_record(outcome))
-        _log_outcome(outcome)
-        say(f"{name}: {status} in {outcome.seconds:.1f}s" + (f" ({message})" if message else ""))
+            result = StageResult(name, StageStatus.FAILED, message=f"{type(exc).__name__}: {exc}")
+        seconds = round(time.monotonic() - started, 2)
+        outcome = record(result.timed(seconds))
+        say(f"{name}: {outcome.status} in {seconds:.1f}s" + (f" ({outcome.message})" if outcome.message else ""))
         return outcome
 
     def skip(name: str, why: str) -> None:
-        outcome = StageOutcome(name, "skipped", message=why)
-        summary.stages.append(outcome)
-        record_stage(db, run_id, _stage_record(outcome))
-        _log_outcome(outcome)
+        record(StageResult(name, StageStatus.SKIPPED, message=why, seconds=0.0))
 
     # Why the stages that change findings must not run any more (None: they may).
     blocked: str | None = None
 
-    def guarded(name: str, action: Callable[[], tuple[str, dict[str, Any], int | None, str | None]]) -> StageOutcome | None:
+    def guarded(name: str, action: Callable[[], StageResult]) -> StageResult | None:
         nonlocal blocked
         if blocked is not None:
             skip(name, blocked)
             return None
         outcome = stage(name, action)
-        if outcome.status == "failed":
+        if outcome.status == StageStatus.FAILED:
             blocked = f"the {name} stage failed"
         return outcome
 
     crawl = guarded("crawl", lambda: crawl_stage(run_id) if crawl_stage else _crawl(config, db_path, run_id, accept_missing, crawl_progress))
-    if crawl is not None and crawl.status == "incomplete":
+    if crawl is not None and crawl.status == StageStatus.INCOMPLETE:
         blocked = "the crawl was incomplete"
     links = guarded("links", lambda: _links(db, config, run_id, link_progress, link_checker))
-    if links is not None and links.status == "incomplete":
+    if links is not None and links.status == StageStatus.INCOMPLETE:
         # The spike guard: far more failures than last time is a checker or network fault
         # first. Findings from it would fix and open link findings on untrusted evidence.
         blocked = "the link check was incomplete" + (f": {links.message}" if links.message else "")
     findings = guarded("findings", lambda: _findings(db, config, run_id, today, accept_missing))
-    if findings is not None and findings.status != "failed" and findings.run_id is not None:
+    if findings is not None and findings.status != StageStatus.FAILED and findings.run_id is not None:
         # New since the last night that reported, not only tonight: a night killed after
         # opening serious findings told nobody, so tonight's alert carries them.
         summary.new_serious = new_serious_since_last_report(db, run_id, config.nightly.alert_severity)
@@ -215,14 +205,14 @@ def _run_stages(
             + ("the previous complete state is unchanged." if earlier else "there is no complete run yet to fall back on.")
         )
 
-    failed = [s for s in summary.stages if s.status == "failed"]
+    failed = [s for s in summary.stages if s.status == StageStatus.FAILED]
     if failed:
         summary.status = RunStatus.FAILED
         summary.messages.extend(f"Stage {s.name} failed: {s.message}" for s in failed)
-    elif any(s.status == "incomplete" for s in summary.stages):
+    elif any(s.status == StageStatus.INCOMPLETE for s in summary.stages):
         summary.status = RunStatus.INCOMPLETE
         summary.messages.extend(
-            f"Stage {s.name} was incomplete: {s.message}" for s in summary.stages if s.status == "incomplete" and s.message
+            f"Stage {s.name} was incomplete: {s.message}" for s in summary.stages if s.status == StageStatus.INCOMPLETE and s.message
         )
     else:
         summary.status = RunStatus.COMPLETE
@@ -242,82 +232,38 @@ def _run_stages(
     return summary
 
 
-def _stage_record(outcome: StageOutcome) -> dict[str, Any]:
-    return {
-        "stage": outcome.name,
-        "status": outcome.status,
-        "seconds": outcome.seconds,
-        "run_id": outcome.run_id,
-        "counts": outcome.counts,
-        "message": outcome.message,
-    }
-
-
 def _crawl(
     config: Config, db_path: Path, parent: int, accept_missing: bool = False,
     progress: Callable[[dict[str, Any]], None] | None = None,
-) -> tuple[str, dict[str, Any], int | None, str | None]:
-    # The crawl's own counts line (pages, services, rate), as `crawl` draws it.
-    result = run_crawl(config, db_path, parent_run_id=parent, accept_missing=accept_missing, progress=progress)
-    message = "; ".join(result.messages) or None
-    return str(result.status), dict(result.counts), result.run_id, message
+) -> StageResult:
+    return run_crawl(config, db_path, parent_run_id=parent, accept_missing=accept_missing,
+                     progress=progress).stage_result()
 
 
 def _links(
     db: Database, config: Config, parent: int, progress: Callable[[int, int, Any], None] | None = None,
     checker: Checker | None = None,
-) -> tuple[str, dict[str, Any], int | None, str | None]:
-    result = run_link_checks(db, config, parent_run_id=parent, progress=progress, checker=checker)
-    # The note says why a check is incomplete (a failure spike) or what was left unverified.
-    return str(result.status), dict(result.counts), result.run_id, result.note
+) -> StageResult:
+    return run_link_checks(db, config, parent_run_id=parent, progress=progress, checker=checker).stage_result()
 
 
-def _findings(
-    db: Database, config: Config, parent: int, today: date, accept_missing: bool = False
-) -> tuple[str, dict[str, Any], int | None, str | None]:
-    result = run_findings(db, config, today=today, parent_run_id=parent, accept_missing=accept_missing)
-    # Incomplete here means a wave of missing pages held for a person: the note says so.
-    return str(result.status), dict(result.counts), result.run_id, result.note if result.status != "complete" else None
+def _findings(db: Database, config: Config, parent: int, today: date, accept_missing: bool = False) -> StageResult:
+    return run_findings(db, config, today=today, parent_run_id=parent, accept_missing=accept_missing).stage_result()
 
 
-def _managers(db: Database, config: Config) -> tuple[str, dict[str, Any], int | None, str | None]:
-    """Re-read the council's mapping file, so edits to it reach tonight's worklists.
-
-    A file with bad rows imports nothing (all or nothing) and the previous mapping stays
-    in force: the fix lists still go out, and the summary says what to correct.
-    """
+def _managers(db: Database, config: Config) -> StageResult:
     path = config.managers.mapping_file
     assert path is not None
-    if not path.exists():
-        return "complete", {}, None, f"No managers mapping file at {path}: the previous mapping is kept."
-    try:
-        result = import_mapping(db, path)
-    except AuditError as exc:
-        return "complete", {}, None, f"The managers mapping was not imported ({exc}); the previous mapping is kept."
-    return "complete", {"rows": result.rows, "managers": result.managers}, None, None
+    return refresh_mapping(db, path)
 
 
-def _worklists(
-    db: Database, config: Config, out_dir: Path, today: date, run_id: int
-) -> tuple[str, dict[str, Any], int | None, str | None]:
-    results = build_worklists(db, config, out_dir=out_dir / "worklists", today=today, run_id=run_id)
-    # Lists written (a manager whose problems were all fixed still gets one) and, of
-    # those, the managers with something to fix: the figure the report and demo print.
-    return "complete", {"lists": len(results), "managers_with_problems": sum(1 for r in results if r.open)}, None, None
+def _worklists(db: Database, config: Config, out_dir: Path, today: date, run_id: int) -> StageResult:
+    return worklists_stage_result(
+        build_worklists(db, config, out_dir=out_dir / "worklists", today=today, run_id=run_id)
+    )
 
 
 def _email(
     db: Database, config: Config, out_dir: Path, send: bool, today: date, run_id: int | None = None
-) -> tuple[str, dict[str, Any], int | None, str | None]:
-    result = prepare_and_send(db, config, send=send, out_dir=out_dir / "emails", today=today, run_id=run_id)
-    # A night whose email could not go out (the relay down, or nothing delivered) is not complete.
-    problem = result.problem()
-    if problem is not None:
-        return "incomplete", dict(result.counts), None, f"Email not delivered: {problem}"
-    queued = result.not_delivered if send else 0
-    message = f"{queued} message(s) could not be sent and stay queued for the next run" if queued else None
-    if result.warnings:
-        message = "; ".join([*([message] if message else []), *result.warnings])
-    return "complete", dict(result.counts), None, message
-
-
+) -> StageResult:
+    return prepare_and_send(db, config, send=send, out_dir=out_dir / "emails", today=today, run_id=run_id).stage_result()

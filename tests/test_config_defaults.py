@@ -188,3 +188,25 @@ def test_the_content_and_crawl_helpers_use_the_model_defaults() -> None:
     assert parameters["name_similarity"].default == ContentConfig().near_duplicate_name_similarity
     assert parameters["description_similarity"].default == ContentConfig().near_duplicate_description_similarity
     assert scrapy_project.DOWNLOAD_DELAY == CrawlConfig().download_delay_seconds
+
+
+def test_the_national_docs_give_the_workers_timing_defaults() -> None:
+    # Not config keys but command options, written once in national/timing.py.
+    from localoffer_audit.national import timing
+
+    text = " ".join((REPO / "docs" / "national.md").read_text(encoding="utf-8").split())
+    heartbeat = re.search(r"\(`--heartbeat`, default ([\d.]+) s\)", text)
+    lease = re.search(r"`--lease` seconds \(default ([\d.]+)\)", text)
+    assert heartbeat and float(heartbeat.group(1)) == timing.HEARTBEAT_SECONDS
+    assert lease and float(lease.group(1)) == timing.LEASE_SECONDS
+
+
+def test_the_pace_written_out_in_prose_is_the_default_delay() -> None:
+    # "0.25 (4 pages a second at most)": the starter's and crawl.md's sentences about the pace.
+    delay = CrawlConfig().download_delay_seconds
+    starter = " ".join(re.sub(r"^# ?", "", starter_config_text(), flags=re.M).split())
+    said = re.search(r"download_delay_seconds\. ([\d.]+) \((\d+) pages a second at most\)", starter)
+    assert said and float(said.group(1)) == delay and int(said.group(2)) == round(1 / delay)
+    crawl_md = " ".join((REPO / "docs" / "crawl.md").read_text(encoding="utf-8").split())
+    said = re.search(r"pages a second at most \((\d+) at the default ([\d.]+) s", crawl_md)
+    assert said and float(said.group(2)) == delay and int(said.group(1)) == round(1 / delay)

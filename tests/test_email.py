@@ -466,7 +466,8 @@ def test_nightly_email_stage_is_incomplete_when_the_relay_is_down(db, tmp_path: 
 
     setup_world(db, tmp_path)
     config = config_for(tmp_path, port)
-    status, counts, _, message = _email(db, config, tmp_path, True, TODAY)
+    result = _email(db, config, tmp_path, True, TODAY)
+    status, counts, message = result.status, result.counts, result.message
     assert status == "incomplete" and counts == {"queued": 3}
     assert message and "mail server could not be reached" in message and "could not connect to 127.0.0.1" in message
     assert "3 messages stay queued" in message
@@ -475,9 +476,10 @@ def test_nightly_email_stage_is_incomplete_when_the_relay_is_down(db, tmp_path: 
     picky = PickyInbox("priya@nhs.example")
     controller = start_smtp(port, picky)
     try:
-        status, counts, _, message = _email(db, config, tmp_path, True, TODAY)
+        result = _email(db, config, tmp_path, True, TODAY)
     finally:
         controller.stop()
+    status, counts, message = result.status, result.counts, result.message
     assert status == "complete" and counts == {"sent": 2, "queued": 1}
     assert message == "1 message(s) could not be sent and stay queued for the next run"
 

@@ -115,6 +115,28 @@ def test_two_nights_complete_with_documented_exit_codes(two_nights: TwoNights) -
 
 
 @pytest.mark.slow
+def test_the_stored_stage_rows_are_the_nights_stage_results(two_nights: TwoNights) -> None:
+    # One type end to end: what nightly returned is what it stored and what the report reads.
+    from localoffer_audit.models import StageResult
+    from localoffer_audit.store.runs import get_run
+
+    second = two_nights.second
+    assert all(isinstance(s, StageResult) and s.seconds is not None for s in second.stages)
+    db = open_db(two_nights.config.database.path)
+    try:
+        run = get_run(db, second.run_id)
+    finally:
+        db.close()
+    assert run is not None
+    assert [set(row) for row in run.stages] == [{"stage", "status", "seconds", "run_id", "counts", "message"}] * len(STAGES)
+    assert run.stage_results() == second.stages
+    by_name = {s.name: s for s in second.stages}
+    # The stages recording a run of their own name it; the others have none.
+    assert all(by_name[name].run_id for name in ("crawl", "links", "findings"))
+    assert not any(by_name[name].run_id for name in ("managers", "worklists", "email"))
+
+
+@pytest.mark.slow
 def test_log_file_records_each_stage_and_the_final_status(two_nights: TwoNights) -> None:
     run_id = int(re.match(r"Run #(\d+)", two_nights.first.stdout).group(1))
     log = (two_nights.config.output.folder / "nightly.log").read_text(encoding="utf-8")
@@ -331,11 +353,12 @@ def test_bad_mapping_file_keeps_the_previous_mapping(tmp_path: Path) -> None:
     )
     db = open_db(tmp_path / "audit.db")
     try:
-        status, counts, _, message = _managers(db, config)
-        assert (status, counts["rows"], message) == ("complete", 1, None)
+        first = _managers(db, config)
+        assert (first.status, first.counts["rows"], first.message) == ("complete", 1, None)
         good.write_text("service_id,organisation,manager_name,manager_email\nabc123,,Sam Smith,not-an-email\n")
-        status, counts, _, message = _managers(db, config)
-        assert status == "complete" and "previous mapping is kept" in message and "line 2" in message
+        second = _managers(db, config)
+        assert second.status == "complete" and second.message is not None
+        assert "previous mapping is kept" in second.message and "line 2" in second.message
         assert [a.manager_email for a in stored_assignments(db)] == ["sam.smith@council.gov.uk"]
     finally:
         db.close()

@@ -12,6 +12,7 @@ from localoffer_audit.config import starter_config_text
 from localoffer_audit.store.status import StatusSummary, status_summary
 from localoffer_audit.commands.common import AppContext, pass_app
 from localoffer_audit.errors import AuditError
+from localoffer_audit.models import RunKind, StageStatus
 
 
 @click.command()
@@ -102,6 +103,13 @@ def format_status(db_path: Path, summary: StatusSummary) -> str:
             # Each stage of a nightly run records a run of its own: say whose, so the ids read in order.
             of = f" (stage of nightly #{run.parent_run_id})" if run.parent_run_id else ""
             lines.append(f"  #{run.id} {run.kind:<8} {run.status:<10} {run.started_at} -> {finished}{of} {counts}".rstrip())
+            # A night that did not complete says which stages went wrong and why, as its report does.
+            if run.kind == RunKind.NIGHTLY:
+                lines.extend(
+                    f"      {stage.name} {stage.status}: {stage.message or 'no reason recorded'}"
+                    for stage in run.stage_results()
+                    if stage.status in (StageStatus.INCOMPLETE, StageStatus.FAILED)
+                )
     else:
         lines.append("Recent runs: none yet")
     lines.append(f"Services: {_counts(summary.services_by_state)}")

@@ -9,7 +9,6 @@ the database.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterable
 from datetime import date, timedelta
@@ -28,8 +27,6 @@ from localoffer_audit.parsing.contact_values import phone_key
 from localoffer_audit.parsing.dates import format_uk_date
 # The facts only (a dataclass): nothing here reads the database.
 from localoffer_audit.store.findings import LinkObservation
-
-log = logging.getLogger(__name__)
 
 # Verdicts whose evidence is the entry's own website being gone (for archive candidates).
 _WEBSITE_GONE = {LinkVerdict.BROKEN, LinkVerdict.PARKED}
@@ -132,12 +129,8 @@ def link_findings(
     findings: list[Finding] = []
     unsettled: set[tuple[str, str]] = set()
     for seen in observations:
-        try:
-            verdict = LinkVerdict(seen.verdict or "")  # none stored yet: as unknown
-        except ValueError:
-            log.warning("link %s has an unknown verdict %r; no finding made", seen.url, seen.verdict)
-            continue
-        if verdict not in LINK_RULE_SEVERITY:
+        verdict = LinkVerdict.parse(seen.verdict)
+        if verdict is None or verdict not in LINK_RULE_SEVERITY:
             continue
         if not seen.confirmed:
             unsettled.add((seen.service_id, seen.url))

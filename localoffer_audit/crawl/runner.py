@@ -21,7 +21,7 @@ from typing import Any
 
 from localoffer_audit.config import Config
 from localoffer_audit.store.db import open_db, utc_now
-from localoffer_audit.models import RunKind, RunStatus
+from localoffer_audit.models import RunKind, RunStatus, StageResult, StageStatus
 from localoffer_audit.store import runs as run_store
 from localoffer_audit.store import services as service_store
 
@@ -38,6 +38,11 @@ class CrawlSummary:
     @property
     def complete(self) -> bool:
         return self.status == RunStatus.COMPLETE
+
+    def stage_result(self) -> StageResult:
+        # The crawl's own counts line (pages, services, rate), as `crawl` draws it.
+        return StageResult("crawl", StageStatus(self.status), dict(self.counts), self.run_id,
+                           "; ".join(self.messages) or None)
 
 
 @dataclass(slots=True)

@@ -45,7 +45,7 @@ from localoffer_audit.parsing.csvimport import ImportFileError, ImportProblem, N
 from localoffer_audit.parsing.csvsafe import escape_cell
 from localoffer_audit.store.db import to_json, utc_now
 from localoffer_audit.errors import AuditError
-from localoffer_audit.models import Finding, FindingStatus, RunKind, RunStatus, ServiceItem, ServiceState
+from localoffer_audit.models import Finding, FindingStatus, RunKind, RunStatus, ServiceItem, ServiceState, StageResult, StageStatus
 from localoffer_audit.store import findings as store
 from localoffer_audit.findings.safeguarding import safeguarding_findings
 from localoffer_audit.store.fingerprints import promote_baselines, stored_pages
@@ -63,6 +63,11 @@ class FindingsSummary:
     crawl_status: str | None = None
     # Why the run is incomplete (the crawl, or a wave of missing pages held for a person).
     note: str | None = None
+
+    def stage_result(self) -> StageResult:
+        # Incomplete here means a wave of missing pages held for a person: the note says so.
+        return StageResult("findings", StageStatus(self.status), dict(self.counts), self.run_id,
+                           self.note if self.status != RunStatus.COMPLETE else None)
 
 
 @dataclass(slots=True)

@@ -26,6 +26,7 @@ from localoffer_audit.parsing.csvimport import (
     read_csv_records,
 )
 from localoffer_audit.errors import AuditError
+from localoffer_audit.models import StageResult, StageStatus
 from localoffer_audit.parsing.contact_values import check_email
 from localoffer_audit.store.totals import open_problem_services
 from localoffer_audit.store.managers import (
@@ -191,6 +192,23 @@ def import_mapping(db: Database, path: Path) -> ImportResult:
         by_organisation=sum(1 for r in rows if r.match_type == MATCH_ORGANISATION),
         warnings=sorted(warnings, key=lambda w: w.line or 0),
     )
+
+
+def refresh_mapping(db: Database, path: Path) -> StageResult:
+    """Re-read the council's mapping file, so edits to it reach tonight's worklists.
+
+    A file with bad rows imports nothing (all or nothing) and the previous mapping stays
+    in force: the fix lists still go out, and the stage's message says what to correct.
+    """
+    if not path.exists():
+        return StageResult("managers", StageStatus.COMPLETE,
+                           message=f"No managers mapping file at {path}: the previous mapping is kept.")
+    try:
+        result = import_mapping(db, path)
+    except AuditError as exc:
+        return StageResult("managers", StageStatus.COMPLETE,
+                           message=f"The managers mapping was not imported ({exc}); the previous mapping is kept.")
+    return StageResult("managers", StageStatus.COMPLETE, {"rows": result.rows, "managers": result.managers})
 
 
 def default_owner(config: Config) -> Manager:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from localoffer_audit.content.rules import RuleContext, make_finding
 from localoffer_audit.links.fingerprint import (
@@ -68,15 +68,6 @@ def identity_of(service: ServiceItem) -> ProviderIdentity:
     )
 
 
-def _verdict(value: str | None) -> LinkVerdict | None:
-    if value is None:
-        return None
-    try:
-        return LinkVerdict(value)
-    except ValueError:
-        return None
-
-
 def _is_website(observation: LinkObservation) -> bool:
     return any(place.get("field") == "website" for place in observation.places)
 
@@ -108,13 +99,15 @@ def safeguarding_findings(
     for seen in observations:
         stored = pages.get(seen.url)
         service = by_id.get(seen.service_id)
-        verdict = _verdict(seen.verdict)
+        verdict = LinkVerdict.parse(seen.verdict)
         if stored is None or stored.current is None or service is None or verdict is None or not seen.confirmed:
             continue
         judged.add(seen.url)
-        finding = _judge(context, service, seen, verdict, stored, has_own_finding=(seen.service_id, seen.url) in own)
+        finding, holds_baseline = _judge(
+            context, service, seen, verdict, stored, has_own_finding=(seen.service_id, seen.url) in own
+        )
         if finding is None:
-            if _keeps_baseline(service, stored):
+            if holds_baseline:
                 held.add(seen.url)
             continue
         flagged.add(seen.url)
@@ -132,18 +125,13 @@ def safeguarding_findings(
     return result
 
 
-def _keeps_baseline(service: ServiceItem, stored: StoredPages) -> bool:
-    """A quiet page that must not replace the baseline: one that stopped naming the provider
-    the baseline named, or one too thin to say anything. Promoted, it would let a takeover in
-    two steps (first the name goes, then the content) compare against a page that was already
-    someone else's, and never be called repurposed."""
-    current, baseline = stored.current, stored.baseline
-    if current is None or baseline is None or baseline.thin or current.merger:
-        return False
-    if current.thin:
-        return True
-    identity = identity_of(service)
-    return identity.usable and bool(names_provider(baseline, identity)) and not names_provider(current, identity)
+class _Judgement(NamedTuple):
+    finding: Finding | None
+    # A quiet page that must not replace the baseline: one that stopped naming the provider
+    # the baseline named, or one too thin to say anything. Promoted, it would let a takeover
+    # in two steps (first the name goes, then the content) compare against a page that was
+    # already someone else's, and never be called repurposed.
+    holds_baseline: bool = False
 
 
 def _harmful(snapshot: PageSnapshot | None) -> bool:
@@ -164,7 +152,7 @@ def _base_evidence(seen: LinkObservation, verdict: LinkVerdict, stored: StoredPa
 def _judge(
     context: RuleContext, service: ServiceItem, seen: LinkObservation, verdict: LinkVerdict, stored: StoredPages,
     *, has_own_finding: bool = False,
-) -> Finding | None:
+) -> _Judgement:
     current = stored.current
     assert current is not None
     where = _where(seen)
@@ -174,46 +162,50 @@ def _judge(
         evidence = _base_evidence(seen, verdict, stored)
         evidence["harmful"] = harmful
         evidence["value"] = [harmful.get("category"), current.final_url]
-        return make_finding(
+        return _Judgement(make_finding(
             context, HARMFUL, service.directory_id, seen.url,
             f"The link to {seen.url} in {where} now leads to a page with {harmful.get('label')} "
             f"({markers}) at {current.final_url}. Children and families could land on it from this entry.",
             "Remove the link now. Then ask the provider for their current website; the old address "
             "is no longer theirs.",
             evidence,
-        )
-    if verdict not in COMPARABLE or not _is_website(seen) or current.thin:
-        return None
+        ))
+    # Whether the baseline and the current page name the provider: asked once, for the
+    # findings below and for whether this page may become the baseline.
     identity = identity_of(service)
-    if not identity.usable:
-        return None
-    named_now = names_provider(current, identity)
-    if named_now:
-        return None
-    if current.merger:
-        return None  # "X has merged with Y": the trap of a merger or new name that says so
     baseline = stored.baseline
-    named_before = names_provider(baseline, identity) if baseline is not None and not baseline.thin else None
+    comparable = baseline is not None and not baseline.thin
+    named_before = names_provider(baseline, identity) if identity.usable and baseline is not None and comparable else None
+    named_now = names_provider(current, identity) if identity.usable and not current.thin else None
+    quiet = _Judgement(None, comparable and not current.merger and (current.thin or (bool(named_before) and not named_now)))
+    if verdict not in COMPARABLE or not _is_website(seen) or current.thin:
+        return quiet
+    if not identity.usable:
+        return quiet
+    if named_now:
+        return quiet
+    if current.merger:
+        return quiet  # "X has merged with Y": the trap of a merger or new name that says so
     if baseline is not None and named_before:
         changed = [why for why in (topic_change(baseline, current), moved_site(baseline, current)) if why]
         if not changed:
-            return None  # lost the name but kept the page: not enough to say it is someone else's
+            return quiet  # lost the name but kept the page: not enough to say it is someone else's
         evidence = _base_evidence(seen, verdict, stored)
         evidence["before"] = {"title": baseline.title, "heading": baseline.heading, "host": baseline.final_host,
                               "lang": baseline.lang, "certificate": baseline.cert_subject,
                               "checked_at": stored.baseline_at, "named": named_before}
         evidence["changes"] = changed
         evidence["value"] = [current.site, current.title]
-        return make_finding(
+        return _Judgement(make_finding(
             context, REPURPOSED, service.directory_id, seen.url,
             f"The provider's website {seen.url} no longer looks like theirs: on {str(stored.baseline_at)[:10]} it "
             f"named them ({named_before}); now it names them nowhere and {'; '.join(changed)}.",
             "Remove the link now. Then ask the provider for their current website; if the service has "
             "closed, archive the entry.",
             evidence,
-        )
+        ))
     if has_own_finding:
-        return None  # the link's own finding (moved off-site, redirected...) already sends someone to look
+        return quiet  # the link's own finding (moved off-site, redirected...) already sends someone to look
     twice = stored.previous is not None and not stored.previous.thin and not names_provider(stored.previous, identity)
     evidence = _base_evidence(seen, verdict, stored)
     evidence["seen_twice"] = twice
@@ -227,4 +219,4 @@ def _judge(
         "(dismiss it as a false alarm); if not, remove the link and ask the provider for the right one.",
         evidence,
     )
-    return finding if twice else replace(finding, severity=_lower(finding.severity))
+    return _Judgement(finding if twice else replace(finding, severity=_lower(finding.severity)))

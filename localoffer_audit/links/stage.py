@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 from sqlite_utils import Database
 
 from localoffer_audit.config import Config
-from localoffer_audit.models import LinkResult, LinkVerdict, RunKind, RunStatus
+from localoffer_audit.models import LinkResult, LinkVerdict, RunKind, RunStatus, StageResult, StageStatus
 from localoffer_audit.store.links import (
     LinkUpdate,
     StoredLink,
@@ -83,6 +83,10 @@ class LinkCheckSummary:
     status: str
     counts: dict[str, Any] = field(default_factory=dict)
     note: str | None = None
+
+    def stage_result(self) -> StageResult:
+        # The note says why a check is incomplete (a failure spike) or what was left unverified.
+        return StageResult("links", StageStatus(self.status), dict(self.counts), self.run_id, self.note)
 
 
 def run_link_checks(

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from localoffer_audit.national.extra import require_extra
+from localoffer_audit.national import timing
 
 REGISTRY_OPTION = click.option(
     "--registry", "registry_path", type=click.Path(path_type=Path, dir_okay=False), envvar="LOCALOFFER_AUDIT_REGISTRY",
@@ -94,11 +95,11 @@ def enqueue(registry_path: Path, night: object, slugs: tuple[str, ...]) -> None:
               help="Work only on this queue (repeat for both; default both).")
 @click.option("--concurrency", type=click.IntRange(1, 200), default=8, show_default=True,
               help="Jobs this worker runs at once.")
-@click.option("--heartbeat", "heartbeat_seconds", type=click.FloatRange(0.2, 300), default=10.0, show_default=True,
+@click.option("--heartbeat", "heartbeat_seconds", type=click.FloatRange(0.2, 300), default=timing.HEARTBEAT_SECONDS, show_default=True,
               help="Seconds between the worker's heartbeats.")
-@click.option("--lease", "lease_seconds", type=click.FloatRange(1, 3600), default=30.0, show_default=True,
+@click.option("--lease", "lease_seconds", type=click.FloatRange(1, 3600), default=timing.LEASE_SECONDS, show_default=True,
               help="A job whose worker sent no heartbeat for this long is retried by another worker.")
-@click.option("--stalled-check", "stalled_check_seconds", type=click.IntRange(1, 60), default=60, show_default=True,
+@click.option("--stalled-check", "stalled_check_seconds", type=click.IntRange(1, 60), default=timing.STALLED_CHECK_SECONDS, show_default=True,
               help="Seconds between looks for jobs left by a dead worker.")
 @click.option("--schedule", default=None, metavar="CRON",
               help="Also queue every night on this cron schedule, e.g. '0 1 * * *' (once across all workers).")
@@ -133,7 +134,7 @@ def worker(registry_path: Path, queues: tuple[str, ...], concurrency: int, heart
 
 @national.command()
 @NIGHT_OPTION
-@click.option("--lease", "lease_seconds", type=click.FloatRange(1, 3600), default=30.0, show_default=True,
+@click.option("--lease", "lease_seconds", type=click.FloatRange(1, 3600), default=timing.LEASE_SECONDS, show_default=True,
               help="The workers' lease: a running job without a heartbeat this long is reported stuck.")
 def status(night: object, lease_seconds: float) -> None:
     """Per council: stage, progress, result; jobs per state; the largest host backlogs;

@@ -26,7 +26,7 @@ from localoffer_audit.crawl.runner import run_crawl
 from localoffer_audit.links.checker import ProgressCallback, check_urls, checker_error_result
 from localoffer_audit.links.settings import LinkCheckSettings
 from localoffer_audit.links.stage import Checker
-from localoffer_audit.models import LinkResult, RunStatus
+from localoffer_audit.models import LinkResult, RunStatus, StageResult, StageStatus
 from localoffer_audit.national import nights
 from localoffer_audit.national.cache import result_from_json
 from localoffer_audit.national.plan import plan_council
@@ -155,10 +155,10 @@ def finish(conn: psycopg.Connection, registry: Registry, slug: str, night: date)
     crawl_status = row["crawl_status"] or "failed"
     crawl_counts = dict(row["crawl_counts"] or {})
 
-    def recorded_crawl(_parent_run_id: int) -> tuple[str, dict[str, Any], int | None, str | None]:
+    def recorded_crawl(_parent_run_id: int) -> StageResult:
         if crawl_status == "failed":
             raise RuntimeError(row["message"] or "the crawl failed")
-        return crawl_status, crawl_counts, row["crawl_run_id"], row["message"]
+        return StageResult("crawl", StageStatus(crawl_status), crawl_counts, row["crawl_run_id"], row["message"])
 
     found = national_results(conn, night, slug)
     summary = run_nightly(council.config, council.db_path, today=night, crawl_stage=recorded_crawl,

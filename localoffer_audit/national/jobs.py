@@ -29,7 +29,7 @@ import procrastinate
 import psycopg
 from procrastinate.exceptions import AlreadyEnqueued
 
-from localoffer_audit.national import batches, councils, nights
+from localoffer_audit.national import batches, councils, nights, timing
 from localoffer_audit.national.registry import Registry, load_registry
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ class NationalApp:
     """The procrastinate App with the national tasks bound to one registry and database."""
 
     def __init__(self, conninfo: str, registry_path: Path, *, registry: Registry | None = None,
-                 lease_seconds: float = 30.0, stalled_check_seconds: int = 60, schedule: str | None = None) -> None:
+                 lease_seconds: float = timing.LEASE_SECONDS, stalled_check_seconds: int = timing.STALLED_CHECK_SECONDS, schedule: str | None = None) -> None:
         self.conninfo = conninfo
         self.registry_path = registry_path
         self._registry = registry

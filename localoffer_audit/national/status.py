@@ -9,6 +9,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from localoffer_audit.national import timing
+
 
 @dataclass(slots=True)
 class NationalStatus:
@@ -22,7 +24,7 @@ class NationalStatus:
     distinct_checked: int = 0
 
 
-def national_status(conn: psycopg.Connection, night: date, *, lease_seconds: float = 30, top: int = 10) -> NationalStatus:
+def national_status(conn: psycopg.Connection, night: date, *, lease_seconds: float = timing.LEASE_SECONDS, top: int = 10) -> NationalStatus:
     status = NationalStatus(night=night)
     with conn.cursor(row_factory=dict_row) as cur:
         status.councils = cur.execute(

@@ -45,6 +45,7 @@ from sqlite_utils import Database
 
 from localoffer_audit.config import Config, EmailConfig
 from localoffer_audit.errors import AuditError
+from localoffer_audit.models import StageResult, StageStatus
 from localoffer_audit.findings.managers import Manager, default_owner, normalise_email
 from localoffer_audit.store import emails as log
 from localoffer_audit.parsing.csvsafe import write_csv
@@ -168,6 +169,16 @@ class EmailRunSummary:
         if self.superseded:
             counts["superseded"] = self.superseded
         return counts
+
+    def stage_result(self) -> StageResult:
+        """A night whose email could not go out (the relay down, or nothing delivered) is
+        not complete; messages left queued and config warnings are its note."""
+        problem = self.problem()
+        if problem is not None:
+            return StageResult("email", StageStatus.INCOMPLETE, self.counts, message=f"Email not delivered: {problem}")
+        queued = self.not_delivered if self.send else 0
+        notes = [f"{queued} message(s) could not be sent and stay queued for the next run"] if queued else []
+        return StageResult("email", StageStatus.COMPLETE, self.counts, message="; ".join([*notes, *self.warnings]) or None)
 
 
 def _plural(count: int, word: str) -> str:

@@ -21,7 +21,7 @@ from sqlite_utils import Database
 from localoffer_audit.config import Config
 from localoffer_audit.errors import AuditError
 from localoffer_audit.findings.managers import assign_managers, default_owner
-from localoffer_audit.models import RunKind, Severity
+from localoffer_audit.models import RunKind, Severity, StageStatus
 from localoffer_audit.redact import mask_credentials
 from localoffer_audit.store.services import live_services as listed_services
 from localoffer_audit.store.totals import live_service_ids
@@ -207,11 +207,8 @@ def build_report_context(db: Database, config: Config, run_id: int | None = None
     if run is not None and run.kind != RunKind.NIGHTLY:
         # A run of its own (`crawl`, `check`, `content`): its outcome is the only stage.
         shown_for = f"Run #{run.id} is a {run.kind} run on its own, not a nightly run."
-        stages: list[dict[str, Any]] = [{"stage": str(run.kind), "status": run.status, "seconds": "", "run_id": run.id,
-                   "counts": run.counts, "message": run.note}]
-    else:
-        stages = run.stages if run else []
-    findings_run_id = next((s.get("run_id") for s in stages if s.get("stage") == "findings" and s.get("run_id")), None)
+    stages = run.stage_results() if run else []
+    findings_run_id = next((s.run_id for s in stages if s.name == "findings" and s.run_id), None)
     changes = finding_changes_in_run(db, findings_run_id) if findings_run_id else {"opened": [], "reopened": [], "fixed": []}
 
     visible = visible_findings_with_services(db)
@@ -252,8 +249,8 @@ def build_report_context(db: Database, config: Config, run_id: int | None = None
     reviewed = snapshot.get("reviewed")
     serious_new = [f for f in changes["opened"] + changes["reopened"] if f["severity"] in ("critical", "high")]
     problems = [
-        f"{STAGE_LABELS.get(str(s.get('stage')), s.get('stage'))}: {s.get('message') or s.get('status')}"
-        for s in stages if s.get("status") in ("incomplete", "failed")
+        f"{STAGE_LABELS.get(s.name, s.name)}: {s.message or s.status}"
+        for s in stages if s.status in (StageStatus.INCOMPLETE, StageStatus.FAILED)
     ]
     earlier_complete = run is not None and any(h["status"] == "complete" and h["id"] < run.id for h in history)
     if run is None:

@@ -28,7 +28,7 @@ from localoffer_audit.catalogue import ESCALATE_AT_ONCE
 from localoffer_audit.parsing.csvsafe import write_csv
 from localoffer_audit.outputs.history import HISTORY_FOLDER, HistoryPages, service_page_name, write_history_pages
 from localoffer_audit.findings.managers import Manager, assign_managers, default_owner, normalise_email
-from localoffer_audit.models import Severity
+from localoffer_audit.models import Severity, StageResult, StageStatus
 from localoffer_audit.store.emails import EmailRecord, last_sent_by_manager, reminder_counts, stuck_emails
 from localoffer_audit.store.worklists import (
     FindingRow,
@@ -500,6 +500,13 @@ def manager_baselines(db: Database, *, exclude_run_id: int | None = None) -> dic
         if current is None or datetime.fromisoformat(at) >= datetime.fromisoformat(current.at):
             baselines[email] = Baseline(at, frozenset(record.finding_ids))
     return baselines
+
+
+def worklists_stage_result(results: list[WorklistResult]) -> StageResult:
+    """Lists written (a manager whose problems were all fixed still gets one) and, of
+    those, the managers with something to fix: the figure the report and demo print."""
+    return StageResult("worklists", StageStatus.COMPLETE,
+                       {"lists": len(results), "managers_with_problems": sum(1 for r in results if r.open)})
 
 
 def build_worklists(

@@ -8,6 +8,7 @@ current ``evidence_key``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +16,9 @@ from typing import Any
 from sqlite_utils import Database
 
 from localoffer_audit.store.db import from_json, inserted_id, to_json, utc_now
-from localoffer_audit.models import RunKind, RunStatus
+from localoffer_audit.models import LinkVerdict, RunKind, RunStatus
+
+log = logging.getLogger(__name__)
 
 OPEN_STATUSES = ("open", "reopened")
 
@@ -135,10 +138,16 @@ def link_observations(db: Database) -> list[LinkObservation]:
         """
     )
     found: dict[tuple[str, str], LinkObservation] = {}
+    unknown: set[str] = set()
     for row in rows:
         key = (row["service_id"], row["url"])
         observation = found.get(key)
         if observation is None:
+            if LinkVerdict.parse(row["verdict"]) is None and key[1] not in unknown:
+                # Written by a newer version, or damaged: every rule leaves it out (LinkVerdict.parse).
+                unknown.add(key[1])
+                log.warning("link %s has a stored verdict %r this version does not know; no finding is made "
+                            "from it", row["url"], row["verdict"])
             observation = found[key] = LinkObservation(
                 service_id=row["service_id"], url=row["url"], verdict=row["verdict"],
                 status_code=row["status_code"], final_url=row["final_url"], confirmed=bool(row["confirmed"]),

@@ -8,7 +8,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from localoffer_audit.store.db import from_json, inserted_id, to_json, utc_now
-from localoffer_audit.models import RunKind, RunStatus
+from localoffer_audit.models import RunKind, RunStatus, StageResult
 from localoffer_audit.redact import mask_credentials, mask_value
 
 
@@ -22,8 +22,17 @@ class Run:
     platform: str | None
     parent_run_id: int | None
     counts: dict[str, Any] = field(default_factory=dict)
+    # The stored rows, as recorded (``stage_results()`` reads them as StageResult).
     stages: list[dict[str, Any]] = field(default_factory=list)
     note: str | None = None
+
+    def stage_results(self) -> list[StageResult]:
+        """The stages of a nightly run; a run of a stage on its own (`crawl`, `check`,
+        `content`) is its one stage, with its outcome and note (not timed)."""
+        if self.kind == RunKind.NIGHTLY:
+            return [StageResult.from_record(stage) for stage in self.stages]
+        return [StageResult.from_record({"stage": self.kind, "status": self.status, "run_id": self.id,
+                                         "counts": self.counts, "message": self.note})]
 
 
 def _run_from_row(row: dict[str, Any]) -> Run:
@@ -77,8 +86,10 @@ def finish_run(
         db["runs"].update(run_id, updates)  # type: ignore[union-attr]
 
 
-def record_stage(db: Database, run_id: int, stage: dict[str, Any]) -> None:
+def record_stage(db: Database, run_id: int, stage: StageResult | dict[str, Any]) -> None:
     """Append one stage's timing and counts to a run (nightly runs have several)."""
+    if isinstance(stage, StageResult):
+        stage = stage.as_record()
     with db.atomic():
         row = db.execute("SELECT stages FROM runs WHERE id = ?", [run_id]).fetchone()
         stages = from_json(row[0], []) if row else []
