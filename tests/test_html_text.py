@@ -5,7 +5,7 @@ tests/support/regex_page_text.py). These show that the lxml extractor reads the 
 title, headings and text from every kind of real-looking page and from the classifier's
 own tables, that its fast path is the same reading as the crawl's walk, and that no
 input (empty, truncated, malformed, NUL bytes, lone surrogates, nested thousands deep,
-megabytes long) raises; where the two readings differ, the page is broken markup and the
+megabytes long, in odd encodings) raises; where the two readings differ, the page is broken markup and the
 lxml one reads it as a browser does.
 """
 
@@ -17,7 +17,8 @@ import pytest
 from parsel import Selector
 
 from localoffer_audit.crawl.common import lines_of, text_of
-from localoffer_audit.links.classify import page_text
+from localoffer_audit.links.classify import page_text, soft_404_signal
+from localoffer_audit.links.http import _decode
 from localoffer_audit.parsing.html_text import MAX_PARSED_CHARS, collapse_space, element_text, page_parts, parse_page
 from tests.support.pages import KINDS
 from tests.support.regex_page_text import regex_page_parts
@@ -153,3 +154,26 @@ def test_a_huge_body_is_read_whole_up_to_the_limit_and_no_further() -> None:
     words = "word " * (MAX_PARSED_CHARS // 5 + 100_000)
     page = page_text(f"<title>Big</title><p>{words}</p>")
     assert page.title == "big" and 1_000_000 < len(page.text) <= MAX_PARSED_CHARS
+
+
+ODD_BODIES = [
+    # (raw body, Content-Type): what the checker decodes (links/http.py, w3lib) and then reads.
+    ("<title>Caf\u00e9</title><p>Sorry, we can\u2019t find that page</p>".encode("utf-16"), "text/html"),
+    ("<title>\u30da\u30fc\u30b8</title><p>\u898b\u3064\u304b\u308a\u307e\u305b\u3093</p>".encode("shift_jis"), "text/html; charset=Shift_JIS"),
+    (b"<title>x</title><p>\xff\xfe\xc3( broken utf-8 \xe2\x82</p>", "text/html; charset=utf-8"),
+    (b"<p>label nobody knows</p>", "text/html; charset=x-unknown-9"),
+    (b"<p>nul\x00in the\x00body</p>", "text/html"),
+    (b"\xef\xbb\xbf<meta charset='iso-8859-1'><p>BOM says UTF-8 \xe2\x80\x99</p>", "text/html"),
+    (bytes(range(256)) * 40, "application/octet-stream"),
+]
+
+
+@pytest.mark.parametrize(("raw", "content_type"), ODD_BODIES, ids=range(len(ODD_BODIES)))
+def test_odd_encodings_decode_and_read_without_raising(raw: bytes, content_type: str) -> None:
+    page = page_text(_decode(raw, content_type))
+    assert isinstance(page.text, str)
+
+
+def test_a_utf16_soft_404_reads_as_one() -> None:
+    raw = "<html><title>Oops</title><body><p>Sorry, we can\u2019t find that page.</p></body></html>".encode("utf-16")
+    assert soft_404_signal(page_text(_decode(raw, "text/html")))
