@@ -2,7 +2,7 @@
 
 The link classifier reads every answered page's title, h1/h2 headings and text
 (``classify.page_text``) in the checker's event loop. Until issue 14 it stripped tags with
-regexes (tests/support/regex_page_text.py, a frozen copy); now it asks the lxml
+regexes (tests/support/html_text_before.py, a frozen copy); now it asks the lxml
 extractor the crawl uses (parsing/html_text.py). For real-looking pages of each kind
 (tests/support/pages.py: a council service page, a provider's WordPress page, a
 council soft 404, a parked domain's lander) and size, this prints CPU milliseconds per
@@ -35,7 +35,7 @@ from lxml import html as lxml_html  # noqa: E402
 
 from localoffer_audit.links.classify import page_text  # noqa: E402
 from localoffer_audit.parsing import html_text  # noqa: E402
-from tests.support import regex_page_text as before  # noqa: E402  (the same frozen copy the tests use)
+from tests.support import html_text_before as before  # noqa: E402  (the same frozen copy the tests use)
 from tests.support.pages import KINDS  # noqa: E402
 
 # The new reading may cost at most this multiple of the regex stripper's on a page, or

@@ -1,7 +1,7 @@
 """The one HTML-to-text extractor (parsing/html_text.py), for the crawl and the link classifier.
 
 The link classifier read pages with a regex stripper until issue 14 (kept verbatim in
-tests/support/regex_page_text.py). These show that the lxml extractor reads the same
+tests/support/html_text_before.py). These show that the lxml extractor reads the same
 title, headings and text from every kind of real-looking page and from the classifier's
 own tables, that its fast path is the same reading as the crawl's walk, and that no
 input (empty, truncated, malformed, NUL bytes, lone surrogates, nested thousands deep,
@@ -12,6 +12,7 @@ lxml one reads it as a browser does.
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 from parsel import Selector
@@ -21,7 +22,7 @@ from localoffer_audit.links.classify import page_text, soft_404_signal
 from localoffer_audit.links.http import _decode
 from localoffer_audit.parsing.html_text import MAX_PARSED_CHARS, collapse_space, element_text, page_parts, parse_page
 from tests.support.pages import KINDS
-from tests.support.regex_page_text import regex_page_parts
+from tests.support.html_text_before import recursive_element_text, regex_page_parts
 
 
 REAL_LOOKING = [(kind, size) for kind in KINDS for size in (10_000, 60_000, 500_000)]
@@ -136,6 +137,21 @@ def test_a_page_nested_thousands_deep_is_read_to_the_parser_limit() -> None:
     assert page_text(nested).text == "before deep text after"
     too_deep = "<p>before</p>" + "<div>" * 3000 + "deep text" + "</div>" * 3000
     assert page_text(too_deep).text.startswith("before")
+
+
+CRAWL_FIXTURES = sorted((Path(__file__).parent / "files").glob("*.html"))
+
+
+@pytest.mark.parametrize("path", CRAWL_FIXTURES, ids=[p.name for p in CRAWL_FIXTURES])
+def test_the_crawl_reads_every_element_as_the_recursive_walk_did(path: Path) -> None:
+    # parsel's tree, comments and processing instructions kept, as the crawl parses it.
+    root = Selector(text=path.read_text(encoding="utf-8", errors="replace")).root
+    elements = [element for element in root.iter() if isinstance(element.tag, str)]
+    assert len(elements) > 10
+    for element in elements:
+        for separator in ("", " "):
+            assert element_text(element, inline_separator=separator) == recursive_element_text(
+                element, inline_separator=separator), (path.name, element.tag)
 
 
 def test_the_crawl_reads_an_element_nested_deeper_than_python_recursion() -> None:
