@@ -4,9 +4,10 @@ bench_fingerprint.py can print before/after figures from one run on the same mac
 A frozen copy of the hot path of main's ``fingerprint.snapshot_of`` (commit 8de94d1):
 one substring scan per marker needle, the merger and phone regexes tried at every
 character, the attribute regex led by "\\b", the shingle sketch sorted in full and the
-Bloom filter built through a generator per term. The output is the same snapshot; only
-the cost differs (tests/test_fingerprint_speed.py checks the new code's output equals
-this older one's stored form).
+Bloom filter built through a generator per term, and the phone and postcode keys of
+format 1 (tests/support/fingerprint_v1.py). The output is the same snapshot as today's
+but for the term filter, which format 2 (issue 14) keys by parsing/contact_values.py:
+bench_fingerprint.py checks every other field is equal.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from localoffer_audit.links import fingerprint as fp
 from localoffer_audit.links import harmful as hm
 from localoffer_audit.links.classify import PageText, registrable_domain
 from localoffer_audit.snapshots import FILTER_HASHES, MAX_TERMS, PageSnapshot, TermFilter, hash32
+from tests.support import fingerprint_v1  # the repository root is on sys.path (bench_fingerprint.py)
 
 _ATTRIBUTE_TEXT = re.compile(r"\b(?:alt|title|content|aria-label)=[\"']([^\"'<>]{2,200})[\"']")
-_PHONE = re.compile(r"(?:\+44\s?(?:\(0\)\s?)?|\b0)(?:\d[\s\-.()]{0,2}){9,10}")
 _FOR_PAIN = (r"\bfor (?:pain management|anxiety|adhd|insomnia|narcolepsy|weight loss)"
              r"(?:, (?:pain management|anxiety|adhd|insomnia|narcolepsy|weight loss))+")
 MARKERS = tuple(
@@ -90,7 +91,7 @@ def _filter(terms: list[str]) -> TermFilter:
 
 
 def _phones(text: str) -> set[str]:
-    return {d for m in _PHONE.finditer(text) if (d := fp.phone_digits(m.group(0)))}
+    return {d for m in fingerprint_v1.PHONE.finditer(text) if (d := fingerprint_v1.phone_digits(m.group(0)))}
 
 
 def snapshot_of(final_url: str, page: PageText, *, cert_subject: str | None = None) -> PageSnapshot:
@@ -100,7 +101,7 @@ def snapshot_of(final_url: str, page: PageText, *, cert_subject: str | None = No
     all_text = " ".join((page.title, page.headings, page.text[:100_000], attributes))
     terms = [*fp.words_of(page.title), *fp.words_of(page.headings), *words, *fp.words_of(attributes)]
     terms += [f"tel:{p}" for p in sorted(_phones(all_text))]
-    terms += [f"pc:{p}" for p in sorted(fp._postcodes(all_text))]
+    terms += [f"pc:{p}" for p in sorted(fingerprint_v1.postcodes(all_text))]
     lang = fp._LANG.search(page.markup[:5000])
     merger = fp._MERGER.search(page.text[:60_000])
     return PageSnapshot(
@@ -109,5 +110,5 @@ def snapshot_of(final_url: str, page: PageText, *, cert_subject: str | None = No
         lang=lang.group(1).lower() if lang else None, word_count=len(words), sketch=_sketch(words[: fp.SKETCH_WORDS]),
         terms=_filter(terms), cert_subject=cert_subject,
         merger=fp._around(page.text, merger.start(), merger.end()) if merger else None,
-        harmful=fp._harmful_json(harmful_signal(page)),
+        harmful=fp._harmful_json(harmful_signal(page)), format=1,
     )

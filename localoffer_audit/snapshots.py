@@ -14,6 +14,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+# The stored format of a snapshot (its JSON's "format"; absent in format 1):
+# 1. before issue 14: no "format" key; postcodes kept as "pc:s118ab", numbers by the
+#    fingerprint's own regex and key;
+# 2. the page read by parsing/html_text.py, phones and postcodes by
+#    parsing/contact_values.py: "tel:01142734567", "pc:S118AB".
+# A snapshot is compared with the entry in its own format's spelling
+# (links/fingerprint.py names_provider), so a baseline stored before compares like with like.
+FORMAT = 2
 MAX_TERMS = 2500
 FILTER_HASHES = 7
 # A page with fewer words says too little to compare (a single-page app's shell, a
@@ -90,19 +98,23 @@ class PageSnapshot:
     cert_subject: str | None = None
     merger: str | None = None
     harmful: dict[str, Any] | None = None
+    format: int = FORMAT
 
     @property
     def thin(self) -> bool:
         return self.word_count < MIN_WORDS
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "final_url": self.final_url, "final_host": self.final_host, "site": self.site,
             "title": self.title, "heading": self.heading, "lang": self.lang,
             "word_count": self.word_count, "sketch": list(self.sketch),
             "terms": self.terms.encode(), "terms_hashes": self.terms.hashes,
             "cert_subject": self.cert_subject, "merger": self.merger, "harmful": self.harmful,
         }
+        if self.format != 1:  # a format-1 snapshot writes back the very JSON it was read from
+            data["format"] = self.format
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PageSnapshot:
@@ -113,4 +125,5 @@ class PageSnapshot:
             word_count=int(data.get("word_count") or 0), sketch=tuple(int(v) for v in data.get("sketch") or ()),
             terms=TermFilter.decode(str(data.get("terms") or ""), int(data.get("terms_hashes") or FILTER_HASHES)),
             cert_subject=data.get("cert_subject"), merger=data.get("merger"), harmful=data.get("harmful"),
+            format=int(data.get("format") or 1),
         )

@@ -2,10 +2,12 @@
 
 The speed-up (issue 19 follow-up) rewrote regexes so the engine can skip ahead, found
 the harmful markers' needles in one pass, and built the sketch and Bloom filter with
-fewer Python steps. Stored snapshots must read the same, so: a snapshot stored by the
-earlier code (tests/files/fingerprint_v1_golden.json, written by main at 8de94d1) is
-reproduced exactly, and each rewritten piece is compared with its earlier form on many
-generated strings.
+fewer Python steps. Stored snapshots must read the same, so each rewritten piece is
+compared with its earlier form on many generated strings, and the snapshots stored by
+each format are pinned: format 1 (tests/files/fingerprint_v1_golden.json, written by
+main at 8de94d1) still loads and writes back byte for byte, format 2
+(fingerprint_v2_golden.json, issue 14: phones and postcodes by parsing/contact_values.py)
+is reproduced exactly. tests/test_fingerprint_formats.py compares the two formats.
 """
 
 from __future__ import annotations
@@ -13,17 +15,20 @@ from __future__ import annotations
 import json
 import random
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from localoffer_audit.links import fingerprint
 from localoffer_audit.links.classify import page_text
+from localoffer_audit.parsing import contact_values
 from localoffer_audit.links.harmful import MARKERS, NeedleSet
 from localoffer_audit.links.fingerprint import snapshot_of, words_of
 from localoffer_audit.snapshots import PageSnapshot
 
 GOLDEN = Path(__file__).parent / "files" / "fingerprint_v1_golden.json"
+GOLDEN_V2 = Path(__file__).parent / "files" / "fingerprint_v2_golden.json"
 
 # The earlier forms, verbatim.
 OLD_PHONE = re.compile(r"(?:\+44\s?(?:\(0\)\s?)?|\b0)(?:\d[\s\-.()]{0,2}){9,10}")
@@ -40,12 +45,23 @@ def _strings(alphabet: str, pieces: list[str], count: int, seed: int) -> list[st
     return out
 
 
-def test_a_snapshot_stored_before_is_reproduced_exactly() -> None:
+def test_a_snapshot_stored_in_format_1_still_loads() -> None:
     golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
     for name, markup in golden["pages"].items():
+        stored = PageSnapshot.from_json(golden["snapshots"][name])
+        assert stored.format == 1, name
+        assert stored.to_json() == golden["snapshots"][name], name  # written back byte for byte
+        # The page reads the same today: everything but the term filter is what format 2 makes.
         now = snapshot_of("https://www.example.org.uk/a", page_text(markup), cert_subject="CN=www.example.org.uk")
+        assert now.format == 2 and replace(now, terms=stored.terms, format=1) == stored, name
+
+
+def test_a_snapshot_stored_in_format_2_is_reproduced_exactly() -> None:
+    golden = json.loads(GOLDEN_V2.read_text(encoding="utf-8"))
+    assert set(json.loads(GOLDEN.read_text(encoding="utf-8"))["pages"]) < set(golden["pages"])
+    for name, markup in golden["pages"].items():
+        now = snapshot_of(golden["url"], page_text(markup), cert_subject=golden["cert_subject"])
         assert now.to_json() == golden["snapshots"][name], name
-        # and the stored one reads back to the same snapshot the new code makes
         assert PageSnapshot.from_json(golden["snapshots"][name]) == now
 
 
@@ -57,7 +73,8 @@ def test_the_golden_pages_exercise_what_they_guard() -> None:
 def test_phone_regex_matches_as_before() -> None:
     pieces = ["+44", "(0)", "0114", " 496 ", "0123", "-", ".", "a0", "_0", "07700 900123", "(01632) 960123", "é0"]
     for text in _strings("0123456789 +-.()ax", pieces, 3000, 1):
-        assert [m.group(0) for m in fingerprint._PHONE.finditer(text)] == [m.group(0) for m in OLD_PHONE.finditer(text)], text
+        new = [m.group(0) for m in contact_values._PHONE_IN_TEXT.finditer(text)]
+        assert new == [m.group(0) for m in OLD_PHONE.finditer(text)], text
 
 
 def test_attribute_regex_matches_as_before() -> None:
@@ -91,4 +108,6 @@ def test_needle_pass_finds_exactly_the_needles_present(in_markup: bool) -> None:
 def test_postcodes_are_found_as_before() -> None:
     pieces = ["s11 8ab", "sw1a 1aa", "s118ab", "m1  1ae", "ec1a\n1bb", "b33 8th", "x", "_s1", "9zz", "1ab", " ", "a", "é"]
     for text in _strings("ab01 9z", pieces, 4000, 6):
-        assert fingerprint._postcodes(text) == {f"{m.group(1)}{m.group(2)}" for m in OLD_POSTCODE.finditer(text)}, text
+        # Format 2 keeps contact_values' key, in capitals (format 1 kept "s118ab").
+        expected = {f"{m.group(1)}{m.group(2)}".upper() for m in OLD_POSTCODE.finditer(text)}
+        assert contact_values.postcode_keys_in(text) == expected, text

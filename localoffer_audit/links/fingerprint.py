@@ -11,7 +11,10 @@ Why a filter of terms and not the text: whether the page names the provider depe
 the service (its organisation, name, phone, postcode), and services are matched later,
 from stored data, without fetching the page again. A Bloom filter of the page's words
 answers "is this word on the page?" in about 2 KB, with a small chance (about 1%) of a
-false yes per word; a false yes only makes us quieter, never raises a flag.
+false yes per word; a false yes only makes us quieter, never raises a flag. Phones and
+postcodes are stored under parsing/contact_values.py's keys, the one contact vocabulary;
+a snapshot's ``format`` (snapshots.py) says how its terms are spelt, and names_provider
+asks each snapshot in its own spelling.
 
 No I/O, no clock: everything is a function of the page.
 """
@@ -26,8 +29,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from localoffer_audit.links.classify import PageText, registrable_domain
-from localoffer_audit.snapshots import PageSnapshot, TermFilter
 from localoffer_audit.links.harmful import HarmfulEvidence, harmful_signal
+from localoffer_audit.parsing.contact_values import phone_keys_in, phone_keys_of, postcode_key, postcode_keys_in
+from localoffer_audit.snapshots import FORMAT, PageSnapshot, TermFilter
 
 SKETCH_SIZE = 32
 SHINGLE = 4
@@ -44,12 +48,6 @@ _APOSTROPHE = re.compile(r"['\u2019]")
 _ATTRIBUTE_TEXT = re.compile(
     r"=(?:(?<=\balt=)|(?<=\btitle=)|(?<=\bcontent=)|(?<=\baria-label=))[\"']([^\"'<>]{2,200})[\"']")
 _LANG = re.compile(r"<html\b[^>]*\blang=[\"']?([a-z]{2,3})", re.I)
-# UK numbers as printed: 0114 273 4567, (01632) 960123, +44 (0)20 7946 0000, 07700 900123.
-# Written as r"(?:\+44\s?(?:\(0\)\s?)?|\b0)(?:\d[\s\-.()]{0,2}){9,10}" with the first
-# character as a set ("+" or "0", the "\b" checked behind it), so the engine skips to the
-# few "+" and "0" of a page instead of trying every character (same matches).
-_PHONE = re.compile(r"[+0](?:(?<=\+)44\s?(?:\(0\)\s?)?|(?<=0)(?<!\w0))(?:\d[\s\-.()]{0,2}){9,10}")
-_POSTCODE = re.compile(r"\b([a-z]{1,2}[0-9][a-z0-9]?)\s*([0-9][a-z]{2})\b")
 # A page saying the organisation merged, joined another or changed its name: the trap
 # of a charity merged into another (or renamed) that says so, never "repurposed".
 _MERGER = re.compile(
@@ -99,21 +97,6 @@ def words_of(text: str) -> list[str]:
     return _WORD.findall(_APOSTROPHE.sub("", text.lower().replace("&", " and ")))
 
 
-def phone_digits(value: str) -> str | None:
-    """A UK phone number as national digits ("01142734567"), or None."""
-    digits = re.sub(r"\D", "", value)
-    if digits.startswith("44") and len(digits) in (12, 13):
-        digits = "0" + digits[2:]
-        if digits.startswith("00"):
-            digits = digits[1:]
-    return digits if digits.startswith("0") and len(digits) in (10, 11) else None
-
-
-def postcode_key(value: str) -> str | None:
-    match = _POSTCODE.search(value.lower())
-    return f"{match.group(1)}{match.group(2)}" if match else None
-
-
 def _sketch(words: list[str]) -> tuple[int, ...]:
     """The SKETCH_SIZE smallest 32-bit hashes of the page's word 4-shingles (bottom-k MinHash)."""
     if len(words) < SHINGLE:
@@ -135,37 +118,6 @@ def sketch_similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
     return sum(1 for value in union if value in both) / len(union)
 
 
-def _phones(text: str) -> set[str]:
-    found = set()
-    for match in _PHONE.finditer(text):
-        digits = phone_digits(match.group(0))
-        if digits:
-            found.add(digits)
-    return found
-
-
-# A postcode's second half ("8ab"), which every _POSTCODE match ends with: led by a digit,
-# so the engine skips straight to the page's digits.
-_INWARD = re.compile(r"[0-9][a-z]{2}\b")
-
-
-def _postcodes(text: str) -> set[str]:
-    """The postcodes of ``text``: the same as over ``_POSTCODE.finditer(text)``, with the
-    regex run only just before each second half (its first half is at most four
-    characters and some space before it), not tried at every character of the page."""
-    ranges: list[list[int]] = []
-    for inward in _INWARD.finditer(text):
-        start = inward.start()
-        while start > 0 and text[start - 1].isspace():  # the \s* (re's \s is str.isspace)
-            start -= 1
-        start = max(0, start - 4)
-        if ranges and start <= ranges[-1][1]:
-            ranges[-1][1] = inward.end()
-        else:
-            ranges.append([start, inward.end()])
-    return {f"{m.group(1)}{m.group(2)}" for start, end in ranges for m in _POSTCODE.finditer(text, start, end)}
-
-
 def snapshot_of(final_url: str, page: PageText, *, cert_subject: str | None = None) -> PageSnapshot:
     """The fingerprint of an answered page (``page`` from ``classify.page_text``)."""
     host = (urlsplit(final_url).hostname or "").lower()
@@ -175,8 +127,10 @@ def snapshot_of(final_url: str, page: PageText, *, cert_subject: str | None = No
     title_words, heading_words = words_of(page.title), words_of(page.headings)
     all_text = " ".join((page.title, page.headings, page.text[:100_000], attributes))
     terms = [*title_words, *heading_words, *words, *words_of(attributes)]
-    terms += [f"tel:{p}" for p in sorted(_phones(all_text))]
-    terms += [f"pc:{p}" for p in sorted(_postcodes(all_text))]
+    # The one contact vocabulary (parsing/contact_values.py): a number's key is
+    # phone_key's, a postcode's postcode_key's, on the page as in the entry.
+    terms += [f"tel:{key}" for key in sorted(phone_keys_in(all_text))]
+    terms += [f"pc:{key}" for key in sorted(postcode_keys_in(all_text))]
     lang = _LANG.search(page.markup[:5000])
     merger = merger_match(page.text[:60_000])
     # The words split once serve the harmful markers' prefilter too: words_of only drops
@@ -189,7 +143,7 @@ def snapshot_of(final_url: str, page: PageText, *, cert_subject: str | None = No
         lang=lang.group(1).lower() if lang else None, word_count=len(words), sketch=_sketch(words[:SKETCH_WORDS]),
         terms=TermFilter.of(terms), cert_subject=cert_subject,
         merger=_around(page.text, merger.start(), merger.end()) if merger else None,
-        harmful=_harmful_json(harmful),
+        harmful=_harmful_json(harmful), format=FORMAT,
     )
 
 
@@ -273,14 +227,23 @@ def names_provider(snapshot: PageSnapshot, identity: ProviderIdentity) -> str | 
         if tokens and all(token in terms for token in tokens):
             return f"{label} {name!r}"
     for phone in identity.phones:
-        digits = phone_digits(phone)
-        if digits and f"tel:{digits}" in terms:
+        if any(term in terms for term in _contact_terms(snapshot, "tel", phone_keys_of(phone))):
             return f"phone {phone}"
     for postcode in identity.postcodes:
         key = postcode_key(postcode)
-        if key and f"pc:{key}" in terms:
+        if key and any(term in terms for term in _contact_terms(snapshot, "pc", {key})):
             return f"postcode {postcode.upper()}"
     return None
+
+
+def _contact_terms(snapshot: PageSnapshot, kind: str, keys: set[str]) -> list[str]:
+    """The filter terms of an entry's phone or postcode keys, spelled as the snapshot's
+    format stored them, so a snapshot from before is compared like with like. Format 1
+    (before issue 14) kept the same keys for numbers and postcodes in lower case
+    ("pc:s118ab"); format 2 keeps contact_values' keys as they are ("pc:S118AB")."""
+    if snapshot.format == 1 and kind == "pc":
+        return [f"pc:{key.lower()}" for key in sorted(keys)]
+    return [f"{kind}:{key}" for key in sorted(keys)]
 
 
 def _title_words(snapshot: PageSnapshot) -> set[str]:

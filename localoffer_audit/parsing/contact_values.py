@@ -91,6 +91,34 @@ def undouble_phone(text: str) -> str:
     return text
 
 
+
+def national_phone_key(text: str) -> str | None:
+    """``phone_key`` when it is a UK national number (0 and nine or ten more digits), else
+    None: the key a page's filter stores a number under (links/fingerprint.py)."""
+    key = phone_key(text)
+    return key if key.startswith("0") and len(key) in (10, 11) else None
+
+
+# A UK number as printed in running text (a fetched page): 0114 273 4567, (01632) 960123,
+# +44 (0)20 7946 0000, 07700 900123: "+44" or a "0" that starts a word, then nine or ten
+# digits with at most two separators between each. Written as
+# r"(?:\+44\s?(?:\(0\)\s?)?|\b0)(?:\d[\s\-.()]{0,2}){9,10}" with the first character as a set
+# ("+" or "0", the "\b" checked behind it), so the engine skips to the few "+" and "0" of
+# a page instead of trying every character (same matches; tests/test_fingerprint_speed.py).
+# Unlike _PHONE_CANDIDATE (a field: "0114 496 0123 (24 hours)") it stops at eleven digits,
+# so "call 0114 496 0123 10am to 4pm" is one number and a time.
+_PHONE_IN_TEXT = re.compile(r"[+0](?:(?<=\+)44\s?(?:\(0\)\s?)?|(?<=0)(?<!\w0))(?:\d[\s\-.()]{0,2}){9,10}")
+
+
+def phone_keys_in(text: str) -> set[str]:
+    """The keys (``national_phone_key``) of the UK numbers printed in a page's text."""
+    return {key for match in _PHONE_IN_TEXT.finditer(text) if (key := national_phone_key(match.group(0)))}
+
+
+def phone_keys_of(field: str) -> set[str]:
+    """The keys of the numbers in a telephone field ("0114 496 0123 or 07700 900123")."""
+    return {key for number in phone_numbers_in(field) or [field] if (key := national_phone_key(number))}
+
 # Regions of the UK numbering plan (+44): Great Britain and the Crown Dependencies.
 UK_REGIONS = frozenset({"GB", "GG", "JE", "IM"})
 
@@ -336,6 +364,40 @@ def find_postcode(text: str | None) -> str | None:
     matches = _POSTCODE_IN_TEXT.findall(_MAP_LINK_SUFFIX.sub("", _clean(text)))
     return matches[-1].upper() if matches else None
 
+
+
+def postcode_key(text: str | None) -> str | None:
+    """The first UK-shaped postcode in ``text`` as a key: upper case, no spaces ("s11  8ab"
+    and "S11 8AB" are "S118AB"), or None."""
+    match = _POSTCODE_IN_TEXT.search(text or "")
+    return _SPACE.sub("", match.group(1)).upper() if match else None
+
+
+# A postcode's second half ("8AB"), which every _POSTCODE_IN_TEXT match ends with: led by
+# a digit, so the engine skips straight to the text's digits.
+_INWARD = re.compile(r"\d[A-Z]{2}\b", re.IGNORECASE)
+
+
+def postcode_keys_in(text: str) -> set[str]:
+    """The keys (``postcode_key``) of every UK-shaped postcode in a page's text: the same as
+    over ``_POSTCODE_IN_TEXT.finditer(text)``, with the regex run only just before each
+    second half (its first half is at most four characters and some space before it), not
+    tried at every character of the page."""
+    ranges: list[list[int]] = []
+    for inward in _INWARD.finditer(text):
+        start = inward.start()
+        while start > 0 and text[start - 1].isspace():  # the \s* (re's \s is str.isspace)
+            start -= 1
+        start = max(0, start - 4)
+        if ranges and start <= ranges[-1][1]:
+            ranges[-1][1] = inward.end()
+        else:
+            ranges.append([start, inward.end()])
+    return {
+        _SPACE.sub("", match.group(1)).upper()
+        for start, end in ranges
+        for match in _POSTCODE_IN_TEXT.finditer(text, start, end)
+    }
 
 def looks_like_postcode_attempt(text: str) -> bool:
     """A value with no digit ("Online", "Various venues") is not trying to be a postcode."""
