@@ -202,11 +202,12 @@ def test_the_national_docs_give_the_workers_timing_defaults() -> None:
 
 
 def test_the_pace_written_out_in_prose_is_the_default_delay() -> None:
-    # "0.25 (4 pages a second at most)": the starter's and crawl.md's sentences about the pace.
+    # "(0.1: 10 pages a second at most" in the starter; "at least 0.1 s between two requests
+    # (... `download_delay_seconds = 0.1`)" in crawl.md: the sentences about the pace.
     delay = CrawlConfig().download_delay_seconds
     starter = " ".join(re.sub(r"^# ?", "", starter_config_text(), flags=re.M).split())
-    said = re.search(r"download_delay_seconds\. ([\d.]+) \((\d+) pages a second at most\)", starter)
+    said = re.search(r"download_delay_seconds \(([\d.]+): (\d+) pages a second at most", starter)
     assert said and float(said.group(1)) == delay and int(said.group(2)) == round(1 / delay)
     crawl_md = " ".join((REPO / "docs" / "crawl.md").read_text(encoding="utf-8").split())
-    said = re.search(r"pages a second at most \((\d+) at the default ([\d.]+) s", crawl_md)
-    assert said and float(said.group(2)) == delay and int(said.group(1)) == round(1 / delay)
+    said = re.search(r"at least ([\d.]+) s between two requests \(.*?`download_delay_seconds = ([\d.]+)`\)", crawl_md)
+    assert said and float(said.group(1)) == delay and float(said.group(2)) == delay
