@@ -12,6 +12,12 @@ finding joins it to its original.
 
     python benchmarks/bench_content.py                  # 5,000 services
     python benchmarks/bench_content.py --services 400 5000 20000 --skip-lifecycle
+
+With several sizes it ends with the targets (issue 20): recall at least 0.95 for copies
+at least 80% alike at every size, over all copies and over the re-keyed ones alone (name
+words reordered, inside one council-wide organisation: only the description sketch can
+find them), and the search's time growing no faster than n log n
+from one size to the next (CPU seconds, the best of ``--repeat`` runs: the machine may be shared).
 """
 
 from __future__ import annotations
@@ -60,12 +66,19 @@ def _text(rng: random.Random, words: int) -> str:
                     VOCAB[int(rng.paretovariate(0.8)) % len(VOCAB)] for _ in range(words))
 
 
-def build(db_path: Path, count: int, seed: int = 7) -> dict[float, list[tuple[str, str]]]:
-    """The directory, and the planted (original, copy) pairs by similarity level."""
+# A council that names itself as the organisation of a share of the entries: one block
+# far larger than MAX_BLOCK, so its copies cannot be found by the organisation key alone.
+COUNCIL = "Northshire County Council"
+
+
+def build(db_path: Path, count: int, seed: int = 7) -> tuple[dict[float, list[tuple[str, str]]], list[tuple[str, str]]]:
+    """The directory; the planted (original, copy) pairs by similarity level; and which of
+    them are re-keyed copies (see below)."""
     rng = random.Random(seed)
     db = open_db(db_path)
     rows = []
     planted: dict[float, list[tuple[str, str]]] = {level: [] for level in LEVELS}
+    rekeyed: list[tuple[str, str]] = []
     for n in range(count):
         if len(rows) > 10 and rng.random() < 0.03:
             # A copy of an earlier entry, re-entered with a share of its words changed.
@@ -76,8 +89,18 @@ def build(db_path: Path, count: int, seed: int = 7) -> dict[float, list[tuple[st
             words = original["description"].split()
             kept = [w if rng.random() < level or i < 12 else VOCAB[rng.randrange(len(VOCAB))] for i, w in enumerate(words)]
             name = original["name"]
-            name = [name, name.upper(), f"{name} ({rng.choice(PLACES)})", name.replace(" ", "  ")][n % 4]
             sid = f"c{n:06d}"
+            if original["organisation"] == COUNCIL and n % 2:
+                # Re-keyed: the words of the name in another order plus one more ("Autism
+                # Swim Riverside Club" for "Riverside Autism Swim"), so no name key and no
+                # neighbour in name order is shared; the council's block, the postcode and
+                # the contact values are all shared by far more than MAX_BLOCK entries. Only
+                # the description sketch can bring the pair together.
+                parts = name.split()
+                name = " ".join(parts[1:] + parts[:1] + ["Club"])
+                rekeyed.append((original["id"], sid))
+            else:
+                name = [name, name.upper(), f"{name} ({rng.choice(PLACES)})", name.replace(" ", "  ")][n % 4]
             rows.append({**original, "id": sid, "url": f"https://directory.example.gov.uk/service.page?id={sid}",
                          "name": name, "description": " ".join(kept)})
             planted[level].append((original["id"], sid))
@@ -90,7 +113,8 @@ def build(db_path: Path, count: int, seed: int = 7) -> dict[float, list[tuple[st
         rows.append({
             "id": f"s{n:06d}", "url": f"https://directory.example.gov.uk/service.page?id=s{n:06d}",
             "name": f"{rng.choice(PLACES)} {' '.join(rng.sample(WORDS, 3)).title()}",
-            "organisation": f"Provider {rng.randint(1, count // 10 + 1)}", "description": " ".join(sentences),
+            "organisation": COUNCIL if rng.random() < 0.3 else f"Provider {rng.randint(1, count // 10 + 1)}",
+            "description": " ".join(sentences),
             "contacts": json.dumps([{"phone": rng.choice(["0113 496 0999", "0300 123 1234", "01234 5"]),
                                      "email": rng.choice(["info@provider.org.uk", "info@@provider.org.uk"])}]),
             "website": "https://www.provider.org.uk/", "postcode": rng.choice(["LS1 4AP", "GL4 5BQ", "LS1"]),
@@ -101,13 +125,17 @@ def build(db_path: Path, count: int, seed: int = 7) -> dict[float, list[tuple[st
         })
     db["services"].insert_all(rows, batch_size=1000)
     db.close()
-    return planted
+    return planted, rekeyed
 
 
-def run_size(count: int, lifecycle: bool) -> None:
+RECALL_BOUND = 0.95  # for copies at least 80% alike (the rule's threshold)
+ALIKE_ENOUGH = ("95-100%", "90-95%", "80-90%")
+
+
+def run_size(count: int, lifecycle: bool, repeat: int = 1) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bench.db"
-        planted = build(path, count)
+        planted, rekeyed = build(path, count)
         config = config_from_dict({"directory": {"start_urls": ["https://directory.example.gov.uk/"]}})
         db = open_db(path)
         services = live_services(db)
@@ -115,9 +143,14 @@ def run_size(count: int, lifecycle: bool) -> None:
         started = time.perf_counter()
         per_entry = sum(len(check_service(s, context)) for s in services)
         rules_s = time.perf_counter() - started
-        started = time.perf_counter()
-        found = find_near_duplicates(services, context)
-        dupes_s = time.perf_counter() - started
+        # CPU seconds (the search is single-threaded): on a shared machine the wall clock
+        # mostly measures the other work; both are printed, the best of ``repeat`` runs.
+        dupes_s = dupes_cpu = math.inf
+        for _ in range(max(1, repeat)):
+            started, started_cpu = time.perf_counter(), time.process_time()
+            found = find_near_duplicates(services, context)
+            dupes_s = min(dupes_s, time.perf_counter() - started)
+            dupes_cpu = min(dupes_cpu, time.process_time() - started_cpu)
         joined = {frozenset((f.service_id, f.evidence["value"])) for f in found}
         timings = []
         for _ in range(2 if lifecycle else 0):
@@ -127,33 +160,74 @@ def run_size(count: int, lifecycle: bool) -> None:
         db.close()
     print(f"services                 {len(services):>8,}")
     print(f"content rules            {rules_s:>8.2f} s  ({rules_s / count * 1000:.2f} ms per entry, {per_entry:,} findings)")
-    print(f"near-duplicate search    {dupes_s:>8.2f} s  ({len(found):,} findings, one per pair; "
-          f"{dupes_s / (count * math.log(count)) * 1e6:.2f} us per n log n)")
+    print(f"near-duplicate search    {dupes_cpu:>8.2f} s CPU, {dupes_s:.2f} s wall  ({len(found):,} findings, one per "
+          f"pair; {dupes_cpu / (count * math.log(count)) * 1e6:.2f} us CPU per n log n)")
     # Recall by how alike each planted copy really is, measured as the rule measures it
     # (rapidfuzz token-sort ratio of the descriptions): the rule's threshold is 80.
     by_id = {s.directory_id: s for s in services}
     bins: dict[str, list[bool]] = {label: [] for label, _low, _high in BINS}
+    rekeyed_bins: dict[str, list[bool]] = {label: [] for label, _low, _high in BINS}
+    hard = set(rekeyed)
     for pair in sum(planted.values(), []):
         a, b = (by_id[i] for i in pair)
         alike = fuzz.token_sort_ratio(" ".join(_words(a.description)), " ".join(_words(b.description)))
         label = next(label for label, low, high in BINS if low <= alike < high)
         bins[label].append(frozenset(pair) in joined)
+        if pair in hard:
+            rekeyed_bins[label].append(frozenset(pair) in joined)
     for label, hits in bins.items():
-        print(f"  copies {label:>9} alike  recall {sum(hits) / max(1, len(hits)):.2f}  ({sum(hits)} of {len(hits)})")
+        again = rekeyed_bins[label]
+        print(f"  copies {label:>9} alike  recall {sum(hits) / max(1, len(hits)):.2f}  ({sum(hits)} of {len(hits)}; "
+              f"re-keyed {sum(again)} of {len(again)})")
     for run, (seconds, counts) in enumerate(timings, 1):
         print(f"run_findings pass {run}      {seconds:>8.2f} s  (new {counts['new']:,}, seen {counts['seen']:,}, fixed {counts['fixed']:,})")
+    alike = [hit for label in ALIKE_ENOUGH for hit in bins[label]]
+    alike_rekeyed = [hit for label in ALIKE_ENOUGH for hit in rekeyed_bins[label]]
+    return {"n": count, "search_s": dupes_cpu, "found": sum(alike), "planted": len(alike),
+            "rekeyed_found": sum(alike_rekeyed), "rekeyed": len(alike_rekeyed)}
+
+
+def print_targets(results: list[dict[str, float]]) -> bool:
+    """The issue's two targets per size, each as figure, bound and ratio; True if all met."""
+    print(f"targets: recall >= {RECALL_BOUND} for copies >= 80% alike; search time growing no faster than n log n")
+    print("  services   recall  bound  ratio  (re-keyed) | CPU s     growth  n log n growth  ratio (bound 1.00)  "
+          "exponent (n log n's)")
+    met = True
+    previous: dict[str, float] | None = None
+    for result in results:
+        n, seconds = result["n"], result["search_s"]
+        recall = result["found"] / result["planted"] if result["planted"] else 1.0
+        hard = result["rekeyed_found"] / result["rekeyed"] if result["rekeyed"] else 1.0
+        met &= recall >= RECALL_BOUND and hard >= RECALL_BOUND
+        line = (f"  {n:>8,}   {recall:>6.2f}  {RECALL_BOUND:>5.2f}  {recall / RECALL_BOUND:>5.2f}  ({hard:.2f}, "
+                f"{result['rekeyed_found']:.0f} of {result['rekeyed']:.0f}) | {seconds:>8.2f}")
+        if previous is not None:
+            grew = seconds / previous["search_s"]
+            nlogn = (n * math.log(n)) / (previous["n"] * math.log(previous["n"]))
+            met &= grew / nlogn <= 1.0
+            # As a power of n over this step: 1 is linear, 2 quadratic; n log n is just above 1.
+            step = math.log(n / previous["n"])
+            line += (f"  {grew:>6.1f}x  {nlogn:>13.1f}x  {grew / nlogn:>5.2f}"
+                     f"               {math.log(grew) / step:.2f} ({math.log(nlogn) / step:.2f})")
+        print(line)
+        previous = result
+    print("all targets met" if met else "TARGET MISSED")
+    return met
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--services", type=int, nargs="+", default=[5000])
     parser.add_argument("--skip-lifecycle", action="store_true", help="time the rules and the duplicate search only")
+    parser.add_argument("--repeat", type=int, default=5, help="time the duplicate search this many times, keep the best")
     args = parser.parse_args(argv)
-    for count in args.services:
-        run_size(count, not args.skip_lifecycle)
+    results = []
+    for count in sorted(args.services):
+        results.append(run_size(count, not args.skip_lifecycle, args.repeat))
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS                 {rss_mb:>8.0f} MB")
-    return 0
+    met = print_targets(results)
+    return 0 if met else 1
 
 
 if __name__ == "__main__":

@@ -127,3 +127,28 @@ def test_trap_table_one_finding_per_real_pair_none_for_traps(first: ServiceItem,
     if expected and first.contacts and second.contacts and first.contacts[0].phone.endswith("0001"):
         # What matched is named: "+44 113 496 0001" and "0113 496 0001" are one number.
         assert "telephone 01134960001" in findings[0].evidence["matched"]
+
+
+def test_a_copy_written_in_everyday_words_is_found_inside_a_big_council_block() -> None:
+    """One council-wide organisation, one postcode (blocks far over MAX_BLOCK, compared only
+    with name-order neighbours) and descriptions drawn from 30 everyday words, so no word
+    is rare. A copy whose name words are reordered shares no name key and sits far from its
+    original in name order: only the sketch's rarer word pairs bring the two together
+    (words alone gave no sketch at all, and the copy was missed)."""
+    import random
+
+    rng = random.Random(3)
+    vocabulary = ("support children young people families autism sensory play music swim club group holiday "
+                  "sessions parents carers advice short breaks weekly friendly activities trips games cooking "
+                  "art drama sport youth").split()
+    places = "Northtown Southgate Riverside Hillcrest Oakwood Millbrook Ashford Kingsley".split()
+    entries = [
+        item(f"s{n:03d}", f"{rng.choice(places)} {' '.join(rng.sample(vocabulary, 3)).title()} {n}",
+             " ".join(rng.choice(vocabulary) for _ in range(40)) + ".", organisation="Northshire County Council")
+        for n in range(300)
+    ]
+    original = entries[17]
+    first, *rest = original.name.split()
+    copy = item("c001", " ".join([*rest, first, "Club"]), original.description, organisation="Northshire County Council")
+    pairs = {(p.first, p.second) for p in near_duplicate_pairs([*entries, copy])}
+    assert ("c001", "s017") in pairs

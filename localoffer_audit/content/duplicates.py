@@ -2,10 +2,10 @@
 
 Comparing every pair is quadratic (200 million pairs at 20,000 services), so entries are
 first put into blocks by several keys: the whole base name, its sorted words, the
-organisation, the postcode, each telephone number / email / website host, and bands of
-min-hashes over the description's rarer words (template wording shared by many entries
-is left out). A block of up to MAX_BLOCK entries is compared pair by pair; a bigger one
-(a shared venue or helpline) by sorted neighbourhood: each entry with the WINDOW entries
+organisation, the postcode, each telephone number / email / website host, and the
+smallest hashes of the description's rarer words and word pairs (template wording shared
+by many entries is left out). A block of up to MAX_BLOCK entries is compared pair by
+pair; a bigger one (a shared venue or helpline) by sorted neighbourhood: each entry with the WINDOW entries
 next to it in name order. So a copy is found whatever the directory's size, at a cost
 near n log n. Candidates are compared with rapidfuzz. A pair is a possible duplicate when:
 
@@ -35,7 +35,7 @@ import zlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import combinations
+from itertools import combinations, pairwise
 
 from rapidfuzz import fuzz
 
@@ -51,7 +51,6 @@ _STOP_WORDS = frozenset(
 )
 # A block larger than this holds common words, not evidence of a copy: skipped.
 MAX_BLOCK = 40
-SKETCH_SIZE = 4
 # A contact value on more than this many entries (at least COMMON_CONTACT_MIN, else one in
 # COMMON_CONTACT_SHARE of the directory) is a shared switchboard or inbox, not evidence.
 COMMON_CONTACT_MIN = 3
@@ -98,13 +97,17 @@ _ORG_WORDS = frozenset(
     "trust cic ltd limited charity foundation council nhs partnership association society federation "
     "alliance cooperative llp plc incorporated inc".split()
 )
-# Sketch: SKETCH_BANDS bands of SKETCH_ROWS min-hashes of the entry's rarer words.
-SKETCH_BANDS = 8
-SKETCH_ROWS = 2
+# Sketch: the SKETCH_KEEP smallest hashes of the description's rarer shingles (its words
+# and its pairs of adjacent words), each one block key. Two descriptions whose rarer
+# shingles are J alike (Jaccard) share none of those keys only if none of the SKETCH_KEEP
+# smallest of their union is common to both: about (1 - J) ** SKETCH_KEEP (J = 0.5, a
+# copy about 80% alike: under 0.4%). Pairs of words, not only words, because descriptions
+# written in the sector's everyday words ("support", "autism", "holiday club") have few
+# rare words but many rare pairs: words alone left most entries with no sketch at all.
+SKETCH_KEEP = 8
 # A block larger than MAX_BLOCK is compared by sorted neighbourhood (each entry with the
 # WINDOW entries next to it in name order) instead of every pair: cost n x WINDOW, not n^2.
 WINDOW = 6
-_SEEDS = tuple((0x9E3779B1 * (i + 1)) & 0xFFFFFFFF for i in range(SKETCH_BANDS * SKETCH_ROWS))
 
 
 def qualifier(name: str | None) -> str:
@@ -125,12 +128,13 @@ def _names_provider(qual: str) -> bool:
     return any(word in _ORG_WORDS for word in qual.split())
 
 
-def _sketch_bands(words: set[str]) -> list[tuple[int, int, int]]:
-    if len(words) < 3:
-        return []
-    hashes = [zlib.crc32(w.encode()) for w in words]
-    mins = [min((h ^ seed) * 0x01000193 & 0xFFFFFFFF for h in hashes) for seed in _SEEDS]
-    return [(band, mins[band * SKETCH_ROWS], mins[band * SKETCH_ROWS + 1]) for band in range(SKETCH_BANDS)]
+def _shingles(description: str) -> set[int]:
+    """The description's words of three letters or more and its pairs of adjacent words,
+    hashed (ints keep 20,000 entries' sets small)."""
+    words = description.split()
+    found = {zlib.crc32(word.encode()) for word in words if len(word) > 2}
+    found.update(zlib.crc32(f"{first} {second}".encode()) for first, second in pairwise(words))
+    return found
 
 
 def _host(url: str | None) -> str:
@@ -187,12 +191,12 @@ def _domains(contacts: frozenset[str]) -> frozenset[str]:
 
 def _candidates(prepared: list[_Prepared]) -> set[tuple[int, int]]:
     """Pairs sharing a block: whole base name, its sorted words, organisation, postcode,
-    each contact value, and each band of the description sketch."""
-    frequency: dict[str, int] = defaultdict(int)
-    word_sets = [set(item.description.split()) for item in prepared]
-    for words in word_sets:
-        for word in words:
-            frequency[word] += 1
+    each contact value, and each key of the description sketch."""
+    frequency: dict[int, int] = defaultdict(int)
+    shingle_sets = [_shingles(item.description) for item in prepared]
+    for shingles in shingle_sets:
+        for shingle in shingles:
+            frequency[shingle] += 1
     # Template wording shared by many entries says nothing about a copy: left out of the sketch.
     common = max(20, len(prepared) // 50)
     blocks: dict[tuple[object, ...], list[int]] = defaultdict(list)
@@ -206,8 +210,9 @@ def _candidates(prepared: list[_Prepared]) -> set[tuple[int, int]]:
         if item.postcode:
             keys.add(("postcode", item.postcode))
         keys.update(("contact", value) for value in item.contacts)
-        rare = {w for w in word_sets[index] if frequency[w] <= common and len(w) > 2}
-        keys.update(("sketch", *band) for band in _sketch_bands(rare))
+        rare = sorted(h for h in shingle_sets[index] if frequency[h] <= common)
+        if len(rare) >= 3:  # a few words of stock text ("See website.") are no evidence
+            keys.update(("sketch", h) for h in rare[:SKETCH_KEEP])
         for key in keys:
             blocks[key].append(index)
     candidates: set[tuple[int, int]] = set()
