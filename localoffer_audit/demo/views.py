@@ -362,7 +362,8 @@ def build_view(world: DemoWorld, record: ServiceRecord, day: int, directory_base
             local_offer.update({"link": lo_link.url, "link_text": lo_link.text, "link_behaviour": lo_link.behaviour})
     return ServiceView(
         record=record, day=day, sid=record.sid, oruk_id=record.oruk_id, name=record.name,
-        organisation=org.name, org_host=org.host, categories=list(record.categories),
+        organisation=world.orgs[record.listed_org].name if record.listed_org is not None else org.name,
+        org_host=org.host, categories=list(record.categories),
         paragraphs=paragraphs_html, description_text=description_text,
         contact_name=contact_name, contact_position=contact_position, phones=phones, emails=emails,
         website=website, website_text=website_text,

@@ -207,6 +207,9 @@ class ServiceRecord:
     plain_from_day: int = NEVER
     # Written from another provider's template (same text seed), with its own venue.
     template_of: int | None = None
+    # The organisation the directory names, when not the provider (the council that
+    # commissions the service); contacts and website stay the provider's.
+    listed_org: int | None = None
 
     def fault_active(self, rule: str, day: int) -> bool:
         return any(f.rule == rule and f.start_day <= day < f.end_day for f in self.faults)
@@ -690,11 +693,14 @@ class DemoWorld:
 
     def _plant_provider_titles(self) -> None:
         """Titles that carry the provider ("Specialist Nursery Places (Larkspur Family
-        Trust)"), as many directories write them. Traps: for a few kinds, three small
+        Trust)"), as many directories write them. Traps: for two kinds, three small
         organisations each list the same kind of service under one title with their own
-        name in brackets, the descriptions written from one template, each with its own
-        contacts, venue and town (two services, never near-duplicates). And one real double
-        entry titled the same way: a provider that keyed its entry in twice."""
+        name, the descriptions written from one template, each with its own contacts,
+        website, venue and town (two services, never near-duplicates). In the first group
+        the name is in brackets and each entry names its provider as organisation; in the
+        second ("Title - Provider"), the directory names the council that commissions them
+        as the organisation of all three. And one real double entry titled the first way:
+        a provider that keyed its entry in twice."""
         rng = stable_random(self.seed, "provider-titles")
         text_faults = {"covid_notice", "closure_wording", "past_event", "short_description", "placeholder_text",
                        "page_missing", "no_contact_route", "website_is_directory_page"}
@@ -706,17 +712,23 @@ class DemoWorld:
                     and all(record.live_on(d) for d in range(3))):
                 by_kind.setdefault(record.kind, []).append(record)
         kinds = [kind for kind in vocab.PROVIDER_TITLES if len({r.org for r in by_kind.get(kind, [])}) >= 5]
-        for kind in kinds[:2]:
+        for number, kind in enumerate(kinds[:2]):
+            commissioned = number == 1
             group: list[ServiceRecord] = []
             for record in rng.sample(by_kind[kind], k=len(by_kind[kind])):
-                if record.org not in {r.org for r in group}:
+                host = self.orgs[record.org].host
+                own_site = any(s.field == "website" and (split_url(s.url) or ("", ""))[0] == host for s in record.links)
+                if record.org not in {r.org for r in group} and (own_site or not commissioned):
                     group.append(record)
                 if len(group) == 3:
                     break
             title = vocab.PROVIDER_TITLES[kind]
             for record in group:
                 by_kind[kind].remove(record)
-                record.name = f"{title} ({self.orgs[record.org].name})"
+                provider = self.orgs[record.org].name
+                record.name = f"{title} - {provider}" if commissioned else f"{title} ({provider})"
+                if commissioned:
+                    record.listed_org = 0  # vocab.BIG_ORGS[0], the council
                 record.text_seed = group[0].text_seed
                 record.categories = group[0].categories
                 record.template_of = group[0].index
