@@ -34,7 +34,9 @@ from localoffer_audit.demo import DemoWorld, run_demo_in_thread
 from localoffer_audit.demo.fsd import render_service
 from localoffer_audit.demo.manifest import CONTENT_RULES, build_manifest
 from localoffer_audit.demo.views import build_view
+from localoffer_audit.demo import vocab
 from localoffer_audit.findings.lifecycle import run_findings
+from localoffer_audit.findings.managers import assign_managers, default_owner
 from localoffer_audit.store.findings import open_findings
 from .support.accuracy import MIN_PRECISION, MIN_RECALL, _open_rules, score
 
@@ -54,10 +56,14 @@ def audit_first_night(running: Any, config: Any) -> dict[str, Any]:
         summary = run_findings(db, config, today=date.fromisoformat(manifest["world"]["today"]))
         found, messages = _open_rules(db)
         statuses_before = {(r.service_id, r.rule): r.status for r in open_findings(db, status="all")}
+        link_findings = [(r.service_id, r.rule, r.subject, f"{r.detail} {r.fix_hint}") for r in open_findings(db)
+                         if r.rule.startswith("link_")]
+        owners = {sid: owner.email for sid, owner in assign_managers(db, config).items()}
     finally:
         db.close()
     return {"manifest": manifest, "found": found, "summary": summary, "messages": messages,
-            "statuses_before": statuses_before}
+            "statuses_before": statuses_before, "link_findings": link_findings, "owners": owners,
+            "default_owner": default_owner(config).email}
 
 
 @pytest.fixture(scope="module")
@@ -164,6 +170,71 @@ def test_the_next_night_fixes_opens_and_notices_removals(scored: dict[str, Any])
     for key in opened_expected:
         assert statuses.get(key) in ("open", "reopened"), (key, statuses.get(key))
     assert summary1.counts["fixed"] >= len(fixed_expected & set(scored["statuses_before"]))
+
+
+# --- what issue 15 taught the crawl, planted in the demo -------------------------------
+
+def test_provider_titles_two_providers_are_not_a_duplicate_one_provider_twice_is(scored: dict[str, Any]) -> None:
+    """Titles carrying the provider (demo/world._plant_provider_titles): the same kind of
+    service from different organisations, written from one template, with their own
+    contacts and venues, must not be near-duplicates; the provider that keyed its entry in
+    twice under such a title must be found (one finding, on either entry of the pair)."""
+    manifest, found = scored["manifest"], scored["found"]
+    services = manifest["services"]
+    traps = {sid for sid, entry in services.items() if "provider_title_other_provider" in entry["traps"]}
+    titles = tuple(f"{title} (" for title in vocab.PROVIDER_TITLES.values())
+    doubles = {frozenset((sid, entry["twin"])) for sid, entry in services.items()
+               if entry["twin"] in services and entry["name"].startswith(titles)}
+    assert len(traps) >= 3 and doubles, (traps, doubles)
+    flagged = {sid for sid, rules in found.items() if "near_duplicate" in rules}
+    false_alarms = traps & flagged
+    hits = [pair for pair in doubles if pair & flagged]
+    precision = len(hits) / max(1, len(hits) + len(false_alarms))
+    recall = len(hits) / len(doubles)
+    print(f"provider titles: {len(traps)} traps, {len(doubles)} real double entries; precision {precision:.2f} recall {recall:.2f}")
+    assert not false_alarms, sorted((services[sid]["name"], sid) for sid in false_alarms)
+    assert (precision, recall) == (1.0, 1.0)
+
+
+def test_mistyped_hrefs_are_kept_and_their_fix_is_named(scored: dict[str, Any]) -> None:
+    """htttps://, hhtps://, https//, https;// and a bare host on the demo's service pages
+    (demo/world._plant_mistyped_hrefs): each is a broken-link finding for its service, the
+    href as written, with the address it meant."""
+    manifest = scored["manifest"]
+    planted = {(sid, url): link["expect"]["fix"] for url, link in manifest["links"].items()
+               if link["behaviour"] in ("mistyped_scheme", "no_scheme") for sid in link["services"]}
+    assert len(planted) >= 5 and {link["behaviour"] for link in manifest["links"].values()} >= {"mistyped_scheme", "no_scheme"}
+    said = {(sid, subject): text for sid, rule, subject, text in scored["link_findings"] if rule == "link_broken"}
+    found = {key for key in planted if key in said}
+    flagged_mistyped = {key for key in said if key[1] in manifest["links"]
+                        and manifest["links"][key[1]]["behaviour"] in ("mistyped_scheme", "no_scheme")}
+    precision = len(found) / max(1, len(flagged_mistyped))
+    recall = len(found) / len(planted)
+    print(f"mistyped hrefs: {len(planted)} planted, precision {precision:.2f} recall {recall:.2f}")
+    assert recall == 1.0, sorted(set(planted) - found)
+    assert precision == 1.0
+    wrong = {key: said[key] for key in found if planted[key] not in said[key]}
+    assert not wrong, wrong
+
+
+def test_advice_pages_links_are_checked_for_the_local_offer_team(scored: dict[str, Any]) -> None:
+    """The directory's advice pages ([directory] read_advice_pages, on in the demo's
+    config) are read; a guide taken down from the council's site is a broken link on the
+    advice page, and the finding goes to the Local Offer team (the default owner), not to
+    a provider's manager."""
+    manifest, owners = scored["manifest"], scored["owners"]
+    pages = manifest["advice_pages"]
+    broken = {(key, url) for key, page in pages.items() for url in page["links"]
+              if manifest["links"][url]["verdict"] == "broken"}
+    working = {(key, url) for key, page in pages.items() for url in page["links"]} - broken
+    assert broken and working
+    said = {(sid, subject) for sid, rule, subject, _ in scored["link_findings"] if sid in pages}
+    precision = len(said & broken) / max(1, len(said))
+    recall = len(said & broken) / len(broken)
+    print(f"advice pages: {len(pages)} read, {len(broken)} broken links; precision {precision:.2f} recall {recall:.2f}")
+    assert (precision, recall) == (1.0, 1.0), (sorted(broken - said), sorted(said - broken))
+    assert {owners.get(key) for key, _ in broken} == {scored["default_owner"]}
+    assert not set(pages) & set(manifest["services"])
 
 
 # --- the wording rules on more worlds, offline ---------------------------------------

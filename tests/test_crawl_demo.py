@@ -61,12 +61,21 @@ def expected_links(manifest, sid: str, platform: str) -> set[str]:
 def test_fsd_crawl_is_complete(fsd_crawl):
     summary, _, _, manifest = fsd_crawl
     assert summary.status == RunStatus.COMPLETE, summary.messages
-    assert summary.counts["services_seen"] == len(manifest["services"])
+    # The demo's config reads the advice pages too ([directory] read_advice_pages).
+    assert summary.counts["services_seen"] == len(manifest["services"]) + len(manifest["advice_pages"])
 
 
 def test_fsd_every_manifest_service_stored(fsd_crawl):
     _, services, _, manifest = fsd_crawl
-    assert set(services) == set(manifest["services"])
+    assert set(services) == set(manifest["services"]) | set(manifest["advice_pages"])
+
+
+def test_fsd_advice_pages_are_read_as_pages_of_their_own_kind(fsd_crawl):
+    _, services, _, manifest = fsd_crawl
+    pages = manifest["advice_pages"]
+    assert pages and all(services[key].extra.get("page_kind") == "advice" for key in pages)
+    # No provider: no contact, no organisation (so their findings are the Local Offer team's).
+    assert not [key for key in pages if services[key].contacts or services[key].organisation]
 
 
 def test_fsd_advice_pages_are_not_services(fsd_crawl):

@@ -28,6 +28,10 @@ def fill_store_from_manifest(db, manifest: dict) -> None:
     for sid, service in manifest["services"].items():
         db["services"].insert({"id": sid, "url": service["url"], "name": service["name"],
                                "first_seen_at": now, "last_seen_at": now, "state": "live"})
+    # The advice pages the demo's config reads, stored as pages of their own (advice:<id>).
+    for key, page in manifest["advice_pages"].items():
+        db["services"].insert({"id": key, "url": page["url"], "name": page["title"],
+                               "first_seen_at": now, "last_seen_at": now, "state": "live"})
     for url, entry in manifest["links"].items():
         if entry.get("platform") == "oruk":
             continue

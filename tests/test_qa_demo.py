@@ -38,8 +38,10 @@ PROBLEM_VERDICTS = {
 
 
 def reviewer_verdict(manifest: dict, service_id: str) -> ReviewOutcome:
-    """What a careful reviewer would decide, from the demo's ground truth."""
-    rules = set(manifest["services"][service_id]["expected_rules"])
+    """What a careful reviewer would decide, from the demo's ground truth (an advice page,
+    read with [directory] read_advice_pages, has no content rules: only its links)."""
+    entry = manifest["services"].get(service_id) or manifest["advice_pages"][service_id]
+    rules = set(entry.get("expected_rules", []))
     if rules & {"archive_candidate", "closure_wording"}:
         return ReviewOutcome.SHOULD_BE_ARCHIVED
     bad_links = any(
@@ -142,11 +144,11 @@ def test_a_qa_round_on_the_demo(audited) -> None:
     assert second.excluded == drawn.sample_size
     assert not {u.service_id for u in second.units} & set(decided)
     # Strata are the content managers the demo's mapping names (the default owner for
-    # unmapped services), with as many services each as the ground truth says.
+    # unmapped services and the advice pages), with as many services each as the ground truth says.
     default = f"{config.managers.default_owner_name} <{config.managers.default_owner_email}>"
     expected_sizes = Counter(
         f"{entry['manager']['name']} <{entry['manager']['email']}>" if entry["manager"] else default
-        for sid, entry in manifest["services"].items()
+        for sid, entry in {**manifest["services"], **manifest["advice_pages"]}.items()
         if sid in live and sid not in decided
     )
     assert not second.pooled_strata

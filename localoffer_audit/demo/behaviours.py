@@ -37,6 +37,9 @@ _ALL = [
     Behaviour("temporary_redirect", V.OK, (V.REDIRECTED,), description="302 to a working page on the same site"),
     Behaviour("redirect_loop", V.BROKEN, description="301 between two URLs forever"),
     Behaviour("malformed", V.BROKEN, (V.UNSUPPORTED,), description="a URL that cannot be fetched as written"),
+    # Hrefs as a provider mistyped them: no browser follows them as meant (the fix is known).
+    Behaviour("mistyped_scheme", V.BROKEN, description="href with a mistyped scheme (htttp://, hhtps://, http//, http;//)"),
+    Behaviour("no_scheme", V.BROKEN, description="href with no http(s):// (www.example.org/page): opened as a page of the directory"),
     # Host-level
     Behaviour("slow", V.OK, host_level=True, description="200 after 1-2 s (DemoWorld slow_ms)"),
     Behaviour("http_only", V.OK, host_level=True, description="http:// link to a site with no https"),

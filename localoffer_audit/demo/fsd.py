@@ -242,7 +242,7 @@ def render_advice(world: DemoWorld, index: int) -> str:
     body = (
         f'<div id="hit-header"><h1>{e(title)}</h1></div>'
         f"<p>This page explains {e(title.lower().rstrip('?'))} for families in Northmoor. It is guidance from the Local Offer team, not a service.</p>"
-        f'<p>Read more on the <a href="https://{vocab.COUNCIL_HOST}/send">council website</a>.</p>'
+        + "".join(f'<p>Read more in <a href="{e(url)}">{e(text)}</a>.</p>' for url, _, text in world.advice_links(index))
     )
     return render_simple(world, title, body, [("Home", "home.page"), ("Local Offer", f"localoffer.page?{world.channel}=0"), (title, None)])
 

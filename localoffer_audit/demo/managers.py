@@ -35,8 +35,8 @@ UNMAPPED_SHARE = 0.1
 
 def manager_for(world: DemoWorld, record: ServiceRecord) -> tuple[str, str, str] | None:
     """(name, email, 'organisation'|'service_id') of the record's manager, or None."""
-    if record.org in ORG_MANAGERS:
-        name, email = MANAGERS[ORG_MANAGERS[record.org]]
+    if listed_org(record) in ORG_MANAGERS:
+        name, email = MANAGERS[ORG_MANAGERS[listed_org(record)]]
         return name, email, "organisation"
     rng = stable_random(world.seed, "manager", record.index)
     if rng.random() < UNMAPPED_SHARE:
@@ -47,13 +47,18 @@ def manager_for(world: DemoWorld, record: ServiceRecord) -> tuple[str, str, str]
     return name, email, "service_id"
 
 
+def listed_org(record: ServiceRecord) -> int:
+    """The organisation the directory names for the record (what a mapping by organisation matches)."""
+    return record.listed_org if record.listed_org is not None else record.org
+
+
 def manager_rows(world: DemoWorld) -> list[dict[str, str]]:
     rows: list[dict[str, str]] = []
     for org_index, manager in sorted(ORG_MANAGERS.items()):
         name, email = MANAGERS[manager]
         rows.append({"service_id": "", "organisation": world.orgs[org_index].name, "manager_name": name, "manager_email": email})
     for record in world.records:
-        if record.org in ORG_MANAGERS:
+        if listed_org(record) in ORG_MANAGERS:
             continue
         found = manager_for(world, record)
         if found is not None:

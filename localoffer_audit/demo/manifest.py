@@ -196,6 +196,9 @@ def build_manifest(world: DemoWorld, directory_base: str = "") -> dict[str, Any]
                 key = split_url(url)
                 entry["host"] = key[0] if key else None
                 entry["expect"] = expectation(world, url, behaviour)
+                if url in world.mistyped:
+                    # A plain client cannot fetch it; the auditor should say what it meant.
+                    entry["expect"]["fix"] = f"change it to {world.mistyped[url]}"
         services_links.setdefault((sid, url), set()).add(field)
         if sid not in entry["services"]:
             entry["services"].append(sid)
@@ -223,6 +226,20 @@ def build_manifest(world: DemoWorld, directory_base: str = "") -> dict[str, Any]
         for phone in view.phones:
             bad = "invalid_phone" in view.planted and phone == view.phones[0]
             add_link(f"tel:{phone}", "phone_invalid" if bad else "phone_ok", "phone", record.sid, "contact_phone")
+    # The directory's own guidance pages listed tonight, keyed as the auditor stores them
+    # (crawl/fsd.py: "advice:<id>", read with [directory] read_advice_pages): no provider,
+    # so their findings are the Local Offer team's (the default owner).
+    advice_pages: dict[str, Any] = {}
+    for kind, index, channel in state.entries:
+        if kind != "advice":
+            continue
+        aid, title = world.advice[index]
+        key = f"advice:{aid}"
+        advice_pages[key] = {"title": title, "url": f"{directory_base}advice.page?id={aid}&{channel}",
+                             "manager": None, "links": []}
+        for url, behaviour, _ in world.advice_links(index):
+            add_link(url, behaviour, "http", key, "description", platform="fsd")
+            advice_pages[key]["links"].append(url)
     removed_total = [r for r in world.records if r.added_day <= day and r.removed_day <= day]
     previous = day - 1
     removed_today = [r.sid for r in world.records if r.removed_day == day and r.added_day < day] if day > 0 else []
@@ -238,6 +255,7 @@ def build_manifest(world: DemoWorld, directory_base: str = "") -> dict[str, Any]
         "links": links,
         # advice.page items listed among the results tonight (guidance, not services)
         "advice_ids": [world.advice[i][0] for kind, i, _ in state.entries if kind == "advice"],
+        "advice_pages": advice_pages,
         "added_today": added_today,
         "removed_today": removed_today,
         "removed_services": {

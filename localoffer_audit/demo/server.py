@@ -128,6 +128,9 @@ class RunningDemo:
                 "date_labels": DEMO_DATE_LABELS,
                 # Worklist cards link the entry's edit form (the FSD server serves one).
                 "edit_url_template": self.fsd_start_url.split("results.page", 1)[0] + "edit.page?id={id}",
+                # The directory's advice pages are part of the Local Offer families read:
+                # their links are checked too, for the Local Offer team.
+                "read_advice_pages": True,
             },
             # The demo's nights are a day apart: escalate after one, so the digest shows.
             "email": {"escalate_after_days": 1, "send_all_clear": True},

@@ -129,7 +129,8 @@ def _phone(rng, kind: str = "geo") -> str:
 
 
 INVALID_PHONES = ["01632 9601{n}", "0161 496 0{n:03d}5", "+1 212 555 0{n:03d}", "+33 1 23 45 {n:03d}", "0113 49", "01234 5678 90{n}"]
-INVALID_EMAILS = ["info@{core}", "enquiries@@{host}", "office@{host}.", "admin@{hostc}", "{core} at gmail.com", "bookings@{core}.co.uk@"]
+INVALID_EMAILS = ["info@{core}", "enquiries@@{host}", "office@{host}.", "admin@{hostc}", "{core} at gmail.com", "bookings@{core}.co.uk@",
+                  "hello @{host}"]
 INVALID_POSTCODES = ["{area}{d}", "{area}{d} {d}", "{area}{d} {d}{l}{l}{l}", "{area}{d}{d}{d} 1AA", "0113 4960", "{area}{d} 9ZZ9"]
 
 
@@ -144,6 +145,11 @@ def build_view(world: DemoWorld, record: ServiceRecord, day: int, directory_base
     lo, hi = kind["ages"]
     min_age, max_age = lo + rng.randint(0, 2), max(lo + 3, hi - rng.randint(0, 3))
     venue = f"{rng.choice(['St Mary', 'Moor Lane', 'Victoria', 'Greenside', 'Oakfield', 'Hollins'])} {rng.choice(['Community Centre', 'Children’s Centre', 'Church Hall', 'Primary School', 'Youth Centre', 'Library'])}"
+    if record.template_of is not None:
+        # Another provider's service written from the same template: its own town and venue.
+        place = stable_random(world.seed, "venue", record.index)
+        town, town2 = place.sample(vocab.TOWNS, 2)
+        venue = f"{place.choice(['St Mary', 'Moor Lane', 'Victoria', 'Greenside', 'Oakfield', 'Hollins'])} {place.choice(['Community Centre', 'Church Hall', 'Youth Centre', 'Library'])}"
     planted: dict[str, str] = {}
     traps: list[str] = list(record.traps)
     fy = world.date_for(day).year + 1
@@ -356,7 +362,8 @@ def build_view(world: DemoWorld, record: ServiceRecord, day: int, directory_base
             local_offer.update({"link": lo_link.url, "link_text": lo_link.text, "link_behaviour": lo_link.behaviour})
     return ServiceView(
         record=record, day=day, sid=record.sid, oruk_id=record.oruk_id, name=record.name,
-        organisation=org.name, org_host=org.host, categories=list(record.categories),
+        organisation=world.orgs[record.listed_org].name if record.listed_org is not None else org.name,
+        org_host=org.host, categories=list(record.categories),
         paragraphs=paragraphs_html, description_text=description_text,
         contact_name=contact_name, contact_position=contact_position, phones=phones, emails=emails,
         website=website, website_text=website_text,

@@ -215,6 +215,17 @@ SHORT_DESCRIPTIONS = [
     "Speech therapy.", "Holiday club for children.", "Drop in.",
 ]
 
+# Titles several providers give the same kind of service, followed by their own name in
+# brackets ("Specialist Nursery Places (Larkspur Family Trust)"): world._plant_provider_titles.
+PROVIDER_TITLES: dict[str, str] = {
+    "playgroup": "Specialist Nursery Places",
+    "childcare": "Funded Childcare for Two-Year-Olds",
+    "club": "Inclusive Holiday Activities",
+    "support_group": "Parent Carer Drop-in",
+    "health": "Sensory Processing Support",
+    "school": "SEN Support and Inclusion",
+}
+
 # ---- plain rewrites: how a provider words an entry after the Local Offer team asks for
 # plain English (short sentences, everyday words, "you" and "we"). world.CLEANED_UP_ORG's
 # entries read like this from the night it tidies up; keyed by that organisation's kind.

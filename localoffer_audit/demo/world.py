@@ -205,6 +205,11 @@ class ServiceRecord:
     text_seed: int = 0
     # The night its provider rewrote the description in plain words (CLEANED_UP_ORG's).
     plain_from_day: int = NEVER
+    # Written from another provider's template (same text seed), with its own venue.
+    template_of: int | None = None
+    # The organisation the directory names, when not the provider (the council that
+    # commissions the service); contacts and website stay the provider's.
+    listed_org: int | None = None
 
     def fault_active(self, rule: str, day: int) -> bool:
         return any(f.rule == rule and f.start_day <= day < f.end_day for f in self.faults)
@@ -275,6 +280,8 @@ class DemoWorld:
         self.advice: list[tuple[str, str]] = []  # (id, title)
         self._hostile_links: list[tuple[int, str, str]] = []
         self.plants: dict[str, Plant] = {}
+        # Mistyped hrefs planted on service pages -> the address the provider meant.
+        self.mistyped: dict[str, str] = {}
         self._build()
         self.state: DayState = self._day_state(day)
 
@@ -299,6 +306,7 @@ class DemoWorld:
         self._build_records(rng)
         self._build_hostile(rng)
         self._force_every_behaviour(rng)
+        self._plant_mistyped_hrefs()
         self._clean_up_one_organisation()
         self.advice = [
             (opaque_id(self.seed, "advice", i), vocab.ADVICE_TOPICS[i % len(vocab.ADVICE_TOPICS)])
@@ -643,6 +651,7 @@ class DemoWorld:
                 index = len(self.records)
                 self.records.append(self._new_record(index, stable_random(self.seed, "svc", index), taken, next_small, day))
         self._plant_near_duplicates(rng)
+        self._plant_provider_titles()
         for record in self.records:
             self.by_sid[record.sid] = record.index
             self.by_oruk[record.oruk_id] = record.index
@@ -652,29 +661,87 @@ class DemoWorld:
         pairs = max(1, round(self.size * NEAR_DUPLICATE_PAIR_RATE))
         rng.shuffle(day0)
         for first, second in zip(day0[0:pairs * 2:2], day0[1:pairs * 2:2], strict=False):
-            # The second entry is the same service keyed in again by its provider.
-            second.org = first.org
-            second.kind = first.kind
-            second.categories = first.categories
-            second.text_seed = first.text_seed
-            second.twin, first.twin = first.index, second.index
-            second.traps = first.traps
-            # Text faults would make the pair less alike than a real double entry is.
-            keep = {"stale_date", "missing_date", "invalid_postcode", "invalid_phone", "invalid_email"}
-            second.faults = [f for f in second.faults if f.rule in keep]
-            first.faults = [f for f in first.faults if f.rule in keep]
-            org = self.orgs[first.org]
-            town = rng.choice(vocab.TOWNS)
-            base = first.name.split(" (")[0]
-            variant = rng.choice([f"{base} ({town})", f"{base} - {town} sessions", base.replace(" and ", " & ") + " ", f"{base} Group"])
-            second.name = variant.strip() if variant.strip() != first.name else f"{base} - {town}"
-            srng = stable_random(self.seed, "twinlinks", second.index)
-            second.links = [self._draw_slot(srng, second, "website", org)] if first.links else []
-            if second.links and first.links:
-                second.links[0].url = first.links[0].url if first.links[0].field == "website" else second.links[0].url
-                second.links[0].behaviour = first.links[0].behaviour if first.links[0].field == "website" else second.links[0].behaviour
-                second.links[0].fix_day, second.links[0].break_day = first.links[0].fix_day, first.links[0].break_day
-                second.links[0].replacement = first.links[0].replacement
+            self._make_twin(first, second, rng)
+
+    def _make_twin(self, first: ServiceRecord, second: ServiceRecord, rng: random.Random, name: str | None = None) -> None:
+        """``second`` becomes the same service keyed in again by its provider (named
+        ``name``, else a variant of the first's name)."""
+        second.org = first.org
+        second.kind = first.kind
+        second.categories = first.categories
+        second.text_seed = first.text_seed
+        second.twin, first.twin = first.index, second.index
+        second.traps = first.traps
+        # Text faults would make the pair less alike than a real double entry is.
+        keep = {"stale_date", "missing_date", "invalid_postcode", "invalid_phone", "invalid_email"}
+        second.faults = [f for f in second.faults if f.rule in keep]
+        first.faults = [f for f in first.faults if f.rule in keep]
+        org = self.orgs[first.org]
+        town = rng.choice(vocab.TOWNS)
+        base = first.name.split(" (")[0]
+        variant = rng.choice([f"{base} ({town})", f"{base} - {town} sessions", base.replace(" and ", " & ") + " ", f"{base} Group"])
+        second.name = variant.strip() if variant.strip() != first.name else f"{base} - {town}"
+        if name is not None:
+            second.name = name
+        srng = stable_random(self.seed, "twinlinks", second.index)
+        second.links = [self._draw_slot(srng, second, "website", org)] if first.links else []
+        if second.links and first.links:
+            second.links[0].url = first.links[0].url if first.links[0].field == "website" else second.links[0].url
+            second.links[0].behaviour = first.links[0].behaviour if first.links[0].field == "website" else second.links[0].behaviour
+            second.links[0].fix_day, second.links[0].break_day = first.links[0].fix_day, first.links[0].break_day
+            second.links[0].replacement = first.links[0].replacement
+
+    def _plant_provider_titles(self) -> None:
+        """Titles that carry the provider ("Specialist Nursery Places (Larkspur Family
+        Trust)"), as many directories write them. Traps: for two kinds, three small
+        organisations each list the same kind of service under one title with their own
+        name, the descriptions written from one template, each with its own contacts,
+        website, venue and town (two services, never near-duplicates). In the first group
+        the name is in brackets and each entry names its provider as organisation; in the
+        second ("Title - Provider"), the directory names the council that commissions them
+        as the organisation of all three. And one real double entry titled the first way:
+        a provider that keyed its entry in twice."""
+        rng = stable_random(self.seed, "provider-titles")
+        text_faults = {"covid_notice", "closure_wording", "past_event", "short_description", "placeholder_text",
+                       "page_missing", "no_contact_route", "website_is_directory_page"}
+        by_kind: dict[str, list[ServiceRecord]] = {}
+        for record in self.records[: self.size]:
+            org = self.orgs[record.org]
+            if (record.twin is None and org.index >= len(vocab.BIG_ORGS) and not record.traps
+                    and not {f.rule for f in record.faults} & text_faults and "switchboard_contact" not in record.quirks
+                    and all(record.live_on(d) for d in range(3))):
+                by_kind.setdefault(record.kind, []).append(record)
+        kinds = [kind for kind in vocab.PROVIDER_TITLES if len({r.org for r in by_kind.get(kind, [])}) >= 5]
+        for number, kind in enumerate(kinds[:2]):
+            commissioned = number == 1
+            group: list[ServiceRecord] = []
+            for record in rng.sample(by_kind[kind], k=len(by_kind[kind])):
+                host = self.orgs[record.org].host
+                own_site = any(s.field == "website" and (split_url(s.url) or ("", ""))[0] == host for s in record.links)
+                if record.org not in {r.org for r in group} and (own_site or not commissioned):
+                    group.append(record)
+                if len(group) == 3:
+                    break
+            title = vocab.PROVIDER_TITLES[kind]
+            for record in group:
+                by_kind[kind].remove(record)
+                provider = self.orgs[record.org].name
+                record.name = f"{title} - {provider}" if commissioned else f"{title} ({provider})"
+                if commissioned:
+                    record.listed_org = 0  # vocab.BIG_ORGS[0], the council
+                record.text_seed = group[0].text_seed
+                record.categories = group[0].categories
+                record.template_of = group[0].index
+                record.traps = ("provider_title_other_provider",)
+        if kinds:
+            kind = kinds[-1] if len(kinds) > 2 else kinds[0]
+            left = by_kind[kind]
+            if len(left) >= 2:
+                first, second = rng.sample(left, k=2)
+                title = f"{vocab.PROVIDER_TITLES[kind]} ({self.orgs[first.org].name})"
+                first.name = title
+                self._make_twin(first, second, rng, name=f"{title} ")
+                second.name = title
 
     def _build_hostile(self, rng: random.Random) -> None:
         """Hostile hosts: each linked from one or two services (related links)."""
@@ -755,6 +822,45 @@ class DemoWorld:
                                     fix_day=geometric_day(srng, LINK_FIX_PER_DAY))
                     record.links.append(slot)
                     break
+
+    def _plant_mistyped_hrefs(self) -> None:
+        """A few description links typed wrongly by the provider, one shape each in turn:
+        an extra letter in the scheme, a missing colon, a semicolon, no scheme at all. The
+        content manager who fixes one types the address it meant."""
+        shapes = (
+            lambda url: "htttps" + url[len("https"):],
+            lambda url: "hhtps" + url[len("https"):],
+            lambda url: url.replace("://", "//", 1),
+            lambda url: url.replace("://", ";//", 1),
+            lambda url: url.split("://", 1)[1],
+        )
+        rng = stable_random(self.seed, "mistyped")
+        candidates = [
+            r for r in self.records[: self.size]
+            if r.twin is None and r.links and not ({"page_missing", "no_contact_route"} & r.active_faults(0))
+            and self.orgs[r.org].behaviour == "normal" and self.orgs[r.org].name != CLEANED_UP_ORG
+        ]
+        for number, record in enumerate(rng.sample(candidates, k=min(len(candidates), max(len(shapes), self.size // 80)))):
+            org = self.orgs[record.org]
+            meant = self._url("https", org.host, self._page_path(rng))
+            if any(s.url == meant for s in record.links):
+                continue
+            written = shapes[number % len(shapes)](meant)
+            behaviour = "no_scheme" if "://" not in written and "//" not in written else "mistyped_scheme"
+            record.links.append(LinkSlot("description", written, behaviour, anchor=rng.choice(["our website", "find out more", "booking page"]),
+                                         fix_day=record.added_day + geometric_day(rng, LINK_FIX_PER_DAY), replacement=meant))
+            self.mistyped[written] = meant
+
+    def advice_links(self, index: int) -> list[tuple[str, str, str]]:
+        """(url, behaviour, anchor text) of the links on advice page ``index``: the council's
+        SEND page, and on every third page a guide the council has since taken down."""
+        _, title = self.advice[index]
+        links = [(f"https://{vocab.COUNCIL_HOST}/send", "ok", "council website")]
+        if index % 3 == 1:
+            year = 2018 + index % 5
+            links.append((f"https://{vocab.COUNCIL_HOST}/downloads/{slug(title.split('(')[0])}-guide-{year}.pdf", "not_found",
+                          f"our {year} guide (PDF)"))
+        return links
 
     def _org_by_host(self, host: str) -> Org | None:
         if not hasattr(self, "_org_host_index"):
