@@ -20,22 +20,12 @@ from localoffer_audit.crawl.runner import run_crawl
 from localoffer_audit.models import RunStatus
 from localoffer_audit.nightly import run_nightly
 from localoffer_audit.outputs.worklists import file_stem
-from localoffer_audit.store.db import open_db
-from localoffer_audit.store.services import live_services
 
-from .support.crawl_sites import crawl_config, serve
+from .support.crawl_sites import crawl_config, serve, stored_services as stored
 from .support.held_out_sites import GUIDES, DrupalDirectory, GenericDirectory, drupal_slug, generic_start
 
 DRUPAL_START = "/send-local-offer"
 PAGE = "https://www.northshire.gov.uk/send-local-offer"
-
-
-def stored(db_path: Path) -> dict:
-    db = open_db(db_path)
-    try:
-        return {s.directory_id: s for s in live_services(db)}
-    finally:
-        db.close()
 
 
 def crawl(start: str, db_path: Path, *, advice: bool):

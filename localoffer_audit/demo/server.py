@@ -128,6 +128,9 @@ class RunningDemo:
                 "date_labels": DEMO_DATE_LABELS,
                 # Worklist cards link the entry's edit form (the FSD server serves one).
                 "edit_url_template": self.fsd_start_url.split("results.page", 1)[0] + "edit.page?id={id}",
+                # The demo's ground truth (its manifest) is about its records; its advice
+                # pages are crawled by tests that say what to expect of them.
+                "read_advice_pages": False,
             },
             # The demo's nights are a day apart: escalate after one, so the digest shows.
             "email": {"escalate_after_days": 1, "send_all_clear": True},
