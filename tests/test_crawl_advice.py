@@ -72,7 +72,7 @@ def test_information_and_advice_blocks_give_their_on_site_links_and_nothing_else
       <div class="block__content"><ul><li><a href="/lo/adulthood#top">Preparing for adulthood</a></li>
       <li><a href="https://www.gov.uk/send">GOV.UK</a></li><li><a href="mailto:lo@x.example">Email us</a></li></ul></div></div>
     <h3>Contact information</h3><p><a href="/contact-us">Contact us</a></p>
-    <h3>Advice and guidance</h3><p><a href="/lo/ehcp">EHCPs</a></p><h3>Events</h3><p><a href="/events">Events</a></p>
+    <h3>Advice and guidance</h3><p><a href="/lo/ehcp">EHCPs</a> (<a href="/files/ehcp-leaflet.PDF">leaflet</a>)</p><h3>Events</h3><p><a href="/events">Events</a></p>
     </main><footer><h2>Help and advice</h2><a href="/footer-help">Help</a></footer></body></html>"""
     links = advice_block_links(Selector(text=html), "https://lo.example/lo")
     assert links == ["https://lo.example/lo/adulthood", "https://lo.example/lo/ehcp"]
@@ -140,6 +140,10 @@ def test_a_generic_directory_s_advice_rows_and_help_block_are_advice_pages(tmp_p
         "mailto:localoffer@northshire.example.org", "https://www.northshire-sendiass.org.uk/travel"]
     assert set(stored(tmp_path / "off.db")) == {str(n) for n in range(1, 13)}
     assert (summary.counts["duplicates"], off.counts["duplicates"]) == (0, 0)
+    # The block's leaflet is a PDF: a note, not a failed page (the crawl's error count is 0).
+    assert summary.counts["errors"] == 0
+    assert any(m.startswith("not read: advice link ") and "leaflet" in m and "application/pdf" in m
+               for m in summary.messages), summary.messages
 
 
 # --- a night end to end ------------------------------------------------------------------

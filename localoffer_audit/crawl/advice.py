@@ -29,6 +29,7 @@ A page whose kind nothing says is left as the listing took it (a record).
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from parsel import Selector
 
@@ -67,6 +68,9 @@ _ADVICE_HEADING = re.compile(
     re.I,
 )
 _HEADINGS = "self::h2 or self::h3 or self::h4"
+# A leaflet or form linked from a guidance block is a document, not a page to read (its
+# link is checked where a page links it).
+_FILE_PATH = re.compile(r"\.(?:pdf|docx?|xlsx?|pptx?|odt|rtf|csv|zip|jpe?g|png|gif|svg|mp3|mp4)$", re.I)
 _HEADING_TAGS = ("h2", "h3", "h4")
 
 
@@ -145,7 +149,8 @@ def advice_block_links(sel: Selector, page_url: str) -> list[str]:
             anchor_point = parents[0]
         for anchor in anchors:
             url = absolute_url(anchor.attrib.get("href"), page_url)
-            if url and url.startswith(("http://", "https://")) and host_of(url) == host and not is_chrome(anchor):
+            if (url and url.startswith(("http://", "https://")) and host_of(url) == host and not is_chrome(anchor)
+                    and not _FILE_PATH.search(urlsplit(url).path)):
                 url = url.split("#")[0]
                 if url != page_url.split("#")[0] and url not in found:
                     found.append(url)

@@ -356,7 +356,7 @@ class GenericDirectory:
 <div id="header"><a href="/">Northshire Local Offer</a></div><div id="content"><h1>Find a service</h1>
 <p>{self.services} results found</p>{''.join(rows)}<div class="pager">{pager}</div>
 <aside class="sidebar"><h2>Help and advice</h2><ul><li><a href="page.aspx?id=what-is-send">What is SEND?</a></li>
-<li><a href="page.aspx?id=ehcp">EHC plans</a></li></ul></aside></div>
+<li><a href="page.aspx?id=ehcp">EHC plans</a></li><li><a href="page.aspx?id=leaflet">Our leaflet</a></li></ul></aside></div>
 <div id="footer"><a href="page.aspx?id=privacy">Privacy</a></div></body></html>"""
 
     def record(self, n: int) -> str:
@@ -384,6 +384,9 @@ class GenericDirectory:
                 return web.Response(text=self.guidance("Getting to school: travel help", "/travel"), content_type="text/html")
             if rid.isdigit() and 1 <= int(rid) <= self.services:
                 return web.Response(text=self.record(int(rid)), content_type="text/html")
+        if request.path == GENERIC_PATH + "page.aspx" and request.query.get("id") == "leaflet":
+            # A document behind a page-like URL: not a page to read.
+            return web.Response(body=b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", content_type="application/pdf")
         if request.path == GENERIC_PATH + "page.aspx":
             titles = {"what-is-send": ("What is SEND?", "/send"), "ehcp": ("EHC plans", "/ehcp")}
             if request.query.get("id") in titles:
