@@ -199,3 +199,23 @@ def test_an_advice_page_s_broken_link_reaches_the_local_offer_team_not_a_provide
         if path.name != f"{file_stem(team)}.csv":
             with path.open(encoding="utf-8") as handle:
                 assert not [r for r in csv.DictReader(handle) if r["service_id"] in {g.path for g in GUIDES}], path
+
+
+def test_the_dry_run_names_the_advice_pages_apart_from_the_records(tmp_path):
+    from click.testing import CliRunner
+
+    from localoffer_audit.cli import main
+    from localoffer_audit.demo import to_toml
+
+    site = DrupalDirectory(services=23, guidance=True)
+    with serve(site) as base:
+        data = crawl_config(base + DRUPAL_START, "auto")
+        del data["directory"]["read_advice_pages"]  # the default: read them
+        data["database"] = {"path": str(tmp_path / "audit.db")}
+        (tmp_path / "audit.toml").write_text(to_toml(data), encoding="utf-8")
+        result = CliRunner().invoke(main, ["--config", str(tmp_path / "audit.toml"), "crawl", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "records found 23 (the directory says it has 23)" in result.output
+    assert ("information/advice pages read 3 (their links are checked, for the Local Offer team): "
+            "'Education, health and care plans', 'Preparing for adulthood', 'Short breaks explained'") in result.output
+    assert "record /send-local-offer/provider-001-support: 'Provider 1 support'" in result.output
