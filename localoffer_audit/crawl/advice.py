@@ -119,13 +119,17 @@ def row_kind(anchor: Selector) -> str | None:
     return None
 
 
-def listing_row_kinds(sel: Selector, page_url: str) -> dict[str, str]:
-    """URL -> kind for every link on a listing page whose row says what it is."""
+def listing_row_kinds(sel: Selector, page_url: str, wanted: set[str] | None = None) -> dict[str, str]:
+    """URL -> kind for the links on a listing page whose row says what it is (only the
+    URLs in ``wanted``, when given: the climb up each row is the costly part)."""
     kinds: dict[str, str] = {}
     for anchor in sel.xpath("//a[@href]"):
         url = absolute_url(anchor.attrib.get("href"), page_url)
-        if url and (kind := row_kind(anchor)) is not None:
-            kinds.setdefault(url.split("#")[0], kind)
+        if not url:
+            continue
+        url = url.split("#")[0]
+        if (wanted is None or url in wanted) and url not in kinds and (kind := row_kind(anchor)) is not None:
+            kinds[url] = kind
     return kinds
 
 
@@ -135,7 +139,8 @@ def advice_block_links(sel: Selector, page_url: str) -> list[str]:
     host = host_of(page_url)
     found: list[str] = []
     for heading in sel.xpath(f"//*[{_HEADINGS}]"):
-        if is_chrome(heading) or not _ADVICE_HEADING.match(" ".join(heading.xpath(".//text()").getall())):
+        # The wording first: the chrome test is the costly one, and most headings are records'.
+        if not _ADVICE_HEADING.match(" ".join(heading.xpath(".//text()").getall())) or is_chrome(heading):
             continue
         # The heading may sit alone in a title wrapper: step out of it (twice at most).
         anchor_point = heading
