@@ -97,9 +97,11 @@ class DirectoryConfig(_Section):
     # replaced by the directory id.
     edit_url_template: str | None = None
     generic: GenericSelectors | None = None
-    # The directory's own information/advice pages (FSD advice.page): read as pages of
-    # their own kind, their links checked, their findings for the Local Offer team.
-    read_advice_pages: bool = False
+    # The directory's own information/advice pages (FSD advice.page, LocalGov Drupal guide
+    # and service pages, "Information and advice" blocks): read as pages of their own
+    # kind, their links checked, their findings for the Local Offer team. On by default:
+    # a Local Offer team expects its guidance checked (docs/crawl.md says why).
+    read_advice_pages: bool = True
     # A directory behind a login (HTTP basic auth): the user name here, the password only in
     # the environment variable named by http_password_env, never in a URL or this file.
     http_username: str | None = None

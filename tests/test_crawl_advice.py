@@ -20,22 +20,12 @@ from localoffer_audit.crawl.runner import run_crawl
 from localoffer_audit.models import RunStatus
 from localoffer_audit.nightly import run_nightly
 from localoffer_audit.outputs.worklists import file_stem
-from localoffer_audit.store.db import open_db
-from localoffer_audit.store.services import live_services
 
-from .support.crawl_sites import crawl_config, serve
+from .support.crawl_sites import crawl_config, serve, stored_services as stored
 from .support.held_out_sites import GUIDES, DrupalDirectory, GenericDirectory, drupal_slug, generic_start
 
 DRUPAL_START = "/send-local-offer"
 PAGE = "https://www.northshire.gov.uk/send-local-offer"
-
-
-def stored(db_path: Path) -> dict:
-    db = open_db(db_path)
-    try:
-        return {s.directory_id: s for s in live_services(db)}
-    finally:
-        db.close()
 
 
 def crawl(start: str, db_path: Path, *, advice: bool):
@@ -82,7 +72,7 @@ def test_information_and_advice_blocks_give_their_on_site_links_and_nothing_else
       <div class="block__content"><ul><li><a href="/lo/adulthood#top">Preparing for adulthood</a></li>
       <li><a href="https://www.gov.uk/send">GOV.UK</a></li><li><a href="mailto:lo@x.example">Email us</a></li></ul></div></div>
     <h3>Contact information</h3><p><a href="/contact-us">Contact us</a></p>
-    <h3>Advice and guidance</h3><p><a href="/lo/ehcp">EHCPs</a></p><h3>Events</h3><p><a href="/events">Events</a></p>
+    <h3>Advice and guidance</h3><p><a href="/lo/ehcp">EHCPs</a> (<a href="/files/ehcp-leaflet.PDF">leaflet</a>)</p><h3>Events</h3><p><a href="/events">Events</a></p>
     </main><footer><h2>Help and advice</h2><a href="/footer-help">Help</a></footer></body></html>"""
     links = advice_block_links(Selector(text=html), "https://lo.example/lo")
     assert links == ["https://lo.example/lo/adulthood", "https://lo.example/lo/ehcp"]
@@ -150,6 +140,10 @@ def test_a_generic_directory_s_advice_rows_and_help_block_are_advice_pages(tmp_p
         "mailto:localoffer@northshire.example.org", "https://www.northshire-sendiass.org.uk/travel"]
     assert set(stored(tmp_path / "off.db")) == {str(n) for n in range(1, 13)}
     assert (summary.counts["duplicates"], off.counts["duplicates"]) == (0, 0)
+    # The block's leaflet is a PDF: a note, not a failed page (the crawl's error count is 0).
+    assert summary.counts["errors"] == 0
+    assert any(m.startswith("not read: advice link ") and "leaflet" in m and "application/pdf" in m
+               for m in summary.messages), summary.messages
 
 
 # --- a night end to end ------------------------------------------------------------------
@@ -205,3 +199,23 @@ def test_an_advice_page_s_broken_link_reaches_the_local_offer_team_not_a_provide
         if path.name != f"{file_stem(team)}.csv":
             with path.open(encoding="utf-8") as handle:
                 assert not [r for r in csv.DictReader(handle) if r["service_id"] in {g.path for g in GUIDES}], path
+
+
+def test_the_dry_run_names_the_advice_pages_apart_from_the_records(tmp_path):
+    from click.testing import CliRunner
+
+    from localoffer_audit.cli import main
+    from localoffer_audit.demo import to_toml
+
+    site = DrupalDirectory(services=23, guidance=True)
+    with serve(site) as base:
+        data = crawl_config(base + DRUPAL_START, "auto")
+        del data["directory"]["read_advice_pages"]  # the default: read them
+        data["database"] = {"path": str(tmp_path / "audit.db")}
+        (tmp_path / "audit.toml").write_text(to_toml(data), encoding="utf-8")
+        result = CliRunner().invoke(main, ["--config", str(tmp_path / "audit.toml"), "crawl", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "records found 23 (the directory says it has 23)" in result.output
+    assert ("information/advice pages read 3 (their links are checked, for the Local Offer team): "
+            "'Education, health and care plans', 'Preparing for adulthood', 'Short breaks explained'") in result.output
+    assert "record /send-local-offer/provider-001-support: 'Provider 1 support'" in result.output

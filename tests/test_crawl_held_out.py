@@ -13,25 +13,15 @@ import pytest
 from localoffer_audit.config import config_from_dict
 from localoffer_audit.crawl.runner import run_crawl
 from localoffer_audit.models import RunStatus
-from localoffer_audit.store.db import open_db
-from localoffer_audit.store.services import live_services
 
 from .support.held_out_sites import DrupalDirectory, FsdPageNumbered, drupal_slug, fsd_id, fsd_numbered_start
-from .support.crawl_sites import FakeSite, crawl_config, serve
+from .support.crawl_sites import FakeSite, crawl_config, serve, stored_services as stored
 
 DRUPAL_START = "/send-local-offer"
 
 
 def auto_crawl(start: str, db_path: Path, **settings):
     return run_crawl(config_from_dict(crawl_config(start, "auto", **settings)), db_path)
-
-
-def stored(db_path: Path) -> dict:
-    db = open_db(db_path)
-    try:
-        return {s.directory_id: s for s in live_services(db)}
-    finally:
-        db.close()
 
 
 def test_a_localgov_drupal_directory_is_read_whole_with_no_selectors(tmp_path):
@@ -185,20 +175,27 @@ def test_an_oruk_api_is_detected_from_its_base_and_read_whole(tmp_path, version)
     assert summary.counts["stated_total"] == 7
 
 
-def test_with_no_count_on_the_page_the_sitemap_says_how_many_records_there_are(tmp_path):
-    site = DrupalDirectory(services=60, pager_stops_after=1, summary=False, sitemap=True)
+@pytest.mark.parametrize("layout", ["sitemap", "sitemap_index"])
+def test_with_no_count_on_the_page_the_sitemap_says_how_many_records_there_are(tmp_path, layout):
+    # "sitemap_index": two pages of an index (the second with an escaped "&amp;") and a
+    # .xml.gz, as Drupal's simple_sitemap pages them; an index on another site is not read.
+    site = DrupalDirectory(services=60, pager_stops_after=1, summary=False, **{layout: True})
     with serve(site) as base:
         summary = auto_crawl(base + DRUPAL_START, tmp_path / "a.db")
-        whole = DrupalDirectory(services=25, summary=False, sitemap=True)
+        whole = DrupalDirectory(services=25, summary=False, **{layout: True})
         with serve(whole) as other:
             fine = auto_crawl(other + DRUPAL_START, tmp_path / "b.db")
     assert summary.status == RunStatus.INCOMPLETE
     assert summary.counts["stated_total"] == 60  # the channel page and /bins are not records
     assert "found 20 services, but the directory says it has 60 (60 record pages under /send-local-offer/ in" in summary.messages[0]
     assert fine.status == RunStatus.COMPLETE and (fine.counts["services_seen"], fine.counts["stated_total"]) == (25, 25)
+    if layout == "sitemap_index":
+        assert "/sitemap.xml and the sitemaps it lists (3 read)" in summary.counts["stated_total_source"]
+        assert "/sitemap.xml?page=2&lang=en" in site.requests and "/sitemaps/more.xml.gz" in site.requests
+        assert any("1 of its sitemaps are on another site or already read" in m for m in summary.messages), summary.messages
 
 
-def test_advice_pages_are_read_as_pages_of_their_own_kind_when_configured(tmp_path):
+def test_advice_pages_are_read_as_pages_of_their_own_kind_by_default(tmp_path):
     from datetime import date
 
     from localoffer_audit.config import ContentConfig
@@ -209,7 +206,7 @@ def test_advice_pages_are_read_as_pages_of_their_own_kind_when_configured(tmp_pa
         config = crawl_config(fsd_numbered_start(base), "auto")
         off = run_crawl(config_from_dict(config), tmp_path / "off.db")
         assert not [r for r in site.requests if "advice.page" in r]
-        config["directory"]["read_advice_pages"] = True
+        del config["directory"]["read_advice_pages"]  # the default: read them
         on = run_crawl(config_from_dict(config), tmp_path / "on.db")
     assert off.status == on.status == RunStatus.COMPLETE, on.messages
     assert (off.counts["services_seen"], on.counts["services_seen"]) == (5, 6)
@@ -232,3 +229,35 @@ def test_a_page_listing_no_records_says_why_it_cannot_tell(tmp_path):
     assert summary.status == RunStatus.INCOMPLETE
     assert any(m.startswith("could not tell which platform") and "no repeated record links" in m
                and "set [directory] platform" in m for m in summary.messages), summary.messages
+
+
+def test_a_hostile_sitemap_index_is_bounded_and_said_in_one_line_each(tmp_path):
+    from localoffer_audit.spiders.auto import MAX_CHILD_SITEMAPS
+
+    # A loop back to itself, an endless chain of nested indexes and a gzip bomb unpacking
+    # to 60 MB; then an index of 500 more sitemaps (all 404). Each crawl ends, complete,
+    # with the count it could read.
+    looping = DrupalDirectory(services=25, summary=False, sitemap_index=True, sitemap_loops=True,
+                              sitemap_bomb_bytes=60_000_000)
+    many = DrupalDirectory(services=25, summary=False, sitemap_index=True, sitemap_extra_children=500)
+    with serve(looping) as base, serve(many) as other:
+        loops = auto_crawl(base + DRUPAL_START, tmp_path / "a.db")
+        crowded = auto_crawl(other + DRUPAL_START, tmp_path / "b.db")
+    for summary in (loops, crowded):
+        assert summary.status == RunStatus.COMPLETE, summary.messages
+        assert (summary.counts["services_seen"], summary.counts["stated_total"]) == (25, 25)
+    assert looping.requests.count("/sitemap.xml") == 1 and looping.requests.count("/sitemaps/back.xml") == 1
+    assert "/sitemaps/deep-2.xml" in looping.requests and "/sitemaps/deep-3.xml" not in looping.requests
+    notes = " | ".join(loops.messages)
+    assert "sitemaps/deep-2.xml is nested more than 2 deep: not followed" in notes, notes
+    unread = [m for m in loops.messages if "of the sitemaps listed in" in m]
+    assert len(unread) == 1 and "/sitemaps/bomb.xml.gz: it unpacks to more than 50,000,000 bytes" in unread[0], loops.messages
+
+    sitemap_reads = [r for r in many.requests if r.startswith(("/sitemap", "/sitemaps/"))]
+    assert len(sitemap_reads) == MAX_CHILD_SITEMAPS  # the index itself is one of them
+    assert any(f"lists 503 sitemaps; read {MAX_CHILD_SITEMAPS - 1} (at most {MAX_CHILD_SITEMAPS} in all)" in m
+               for m in crowded.messages), crowded.messages
+    # Every sitemap that could not be read in one line, not a line each.
+    unread = [m for m in crowded.messages if "of the sitemaps listed in" in m]
+    assert len(unread) == 1 and unread[0].startswith(f"{MAX_CHILD_SITEMAPS - 1 - 3} of the sitemaps"), crowded.messages
+    assert not [m for m in crowded.messages if "answered HTTP 404" in m and "could not be read" not in m]

@@ -56,3 +56,26 @@ def test_the_count_is_read_outside_site_chrome_and_links():
 def test_sitemap_locations():
     xml = """<?xml version="1.0"?><urlset><url><loc> https://d.example/a </loc></url><url><loc>https://d.example/b</loc></url></urlset>"""
     assert sitemap_urls(xml) == ["https://d.example/a", "https://d.example/b"]
+
+
+def test_a_sitemap_is_read_plain_or_gzipped_within_its_bound():
+    import gzip
+
+    import pytest
+
+    from localoffer_audit.crawl.sizes import SitemapUnreadable, read_sitemap
+
+    index = (b'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+             b"<sitemap><loc>https://d.example/sitemap.xml?page=2&amp;lang=en</loc></sitemap></sitemapindex>")
+    for body in (index, gzip.compress(index)):
+        found = read_sitemap(body)
+        assert found.is_index and found.locs == ["https://d.example/sitemap.xml?page=2&lang=en"]
+    urlset = b"<urlset><url><loc>https://d.example/a</loc></url></urlset>"
+    assert read_sitemap(gzip.compress(urlset)) == read_sitemap(urlset) and not read_sitemap(urlset).is_index
+    # A gzip bomb is unpacked only to the bound; a broken one or an oversized plain file is refused.
+    with pytest.raises(SitemapUnreadable, match="unpacks to more than 1,000 bytes"):
+        read_sitemap(gzip.compress(b" " * 5_000_000), 1_000)
+    with pytest.raises(SitemapUnreadable, match="gzip data is broken"):
+        read_sitemap(b"\x1f\x8b" + b"not gzip at all")
+    with pytest.raises(SitemapUnreadable, match="more than 100 bytes"):
+        read_sitemap(b"<urlset>" + b" " * 200 + b"</urlset>", 100)

@@ -151,7 +151,8 @@ def test_crawl_command_prints_a_summary(tmp_path: Path, monkeypatch):
     with serve(site) as base:
         config = crawl_config(fsd_start(base))
         crawl = config["crawl"]
-        lines = ["[directory]", 'platform = "fsd"', f'start_urls = ["{config["directory"]["start_urls"][0]}"]', "[crawl]"]
+        lines = ["[directory]", 'platform = "fsd"', f'start_urls = ["{config["directory"]["start_urls"][0]}"]',
+                 "read_advice_pages = false", "[crawl]"]
         lines += [f"{key} = {str(value).lower() if isinstance(value, bool) else repr(value) if isinstance(value, str) else value}" for key, value in crawl.items()]
         (tmp_path / "localoffer-audit.toml").write_text("\n".join(lines).replace("'", '"') + "\n")
         result = CliRunner().invoke(main, ["--db", "c.db", "crawl"])

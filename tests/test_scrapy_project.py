@@ -33,6 +33,7 @@ def test_scrapy_crawl_runs_the_real_crawl(tmp_path: Path) -> None:
     with serve(site) as base:
         config = crawl_config(fsd_start(base))
         lines = ["[directory]", 'platform = "fsd"', f"start_urls = [{json.dumps(config['directory']['start_urls'][0])}]",
+                 f"read_advice_pages = {_toml_value(config['directory']['read_advice_pages'])}",
                  "[database]", f"path = {json.dumps(str(tmp_path / 'audit.db'))}", "[crawl]"]
         lines += [f"{key} = {_toml_value(value)}" for key, value in config["crawl"].items()]
         (tmp_path / "audit.toml").write_text("\n".join(lines) + "\n")

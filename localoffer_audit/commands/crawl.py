@@ -60,7 +60,7 @@ DRY_RUN_SAMPLES = 3
 @click.option("--dry-run", is_flag=True,
               help=f"Try the config without touching the database: read up to {DRY_RUN_PAGES} pages into a "
                    "throw-away database and show the platform found, the selectors used, the listing pages, "
-                   "the records found and a few records as parsed.")
+                   "the records found, the information/advice pages read, and a few records as parsed.")
 @pass_app
 def crawl(app: AppContext, dry_run: bool) -> None:
     """Crawl the directory and store every service entry.
@@ -134,16 +134,23 @@ def dry_run_report(config: Config) -> str:
         summary = run_crawl(trial, db_path)
         db = open_db(db_path)
         try:
-            samples = sorted(live_services(db), key=lambda s: s.directory_id)[:DRY_RUN_SAMPLES]
+            stored = sorted(live_services(db), key=lambda s: s.directory_id)
         finally:
             db.close()
+    # The directory's own guidance pages are read too, but are not its records.
+    advice = [s for s in stored if s.extra.get("page_kind") == "advice"]
+    samples = [s for s in stored if s.extra.get("page_kind") != "advice"][:DRY_RUN_SAMPLES]
     counts = summary.counts
     platform = counts.get("detected_platform") or config.directory.platform
     lines = [f"Dry run (nothing stored; at most {DRY_RUN_PAGES} pages read)", f"  platform: {platform}"]
     lines.extend(f"  {m}" for m in summary.messages if m.startswith(("platform detected", "inferred [directory.generic]")))
     stated = counts.get("stated_total") or 0
     says = f" (the directory says it has {stated})" if stated else ""
-    lines.append(f"  listing pages read {counts.get('listing_pages', 0)}, records found {counts.get('services_seen', 0)}{says}")
+    records = int(counts.get("services_seen", 0) or 0) - len(advice)
+    lines.append(f"  listing pages read {counts.get('listing_pages', 0)}, records found {records}{says}")
+    if advice:
+        names = ", ".join(repr(s.name) for s in advice[:DRY_RUN_SAMPLES])
+        lines.append(f"  information/advice pages read {len(advice)} (their links are checked, for the Local Offer team): {names}")
     for service in samples:
         contact = service.contacts[0] if service.contacts else None
         lines.append(

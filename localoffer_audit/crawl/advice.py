@@ -29,6 +29,7 @@ A page whose kind nothing says is left as the listing took it (a record).
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from parsel import Selector
 
@@ -67,6 +68,9 @@ _ADVICE_HEADING = re.compile(
     re.I,
 )
 _HEADINGS = "self::h2 or self::h3 or self::h4"
+# A leaflet or form linked from a guidance block is a document, not a page to read (its
+# link is checked where a page links it).
+_FILE_PATH = re.compile(r"\.(?:pdf|docx?|xlsx?|pptx?|odt|rtf|csv|zip|jpe?g|png|gif|svg|mp3|mp4)$", re.I)
 _HEADING_TAGS = ("h2", "h3", "h4")
 
 
@@ -115,13 +119,17 @@ def row_kind(anchor: Selector) -> str | None:
     return None
 
 
-def listing_row_kinds(sel: Selector, page_url: str) -> dict[str, str]:
-    """URL -> kind for every link on a listing page whose row says what it is."""
+def listing_row_kinds(sel: Selector, page_url: str, wanted: set[str] | None = None) -> dict[str, str]:
+    """URL -> kind for the links on a listing page whose row says what it is (only the
+    URLs in ``wanted``, when given: the climb up each row is the costly part)."""
     kinds: dict[str, str] = {}
     for anchor in sel.xpath("//a[@href]"):
         url = absolute_url(anchor.attrib.get("href"), page_url)
-        if url and (kind := row_kind(anchor)) is not None:
-            kinds.setdefault(url.split("#")[0], kind)
+        if not url:
+            continue
+        url = url.split("#")[0]
+        if (wanted is None or url in wanted) and url not in kinds and (kind := row_kind(anchor)) is not None:
+            kinds[url] = kind
     return kinds
 
 
@@ -131,7 +139,8 @@ def advice_block_links(sel: Selector, page_url: str) -> list[str]:
     host = host_of(page_url)
     found: list[str] = []
     for heading in sel.xpath(f"//*[{_HEADINGS}]"):
-        if is_chrome(heading) or not _ADVICE_HEADING.match(" ".join(heading.xpath(".//text()").getall())):
+        # The wording first: the chrome test is the costly one, and most headings are records'.
+        if not _ADVICE_HEADING.match(" ".join(heading.xpath(".//text()").getall())) or is_chrome(heading):
             continue
         # The heading may sit alone in a title wrapper: step out of it (twice at most).
         anchor_point = heading
@@ -145,7 +154,8 @@ def advice_block_links(sel: Selector, page_url: str) -> list[str]:
             anchor_point = parents[0]
         for anchor in anchors:
             url = absolute_url(anchor.attrib.get("href"), page_url)
-            if url and url.startswith(("http://", "https://")) and host_of(url) == host and not is_chrome(anchor):
+            if (url and url.startswith(("http://", "https://")) and host_of(url) == host and not is_chrome(anchor)
+                    and not _FILE_PATH.search(urlsplit(url).path)):
                 url = url.split("#")[0]
                 if url != page_url.split("#")[0] and url not in found:
                     found.append(url)

@@ -102,7 +102,9 @@ def parse_generic_listing(response: TextResponse, generic: GenericSelectors) -> 
 def _set_apart_advice(page: ResultsPage, response: TextResponse, id_pattern: str | None) -> None:
     """Guidance among the records (a row marked as a guide or service page) and the
     links of the page's "Information and advice" blocks go to ``page.advice``."""
-    kinds = listing_row_kinds(response.selector, response.url)
+    blocks = advice_block_links(response.selector, response.url)
+    wanted = {link.url.split("#")[0] for link in page.services} | set(blocks)
+    kinds = listing_row_kinds(response.selector, response.url, wanted)
     records = []
     for link in page.services:
         if kinds.get(link.url.split("#")[0]) == ADVICE_KIND:
@@ -113,7 +115,7 @@ def _set_apart_advice(page: ResultsPage, response: TextResponse, id_pattern: str
     listed = {link.url.split("#")[0] for link in records} | {p.url for p in page.pages} | {page.next_url or ""}
     listing_path = urlsplit(response.url).path
     record_paths = {urlsplit(link.url).path for link in page.services}
-    for url in advice_block_links(response.selector, response.url):
+    for url in blocks:
         # Not a record, another page or facet of this listing, nor an entry by its row.
         if url in listed or urlsplit(url).path in (listing_path, *record_paths) or kinds.get(url) == ENTRY_KIND:
             continue

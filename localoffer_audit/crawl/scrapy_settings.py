@@ -73,6 +73,10 @@ def scrapy_settings(config: Config, db_path: Path, run_id: int) -> dict[str, Any
         "MEMUSAGE_ENABLED": False,
         "DOWNLOADER_MIDDLEWARES": {"localoffer_audit.crawl.middleware.PrivateAddressMiddleware": 50},
         "ITEM_PIPELINES": {"localoffer_audit.crawl.pipeline.StorePipeline": 300},
+        # Scrapy starts this many asyncio tasks for every callback's output (its default,
+        # 100, made 100 tasks per record page that yields one item): the store pipeline is
+        # synchronous, so more than one only costs CPU (benchmarks/profile_crawl.py).
+        "CONCURRENT_ITEMS": 1,
         "LOCALOFFER_ALLOW_PRIVATE_ADDRESSES": crawl.allow_private_addresses,
         "LOCALOFFER_DB_PATH": str(db_path),
         "LOCALOFFER_RUN_ID": run_id,

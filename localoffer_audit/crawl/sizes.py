@@ -6,7 +6,10 @@ how many records it holds. The crawl compares what it found with that number.
 
 from __future__ import annotations
 
+import html
 import re
+import zlib
+from dataclasses import dataclass
 
 from parsel import Selector
 
@@ -57,5 +60,40 @@ def stated_count(html: str) -> tuple[int, str] | None:
 
 
 def sitemap_urls(xml: str) -> list[str]:
-    """The <loc> entries of a sitemap (or the sitemaps of a sitemap index)."""
-    return re.findall(r"<loc>\s*([^<\s]+)\s*</loc>", xml or "", re.I)
+    """The <loc> entries of a sitemap (or the sitemaps of a sitemap index), unescaped
+    (``?page=2&amp;type=x`` is ``?page=2&type=x``)."""
+    return [html.unescape(loc) for loc in re.findall(r"<loc>\s*([^<\s]+)\s*</loc>", xml or "", re.I)]
+
+
+# The sitemap protocol's limit for one file, uncompressed (sitemaps.org: 50 MB, 50,000 URLs).
+SITEMAP_FILE_MAX_BYTES = 50_000_000
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+class SitemapUnreadable(ValueError):
+    """A sitemap that cannot be read within bounds (too big once unpacked, broken gzip)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sitemap:
+    # A <sitemapindex>: its entries are further sitemaps, not pages.
+    is_index: bool
+    locs: list[str]
+
+
+def read_sitemap(body: bytes, max_bytes: int = SITEMAP_FILE_MAX_BYTES) -> Sitemap:
+    """A sitemap file as fetched: plain XML or gzipped (``sitemap.xml.gz``), unpacked to
+    at most ``max_bytes`` (a gzip bomb stops there, it is never unpacked whole)."""
+    if body[:2] == _GZIP_MAGIC:
+        unpack = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            unpacked = unpack.decompress(body, max_bytes + 1)
+        except zlib.error as exc:
+            raise SitemapUnreadable(f"its gzip data is broken ({exc})") from None
+        if len(unpacked) > max_bytes:
+            raise SitemapUnreadable(f"it unpacks to more than {max_bytes:,} bytes")
+        body = unpacked
+    elif len(body) > max_bytes:
+        raise SitemapUnreadable(f"it is more than {max_bytes:,} bytes")
+    text = body.decode("utf-8", errors="replace")
+    return Sitemap("<sitemapindex" in text[:4000].lower(), sitemap_urls(text))

@@ -186,7 +186,7 @@ class AuditSpider(scrapy.Spider):
             if directory_id in self.seen_services:
                 continue
             if self.is_on_site(url) and self.new_service(directory_id):
-                yield self.service_request(url, callback, directory_id=directory_id, name="")
+                yield self.service_request(url, callback, directory_id=directory_id, name="", advice=True)
 
     def pagination_loop(self, page_url: str, next_url: str, *, walk_goes_on: bool) -> None:
         """A "next" link on ``page_url`` points back to a listing page already read.
@@ -229,6 +229,10 @@ class AuditSpider(scrapy.Spider):
             yield self.service_page_failed(directory_id, response.url, f"answered HTTP {response.status}")
             return
         if problem := _not_a_page(response):
+            if response.meta.get("advice"):
+                # A guidance link that leads to a document (a PDF leaflet) is not a page to read.
+                self.report.note(f"not read: advice link {response.url} {problem}")
+                return
             yield self.service_page_failed(directory_id, response.url, problem)
             return
         if _looks_truncated(response):

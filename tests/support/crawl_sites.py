@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from html import escape
 from typing import Any
 
@@ -269,11 +270,27 @@ def crawl_config(start_url: str, platform: str = "fsd", **crawl: Any) -> dict[st
         "user_agent": "localoffer-audit (Testshire Council Local Offer checker)",
     }
     settings.update(crawl)
-    return {"directory": {"platform": platform, "start_urls": [start_url]}, "crawl": settings}
+    # The directory's advice pages are read by default; these sites' advice links are not
+    # what most crawl tests are about (FakeSite does not even serve them), so they are off
+    # here, and the tests of advice pages switch them on (or drop the key for the default).
+    directory = {"platform": platform, "start_urls": [start_url], "read_advice_pages": False}
+    return {"directory": directory, "crawl": settings}
 
 
 def fsd_start(base: str) -> str:
     return f"{base}{BASE_PATH}results.page?localofferchannel=0"
+
+
+def stored_services(db_path: Path) -> dict[str, Any]:
+    """Directory id -> the live ServiceItem a crawl stored in the database at ``db_path``."""
+    from localoffer_audit.store.db import open_db
+    from localoffer_audit.store.services import live_services
+
+    db = open_db(db_path)
+    try:
+        return {s.directory_id: s for s in live_services(db)}
+    finally:
+        db.close()
 
 
 def dump(value: Any) -> str:

@@ -55,6 +55,16 @@ class DrupalDirectory:
     # The Views result summary ("Displaying 1 - 10 of N") is shown; a sitemap.xml is served.
     summary: bool = True
     sitemap: bool = False
+    # /sitemap.xml as a sitemap index instead (Drupal simple_sitemap's paged
+    # ``/sitemap.xml?page=N`` and a gzipped ``.xml.gz``), with hostile knobs below.
+    sitemap_index: bool = False
+    # The index also lists this many further sitemaps that answer 404.
+    sitemap_extra_children: int = 0
+    # The index also lists itself and an index listing it back (a loop), and an index
+    # nested three deep.
+    sitemap_loops: bool = False
+    # One gzipped child unpacks to this many bytes of nothing (a gzip bomb); 0: none.
+    sitemap_bomb_bytes: int = 0
     # The council's guidance mixed in (LocalGov Drupal guide and service pages): two
     # guidance rows among the first page's results, and an "Information and advice" block
     # on the channel page linking two more (one of them a directory entry, not guidance).
@@ -63,10 +73,49 @@ class DrupalDirectory:
     outside: str = "https://www.northshire-sendiass.org.uk"
     requests: list[str] = field(default_factory=list)
 
-    def sitemap_xml(self, base: str) -> str:
-        urls = [f"{base}/", f"{base}{DRUPAL_CHANNEL}", f"{base}/bins"] + [f"{base}{drupal_slug(n)}" for n in range(1, self.services + 1)]
-        locs = "".join(f"<url><loc>{u}</loc><changefreq>weekly</changefreq></url>" for u in urls)
+    def sitemap_urls(self, base: str) -> list[str]:
+        return [f"{base}/", f"{base}{DRUPAL_CHANNEL}", f"{base}/bins"] + [f"{base}{drupal_slug(n)}" for n in range(1, self.services + 1)]
+
+    def sitemap_xml(self, base: str, urls: list[str] | None = None) -> str:
+        locs = "".join(f"<url><loc>{u}</loc><changefreq>weekly</changefreq></url>" for u in (urls if urls is not None else self.sitemap_urls(base)))
         return f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</urlset>'
+
+    def sitemap_index_xml(self, base: str, children: list[str]) -> str:
+        entries = "".join(f"<sitemap><loc>{escape(c)}</loc><lastmod>2026-11-30</lastmod></sitemap>" for c in children)
+        return f'<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</sitemapindex>'
+
+    def sitemap_response(self, request: web.Request) -> web.Response:
+        """The sitemap index and its children: records split over two pages and a .gz file."""
+        import gzip
+
+        base = f"{request.scheme}://{request.host}"
+        urls = self.sitemap_urls(base)
+        third = len(urls) // 3
+        xml = "application/xml"
+        if request.path == "/sitemap.xml" and not request.query:
+            children = [f"{base}/sitemap.xml?page=1", f"{base}/sitemap.xml?page=2&lang=en", f"{base}/sitemaps/more.xml.gz",
+                        "https://cdn.other.example/sitemap.xml"]
+            if self.sitemap_loops:
+                children += [f"{base}/sitemap.xml", f"{base}/sitemaps/back.xml", f"{base}/sitemaps/deep-1.xml"]
+            if self.sitemap_bomb_bytes:
+                children.append(f"{base}/sitemaps/bomb.xml.gz")
+            children += [f"{base}/sitemaps/empty-{n}.xml" for n in range(self.sitemap_extra_children)]
+            return web.Response(text=self.sitemap_index_xml(base, children), content_type=xml)
+        if request.path == "/sitemap.xml" and request.query.get("page") == "1":
+            return web.Response(text=self.sitemap_xml(base, urls[:third]), content_type=xml)
+        if request.path == "/sitemap.xml" and request.query.get("page") == "2" and request.query.get("lang") == "en":
+            return web.Response(text=self.sitemap_xml(base, urls[third : 2 * third]), content_type=xml)
+        if request.path == "/sitemaps/more.xml.gz":
+            body = gzip.compress(self.sitemap_xml(base, urls[2 * third :]).encode())
+            return web.Response(body=body, content_type="application/x-gzip")
+        if request.path == "/sitemaps/back.xml" and self.sitemap_loops:
+            return web.Response(text=self.sitemap_index_xml(base, [f"{base}/sitemap.xml"]), content_type=xml)
+        if request.path.startswith("/sitemaps/deep-") and self.sitemap_loops:
+            level = int(request.path.rsplit("-", 1)[1].split(".")[0])
+            return web.Response(text=self.sitemap_index_xml(base, [f"{base}/sitemaps/deep-{level + 1}.xml"]), content_type=xml)
+        if request.path == "/sitemaps/bomb.xml.gz" and self.sitemap_bomb_bytes:
+            return web.Response(body=gzip.compress(b" " * self.sitemap_bomb_bytes, compresslevel=9), content_type="application/x-gzip")
+        return web.Response(status=404, text="Not found")
 
     def listing(self, page: int) -> str:
         first = page * self.per_page
@@ -130,6 +179,8 @@ class DrupalDirectory:
             return web.Response(text="User-agent: *\nDisallow: /admin/\n")
         if request.path == "/sitemap.xml" and self.sitemap:
             return web.Response(text=self.sitemap_xml(f"{request.scheme}://{request.host}"), content_type="application/xml")
+        if self.sitemap_index and (request.path == "/sitemap.xml" or request.path.startswith("/sitemaps/")):
+            return self.sitemap_response(request)
         if request.path == DRUPAL_CHANNEL:
             page = int(request.query.get("page", "0"))
             return web.Response(text=self.listing(page), content_type="text/html")
@@ -305,7 +356,7 @@ class GenericDirectory:
 <div id="header"><a href="/">Northshire Local Offer</a></div><div id="content"><h1>Find a service</h1>
 <p>{self.services} results found</p>{''.join(rows)}<div class="pager">{pager}</div>
 <aside class="sidebar"><h2>Help and advice</h2><ul><li><a href="page.aspx?id=what-is-send">What is SEND?</a></li>
-<li><a href="page.aspx?id=ehcp">EHC plans</a></li></ul></aside></div>
+<li><a href="page.aspx?id=ehcp">EHC plans</a></li><li><a href="page.aspx?id=leaflet">Our leaflet</a></li></ul></aside></div>
 <div id="footer"><a href="page.aspx?id=privacy">Privacy</a></div></body></html>"""
 
     def record(self, n: int) -> str:
@@ -333,6 +384,9 @@ class GenericDirectory:
                 return web.Response(text=self.guidance("Getting to school: travel help", "/travel"), content_type="text/html")
             if rid.isdigit() and 1 <= int(rid) <= self.services:
                 return web.Response(text=self.record(int(rid)), content_type="text/html")
+        if request.path == GENERIC_PATH + "page.aspx" and request.query.get("id") == "leaflet":
+            # A document behind a page-like URL: not a page to read.
+            return web.Response(body=b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", content_type="application/pdf")
         if request.path == GENERIC_PATH + "page.aspx":
             titles = {"what-is-send": ("What is SEND?", "/send"), "ehcp": ("EHC plans", "/ehcp")}
             if request.query.get("id") in titles:
