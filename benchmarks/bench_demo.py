@@ -286,7 +286,8 @@ def ratio(figure: float, bound: float) -> str:
 
 def print_night(night: int, r: dict[str, object]) -> None:
     print(f"night {night}: {r['status']}, exit {r['exit_code']}; wall {r['wall_s']:.1f}s, CPU {r['cpu_s']:.1f}s, "
-          f"peak RSS {r['peak_rss_mb']:.0f} MB")
+          f"peak RSS {r['peak_rss_mb']:.0f} MB; demo servers' CPU {r['demo_cpu_s']:.1f}s; "
+          f"load average {r['load'][0]:.1f} before, {r['load'][1]:.1f} after")
     print(f"  crawl  {r['crawl_s']:6.1f}s  bound {r['crawl_bound_s']:6.1f}s ({r['pages']} pages x delay)  "
           f"ratio {ratio(r['crawl_s'], r['crawl_bound_s'])}  (target <= 1.3)")
     print(f"  links  {r['links_s']:6.1f}s  bound {r['links_bound_s']:6.1f}s ({r['links_bound_host']}: requests "
@@ -329,7 +330,14 @@ def nightly_main(services: int, seed: int, latency: tuple[int, int], nights: int
             first_day = date.fromisoformat(demo.manifest()["world"]["day0_date"])
             for night in range(nights):
                 demo.set_day(night)
+                # The demo's servers run in this process: their CPU shares the machine with
+                # the nightly's, and on a loaded machine answers slow down with it.
+                served_from = os.times()
+                load_before = os.getloadavg()[0]
                 measured = run_nightly_process(config_path, first_day + timedelta(days=night))
+                served_to = os.times()
+                measured["demo_cpu_s"] = (served_to.user - served_from.user) + (served_to.system - served_from.system)
+                measured["load"] = (load_before, os.getloadavg()[0])
                 r = night_figures(config, world, measured)
                 results.append(r)
                 print_night(night + 1, r)
