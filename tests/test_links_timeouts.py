@@ -190,6 +190,31 @@ async def test_a_hanging_host_gets_one_round_of_rechecks(web_port: int) -> None:
         assert len(requests_for("hang.test", path)) == (2 if r.confirmed else 1)
 
 
+@pytest.mark.asyncio
+async def test_a_host_without_https_is_asked_for_its_https_twin_once(web_port: int) -> None:
+    # fine.test answers http; its https port accepts and closes at once (no TLS there).
+    connections: list[float] = []
+
+    async def refuse_tls(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(time.monotonic())
+        writer.close()
+
+    closed = await asyncio.start_server(refuse_tls, "127.0.0.1", 0)
+    tls_port = closed.sockets[0].getsockname()[1]
+    try:
+        urls = [f"http://fine.test/page/{i}" for i in range(6)]
+        settings = settings_for_port(web_port, check_https=True, per_host=1, port_map={80: web_port, 443: tls_port})
+        results = await check_urls(urls, settings)
+    finally:
+        closed.close()
+        await closed.wait_closed()
+    # The links work over http: no https is no finding (not `insecure`, not a failure).
+    assert [r.verdict for r in results] == [LinkVerdict.OK] * 6
+    # One twin, with one attempt per method (HEAD, then GET), for the whole host; before,
+    # each of the six links' twins had HEAD and GET with their retries (36 connections).
+    assert len(connections) <= 2, len(connections)
+
+
 # --- across two runs, through the stage and a real database ----------------------------
 
 

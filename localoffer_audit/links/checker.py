@@ -284,6 +284,9 @@ class _Checker:
         # Hosts (host:port) that let a request time out in this run, or hung in an
         # earlier one: asked with one GET, never HEAD-then-GET (each would hang).
         self.hung_hosts: set[str] = set()
+        # https host:port keys whose twin check got no answer at all in this run (no
+        # https there): the twins of the host's other http links are not asked.
+        self.no_https: set[str] = set()
 
     def without_retries(self) -> _Checker:
         """This checker (same session, per-host gates and probes) making one attempt per
@@ -650,11 +653,19 @@ class _Checker:
         if not self.settings.check_https:
             return result
         twin = urlunsplit(urlsplit(url)._replace(scheme="https"))
+        key = _host_key(twin)
+        if key in self.no_https:
+            return result
         try:
-            trace = await self.follow(twin, body=False)
+            # One attempt per request: the twin is a bonus check, and a host without https
+            # (its port closed, resetting or dropping) would otherwise cost every http link
+            # on it HEAD and GET with their retries and back-off (6 tries, ~6 s, measured).
+            trace = await self.without_retries().follow(twin, body=False)
         except Exception:  # noqa: BLE001 - the twin is a bonus check
             return result
         answer = trace.answer
+        if answer is None and len(trace.chain) <= 1:  # the https host itself did not answer
+            self.no_https.add(key)
         if answer is not None and not trace.end_reason and 200 <= answer.status < 300:
             same_site = registrable_domain(urlsplit(answer.url).hostname or "") == registrable_domain(urlsplit(url).hostname or "")
             if same_site:
