@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.test_national_support import (  # noqa: E402  (the same real parts the tests use)
+from tests.support.national import (  # noqa: E402  (the same real parts the tests use)
     LoopbackWeb,
     PostgresCluster,
     council_config,
