@@ -50,6 +50,7 @@ def _services(db_path: Path) -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)  # two full runs of six councils: 2 minutes at load 8, more on a busier machine
 def test_six_demo_councils_on_two_workers_check_each_url_once_politely_and_find_what_they_find_alone(
     tmp_path: Path, pg_cluster  # noqa: ANN001, F811
 ) -> None:

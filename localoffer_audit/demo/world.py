@@ -241,7 +241,10 @@ class DemoWorld:
 
     ``services`` is the number of services listed on day 0; ``day`` selects the night;
     ``today`` is the date of day 0 (default: the real today, so the auditor's clock and
-    the pages agree; pass a date for byte-identical output on any day).
+    the pages agree; pass a date for byte-identical output on any day). Worlds given
+    the same ``region`` (a seed) are neighbouring councils: ``regional_share`` of their
+    small organisations are the region's (the same in each), and links to shared sites
+    go to a few pages the region links (demo/region.py serves them on one web).
     """
 
     def __init__(

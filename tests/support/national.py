@@ -326,10 +326,15 @@ def write_registry(path: Path, configs: dict[str, Path], *, batch_size: int = 10
 
 
 def start_worker(conninfo: str, registry: Path, log_path: Path, *, lease: float = 3.0, heartbeat: float = 0.5,
-                 concurrency: int = 6, stalled_check: int = 1, extra: tuple[str, ...] = ()) -> subprocess.Popen[bytes]:
+                 concurrency: int = 6, stalled_check: int = 1, extra: tuple[str, ...] = (),
+                 profile: Path | None = None) -> subprocess.Popen[bytes]:
+    """A worker process; with ``profile``, under benchmarks/profile_worker.py (yappi, CPU
+    clock, every thread) writing there when it stops."""
     env = {**os.environ, "LOCALOFFER_AUDIT_DATABASE_URL": conninfo}
+    runner = ([str(Path(__file__).resolve().parents[2] / "benchmarks" / "profile_worker.py"), str(profile), "--"]
+              if profile else ["-m", "localoffer_audit.cli"])
     command = [
-        sys.executable, "-m", "localoffer_audit.cli", "-v", "national", "worker", "--registry", str(registry),
+        sys.executable, *runner, "-v", "national", "worker", "--registry", str(registry),
         "--concurrency", str(concurrency), "--heartbeat", str(heartbeat), "--lease", str(lease),
         "--stalled-check", str(stalled_check), *extra,
     ]
