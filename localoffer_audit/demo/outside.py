@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
 import zlib
+from collections import Counter
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Protocol
 
 from aiohttp import web
 
@@ -20,7 +24,7 @@ from localoffer_audit.demo import vocab
 from localoffer_audit.demo.behaviours import HOST_BEHAVIOURS
 from localoffer_audit.demo.fsd import CHROME_PATHS
 from localoffer_audit.demo.repurposed import planted_page
-from localoffer_audit.demo.world import DemoWorld, HostSpec, stable_random
+from localoffer_audit.demo.world import DayState, HostSpec, Org, Plant, stable_random
 
 ENDLESS_LIMIT_BYTES = 50 * 1024 * 1024
 TRICKLE_LIMIT_SECONDS = 120
@@ -41,6 +45,57 @@ def gzip_bomb() -> bytes:
     parts = [compressor.compress(block) for _ in range(BOMB_INFLATED_BYTES // len(block))]
     parts.append(compressor.flush())
     return b"".join(parts)
+
+
+class OutsideWorld(Protocol):
+    """What the outside web reads of a world: one DemoWorld, or several sharing one web
+    (demo/region.py)."""
+
+    hosts: dict[str, HostSpec]
+
+    @property
+    def state(self) -> DayState: ...
+
+    @property
+    def day(self) -> int: ...
+
+    def org_by_host(self, host: str) -> Org | None: ...
+
+    def plant_on(self, host: str, day: int) -> Plant | None: ...
+
+
+@dataclass
+class RequestLog:
+    """Every request the outside web answered, counted as it arrived, and the most
+    requests ever in flight at once per site. A site is scheme and host
+    (``https://www.example.org.uk``): the unit a link checker's per-host limit counts
+    (its http and https ports are two). Read it from any thread."""
+
+    requests: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # (site, path?query, User-Agent)
+    in_flight: Counter[str] = field(default_factory=Counter)
+    peak: Counter[str] = field(default_factory=Counter)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def arrived(self, site: str, path: str, agent: str) -> None:
+        with self.lock:
+            self.requests[(site, path, agent)] += 1
+            self.in_flight[site] += 1
+            self.peak[site] = max(self.peak[site], self.in_flight[site])
+
+    def left(self, site: str) -> None:
+        with self.lock:
+            self.in_flight[site] -= 1
+
+    def reset(self) -> None:
+        """Forget what was counted (requests still in flight stay counted as in flight)."""
+        with self.lock:
+            self.requests.clear()
+            self.peak.clear()
+
+    def snapshot(self) -> tuple[Counter[tuple[str, str, str]], Counter[str]]:
+        """A copy of (requests, peak per site)."""
+        with self.lock:
+            return Counter(self.requests), Counter(self.peak)
 
 
 def _page(title: str, body: str, host: str) -> str:
@@ -96,14 +151,25 @@ CHALLENGE = (
 )
 
 
-def make_outside_app(world: DemoWorld) -> web.Application:
+def make_outside_app(world: OutsideWorld, log: RequestLog | None = None) -> web.Application:
+    """The outside web's app; ``log`` (if given) counts every request it answers."""
     app = web.Application()
     rng = random.Random()
 
     async def handle(request: web.Request) -> web.StreamResponse:
         host = (request.host or "").split(":")[0].lower().rstrip(".")
-        spec = world.hosts.get(host)
         path = request.rel_url.raw_path_qs if hasattr(request.rel_url, "raw_path_qs") else str(request.rel_url)
+        if log is None:
+            return await answer(request, host, path)
+        site = f"{'https' if request.secure else 'http'}://{host}"
+        log.arrived(site, path, request.headers.get("User-Agent", ""))
+        try:
+            return await answer(request, host, path)
+        finally:
+            log.left(site)
+
+    async def answer(request: web.Request, host: str, path: str) -> web.StreamResponse:
+        spec = world.hosts.get(host)
         if spec is None:
             return web.Response(status=421, text=f"Misdirected request: no site called {host}\n")
         low, high = spec.latency_ms
@@ -150,7 +216,7 @@ def make_outside_app(world: DemoWorld) -> web.Application:
         return await url_behaviour(request, spec, path)
 
     def ordinary_page(host: str, path: str) -> str:
-        org = world._org_by_host(host)
+        org = world.org_by_host(host)
         plant = world.plant_on(host, world.day)
         if plant is not None:
             return planted_page(plant.kind, host, plant.org)

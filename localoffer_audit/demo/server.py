@@ -2,8 +2,10 @@
 
 ``serve_demo`` (async context manager) and ``run_demo_in_thread`` (sync, a background
 event loop) both yield a ``RunningDemo`` with the URLs, the hosts file, the port map,
-the CA file, the manifest and a ready-made config for the auditor. Everything binds
-127.x addresses only.
+the CA file, the manifest, a ready-made config for the auditor and the outside web's
+request log. ``serve_region`` / ``run_region_in_thread`` serve several worlds (one
+directory each) on one shared outside web (demo/region.py). Everything binds 127.x
+addresses only.
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ import shutil
 import socket
 import tempfile
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -27,7 +29,8 @@ from localoffer_audit.demo import fsd, oruk, vocab
 from localoffer_audit.demo.certs import DemoCertificates, self_signed_server_context
 from localoffer_audit.demo.managers import write_managers_csv
 from localoffer_audit.demo.manifest import build_manifest
-from localoffer_audit.demo.outside import make_outside_app
+from localoffer_audit.demo.outside import RequestLog, make_outside_app
+from localoffer_audit.demo.region import SharedWeb
 from localoffer_audit.demo.world import DemoWorld
 
 LOOPBACK = "127.0.0.1"
@@ -51,6 +54,8 @@ class RunningDemo:
     workdir: Path
     hosts_file: Path
     ca_file: Path
+    # Every request the outside web answered (shared by the councils of a region).
+    request_log: RequestLog = field(default_factory=RequestLog)
     _extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -189,7 +194,7 @@ def to_toml(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_hosts_file(world: DemoWorld, path: Path) -> Path:
+def write_hosts_file(world: DemoWorld | SharedWeb, path: Path) -> Path:
     """/etc/hosts lines for every outside host that resolves (unresolvable ones are absent)."""
     lines = ["# demo outside web: name -> loopback address (written by localoffer-audit demo)"]
     for name in world.host_names():
@@ -234,29 +239,67 @@ async def serve_demo(
     directory_port: int = 0,
 ) -> AsyncIterator[RunningDemo]:
     """Serve ``world`` on loopback for the duration of the ``async with`` block."""
+    async with _serve([world], world, day, workdir=workdir, directory_port=directory_port) as demos:
+        yield demos[0]
+
+
+@dataclass
+class RunningRegion:
+    """Several councils' worlds served on loopback: a directory each, one outside web."""
+
+    councils: list[RunningDemo]
+    web: SharedWeb
+    hosts_file: Path
+    ca_file: Path
+
+    @property
+    def request_log(self) -> RequestLog:
+        return self.councils[0].request_log
+
+
+@contextlib.asynccontextmanager
+async def serve_region(worlds: list[DemoWorld], day: int | None = None, *,
+                       workdir: Path | None = None) -> AsyncIterator[RunningRegion]:
+    """Serve several worlds: each its own directory on its own port, all their outside
+    sites on one shared outside web (demo/region.py), one hosts file and CA."""
+    if len({(w.council, w.directory) for w in worlds}) != len(worlds):
+        raise ValueError("each world of a region needs its own council name")
+    shared = SharedWeb(worlds)
+    async with _serve(worlds, shared, day, workdir=workdir) as demos:
+        yield RunningRegion(demos, shared, demos[0].hosts_file, demos[0].ca_file)
+
+
+@contextlib.asynccontextmanager
+async def _serve(worlds: list[DemoWorld], outside: DemoWorld | SharedWeb, day: int | None, *,
+                 workdir: Path | None, directory_port: int = 0) -> AsyncIterator[list[RunningDemo]]:
     if day is not None:
-        world.set_day(day)
+        for world in worlds:
+            world.set_day(day)
     own_dir = workdir is None
     folder = Path(tempfile.mkdtemp(prefix="localoffer-demo-")) if workdir is None else Path(workdir).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     certs = DemoCertificates()
     ca_file = certs.write_ca(folder / "demo-ca.pem")
-    hosts_file = write_hosts_file(world, folder / "hosts")
+    hosts_file = write_hosts_file(outside, folder / "hosts")
+    log = RequestLog()
 
     def lookup(name: str) -> str | None:
-        spec = world.hosts.get(name)
+        spec = outside.hosts.get(name)
         if spec is None or spec.behaviour == "self_signed" or not spec.https:
             return None
         return {"tls_mismatch": "mismatch", "tls_expired": "expired"}.get(spec.behaviour, "good")
 
-    directory_runner = web.AppRunner(make_directory_app(world), handler_cancellation=True, shutdown_timeout=0.5)
-    outside_runner = web.AppRunner(make_outside_app(world), handler_cancellation=True, shutdown_timeout=0.5)
-    await directory_runner.setup()
-    await outside_runner.setup()
+    directory_runners = [web.AppRunner(make_directory_app(world), handler_cancellation=True, shutdown_timeout=0.5)
+                         for world in worlds]
+    outside_runner = web.AppRunner(make_outside_app(outside, log), handler_cancellation=True, shutdown_timeout=0.5)
+    for runner in [*directory_runners, outside_runner]:
+        await runner.setup()
     try:
-        directory_site = web.TCPSite(directory_runner, LOOPBACK, directory_port)
-        await directory_site.start()
-        dport = directory_site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        dports = []
+        for runner in directory_runners:
+            directory_site = web.TCPSite(runner, LOOPBACK, directory_port)
+            await directory_site.start()
+            dports.append(directory_site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
         https_context = certs.server_context(lookup, vocab.COUNCIL_HOST)
         self_signed = self_signed_server_context("localhost")
         for attempt in range(10):
@@ -278,11 +321,12 @@ async def serve_demo(
                         await site.stop()
                 if attempt == 9:
                     raise
-        demo = RunningDemo(world, dport, http_port, https_port, folder, hosts_file, ca_file)
-        yield demo
+        yield [RunningDemo(world, dport, http_port, https_port, folder, hosts_file, ca_file, request_log=log)
+               for world, dport in zip(worlds, dports, strict=True)]
     finally:
         await outside_runner.cleanup()
-        await directory_runner.cleanup()
+        for runner in directory_runners:
+            await runner.cleanup()
         if own_dir:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -290,16 +334,32 @@ async def serve_demo(
 @contextlib.contextmanager
 def run_demo_in_thread(world: DemoWorld, day: int | None = None, *, workdir: Path | None = None, directory_port: int = 0) -> Iterator[RunningDemo]:
     """Serve ``world`` from a background thread's event loop (for sync code and tests)."""
+    with _in_thread(lambda: serve_demo(world, day, workdir=workdir, directory_port=directory_port)) as demo:
+        yield demo
+
+
+@contextlib.contextmanager
+def run_region_in_thread(worlds: list[DemoWorld], day: int | None = None, *,
+                         workdir: Path | None = None) -> Iterator[RunningRegion]:
+    """Serve a region (``serve_region``) from a background thread's event loop."""
+    with _in_thread(lambda: serve_region(worlds, day, workdir=workdir)) as region:
+        yield region
+
+
+T = TypeVar("T")
+
+
+@contextlib.contextmanager
+def _in_thread(serve: Callable[[], contextlib.AbstractAsyncContextManager[T]]) -> Iterator[T]:
     loop = asyncio.new_event_loop()
-    started: asyncio.Future[RunningDemo] | None = None
     stop = asyncio.Event()
     ready = threading.Event()
     result: dict[str, Any] = {}
 
     async def main() -> None:
         try:
-            async with serve_demo(world, day, workdir=workdir, directory_port=directory_port) as demo:
-                result["demo"] = demo
+            async with serve() as served:
+                result["served"] = served
                 ready.set()
                 await stop.wait()
         except BaseException as exc:  # reported to the caller's thread
@@ -312,7 +372,6 @@ def run_demo_in_thread(world: DemoWorld, day: int | None = None, *, workdir: Pat
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
 
-    del started
     thread = threading.Thread(target=run, name="localoffer-demo", daemon=True)
     thread.start()
     ready.wait()
@@ -320,7 +379,7 @@ def run_demo_in_thread(world: DemoWorld, day: int | None = None, *, workdir: Pat
         thread.join()
         raise result["error"]
     try:
-        yield result["demo"]
+        yield result["served"]
     finally:
         loop.call_soon_threadsafe(stop.set)
         thread.join(timeout=30)

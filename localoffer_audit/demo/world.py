@@ -23,6 +23,8 @@ from localoffer_audit.demo import vocab
 from localoffer_audit.demo.behaviours import BEHAVIOURS, HOSTILE, WORKING_HOST_BEHAVIOURS
 
 NEVER = 10**6
+# In a region, the pages of a shared site that its worlds' links go to.
+REGIONAL_PAGES_PER_SITE = 6
 # Provider sites that change on a later night (demo/repurposed.py builds their pages):
 # first the kinds that must be found, then the traps that must stay quiet.
 PLANT_KINDS = ("casino", "unrelated_business", "rebrand_trap", "redesign_trap", "benefits_trap")
@@ -246,7 +248,10 @@ class DemoWorld:
 
     ``services`` is the number of services listed on day 0; ``day`` selects the night;
     ``today`` is the date of day 0 (default: the real today, so the auditor's clock and
-    the pages agree; pass a date for byte-identical output on any day).
+    the pages agree; pass a date for byte-identical output on any day). Worlds given
+    the same ``region`` (a seed) are neighbouring councils: ``regional_share`` of their
+    small organisations are the region's (the same in each), and links to shared sites
+    go to a few pages the region links (demo/region.py serves them on one web).
     """
 
     def __init__(
@@ -261,10 +266,18 @@ class DemoWorld:
         council: str = vocab.COUNCIL_SLUG,
         directory: str = "directory",
         channel: str = "localofferchannel",
+        region: int | None = None,
+        regional_share: float = 0.5,
     ) -> None:
         if services < 1:
             raise ValueError("a demo world needs at least one service")
+        if not 0.0 <= regional_share <= 1.0:
+            raise ValueError("regional_share is a share, 0 to 1")
         self.seed = seed
+        # Worlds of one region (demo/region.py) share their first organisations: drawn from
+        # the region's seed, the same names, sites and behaviours in every council's world.
+        self.region = region
+        self.regional_share = regional_share
         self.size = services
         self.base_today = today or date.today()
         self.latency_ms = latency_ms
@@ -303,6 +316,7 @@ class DemoWorld:
     def _build(self) -> None:
         rng = stable_random(self.seed, "world")
         self._build_orgs(rng)
+        self._shared_hosts = {o.host for o in self.orgs[: len(vocab.BIG_ORGS) + self._regional_orgs]}
         self._build_records(rng)
         self._build_hostile(rng)
         self._force_every_behaviour(rng)
@@ -402,34 +416,16 @@ class DemoWorld:
         small = max(12, int(self.size * 0.62))
         names: set[str] = set()
         kinds = [k for k in vocab.SERVICE_KINDS if k != "council"]
-        for _ in range(small):
-            kind = rng.choice(kinds)
-            for attempt in range(50):
-                a = rng.choice(vocab.ORG_WORDS_A)
-                pattern = rng.choice(vocab.SERVICE_KINDS[kind]["names"])
-                town = rng.choice(vocab.TOWNS)
-                name = pattern.format(a=a if attempt < 5 else f"{town} {a}", t=town)
-                if attempt >= 20:
-                    name = f"{name} ({rng.choice(vocab.STREETS)})"
-                if name not in names:
-                    break
-            names.add(name)
-            words = [w for w in name.replace("(", "").replace(")", "").split() if w.lower() not in {"the", "and", "of"}]
-            core = slug(" ".join(words[:2]))
-            style = rng.random()
-            suffix = rng.choice(vocab.DOMAIN_SUFFIXES)
-            if kind == "school" and rng.random() < 0.6:
-                wanted = f"www.{core}.{self.council}.sch.uk"
-            elif style < 0.45:
-                wanted = f"www.{core}{suffix}"
-            elif style < 0.75:
-                wanted = f"www.{slug(words[0])}-{slug(' '.join(words[1:3]))}{suffix}"
-            else:
-                wanted = f"{core}{suffix}"
-            self.orgs.append(Org(len(self.orgs), name, self._unique_host(wanted, used, rng), kind))
+        regional = self._regional_orgs = int(small * self.regional_share) if self.region is not None else 0
+        # The region's organisations first, each from its own seed (so every world of the
+        # region draws the same ones, whatever else it draws); then the council's own.
+        regional_rngs = [stable_random(self.region, "regional-org", i) for i in range(regional)]
+        own_rngs = [rng] * (small - regional)
+        for number, org_rng in enumerate([*regional_rngs, *own_rngs]):
+            self._add_small_org(org_rng, kinds, names, used, regional=number < regional)
         # Host-level behaviours for small organisations' sites.
-        for org in self.orgs[len(vocab.BIG_ORGS):]:
-            roll = rng.random()
+        for number, org in enumerate(self.orgs[len(vocab.BIG_ORGS):]):
+            roll = (regional_rngs[number] if number < regional else rng).random()
             acc = 0.0
             for behaviour, rate in HOST_RATES.items():
                 acc += rate
@@ -437,6 +433,33 @@ class DemoWorld:
                     org.behaviour = behaviour
                     break
         self._assign_moves(rng)
+
+    def _add_small_org(self, rng: random.Random, kinds: list[str], names: set[str], used: set[str], *,
+                       regional: bool) -> None:
+        kind = rng.choice(kinds)
+        for attempt in range(50):
+            a = rng.choice(vocab.ORG_WORDS_A)
+            pattern = rng.choice(vocab.SERVICE_KINDS[kind]["names"])
+            town = rng.choice(vocab.TOWNS)
+            name = pattern.format(a=a if attempt < 5 else f"{town} {a}", t=town)
+            if attempt >= 20:
+                name = f"{name} ({rng.choice(vocab.STREETS)})"
+            if name not in names:
+                break
+        names.add(name)
+        words = [w for w in name.replace("(", "").replace(")", "").split() if w.lower() not in {"the", "and", "of"}]
+        core = slug(" ".join(words[:2]))
+        style = rng.random()
+        suffix = rng.choice(vocab.DOMAIN_SUFFIXES)
+        if kind == "school" and rng.random() < 0.6 and not regional:  # a school is one council's
+            wanted = f"www.{core}.{self.council}.sch.uk"
+        elif style < 0.45:
+            wanted = f"www.{core}{suffix}"
+        elif style < 0.75:
+            wanted = f"www.{slug(words[0])}-{slug(' '.join(words[1:3]))}{suffix}"
+        else:
+            wanted = f"{core}{suffix}"
+        self.orgs.append(Org(len(self.orgs), name, self._unique_host(wanted, used, rng), kind))
 
     def _assign_moves(self, rng: random.Random) -> None:
         normal = [o for o in self.orgs if o.behaviour == "normal"]
@@ -564,6 +587,13 @@ class DemoWorld:
     def _url(self, scheme: str, host: str, path: str) -> str:
         return f"{scheme}://{host}{path}"
 
+    def _path_rng(self, rng: random.Random, host: str) -> random.Random:
+        """Where a link's path is drawn from: in a region, the pages of a shared site (the
+        big organisations', the region's) are a few the whole region links to."""
+        if self.region is None or host not in self._shared_hosts:
+            return rng
+        return stable_random(self.region, "page", host, rng.randrange(REGIONAL_PAGES_PER_SITE))
+
     def _page_path(self, rng: random.Random, old: bool = False) -> str:
         pattern = rng.choice(vocab.PATHS_OLD if old else vocab.PATHS_PAGES)
         return pattern.format(y=rng.randint(2015, self.base_today.year - 2), n=rng.randint(10, 9999))
@@ -606,12 +636,13 @@ class DemoWorld:
                     break
         elif host_behaviour != "normal":
             behaviour = host_behaviour
+        prng = self._path_rng(rng, target.host)
         if field_name == "website":
-            path = "/" if rng.random() < 0.7 else self._page_path(rng)
+            path = "/" if rng.random() < 0.7 else self._page_path(prng)
         elif field_name == "document":
-            path = rng.choice(vocab.PATHS_DOCS).format(y=rng.randint(2019, self.base_today.year), m=rng.randint(1, 9), n=rng.randint(100, 999))
+            path = prng.choice(vocab.PATHS_DOCS).format(y=prng.randint(2019, self.base_today.year), m=prng.randint(1, 9), n=prng.randint(100, 999))
         else:
-            path = self._page_path(rng, old=behaviour not in {"ok"} and rng.random() < 0.6)
+            path = self._page_path(prng, old=behaviour not in {"ok"} and rng.random() < 0.6)
         if behaviour in URL_RATES and path in {"/"}:
             path = self._page_path(rng, old=True)
         if field_name == "document" and behaviour == "ok":
@@ -793,7 +824,8 @@ class DemoWorld:
             # Give the behaviour to a small organisation whose own site a service links to.
             for record in rng.sample(candidates, k=len(candidates)):
                 org = self.orgs[record.org]
-                if (org.index >= len(vocab.BIG_ORGS) and org.behaviour == "normal" and org.host not in changed
+                # Not a regional organisation: its site is the same in every world of the region.
+                if (org.host not in self._shared_hosts and org.behaviour == "normal" and org.host not in changed
                         and any(host_of(s.url) == org.host for s in record.links)):
                     org.behaviour = behaviour
                     changed.add(org.host)
@@ -866,6 +898,10 @@ class DemoWorld:
         if not hasattr(self, "_org_host_index"):
             self._org_host_index = {o.host: o for o in self.orgs}
         return self._org_host_index.get(host)
+
+    def org_by_host(self, host: str) -> Org | None:
+        """The organisation whose site ``host`` is, if any."""
+        return self._org_by_host(host)
 
     def _build_hosts(self) -> None:
         rng = stable_random(self.seed, "hosts")

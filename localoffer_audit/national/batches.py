@@ -4,9 +4,9 @@ The job holds its group as procrastinate's ``lock``, so no other batch of the gr
 anywhere meanwhile; inside, ``check_urls`` keeps its own per-host limit, delays,
 retries, soft-404 probe and delayed recheck, and the SSRF guard of the council that
 claimed the batch (without the trust its own directory's hosts get: the result is
-shared). Each result is written to the national cache as it comes, with the URL's queue
-row, in one transaction: a batch retried after its worker died checks only the URLs it
-had not stored yet.
+shared). Results are written to the national cache as they come (every FLUSH_SECONDS,
+those in so far, in one transaction and one pipeline with their queue rows and check
+log): a batch retried after its worker died checks only the URLs it had not stored yet.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from psycopg.types.json import Jsonb
 from localoffer_audit.links.checker import check_urls
 from localoffer_audit.links.stage import settings_for
 from localoffer_audit.models import LinkResult
-from localoffer_audit.national.cache import host_failure_baseline, result_to_json, store_result
+from localoffer_audit.national.cache import host_failure_baseline, result_to_json, store_results
 from localoffer_audit.national.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -50,22 +50,21 @@ def _load(conn: psycopg.Connection, batch_id: int) -> tuple[date, str, str, list
 
 def _save(conn: psycopg.Connection, night: date, group: str, batch_id: int, results: list[LinkResult]) -> None:
     pid = os.getpid()
-    with conn.transaction():
-        for result in results:
-            if result.unverified:
-                # Not a verdict (its host paused, the checker's own fault, the time limit):
-                # the cache keeps its previous state, councils keep theirs.
-                conn.execute(
-                    "UPDATE national_queue SET state = 'unverified', result = %s WHERE night = %s AND url = %s",
-                    [Jsonb(result_to_json(result)), night, result.url],
-                )
-                continue
-            store_result(conn, night=night, group=group, result=result)
-            conn.execute("UPDATE national_queue SET state = 'done', result = NULL WHERE night = %s AND url = %s",
-                         [night, result.url])
-            conn.execute(
+    # Not a verdict (its host paused, the checker's own fault, the time limit): the cache
+    # keeps its previous state, councils keep theirs.
+    unverified = [r for r in results if r.unverified]
+    verdicts = [r for r in results if not r.unverified]
+    with conn.transaction(), conn.cursor() as cur:
+        if unverified:
+            cur.executemany("UPDATE national_queue SET state = 'unverified', result = %s WHERE night = %s AND url = %s",
+                            [(Jsonb(result_to_json(r)), night, r.url) for r in unverified])
+        if verdicts:
+            store_results(cur, night=night, group=group, results=verdicts)
+            cur.executemany("UPDATE national_queue SET state = 'done', result = NULL WHERE night = %s AND url = %s",
+                            [(night, r.url) for r in verdicts])
+            cur.executemany(
                 "INSERT INTO national_check_log (night, url, batch_id, verdict, worker_pid) VALUES (%s, %s, %s, %s, %s)",
-                [night, result.url, batch_id, str(result.verdict), pid],
+                [(night, r.url, batch_id, str(r.verdict), pid) for r in verdicts],
             )
 
 

@@ -55,11 +55,12 @@ def result_from_json(data: dict[str, Any]) -> LinkResult:
     )
 
 
-def store_result(conn: psycopg.Connection, *, night: date, group: str, result: LinkResult) -> None:
-    """Make ``result`` the URL's cached verdict (idempotent: a retried write changes nothing)."""
-    failing = result.verdict in FAILURE_VERDICTS
-    checked_at = result.checked_at or datetime.now(UTC)
-    conn.execute(
+def store_results(cur: psycopg.Cursor[Any], *, night: date, group: str, results: list[LinkResult]) -> None:
+    """Make each result its URL's cached verdict (idempotent: a retried write changes
+    nothing). One ``executemany``: psycopg sends the rows in one pipeline, not a round
+    trip each."""
+    now = datetime.now(UTC)
+    cur.executemany(
         """
         INSERT INTO national_link_cache AS c (url, grp, verdict, confirmed, consecutive_failures, result, checked_at, night)
         VALUES (%(url)s, %(grp)s, %(verdict)s, %(confirmed)s, %(failures)s, %(result)s, %(checked_at)s, %(night)s)
@@ -75,12 +76,17 @@ def store_result(conn: psycopg.Connection, *, night: date, group: str, result: L
                 ELSE 1 END,
             night = EXCLUDED.night
         """,
-        {
-            "url": result.url, "grp": group, "verdict": str(result.verdict), "confirmed": result.confirmed,
-            "failures": 1 if failing else 0, "failing": failing, "result": Jsonb(result_to_json(result)),
-            "checked_at": checked_at, "night": night,
-        },
+        [_cache_row(result, night=night, group=group, now=now) for result in results],
     )
+
+
+def _cache_row(result: LinkResult, *, night: date, group: str, now: datetime) -> dict[str, Any]:
+    failing = result.verdict in FAILURE_VERDICTS
+    return {
+        "url": result.url, "grp": group, "verdict": str(result.verdict), "confirmed": result.confirmed,
+        "failures": 1 if failing else 0, "failing": failing, "result": Jsonb(result_to_json(result)),
+        "checked_at": result.checked_at or now, "night": night,
+    }
 
 
 def host_failure_baseline(conn: psycopg.Connection, group: str) -> dict[str, float]:

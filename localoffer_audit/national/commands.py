@@ -101,12 +101,16 @@ def enqueue(registry_path: Path, night: object, slugs: tuple[str, ...]) -> None:
               help="A job whose worker sent no heartbeat for this long is retried by another worker.")
 @click.option("--stalled-check", "stalled_check_seconds", type=click.IntRange(1, 60), default=timing.STALLED_CHECK_SECONDS, show_default=True,
               help="Seconds between looks for jobs left by a dead worker.")
+@click.option("--poll", "poll_seconds", type=click.FloatRange(0.05, 60), default=0.5, show_default=True,
+              help="Seconds between looks for work when none could be taken (a batch waiting for its host's "
+                   "lock is not announced when the lock frees).")
 @click.option("--schedule", default=None, metavar="CRON",
               help="Also queue every night on this cron schedule, e.g. '0 1 * * *' (once across all workers).")
 @click.option("--burst", is_flag=True, help="Stop when no job is left (for tests and one-off runs).")
 @click.option("--name", default=None, help="The worker's name in logs.")
 def worker(registry_path: Path, queues: tuple[str, ...], concurrency: int, heartbeat_seconds: float,
-           lease_seconds: float, stalled_check_seconds: int, schedule: str | None, burst: bool, name: str | None) -> None:
+           lease_seconds: float, stalled_check_seconds: int, poll_seconds: float, schedule: str | None, burst: bool,
+           name: str | None) -> None:
     """Run a worker: crawls, link-check batches and finishes, as they are queued.
 
     Run several, on several machines, all pointed at one $LOCALOFFER_AUDIT_DATABASE_URL.
@@ -129,7 +133,7 @@ def worker(registry_path: Path, queues: tuple[str, ...], concurrency: int, heart
     from localoffer_audit.national.worker import run_worker
 
     asyncio.run(run_worker(national_app, queues=list(queues) or None, concurrency=concurrency,
-                           heartbeat_seconds=heartbeat_seconds, name=name, wait=not burst))
+                           heartbeat_seconds=heartbeat_seconds, poll_seconds=poll_seconds, name=name, wait=not burst))
 
 
 @national.command()

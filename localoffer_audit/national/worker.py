@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from concurrent.futures import ThreadPoolExecutor
 
 from procrastinate.app import WorkerOptions
 
@@ -22,17 +23,24 @@ from localoffer_audit.national.jobs import MAINTENANCE_QUEUE, NationalApp
 
 log = logging.getLogger(__name__)
 
+# Threads for short database calls, beside one per running job.
+SHORT_CALL_THREADS = 8
 # Waits between attempts to reach the database again, seconds (the last one repeats).
 RECONNECT_WAITS = (1, 2, 5, 10, 30)
 
 
 async def run_worker(national: NationalApp, *, queues: list[str] | None, concurrency: int,
-                     heartbeat_seconds: float, name: str | None = None, wait: bool = True) -> None:
+                     heartbeat_seconds: float, poll_seconds: float = 0.5, name: str | None = None,
+                     wait: bool = True) -> None:
     if queues:
         queues = sorted({*queues, MAINTENANCE_QUEUE})
     options: WorkerOptions = {
         "concurrency": concurrency, "wait": wait, "install_signal_handlers": False,
         "update_heartbeat_interval": heartbeat_seconds, "stalled_worker_timeout": national.lease_seconds,
+        # A worker that found nothing it may take waits for a new job's notification or
+        # this poll. A batch held back by its group's lock gets no notification when the
+        # lock frees, so with procrastinate's 5 s a host's batches ran up to 5 s apart.
+        "fetch_job_polling_interval": poll_seconds,
     }
     # procrastinate's defaults (every queue, its own name) unless given
     if queues:
@@ -41,6 +49,13 @@ async def run_worker(national: NationalApp, *, queues: list[str] | None, concurr
         options["name"] = name
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
+    # Crawl and finish jobs hold a thread for their whole run (waiting on the crawl child,
+    # running the nightly). asyncio's default pool has cpu_count + 4 threads (6 on two
+    # cores): six crawls filled it, and every other job's database call (a batch storing
+    # its results, the stalled-job recovery) waited for a crawl to end. One thread per
+    # running job, and some for the short database calls beside them.
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=concurrency + SHORT_CALL_THREADS,
+                                                 thread_name_prefix="national"))
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, _on_signal, stopping)
     attempt = 0

@@ -34,7 +34,10 @@ pytest.importorskip("procrastinate", reason="the 'national' extra (procrastinate
 
 from aiohttp import web  # noqa: E402
 
-from localoffer_audit.demo.server import to_toml  # noqa: E402  (writing TOML; the demo is not exercised)
+from localoffer_audit.demo import DemoWorld, RunningDemo, RunningRegion, run_region_in_thread  # noqa: E402
+from localoffer_audit.demo.outside import gzip_bomb  # noqa: E402
+from localoffer_audit.demo.server import to_toml  # noqa: E402
+from localoffer_audit.demo.world import split_url  # noqa: E402
 
 
 def postgres_bin() -> Path | None:
@@ -323,10 +326,15 @@ def write_registry(path: Path, configs: dict[str, Path], *, batch_size: int = 10
 
 
 def start_worker(conninfo: str, registry: Path, log_path: Path, *, lease: float = 3.0, heartbeat: float = 0.5,
-                 concurrency: int = 6, stalled_check: int = 1, extra: tuple[str, ...] = ()) -> subprocess.Popen[bytes]:
+                 concurrency: int = 6, stalled_check: int = 1, extra: tuple[str, ...] = (),
+                 profile: Path | None = None) -> subprocess.Popen[bytes]:
+    """A worker process; with ``profile``, under benchmarks/profile_worker.py (yappi, CPU
+    clock, every thread) writing there when it stops."""
     env = {**os.environ, "LOCALOFFER_AUDIT_DATABASE_URL": conninfo}
+    runner = ([str(Path(__file__).resolve().parents[2] / "benchmarks" / "profile_worker.py"), str(profile), "--"]
+              if profile else ["-m", "localoffer_audit.cli"])
     command = [
-        sys.executable, "-m", "localoffer_audit.cli", "-v", "national", "worker", "--registry", str(registry),
+        sys.executable, *runner, "-v", "national", "worker", "--registry", str(registry),
         "--concurrency", str(concurrency), "--heartbeat", str(heartbeat), "--lease", str(lease),
         "--stalled-check", str(stalled_check), *extra,
     ]
@@ -421,6 +429,117 @@ def single_council_findings(world: World, folder: Path, *, per_host: int = 2) ->
     return found
 
 
+def single_council_nightlies(configs: dict[str, Path], *, parallel: int = 3) -> dict[str, set[tuple[str, str, str, str]]]:
+    """Each council's own `nightly` (``parallel`` at a time): what the national run must equal."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def nightly(config: Path) -> set[tuple[str, str, str, str]]:
+        done = subprocess.run([sys.executable, "-m", "localoffer_audit.cli", "--config", str(config), "nightly"],
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode in (0, 3), done.stdout[-2000:] + done.stderr[-2000:]  # 3: new serious findings
+        return findings_of(Path(str(config)).parent / "localoffer-audit.db")
+
+    with ThreadPoolExecutor(parallel) as pool:
+        return dict(zip(configs, pool.map(nightly, configs.values()), strict=True))
+
+
+# --- a region of demo councils ------------------------------------------------------------------
+
+DEMO_COUNCILS = ["eastshire", "westmoor", "southdale", "northfield", "calderside", "riverton", "ashdale", "brookvale"]
+# Shorter limits than the demo's, so its hanging and trickling hosts cost seconds; long
+# enough that a loaded 2-core machine does not time out an ordinary answer (the slow hosts
+# answer in 0.3-0.6 s here), which would make one run's verdict differ from another's.
+FAST_LINK_SETTINGS: dict[str, Any] = {
+    "connect_timeout_seconds": 2.0, "read_timeout_seconds": 4.0, "total_timeout_seconds": 6.0,
+    "confirm_delay_seconds": 0.5, "backoff_seconds": 0.1, "max_retry_after_seconds": 1.0,
+}
+
+
+def agent_of(slug: str) -> str:
+    """Each council's link checker says who it is: the web's log then tells whose check it was."""
+    return f"localoffer-audit test ({slug})"
+
+
+@dataclass
+class DemoRegion:
+    """Demo councils (a DemoWorld each: own seed, name, directory) on one outside web."""
+
+    running: RunningRegion
+
+    @property
+    def councils(self) -> dict[str, RunningDemo]:
+        return {demo.world.council: demo for demo in self.running.councils}
+
+    def configs(self, folder: Path, *, per_host: int) -> dict[str, Path]:
+        return {slug: demo.write_config(folder / slug, links_extra={
+            **FAST_LINK_SETTINGS, "per_host": per_host, "user_agent": agent_of(slug)})
+            for slug, demo in self.councils.items()}
+
+    def carried(self, slug: str) -> set[str]:
+        return set(self.councils[slug].world.state.urls)
+
+    def reset(self) -> None:
+        """A fresh night on the same web: the log emptied, transient failures served again."""
+        self.running.request_log.reset()
+        self.running.web.reset_transients()
+
+    def hop_targets(self) -> set[str]:
+        """Carried URLs that other links' redirects also land on (a site's home page after a
+        "home redirect" or a move, the https twin of an http URL): their requests on the
+        web's log are not all checks of them."""
+        web_ = self.running.web
+        targets = set()
+        for url, state in web_.state.urls.items():
+            key = split_url(url)
+            spec = web_.hosts.get(key[0]) if key else None
+            if key is None or spec is None:
+                continue
+            if state.behaviour in ("home_redirect", "redirect_loop"):
+                targets.add(f"{url.split('://', 1)[0]}://{key[0]}/")
+                targets.add(url)
+            if spec.behaviour == "moved_offsite":
+                targets.add(f"https://{spec.moved_to}/")
+            if spec.behaviour == "insecure_redirect":
+                targets.add(f"https://{key[0]}{key[1]}")
+        return targets
+
+    def link_requests(self) -> dict[str, Counter[str]]:
+        """Per URL the councils carry (less the hop targets): how many requests for it each
+        council's checker made, counted by the web (redirect hops to other paths and
+        soft-404 probes are not counted: they are other paths)."""
+        requests, _ = self.running.request_log.snapshot()
+        wanted: dict[tuple[str, str], str] = {}
+        hops = self.hop_targets()
+        for slug in self.councils:
+            for url in self.carried(slug) - hops:
+                key = split_url(url)
+                if key is not None:
+                    wanted[(f"{url.split('://', 1)[0]}://{key[0]}", key[1])] = url
+        found: dict[str, Counter[str]] = defaultdict(Counter)
+        agents = {agent_of(slug): slug for slug in self.councils}
+        for (site, path, agent), count in requests.items():
+            url = wanted.get((site, path))
+            if url is not None:
+                found[url][agents.get(agent, agent)] += count
+        return found
+
+    def peak(self) -> Counter[str]:
+        return self.running.request_log.snapshot()[1]
+
+
+@contextmanager
+def demo_region(folder: Path, councils: int, *, services: int, region: int = 7) -> Iterator[DemoRegion]:
+    """``councils`` demo worlds of one region (they share the big organisations' and the
+    region's sites and pages), each its own directory, served on one outside web."""
+    worlds = [DemoWorld(seed=100 + n, services=services, council=DEMO_COUNCILS[n], region=region,
+                        slow_ms=(300, 600)) for n in range(councils)]
+    # The gzip bomb is built on first use (seconds of CPU): built now, the first council's
+    # check of it does not time out where a later one's is answered.
+    gzip_bomb()
+    with run_region_in_thread(worlds, workdir=folder / "demo-web") as running:
+        yield DemoRegion(running)
+
+
 def enqueue(conninfo: str, registry: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "localoffer_audit.cli", "national", "enqueue", "--registry", str(registry)],
@@ -442,6 +561,7 @@ def all_done(conninfo: str, councils: int) -> bool:
 
 
 __all__ = [
+    "DemoRegion", "agent_of", "demo_region", "single_council_nightlies",
     "Directory", "LoopbackWeb", "PostgresCluster", "World", "all_done", "enqueue", "query", "running_world",
     "single_council_findings", "council_config", "defaultdict", "findings_of", "free_port",
     "hosts_file", "make_directories", "night_stages", "pg_cluster", "resolve_ports", "start_worker", "stop_worker",
