@@ -380,6 +380,17 @@ def test_broken_website_is_folded_into_the_archive_candidate_that_quotes_it(db, 
     assert "https://www.northtown-trust.org.uk/" in the_finding(db, "archive_candidate").detail
 
 
+@pytest.mark.parametrize(("verdict", "severity"), [("parked", "critical"), ("broken", "high")])
+def test_the_folded_website_finding_keeps_its_severity_and_urgent_fix(db, config, verdict, severity) -> None:
+    put_service(db, dates=[{"label": "Last updated", "raw": "10/01/2022", "value": "2022-01-10"}])
+    put_link(db, "s1", "https://www.northtown-trust.org.uk/", verdict, status_code=200 if verdict == "parked" else 404)
+    crawl(db)
+    run_findings(db, config, today=TODAY)
+    candidate = the_finding(db, "archive_candidate")
+    assert candidate.severity == severity
+    assert candidate.fix_hint.startswith("Remove the website link now") is (verdict == "parked")
+
+
 def test_split_phone_value_and_its_tel_link_make_one_finding(db, config) -> None:
     put_service(db, contacts=[{"phone": "+1 (555) 010-9661", "email": "club@northtown-trust.org.uk"}])
     put_link(db, "s1", "tel:+15550109661", "invalid_phone", status_code=None, field="contact_phone")

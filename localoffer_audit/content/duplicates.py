@@ -5,9 +5,11 @@ first put into blocks by several keys: the whole base name, its sorted words, th
 organisation, the postcode, each telephone number / email / website host, and the
 smallest hashes of the description's rarer words and word pairs (template wording shared
 by many entries is left out). A block of up to MAX_BLOCK entries is compared pair by
-pair; a bigger one (a shared venue or helpline) by sorted neighbourhood: each entry with the WINDOW entries
-next to it in name order. So a copy is found whatever the directory's size, at a cost
-near n log n. Candidates are compared with rapidfuzz. A pair is a possible duplicate when:
+pair; a bigger one (a shared venue or helpline; a bigger sketch block is stock wording
+and skipped) by sorted neighbourhood: each entry with the WINDOW entries
+next to it in name order. So copies are found at much the same rate whatever the
+directory's size, at a cost near n log n (benchmarks/bench_content.py measures both,
+docs/rules.md has the figures). Candidates are compared with rapidfuzz. A pair is a possible duplicate when:
 
 - the organisations agree (or one is missing), and the titles do not name different
   providers ("Specialist Nursery Places (Larkspur Family Trust)" / "(Oakfield Trust)");
@@ -101,7 +103,7 @@ _ORG_WORDS = frozenset(
 # and its pairs of adjacent words), each one block key. Two descriptions whose rarer
 # shingles are J alike (Jaccard) share none of those keys only if none of the SKETCH_KEEP
 # smallest of their union is common to both: about (1 - J) ** SKETCH_KEEP (J = 0.5, a
-# copy about 80% alike: under 0.4%). Pairs of words, not only words, because descriptions
+# copy about 80% alike: under 0.4%), counting only keys on at most MAX_BLOCK entries. Pairs of words, not only words, because descriptions
 # written in the sector's everyday words ("support", "autism", "holiday club") have few
 # rare words but many rare pairs: words alone left most entries with no sketch at all.
 SKETCH_KEEP = 8
@@ -216,11 +218,16 @@ def _candidates(prepared: list[_Prepared]) -> set[tuple[int, int]]:
         for key in keys:
             blocks[key].append(index)
     candidates: set[tuple[int, int]] = set()
-    for members in blocks.values():
+    for key, members in blocks.items():
         if len(members) < 2:
             continue
         if len(members) <= MAX_BLOCK:
             candidates.update(combinations(members, 2))
+            continue
+        if key[0] == "sketch":
+            # Wording in the sketch of this many entries is stock phrasing, and name order
+            # says nothing about it: a copy is found by its other sketch keys. (Compared by
+            # name-order neighbours, these blocks tripled the candidates for little recall.)
             continue
         ordered = sorted(members, key=lambda i: (prepared[i].base, prepared[i].description[:40]))
         for pos, i in enumerate(ordered):
@@ -258,8 +265,10 @@ def near_duplicate_pairs(
         for value in item.contacts:
             on_entries[value] += 1
     common_limit = max(COMMON_CONTACT_MIN, len(prepared) // COMMON_CONTACT_SHARE)
-    pairs = []
-    for i, j in sorted(_candidates(prepared)):
+    # Candidates are many (about 40 per entry), pairs few: the pairs are put in candidate
+    # order at the end, rather than every candidate sorted first (most of the search's time).
+    pairs: list[tuple[tuple[int, int], DuplicatePair]] = []
+    for i, j in _candidates(prepared):
         a, b = prepared[i], prepared[j]
         if a.id == b.id or not a.name or not b.name:
             continue
@@ -301,5 +310,5 @@ def near_duplicate_pairs(
             matched.append(f"postcode {a.postcode}")
         matched.extend(sorted(shared))
         first, second = sorted((a.id, b.id))
-        pairs.append(DuplicatePair(first, second, name_score, description_score, tuple(matched)))
-    return pairs
+        pairs.append(((i, j), DuplicatePair(first, second, name_score, description_score, tuple(matched))))
+    return [pair for _, pair in sorted(pairs, key=lambda found: found[0])]

@@ -222,15 +222,22 @@ def archive_candidates(
         if newest is None or newest.mention.end >= context.today - timedelta(days=limit):
             continue
         verdict = gone.evidence.get("verdict")
-        result.append(make_finding(
+        hint = ("Try to reach the provider. If the service no longer runs, archive the entry; if it does, "
+                "update the website and review the entry.")
+        if verdict == LinkVerdict.PARKED:
+            # The folded link finding's urgent fix stays first: families could land on an unsafe site.
+            hint = "Remove the website link now: the domain is parked, for sale or expired. " + hint
+        candidate = make_finding(
             context, "archive_candidate", service.directory_id, "entry",
             f"Consider archiving this entry: its website {gone.subject} is {verdict} and the entry was last "
             f"reviewed on {format_uk_date(newest.mention.start)}, over {limit // 365 or limit} "
             f"{'years' if limit >= 730 else 'year' if limit >= 365 else 'days'} ago.",
-            "Try to reach the provider. If the service no longer runs, archive the entry; if it does, "
-            "update the website and review the entry.",
+            hint,
             {"value": ["website_gone", gone.subject, verdict, newest.mention.start.isoformat()],
              "folded": [{"rule": gone.rule, "subject": gone.subject, "title": gone.title, "message": gone.message,
                          "places": gone.evidence.get("places", [])}]},
-        ))
+        )
+        # One line for both problems, at the more serious of the two (a parked domain is critical).
+        candidate.severity = min(candidate.severity, gone.severity, key=lambda s: s.rank)
+        result.append(candidate)
     return result
