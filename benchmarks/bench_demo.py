@@ -266,7 +266,7 @@ def night_figures(config, world, measured: dict[str, float]) -> dict[str, object
     crawl = config.crawl
     pages = int(crawl_counts.get("pages", 0))
     directory_latency = 0.0  # the demo directory answers at once (no latency of its own)
-    target = getattr(crawl, "autothrottle_target_concurrency", None) or crawl.concurrent_requests_per_domain
+    target = crawl.autothrottle_target_concurrency or crawl.concurrent_requests_per_domain
     crawl_bound = pages * max(crawl.download_delay_seconds, directory_latency / target)
     return {
         "status": nightly[1], **measured,
@@ -323,7 +323,8 @@ def nightly_main(services: int, seed: int, latency: tuple[int, int], nights: int
             config = load_config(config_path)
             if overrides:
                 print(f"changed from the defaults: {overrides}")
-            print(f"pace: crawl delay {config.crawl.download_delay_seconds:g}s, per-domain {config.crawl.concurrent_requests_per_domain}; "
+            print(f"pace: crawl delay {config.crawl.download_delay_seconds:g}s, per-domain {config.crawl.concurrent_requests_per_domain}, "
+                  f"AutoThrottle target {config.crawl.autothrottle_target_concurrency or config.crawl.concurrent_requests_per_domain:g}; "
                   f"links connect/first byte/total {config.links.connect_timeout_seconds:g}/{config.links.read_timeout_seconds:g}/"
                   f"{config.links.total_timeout_seconds:g}s, confirm delay {config.links.confirm_delay_seconds:g}s, "
                   f"per host {config.links.per_host}", flush=True)
