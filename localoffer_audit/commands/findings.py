@@ -56,10 +56,12 @@ def content(app: AppContext, today: date | None) -> None:
     counts = summary.counts
     open_counts = ", ".join(f"{k} {v}" for k, v in _by_severity(counts.get("open_by_severity", {}))) or "none"
     # Findings now carried by another finding of the same entry are no fix: said apart.
-    folded = f", {counts['folded']} now part of another finding" if counts.get("folded") else ""
+    closed_apart = f", {counts['folded']} now part of another finding" if counts.get("folded") else ""
+    if counts.get("switched_off"):
+        closed_apart += f", {counts['switched_off']} closed because their check is switched off"
     click.echo(
         f"Content run #{summary.run_id} {summary.status}: {counts['new']} new, {counts['reopened']} reopened, "
-        f"{counts['fixed']} fixed{folded}. Open: {open_counts}."
+        f"{counts['fixed']} fixed{closed_apart}. Open: {open_counts}."
     )
     if summary.status == "complete":
         return

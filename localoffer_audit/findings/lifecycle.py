@@ -81,6 +81,8 @@ class Collected:
     unsettled_services: set[str] = field(default_factory=set)
     # Links whose latest page may become their baseline (findings/safeguarding.py).
     good_pages: list[str] = field(default_factory=list)
+    # Rules the config switches off: their open findings close as switched_off, not fixed.
+    switched_off: frozenset[str] = frozenset()
 
 
 def evidence_key(finding: Finding) -> str:
@@ -138,10 +140,14 @@ def collect_findings(db: Database, config: Config, today: date) -> Collected:
     findings.extend(archive)
     return Collected(findings=[f for f in findings if context.enabled(f.rule)], unsettled_links=unsettled,
                      unsettled_services=unsettled_services,
+                     switched_off=frozenset(rule for rule, setting in context.config.rules.items() if not setting.enabled),
                      good_pages=guard.good_pages)
 
 
 # --- reconciling --------------------------------------------------------------------
+
+# Closed findings a run leaves as they are when it does not see them.
+CLOSED_STATUSES = frozenset((FindingStatus.FIXED, FindingStatus.FOLDED, FindingStatus.SWITCHED_OFF))
 
 
 def reconcile(
@@ -150,7 +156,8 @@ def reconcile(
     """Write the run's findings into the lifecycle; returns counts of what changed."""
     now = now or utc_now()
     stored = store.stored_findings(db)
-    counts = {"seen": 0, "new": 0, "reopened": 0, "fixed": 0, "folded": 0, "changed": 0, "dismissals_lapsed": 0}
+    counts = {"seen": 0, "new": 0, "reopened": 0, "fixed": 0, "folded": 0, "switched_off": 0, "changed": 0,
+              "dismissals_lapsed": 0}
     events: list[dict[str, Any]] = []
     seen_keys: set[tuple[str, str, str]] = set()
     updates: list[tuple[int, dict[str, Any]]] = []
@@ -180,11 +187,12 @@ def reconcile(
                 reopened.append(existing.id)
                 counts["reopened"] += 1
                 events.append(_event(existing.id, run_id, now, "reopened"))
-            elif existing.status == FindingStatus.FOLDED:
+            elif existing.status in (FindingStatus.FOLDED, FindingStatus.SWITCHED_OFF):
                 # Reported on its own again (the finding that carried it went, or its rule
-                # was switched off): open, with its history; it was never fixed.
+                # was switched off or back on): open, with its history; it was never fixed.
                 values.update(status=str(FindingStatus.OPEN))
-                events.append(_event(existing.id, run_id, now, "unfolded"))
+                again = "unfolded" if existing.status == FindingStatus.FOLDED else "switched_on"
+                events.append(_event(existing.id, run_id, now, again))
             if existing.evidence_key != ev_key:
                 counts["changed"] += 1
                 events.append(_event(existing.id, run_id, now, "evidence_changed"))
@@ -199,9 +207,15 @@ def reconcile(
         if complete:
             carriers = folded_into(collected.findings)
             for key, existing in stored.items():
-                if key in seen_keys or existing.status in (FindingStatus.FIXED, FindingStatus.FOLDED):
+                if key in seen_keys or existing.status in CLOSED_STATUSES:
                     continue
                 service_id, rule, subject = key
+                if rule in collected.switched_off:
+                    # The council stopped checking this: the problem may still be there.
+                    updates.append((existing.id, {"status": str(FindingStatus.SWITCHED_OFF)}))
+                    counts["switched_off"] += 1
+                    events.append(_event(existing.id, run_id, now, "switched_off", "its check is switched off in the config"))
+                    continue
                 if rule.startswith("link_") and (service_id, subject) in collected.unsettled_links:
                     continue
                 if service_id in collected.unsettled_services:

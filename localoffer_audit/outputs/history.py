@@ -48,6 +48,8 @@ _EVENT_WORDING = {
     "opened": "Found", "confirmed": "Confirmed", "fixed": "Fixed", "reopened": "Back again", "dismissed": "Dismissed",
     "evidence_changed": "Evidence changed", "dismissal_lapsed": "Dismissal lapsed",
     "folded": "Now part of another problem on this entry", "unfolded": "Listed on its own again",
+    "switched_off": "Closed: its check was switched off in the config",
+    "switched_on": "Listed again: its check was switched back on",
     _TOLD_WORDING["emailed"]: "Emailed",
     _TOLD_WORDING["escalation"]: "In the escalation digest", _TOLD_WORDING["worklist"]: "On the worklist",
 }

@@ -265,7 +265,7 @@ def open_findings(
     include_dismissed: bool = False,
 ) -> list[FindingRow]:
     """Findings for listing and export: open and reopened unless ``status`` says otherwise
-    ("open", "reopened", "fixed" or "all"); most serious, then oldest, first.
+    (a FindingStatus value or "all"); most serious, then oldest, first.
 
     Unconfirmed findings are listed too (``confirmed`` says which); dismissed findings
     only with ``include_dismissed``.
