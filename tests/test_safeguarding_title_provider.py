@@ -88,6 +88,14 @@ HELD_OUT = [
     ("Holiday Club (Online sessions)", "Northmoor Council", CASINO, None),
     ("Sensory Support Team - Riverside Outreach", "Northmoor Council",
      _page("Riverside Roofing", "<p>Flat roofs along the riverside.</p>"), None),
+    # An area after the dash is no name either: a roofer on the lapsed domain names its town.
+    ("Portage Home Visiting - North Leeds", "Northmoor Council",
+     _page("Acorn Roofing", "<p>Roofing across north Leeds and Wakefield.</p>", filler=""), None),
+    ("Portage Home Visiting (Greater Manchester)", "Northmoor Council",
+     _page("Acorn Roofing", "<p>Roofing across Greater Manchester.</p>", filler=""), None),
+    # ...while a name with a kind of organisation after a place is one: "Leeds Family Trust".
+    ("Portage Home Visiting (Leeds Family Trust)", "Northmoor Council",
+     _page("Leeds Family Trust", "<p>Home visiting for families.</p>"), "name in the entry's title 'Leeds Family Trust'"),
 ]
 
 
@@ -184,3 +192,6 @@ def test_a_page_naming_nobody_from_the_entry_is_still_flagged(db, tmp_path: Path
     config = _setup(db, tmp_path, site.port)
     assert _night(db, config, 1) == {"link_provider_not_named": "low"}
     assert _night(db, config, 2) == {"link_provider_not_named": "medium"}
+    message = next(db.query("SELECT message FROM findings WHERE rule = 'link_provider_not_named'"))["message"]
+    # The manager is told what was looked for, the title's provider included.
+    assert "'Northmoor Council', 'Horizon Specialist Inclusive Learning Centre' from the service's title" in message

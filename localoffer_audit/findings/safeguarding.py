@@ -220,7 +220,8 @@ def _judge(
     finding = make_finding(
         context, NOT_NAMED, service.directory_id, seen.url,
         f"The website {seen.url} (page {current.title!r}) does not mention {service.organisation or service.name!r}, "
-        "the service's name, phone number or postcode anywhere"
+        + "".join(f"{name!r} from the service's title, " for name in identity.title_names_tried[:1])
+        + "the service's name, phone number or postcode anywhere"
         + (" on two checks in a row." if twice else "."),
         "Open the link and check it is still the provider's own website. If it is, ignore this "
         "(dismiss it as a false alarm); if not, remove the link and ask the provider for the right one.",

@@ -207,7 +207,14 @@ NOT_A_NAME_WORDS = frozenset(
     "morning mornings afternoon afternoons evening evenings holiday holidays summer winter spring autumn "
     "easter christmas half full day days week weeks under over plus drop free paid closed open referral "
     "referrals waiting list group groups course courses programme class classes boys girls mixed adults "
-    "salt camhs asd adhd".split()
+    "salt camhs asd adhd greater central upper lower inner outer area areas wide countywide citywide "
+    "boroughwide".split()
+)
+# Generic words that add nothing to a place name: "North Leeds", "Leeds City" are an area
+# (a local business on a taken-over domain names its town too), "Leeds Family Trust" is a name.
+_PLACE_WORDS = frozenset(
+    "the and of for a an in at on to with by north south east west new st saint our your uk local "
+    "city borough county district metropolitan".split()
 )
 
 
@@ -215,11 +222,13 @@ def _title_name_tokens(name: str) -> list[str]:
     """The words a page must carry, all of them, to name a name taken from the entry's
     title; none when the title part does not read as a name. Stricter than an
     organisation's name (where the distinctive words suffice): a qualifier may be a
-    venue, a time or a format, so it counts only with two words or more, one of them
-    neither generic nor a when/how word, and then every word is required."""
+    venue, an area, a time or a format. It counts only with a word neither generic nor a
+    when/how word, and a second word besides it that is not a place's ("North", "City"),
+    and then every word is required."""
     words = [w for w in words_of(name) if len(w) > 1][:6]
     distinctive = [w for w in words if w not in GENERIC_NAME_WORDS and w not in NOT_A_NAME_WORDS and not w.isdigit()]
-    return words if len(words) >= 2 and distinctive else []
+    others = [w for w in words if w not in _PLACE_WORDS and w not in NOT_A_NAME_WORDS and not w.isdigit()]
+    return words if distinctive and len(others) >= 2 else []
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,9 +247,14 @@ class ProviderIdentity:
     title_names: tuple[str, ...] = ()
 
     @property
+    def title_names_tried(self) -> tuple[str, ...]:
+        """The title_names that read as names, the only ones a page is asked about."""
+        return tuple(name for name in self.title_names if _title_name_tokens(name))
+
+    @property
     def usable(self) -> bool:
         return bool(_name_tokens(self.organisation)[1] or self.phones or self.postcodes
-                    or _name_tokens(self.service_name)[0] or any(map(_title_name_tokens, self.title_names)))
+                    or _name_tokens(self.service_name)[0] or self.title_names_tried)
 
 
 def names_provider(snapshot: PageSnapshot, identity: ProviderIdentity) -> str | None:
@@ -256,9 +270,8 @@ def names_provider(snapshot: PageSnapshot, identity: ProviderIdentity) -> str | 
         tokens = distinctive or ([] if needs_distinct else every)
         if tokens and all(token in terms for token in tokens):
             return f"{label} {name!r}"
-    for name in identity.title_names:
-        tokens = _title_name_tokens(name)
-        if tokens and all(token in terms for token in tokens):
+    for name in identity.title_names_tried:
+        if all(token in terms for token in _title_name_tokens(name)):
             return f"name in the entry's title {name!r}"
     for phone in identity.phones:
         if any(term in terms for term in _contact_terms(snapshot, "tel", phone_keys_of(phone))):
