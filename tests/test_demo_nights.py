@@ -149,3 +149,20 @@ def test_the_demo_writes_an_all_clear_email_for_the_manager_with_nothing_left(de
     emails = {a.get_text(): a["href"] for a in report.select("#outputs a")}["Emails"]
     linked = [email.message_from_bytes(path.read_bytes()) for path in (output / emails).glob("*.eml")]
     assert [m["Subject"] for m in linked if CLEANED_UP_MANAGER in m["To"] and "nothing to fix" in m["Subject"]]
+
+
+@pytest.mark.slow
+def test_night_two_of_the_demo_flags_no_safeguarding_link_the_world_did_not_plant(demo: Demo) -> None:
+    # The default world lists entries under the council with the provider in the title
+    # ("SEN Support and Inclusion - Horizon ..."); the provider's own page names only that
+    # provider, which once gave a false medium link_provider_not_named on night 2.
+    expected = {(sid, url): rule for url, entry in demo.manifest_day1["safeguarding"].items()
+                for sid, rule in entry["expected"].items()}
+    db = open_db(demo.out / "localoffer-audit.db")
+    try:
+        found = {(row["service_id"], row["subject"]): row["rule"] for row in db.query(
+            "SELECT service_id, subject, rule FROM findings WHERE rule IN "
+            "('link_repurposed', 'link_harmful_content', 'link_provider_not_named') AND status IN ('open', 'reopened')")}
+    finally:
+        db.close()
+    assert {key: rule for key, rule in found.items() if expected.get(key) != rule} == {}

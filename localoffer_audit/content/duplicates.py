@@ -44,6 +44,7 @@ from rapidfuzz import fuzz
 from localoffer_audit.config import ContentConfig
 from localoffer_audit.models import ServiceItem
 from localoffer_audit.content.wording import substantive_text
+from localoffer_audit.parsing.titles import ORGANISATION_WORDS, split_title
 
 # The [content] similarity defaults, written once in ContentConfig.
 _DEFAULTS = ContentConfig()
@@ -78,27 +79,11 @@ def normalise_name(name: str | None) -> str:
     return " ".join(w for w in _words(name) if w not in _STOP_WORDS)
 
 
-# A venue or area qualifier at the end of a name: "(Eastwick)", "- Eastwick sessions", ": Eastwick".
-_QUALIFIER = re.compile(r"\s*(?:\([^()]*\)|\s[-–—:|]\s.*)\s*$")
-
-
 def base_name(name: str | None) -> str:
-    """The name without a trailing venue qualifier, normalised."""
-    text = name or ""
-    for _ in range(2):
-        stripped = _QUALIFIER.sub("", text)
-        if not stripped.strip():
-            break
-        text = stripped
-    return normalise_name(text)
+    """The name without its trailing venue or provider qualifier (parsing/titles.py), normalised."""
+    return normalise_name(split_title(name).service)
 
 
-# Words that name an organisation when they appear in a title's qualifier:
-# "Specialist Nursery Places (Larkspur Family Trust)" names its provider, not a venue.
-_ORG_WORDS = frozenset(
-    "trust cic ltd limited charity foundation council nhs partnership association society federation "
-    "alliance cooperative llp plc incorporated inc".split()
-)
 # Sketch: the SKETCH_KEEP smallest hashes of the description's rarer shingles (its words
 # and its pairs of adjacent words), each one block key. Two descriptions whose rarer
 # shingles are J alike (Jaccard) share none of those keys only if none of the SKETCH_KEEP
@@ -113,21 +98,14 @@ WINDOW = 6
 
 
 def qualifier(name: str | None) -> str:
-    """The trailing qualifier base_name sets aside ("Larkspur Family Trust"), normalised."""
-    text = name or ""
-    parts = []
-    for _ in range(2):
-        match = _QUALIFIER.search(text)
-        if not match or not text[: match.start()].strip():
-            break
-        parts.append(match.group(0))
-        text = text[: match.start()]
+    """The trailing qualifier base_name sets aside ("larkspur family trust"), normalised."""
     # Lower-case words, stop words kept: "Ltd" and "CIC" are what say a provider is named.
-    return " ".join(_words(" ".join(reversed(parts))))
+    return " ".join(_words(" ".join(split_title(name).qualifiers)))
 
 
 def _names_provider(qual: str) -> bool:
-    return any(word in _ORG_WORDS for word in qual.split())
+    # "Specialist Nursery Places (Larkspur Family Trust)" names its provider, not a venue.
+    return any(word in ORGANISATION_WORDS for word in qual.split())
 
 
 def _shingles(description: str) -> set[int]:

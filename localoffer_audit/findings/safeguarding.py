@@ -6,9 +6,10 @@ From the stored page fingerprints (store/fingerprints.py) and each live service'
   adult, payday-loan, pharmacy, crypto-scam or fake-download content (links/harmful.py).
   Any link of the entry, first sight included.
 - ``link_repurposed`` (critical): the entry's *website* used to name the provider (its
-  organisation, service name, phone or postcode) on its last good check and names them
-  nowhere now, and the page changed wholesale: title and topic (links/fingerprint.py
-  ``topic_change``) or the registrable domain it ends on. A page that says the
+  organisation, service name, the provider or service part of its title, phone or
+  postcode) on its last good check and names them nowhere now, and the page changed
+  wholesale: title and topic (links/fingerprint.py ``topic_change``) or the
+  registrable domain it ends on. A page that says the
   organisation merged or changed its name is never called repurposed.
 - ``link_provider_not_named``: on first sight (no good check that named them yet) the
   website's page names the provider nowhere: low, medium once seen on two checks.
@@ -34,6 +35,7 @@ from localoffer_audit.links.fingerprint import (
     names_provider,
     topic_change,
 )
+from localoffer_audit.parsing.titles import split_title
 from localoffer_audit.models import Finding, LinkVerdict, ServiceItem, Severity
 from localoffer_audit.store.findings import LinkObservation
 from localoffer_audit.store.fingerprints import StoredPages
@@ -60,9 +62,14 @@ class SafeguardingResult:
 def identity_of(service: ServiceItem) -> ProviderIdentity:
     phones = [c.phone for c in service.contacts if c.phone]
     phones += [v for k, v in service.fields.items() if "phone" in k.lower() or "telephone" in k.lower()]
+    # "SEN Support and Inclusion - Horizon Learning Centre" (organisation: the council):
+    # the provider's own page names the title's provider, perhaps its service part, and
+    # neither the council nor the whole title.
+    title = split_title(service.name)
     return ProviderIdentity(
         organisation=service.organisation,
         service_name=service.name,
+        title_names=(*title.qualifiers, title.service) if title.qualifiers else (),
         phones=tuple(dict.fromkeys(p for p in phones if p)),
         postcodes=(service.postcode,) if service.postcode else (),
     )
@@ -213,7 +220,8 @@ def _judge(
     finding = make_finding(
         context, NOT_NAMED, service.directory_id, seen.url,
         f"The website {seen.url} (page {current.title!r}) does not mention {service.organisation or service.name!r}, "
-        "the service's name, phone number or postcode anywhere"
+        + "".join(f"{name!r} from the service's title, " for name in identity.title_names_tried[:1])
+        + "the service's name, phone number or postcode anywhere"
         + (" on two checks in a row." if twice else "."),
         "Open the link and check it is still the provider's own website. If it is, ignore this "
         "(dismiss it as a false alarm); if not, remove the link and ask the provider for the right one.",

@@ -197,6 +197,40 @@ def _name_tokens(name: str | None) -> tuple[list[str], list[str]]:
     return [w for w in words if w not in GENERIC_NAME_WORDS][:4], words[:6]
 
 
+# Words a title's qualifier uses to say when, how or for whom, never who: "(Online)",
+# "- Term Time Only", "(Saturdays)", "(Ages 11-16)". A qualifier made of these and the
+# generic words above is not a name, and a taken-over page could well contain them all.
+NOT_A_NAME_WORDS = frozenset(
+    "online virtual remote face session sessions term terms time times only all ages aged age years year "
+    "yrs months weekend weekends weekday weekdays daily weekly monthly fortnightly monday tuesday wednesday "
+    "thursday friday saturday sunday mondays tuesdays wednesdays thursdays fridays saturdays sundays "
+    "morning mornings afternoon afternoons evening evenings holiday holidays summer winter spring autumn "
+    "easter christmas half full day days week weeks under over plus drop free paid closed open referral "
+    "referrals waiting list group groups course courses programme class classes boys girls mixed adults "
+    "salt camhs asd adhd greater central upper lower inner outer area areas wide countywide citywide "
+    "boroughwide".split()
+)
+# Generic words that add nothing to a place name: "North Leeds", "Leeds City" are an area
+# (a local business on a taken-over domain names its town too), "Leeds Family Trust" is a name.
+_PLACE_WORDS = frozenset(
+    "the and of for a an in at on to with by north south east west new st saint our your uk local "
+    "city borough county district metropolitan".split()
+)
+
+
+def _title_name_tokens(name: str) -> list[str]:
+    """The words a page must carry, all of them, to name a name taken from the entry's
+    title; none when the title part does not read as a name. Stricter than an
+    organisation's name (where the distinctive words suffice): a qualifier may be a
+    venue, an area, a time or a format. It counts only with a word neither generic nor a
+    when/how word, and a second word besides it that is not a place's ("North", "City"),
+    and then every word is required."""
+    words = [w for w in words_of(name) if len(w) > 1][:6]
+    distinctive = [w for w in words if w not in GENERIC_NAME_WORDS and w not in NOT_A_NAME_WORDS and not w.isdigit()]
+    others = [w for w in words if w not in _PLACE_WORDS and w not in NOT_A_NAME_WORDS and not w.isdigit()]
+    return words if distinctive and len(others) >= 2 else []
+
+
 @dataclass(frozen=True, slots=True)
 class ProviderIdentity:
     """What a service entry says identifies its provider on their own website."""
@@ -206,11 +240,21 @@ class ProviderIdentity:
     phones: tuple[str, ...] = ()
     postcodes: tuple[str, ...] = ()
     extra_names: tuple[str, ...] = field(default_factory=tuple)
+    # Names the entry's title carries besides its whole self (parsing/titles.py): the
+    # provider in "SEN Support - Horizon Learning Centre" or "Short Breaks (Larkspur
+    # Trust)", and the service part before it. Directories often give the council as
+    # every entry's organisation, so the provider's own page names only these.
+    title_names: tuple[str, ...] = ()
+
+    @property
+    def title_names_tried(self) -> tuple[str, ...]:
+        """The title_names that read as names, the only ones a page is asked about."""
+        return tuple(name for name in self.title_names if _title_name_tokens(name))
 
     @property
     def usable(self) -> bool:
         return bool(_name_tokens(self.organisation)[1] or self.phones or self.postcodes
-                    or _name_tokens(self.service_name)[0])
+                    or _name_tokens(self.service_name)[0] or self.title_names_tried)
 
 
 def names_provider(snapshot: PageSnapshot, identity: ProviderIdentity) -> str | None:
@@ -226,6 +270,9 @@ def names_provider(snapshot: PageSnapshot, identity: ProviderIdentity) -> str | 
         tokens = distinctive or ([] if needs_distinct else every)
         if tokens and all(token in terms for token in tokens):
             return f"{label} {name!r}"
+    for name in identity.title_names_tried:
+        if all(token in terms for token in _title_name_tokens(name)):
+            return f"name in the entry's title {name!r}"
     for phone in identity.phones:
         if any(term in terms for term in _contact_terms(snapshot, "tel", phone_keys_of(phone))):
             return f"phone {phone}"
