@@ -70,7 +70,7 @@ def test_a_demo_run_prints_one_figure_for_each_total(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=120, cwd=tmp_path,
     )
     assert status.returncode == 0, status.stderr
-    assert _number(r"Links on live services: ([\d,]+)", status.stdout) == truth.links
+    assert _number(r"Links on live services and information and advice pages: ([\d,]+)", status.stdout) == truth.links
     assert _number(r"Open problems: ([\d,]+)", status.stdout) == truth.open_problems
     assert _number(r"Content managers in the mapping file: (\d+)", status.stdout) == truth.managers_mapped
     assert f"Services: live {truth.live_services}" in status.stdout
