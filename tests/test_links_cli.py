@@ -99,7 +99,7 @@ def test_check_prints_a_summary(in_tmp: Path, site) -> None:
     setup(in_tmp, server.port, {"s1": ["http://provider.test/ok", "http://provider.test/gone"]})
     output = check()
     assert "Link check run #1: complete" in output
-    assert "2 links on live services: 2 checked, 0 recent OK results reused" in output
+    assert "2 links on live services and information and advice pages: 2 checked, 0 recent OK results reused" in output
     assert "broken" in output and "ok" in output
 
 

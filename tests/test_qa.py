@@ -479,3 +479,18 @@ def test_qa_pack_command_writes_the_pack_again(runner: CliRunner, tmp_path: Path
     assert (tmp_path / "again" / f"qa-sample-{drawn.sample_id}.csv").read_bytes() == drawn.pack_csv.read_bytes()
     missing = runner.invoke(main, ["--db", str(tmp_path / "audit.db"), "qa", "pack", "99"])
     assert missing.exit_code == 1 and "no QA sample 99" in missing.output
+
+
+def test_the_sample_draws_service_entries_never_advice_pages(db: Database, world, tmp_path: Path) -> None:
+    # With [directory] read_advice_pages the directory's guidance pages are stored beside
+    # its services (extra.page_kind = "advice", no contact, no organisation). The QA
+    # checklist is about a service's record, so they are not in the population.
+    for number in range(30):
+        add_service(db, f"advice:{number}", category=None, organisation=None)
+        db["services"].update(f"advice:{number}", {"extra": json.dumps({"page_kind": "advice"}), "contacts": "[]"})
+    drawn = draw_sample(db, None, SampleRequest(size=120, seed=3), tmp_path / "pack", today=TODAY, now=NOW)
+    assert drawn.population == 400
+    assert not [u.service_id for u in drawn.units if u.service_id.startswith("advice:")]
+    assert sum(a.population for a in drawn.allocation) == 400
+    stored = db.execute("SELECT population_size, params FROM qa_samples").fetchone()
+    assert stored[0] == 400 and json.loads(stored[1])["live_services"] == 400

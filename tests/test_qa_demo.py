@@ -38,9 +38,9 @@ PROBLEM_VERDICTS = {
 
 
 def reviewer_verdict(manifest: dict, service_id: str) -> ReviewOutcome:
-    """What a careful reviewer would decide, from the demo's ground truth (an advice page,
-    read with [directory] read_advice_pages, has no content rules: only its links)."""
-    entry = manifest["services"].get(service_id) or manifest["advice_pages"][service_id]
+    """What a careful reviewer would decide, from the demo's ground truth (only services
+    are sampled: the advice pages read with [directory] read_advice_pages never are)."""
+    entry = manifest["services"][service_id]
     rules = set(entry.get("expected_rules", []))
     if rules & {"archive_candidate", "closure_wording"}:
         return ReviewOutcome.SHOULD_BE_ARCHIVED
@@ -85,7 +85,9 @@ def fill(path: Path, manifest: dict) -> dict[str, ReviewOutcome]:
 
 def test_a_qa_round_on_the_demo(audited) -> None:
     db, config, manifest, folder = audited
-    live = {row[0] for row in db.execute("SELECT id FROM services WHERE state = 'live'")}
+    # The population is the live service entries, never the advice pages the crawl read.
+    live = {row[0] for row in db.execute("SELECT id FROM services WHERE state = 'live'")} - set(manifest["advice_pages"])
+    assert live and len(live) < db.execute("SELECT COUNT(*) FROM services WHERE state = 'live'").fetchone()[0]
     drawn = draw_sample(db, config, SampleRequest(seed=20261125), folder / "qa")
     assert drawn.population == len(live) and drawn.sample_size == drawn.size_calculation.n
     assert {u.service_id for u in drawn.units} <= live
@@ -144,11 +146,11 @@ def test_a_qa_round_on_the_demo(audited) -> None:
     assert second.excluded == drawn.sample_size
     assert not {u.service_id for u in second.units} & set(decided)
     # Strata are the content managers the demo's mapping names (the default owner for
-    # unmapped services and the advice pages), with as many services each as the ground truth says.
+    # unmapped services), with as many services each as the ground truth says.
     default = f"{config.managers.default_owner_name} <{config.managers.default_owner_email}>"
     expected_sizes = Counter(
         f"{entry['manager']['name']} <{entry['manager']['email']}>" if entry["manager"] else default
-        for sid, entry in {**manifest["services"], **manifest["advice_pages"]}.items()
+        for sid, entry in manifest["services"].items()
         if sid in live and sid not in decided
     )
     assert not second.pooled_strata

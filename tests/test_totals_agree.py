@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
+from localoffer_audit.demo import DemoWorld
+from localoffer_audit.demo.manifest import build_manifest
 from localoffer_audit.store.db import open_db
 from localoffer_audit.store.totals import totals
 
@@ -46,10 +48,18 @@ def test_a_demo_run_prints_one_figure_for_each_total(tmp_path: Path) -> None:
     finally:
         db.close()
     assert truth.live_services > 0 and truth.links > truth.links_to_fix > 0 and truth.open_problems > 0
+    # The demo reads the directory's information and advice pages: counted apart from the
+    # services, as many as its ground truth lists (they once showed as "414 live services").
+    last_night = DemoWorld(seed=5, services=90)
+    last_night.set_day(1)  # the demo's second night, the state every output shows
+    expected = build_manifest(last_night)
+    assert truth.advice_pages == len(expected["advice_pages"]) > 0
+    pages = f"{truth.live_services:,} live services and {truth.advice_pages:,} information and advice pages"
 
     # The demo's own summary line.
     said = demo.stdout
     assert _number(r"(\d[\d,]*) live services", said) == truth.live_services
+    assert pages in said
     assert _number(r"(\d[\d,]*) links on them", said) == truth.links
     assert _number(r"(\d[\d,]*) open problems", said) == truth.open_problems
     managers = _number(r"open problems for (\d+) content managers", said)
@@ -60,15 +70,17 @@ def test_a_demo_run_prints_one_figure_for_each_total(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=120, cwd=tmp_path,
     )
     assert status.returncode == 0, status.stderr
-    assert _number(r"Links on live services: ([\d,]+)", status.stdout) == truth.links
+    assert _number(r"Links on live services and information and advice pages: ([\d,]+)", status.stdout) == truth.links
     assert _number(r"Open problems: ([\d,]+)", status.stdout) == truth.open_problems
     assert _number(r"Content managers in the mapping file: (\d+)", status.stdout) == truth.managers_mapped
-    assert f"live {truth.live_services}" in status.stdout
+    assert f"Services: live {truth.live_services}" in status.stdout
+    assert f"Information and advice pages: live {truth.advice_pages}" in status.stdout
 
     # The run report's first screen, its tables and its outputs.
     report = BeautifulSoup((output / "report.html").read_text(encoding="utf-8"), "html.parser")
     first = report.select_one("#plain-summary").get_text(" ", strip=True)
     assert _number(r"Checked ([\d,]+) live services", first) == truth.live_services
+    assert f"Checked {pages}, and" in first
     assert _number(r"and ([\d,]+) links on them", first) == truth.links
     assert _number(r"([\d,]+) links? needs? a fix", first) == truth.links_to_fix
     assert _number(r"([\d,]+) problems open in all", first) == truth.open_problems
@@ -82,6 +94,7 @@ def test_a_demo_run_prints_one_figure_for_each_total(tmp_path: Path) -> None:
     # The worklist index.
     index = BeautifulSoup((output / "worklists" / "index.html").read_text(encoding="utf-8"), "html.parser")
     assert int(index.select_one("#total-open").get_text()) == truth.open_problems
+    assert index.select_one("#checked").get_text() == pages
     assert _number(r"for (\d+) content managers? with something to fix", index.select_one("#totals").get_text()) == managers
 
     # The email previews: one fix list per manager with something to fix, adding up.

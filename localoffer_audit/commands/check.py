@@ -42,7 +42,7 @@ def format_summary(summary: LinkCheckSummary) -> str:
     counts = summary.counts
     lines = [f"Link check run #{summary.run_id}: {summary.status}"]
     lines.append(
-        f"  {counts.get('total', 0)} links on live services: {counts.get('checked', 0)} checked, "
+        f"  {counts.get('total', 0)} links on live services and information and advice pages: {counts.get('checked', 0)} checked, "
         f"{counts.get('reused', 0)} recent OK results reused, {counts.get('unverified', 0)} unverified"
     )
     verdicts = {

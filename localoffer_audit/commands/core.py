@@ -113,8 +113,10 @@ def format_status(db_path: Path, summary: StatusSummary) -> str:
     else:
         lines.append("Recent runs: none yet")
     lines.append(f"Services: {_counts(summary.services_by_state)}")
+    if summary.advice_pages_by_state:
+        lines.append(f"Information and advice pages: {_counts(summary.advice_pages_by_state)}")
     links = sum(summary.links_by_verdict.values())
-    lines.append(f"Links on live services: {links:,}" + (f" ({_counts(summary.links_by_verdict)})" if links else ""))
+    lines.append(f"Links on live services and information and advice pages: {links:,}" + (f" ({_counts(summary.links_by_verdict)})" if links else ""))
     problems = sum(summary.open_findings_by_severity.values())
     lines.append(f"Open problems: {problems:,}" + (f" ({_counts(summary.open_findings_by_severity)})" if problems else ""))
     lines.append(f"Content managers in the mapping file: {summary.managers}")

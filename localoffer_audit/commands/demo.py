@@ -10,6 +10,7 @@ from localoffer_audit.commands.common import exit_with
 from localoffer_audit.demo.audit import DemoAudit, audit_demo
 from localoffer_audit.demo.runner import DemoOutput, serve_until_stopped
 from localoffer_audit.demo.server import RunningDemo
+from localoffer_audit.store.totals import entries_and_advice_pages
 
 
 @click.command()
@@ -80,7 +81,8 @@ def _print_audit(result: DemoAudit) -> None:
     assert totals is not None
     # The same totals, from the same queries, as the report, the worklists and `status`.
     click.echo(
-        f"Demo audited in {result.seconds:.0f}s: {totals.live_services:,} live services, {totals.links:,} links on them; "
+        f"Demo audited in {result.seconds:.0f}s: {entries_and_advice_pages(totals.live_services, totals.advice_pages)}, "
+        f"{totals.links:,} links on them; "
         f"{totals.open_problems:,} open problems for {result.managers_with_work} content managers."
     )
     for number, night in enumerate(result.nights, start=1):

@@ -137,6 +137,8 @@ def _conclude(db, config: Config, run_id: int, outcome: _ChildOutcome, *, accept
     messages: list[str] = list(outcome.result.get("messages", [])) if outcome.result else []
     seen = service_store.services_seen_in_run(db, run_id)
     counts["services_seen"] = seen
+    # Kept apart so the directory's own count of its records is compared with records only.
+    counts["advice_pages_seen"] = service_store.advice_pages_seen_in_run(db, run_id)
     if outcome.result is None or outcome.returncode != 0:
         last_line = outcome.stderr_tail.splitlines()[-1] if outcome.stderr_tail else "no error output"
         note = f"the crawl process failed (exit code {outcome.returncode}): {last_line}"
@@ -204,7 +206,9 @@ def stated_size_reason(config: Config, counts: dict[str, Any]) -> str | None:
     what the crawl found: a first crawl has no earlier crawl to compare with, and every
     later crawl is cross-checked the same way."""
     stated = int(counts.get("stated_total") or 0)
-    seen = int(counts.get("services_seen") or 0)
+    # Records only: the information and advice pages read are not among "400 results",
+    # and counting them would hide as many records not reached.
+    seen = int(counts.get("services_seen") or 0) - int(counts.get("advice_pages_seen") or 0)
     ratio = config.crawl.min_complete_ratio
     if stated <= 0 or seen == 0 or seen >= ratio * stated:
         return None

@@ -35,7 +35,6 @@ from localoffer_audit.store.qa import (
     get_sample,
     insert_sample,
     list_samples,
-    live_service_ids,
     open_findings_by_service,
     recently_sampled_or_reviewed,
     reviews_for_sample,
@@ -43,6 +42,7 @@ from localoffer_audit.store.qa import (
     store_reviews,
 )
 from localoffer_audit.store.services import live_services
+from localoffer_audit.store.totals import live_service_ids
 from localoffer_audit.outputs.sampling import (
     DEFAULT_CONFIDENCE,
     DEFAULT_EXPECTED_RATE,
@@ -199,6 +199,9 @@ def draw_sample(
     today = today or date.today()
     now = now or utc_now()
 
+    # Service entries only: the QA checklist (details, contacts, links, up to date) is about
+    # a service's record; the directory's information and advice pages have no contact or
+    # organisation to check, and their links are checked every night (store/totals.py).
     live_ids = live_service_ids(db)
     services = [s for s in live_services(db, with_links=False) if s.directory_id in live_ids]
     if not services:

@@ -24,7 +24,7 @@ from localoffer_audit.findings.managers import assign_managers, default_owner
 from localoffer_audit.models import RunKind, Severity, StageStatus
 from localoffer_audit.redact import mask_credentials
 from localoffer_audit.store.services import live_services as listed_services
-from localoffer_audit.store.totals import live_service_ids
+from localoffer_audit.store.totals import entries_and_advice_pages, live_service_ids
 from localoffer_audit.store.report import count_snapshot, finding_changes_in_run, nightly_history, visible_findings_with_services
 from localoffer_audit.store.runs import get_run, recent_runs
 from localoffer_audit.outputs.history import HISTORY_FOLDER, service_page_name
@@ -65,8 +65,10 @@ REVIEWED_WITHIN_DAYS = 365
 
 
 def review_counts(db: Database, today: date) -> dict[str, int]:
-    """Live entries by the newest review / last-updated date they show, as of ``today``:
-    within the last year, older, or none shown (the dates the content rules read)."""
+    """Live services by the newest review / last-updated date they show, as of ``today``:
+    within the last year, older, or none shown (the dates the content rules read). The
+    information and advice pages are left out, as the date rules leave them out: a
+    guidance page shows no review date to count."""
     live = live_service_ids(db)
     counts = {"within_year": 0, "older": 0, "no_date": 0}
     for service in listed_services(db, with_links=False):
@@ -243,6 +245,7 @@ def build_report_context(db: Database, config: Config, run_id: int | None = None
     )
     stored = snapshot.get("totals") or {}
     live_services = stored.get("live_services", snapshot.get("services", {}).get("live", 0))
+    advice_pages = stored.get("advice_pages", 0)
     link_counts = snapshot.get("links", {})
     links_total = stored.get("links", sum(link_counts.values()))
     links_to_fix = _links_to_fix(snapshot) or 0
@@ -262,7 +265,7 @@ def build_report_context(db: Database, config: Config, run_id: int | None = None
                  + (f": {problems[0]}" if problems else ".") )
     top_manager = next(iter(sorted(by_manager.items(), key=lambda kv: -sum(kv[1].values()))), None)
     plain = [
-        f"Checked {_plural(live_services, 'live service')} and {_plural(links_total, 'link')} on them "
+        f"Checked {entries_and_advice_pages(live_services, advice_pages)}{',' if advice_pages else ''} and {_plural(links_total, 'link')} on them "
         "(web, email and phone addresses, each counted once)"
         + (f"; {_plural(links_to_fix, 'link')} need{'s' if links_to_fix == 1 else ''} a fix." if links_total else "."),
         (f"{_plural(len(serious_new), 'new serious problem')} (critical or high) this run."

@@ -30,6 +30,7 @@ from localoffer_audit.outputs.history import HISTORY_FOLDER, HistoryPages, servi
 from localoffer_audit.findings.managers import Manager, assign_managers, default_owner, normalise_email
 from localoffer_audit.models import Severity, StageResult, StageStatus
 from localoffer_audit.store.emails import EmailRecord, last_sent_by_manager, reminder_counts, stuck_emails
+from localoffer_audit.store.totals import entries_and_advice_pages, totals
 from localoffer_audit.store.worklists import (
     FindingRow,
     PlaceRow,
@@ -564,10 +565,12 @@ def build_worklists(
     if manager is None:
         escalations = escalation_items(db, config, today=today)
         stuck = stuck_emails(db, STUCK_AFTER_ATTEMPTS)
+        counted = totals(db)  # the live entries in the same figures and words as the report
         (folder / "index.html").write_text(
             render(
                 "worklist_index.html",
                 results=results,
+                checked=entries_and_advice_pages(counted.live_services, counted.advice_pages),
                 escalations=escalations,
                 history_index=f"{HISTORY_FOLDER}/index.html" if history is not None else None,
                 directory_name=config.directory.name,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from localoffer_audit.store.db import from_json, to_json
-from localoffer_audit.models import FindingStatus, ServiceState
+from localoffer_audit.models import FindingStatus
 
 
 @dataclass(slots=True)
@@ -62,11 +62,6 @@ class StoredReview:
     imported_at: str
     source_file: str | None
     source_line: int | None
-
-
-def live_service_ids(db: Database) -> set[str]:
-    """Services in state 'live' (a listed service whose own page is missing is not)."""
-    return {row[0] for row in db.execute("SELECT id FROM services WHERE state = ?", [str(ServiceState.LIVE)])}
 
 
 def recently_sampled_or_reviewed(db: Database, since: str) -> set[str]:

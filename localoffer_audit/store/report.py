@@ -9,6 +9,7 @@ from sqlite_utils import Database
 from localoffer_audit.store.db import from_json
 from localoffer_audit.models import RunKind, RunStatus, Severity
 from localoffer_audit.store.findings import VISIBLE_FINDING
+from localoffer_audit.store.services import ADVICE_PAGE
 from localoffer_audit.store.totals import links_by_verdict, totals
 
 
@@ -20,7 +21,9 @@ def count_snapshot(db: Database) -> dict[str, Any]:
     """The state after a run, stored with the nightly run so trends need no re-computation.
     ``totals`` are the figures every output prints (store/totals.py defines each)."""
     return {
-        "services": _grouped(db, "SELECT state, COUNT(*) FROM services GROUP BY state"),
+        # Services by state, the information and advice pages apart (store/totals.py).
+        "services": _grouped(db, f"SELECT s.state, COUNT(*) FROM services s WHERE NOT {ADVICE_PAGE.format(s='s')} GROUP BY 1"),
+        "advice_pages": _grouped(db, f"SELECT s.state, COUNT(*) FROM services s WHERE {ADVICE_PAGE.format(s='s')} GROUP BY 1"),
         "links": links_by_verdict(db),
         "findings_by_severity": _grouped(db, f"SELECT f.severity, COUNT(*) FROM findings f WHERE {VISIBLE_FINDING} GROUP BY 1"),
         "findings_by_rule": _grouped(db, f"SELECT f.rule, COUNT(*) FROM findings f WHERE {VISIBLE_FINDING} GROUP BY 1"),

@@ -15,6 +15,12 @@ from localoffer_audit.models import Contact, LinkPlace, ServiceItem, ServiceStat
 from localoffer_audit.redact import mask_credentials
 
 
+# An information and advice page the crawl read (crawl/advice.py stores it with
+# ``extra.page_kind = "advice"``): a row of the services table that is not a service.
+# ``{s}`` is the services table's alias in the query.
+ADVICE_PAGE = "COALESCE(json_extract({s}.extra, '$.page_kind'), '') = 'advice'"
+
+
 def service_from_row(row: dict[str, Any], links: list[LinkPlace] | None = None) -> ServiceItem:
     return ServiceItem(
         directory_id=row["id"],
@@ -246,7 +252,16 @@ def record_failed_service_page(db: Database, run_id: int, directory_id: str, at:
 
 
 def services_seen_in_run(db: Database, run_id: int) -> int:
+    """Entries seen by a crawl: services and information and advice pages alike."""
     return db.execute("SELECT COUNT(*) FROM services WHERE last_seen_run = ?", [run_id]).fetchone()[0]
+
+
+def advice_pages_seen_in_run(db: Database, run_id: int) -> int:
+    """Of those, the information and advice pages (not records: the directory's own
+    "400 results" does not count them)."""
+    return db.execute(
+        f"SELECT COUNT(*) FROM services s WHERE s.last_seen_run = ? AND {ADVICE_PAGE.format(s='s')}", [run_id]
+    ).fetchone()[0]
 
 
 def newly_missing_pages(db: Database, run_id: int) -> int:

@@ -4,9 +4,16 @@ The report, the worklist index, the emails, ``status`` and ``demo`` all print th
 from these queries, with these words (``LABELS``), so the same total never shows as two
 numbers (the link total once read 1380, 1020 and 1012 in three places):
 
-- live services: entries listed in the directory now (``state = 'live'``);
-- links: distinct addresses (web links, email addresses, phone numbers) on live entries,
-  each counted once however many entries carry it;
+- live services: service entries listed in the directory now (``state = 'live'``), not
+  its information and advice pages (``extra.page_kind = "advice"``, docs/crawl.md): those
+  have no contact, no organisation and no content rules, so counting them as services
+  would overstate the directory ("414 live services" for 398 records and 16 guidance
+  pages) and put guidance pages into the QA group's sample of service entries;
+- information and advice pages: the directory's own guidance pages the crawl read, live
+  now, counted apart;
+- links: distinct addresses (web links, email addresses, phone numbers) on live entries
+  of both kinds (a guidance page's links are checked like a record's), each counted once
+  however many entries carry it;
 - links needing a fix: distinct addresses a problem on a fix list is about;
 - open problems: findings on fix lists now (open or back again, confirmed, not
   dismissed: ``VISIBLE_FINDING``), on any entry still in the store;
@@ -22,13 +29,18 @@ from dataclasses import asdict, dataclass
 from sqlite_utils import Database
 
 from localoffer_audit.store.findings import VISIBLE_FINDING
+from localoffer_audit.store.services import ADVICE_PAGE
 
+# Any live entry: a service or an information and advice page.
 LIVE = "s.state = 'live'"
+LIVE_SERVICE = f"{LIVE} AND NOT {ADVICE_PAGE.format(s='s')}"
+LIVE_ADVICE_PAGE = f"{LIVE} AND {ADVICE_PAGE.format(s='s')}"
 _LINK_FINDING = "f.rule LIKE 'link\\_%' ESCAPE '\\'"
 
 LABELS = {
     "live_services": "live services",
-    "links": "links on live services (distinct web, email and phone addresses)",
+    "advice_pages": "information and advice pages",
+    "links": "links on live services and information and advice pages (distinct web, email and phone addresses)",
     "links_to_fix": "links needing a fix (on a fix list)",
     "open_problems": "open problems (on fix lists)",
     "managers_mapped": "content managers in the mapping file",
@@ -38,6 +50,7 @@ LABELS = {
 @dataclass(frozen=True, slots=True)
 class Totals:
     live_services: int
+    advice_pages: int
     links: int
     links_to_fix: int
     open_problems: int
@@ -52,7 +65,18 @@ def _one(db: Database, sql: str) -> int:
 
 
 def live_service_ids(db: Database) -> set[str]:
-    return {row[0] for row in db.execute("SELECT s.id FROM services s WHERE " + LIVE).fetchall()}
+    """The live service entries (what the QA group samples and the review counts read),
+    without the directory's information and advice pages."""
+    return {row[0] for row in db.execute("SELECT s.id FROM services s WHERE " + LIVE_SERVICE).fetchall()}
+
+
+def entries_and_advice_pages(live_services: int, advice_pages: int) -> str:
+    """The live entries in the words every output uses: "398 live services and 16
+    information and advice pages" (the pages left unsaid when there are none)."""
+    said = f"{live_services:,} live service{'' if live_services == 1 else 's'}"
+    if advice_pages:
+        said += f" and {advice_pages:,} information and advice page{'' if advice_pages == 1 else 's'}"
+    return said
 
 
 LINKS_ON_LIVE_SERVICES = (
@@ -90,7 +114,8 @@ def open_problem_services(db: Database) -> list[str]:
 
 def totals(db: Database) -> Totals:
     return Totals(
-        live_services=_one(db, f"SELECT COUNT(*) FROM services s WHERE {LIVE}"),
+        live_services=_one(db, f"SELECT COUNT(*) FROM services s WHERE {LIVE_SERVICE}"),
+        advice_pages=_one(db, f"SELECT COUNT(*) FROM services s WHERE {LIVE_ADVICE_PAGE}"),
         links=_one(db, f"SELECT COUNT(*) FROM ({LINKS_ON_LIVE_SERVICES})"),
         links_to_fix=_one(
             db,
