@@ -49,9 +49,29 @@ async def outside(request: web.Request) -> web.StreamResponse:
             await response.write(b"x")
             await asyncio.sleep(0.1)
         return response
+    if host == "flaky.test":
+        # Per path: the Nth request of this path (1-based) gets the Nth answer of the
+        # path's script, then the page: a site whose one 503 lands on our recheck.
+        SCRIPTS_SEEN[request.path] = n = SCRIPTS_SEEN.get(request.path, 0) + 1
+        script = FLAKY_SCRIPTS.get(request.path.split("/")[1], ())
+        step = script[n - 1] if n <= len(script) else "page"
+        if step == "hang":
+            while not RELEASE.is_set():
+                await asyncio.sleep(0.05)
+            return web.Response(status=503)
+        if step == "503":
+            return web.Response(status=503, headers={"Retry-After": "1"}, text="Try again shortly\n")
     if request.path.startswith("/slow"):
         await asyncio.sleep(0.25)
     return web.Response(text=PAGE.format(f"Real page {request.path} " * 20), content_type="text/html")
+
+
+# flaky.test's answers per first path segment, request by request, then the page.
+FLAKY_SCRIPTS = {
+    "hang-then-503": ("hang", "503"),  # our first try times out; the recheck meets the one 503
+    "503s-then-hang": ("503", "503", "503", "hang"),  # 503 after retries; the recheck times out
+}
+SCRIPTS_SEEN: dict[str, int] = {}
 
 
 def requests_for(host: str, path: str | None = None) -> list[str]:
@@ -61,6 +81,7 @@ def requests_for(host: str, path: str | None = None) -> list[str]:
 @pytest_asyncio.fixture
 async def web_port() -> AsyncIterator[int]:
     SEEN.clear()
+    SCRIPTS_SEEN.clear()
     RELEASE.clear()
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", outside)
@@ -77,7 +98,7 @@ def settings_for_port(port: int, **changes) -> LinkCheckSettings:
     base = dict(
         connect_timeout=0.5, read_timeout=0.5, total_timeout=1.5, retries=2, backoff=0.01,
         confirm_delay=0.3, recheck_wait_share=100.0, check_https=False, soft_404_probe=False,
-        hosts={name: ["127.0.0.1"] for name in ("hang.test", "trickle.test", "fine.test")},
+        hosts={name: ["127.0.0.1"] for name in ("hang.test", "trickle.test", "fine.test", "flaky.test")},
         hosts_only=True, port_map={80: port},
     )
     return LinkCheckSettings(**{**base, **changes})
@@ -91,6 +112,29 @@ async def test_a_hanging_page_gets_two_tries_and_is_confirmed_by_the_delayed_rec
     # retries = 2 does not apply to a timeout: the recheck is its one more try.
     assert result.attempts == 2
     assert requests_for("hang.test", "/page") == ["GET", "GET"]
+
+
+@pytest.mark.asyncio
+async def test_a_503_met_only_by_the_recheck_of_a_timeout_confirms_nothing(web_port: int) -> None:
+    # Under load our first try timed out before the site saw it; the recheck then met the
+    # site's one passing 503 (Retry-After: 1). A timeout and a 503 are two different
+    # failures: neither is seen twice, so nothing is confirmed, and the 503 gets the
+    # retries any first 503 gets, which find the page.
+    [result] = await check_urls(["http://flaky.test/hang-then-503/page"], settings_for_port(web_port))
+    assert result.verdict is LinkVerdict.OK, result
+    assert not (result.verdict in {LinkVerdict.SERVER_ERROR, LinkVerdict.TIMEOUT} and result.confirmed)
+    assert "recovered on a delayed recheck (first: timeout)" in (result.detail or ""), result
+    assert requests_for("flaky.test") == ["GET", "GET", "GET"]  # the try, the recheck, its retry
+
+
+@pytest.mark.asyncio
+async def test_a_timeout_on_the_recheck_of_a_503_confirms_nothing(web_port: int) -> None:
+    # 503 on all three tries of the first check, then the recheck timed out (our side
+    # may be the slow one): two different failures, so unconfirmed; the next run tells.
+    [result] = await check_urls(["http://flaky.test/503s-then-hang/page"], settings_for_port(web_port, max_retry_after=2.0))
+    assert result.verdict is LinkVerdict.TIMEOUT and not result.confirmed, result
+    assert "failed differently on a delayed recheck (first: server_error)" in (result.detail or ""), result
+    assert result.attempts == 4
 
 
 @pytest.mark.asyncio
@@ -221,6 +265,7 @@ async def test_a_host_without_https_is_asked_for_its_https_twin_once(web_port: i
 @pytest.fixture
 def hanging_server() -> Iterator[ThreadedServer]:
     SEEN.clear()
+    SCRIPTS_SEEN.clear()
     RELEASE.clear()
     srv = ThreadedServer(outside)
     yield srv

@@ -250,6 +250,10 @@ def make_outside_app(world: OutsideWorld, log: RequestLog | None = None) -> web.
         if behaviour == "server_error":
             return web.Response(status=500, text="<h1>Internal Server Error</h1><p>An error occurred while processing your request.</p>", content_type="text/html")
         if behaviour in {"transient_503", "rate_limited_429"}:
+            # Counted per URL for the night, whoever asks, when the answer is made: a
+            # request its client gave up on during the host's latency was cancelled
+            # (handler_cancellation) and never counts, so the next request gets the 503,
+            # as on a real site. Not a time window: load cannot stretch it.
             key = f"{host}{path}"
             hits = state.transient_hits.get(key, 0)
             state.transient_hits[key] = hits + 1

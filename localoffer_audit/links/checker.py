@@ -23,7 +23,9 @@ How one http(s) link is checked:
    what the site answers for a made-up path (asked once per site per run).
 6. Soft failures (timeouts, 5xx, resets, refusals) are checked once more after a delay
    (one attempt per request), the recheck started as soon as the failure is known so it
-   overlaps the rest of the run; a second failure confirms them. A link that failed at
+   overlaps the rest of the run; a second failure of the same kind confirms them (a
+   different one, such as a 503 after a timeout, is retried as a first failure would
+   be and confirms nothing). A link that failed at
    its previous check too needs no recheck (two runs in a row confirm it). A hanging
    host gets one round of rechecks (``per_host`` of its timeouts), and a timeout's
    recheck that would more than double the stage is left to the next run.
@@ -837,7 +839,7 @@ async def check_urls(
                 timeout_rechecks[host] += int(slow)
                 # Final only after its delayed recheck, which starts waiting now.
                 held.add(result.url)
-                task = asyncio.ensure_future(_delayed_recheck(once, result, settings, results, paused_hosts, emit))
+                task = asyncio.ensure_future(_delayed_recheck(checker, once, result, settings, results, paused_hosts, emit))
                 due = loop.time() + settings.confirm_delay
                 rechecks[result.url] = (task, due, slow)
             else:
@@ -947,6 +949,7 @@ def _add_detail(detail: str | None, more: str) -> str:
 
 
 async def _delayed_recheck(
+    checker: _Checker,
     once: _Checker,
     first: LinkResult,
     settings: LinkCheckSettings,
@@ -955,7 +958,13 @@ async def _delayed_recheck(
     emit: Callable[[LinkResult], None],
 ) -> None:
     """Check a soft failure once more after ``confirm_delay`` (one attempt per request):
-    failing again confirms it. Started as soon as the failure is known."""
+    failing again *the same way* confirms it. Started as soon as the failure is known.
+
+    A different failure confirms nothing: a first try that timed out (on a loaded
+    machine, before the site even saw it) and a recheck that then met the site's one
+    passing 503 are two failures each seen once. Such a quick failure was asked only
+    once, so it gets the retries any first failure gets (a 503 with Retry-After is
+    asked again after it); a recheck that timed out is not asked again (another timeout)."""
     await asyncio.sleep(settings.confirm_delay)
     if (urlsplit(first.url.strip()).hostname or "") in paused_hosts:
         # Its site was paused after a sudden run of failures: not confirmed in this run.
@@ -963,6 +972,10 @@ async def _delayed_recheck(
         return
     try:
         again = await once.check(first.url)
+        attempts = first.attempts + again.attempts
+        if _fails_differently(first, again) and again.verdict is not LinkVerdict.TIMEOUT:
+            again = await checker.check(first.url)
+            attempts += again.attempts
     except Exception as exc:  # noqa: BLE001 - a checker fault confirms nothing
         log.exception("checker error on the delayed recheck of %s: its failure stays unconfirmed", first.url)
         results[first.url] = replace(
@@ -970,17 +983,28 @@ async def _delayed_recheck(
         )
         emit(results[first.url])
         return
-    attempts = first.attempts + again.attempts
-    if again.verdict in SOFT_FAILURE_VERDICTS:
-        results[first.url] = replace(
-            again, confirmed=True, attempts=attempts, detail=_add_detail(again.detail, "failed again on a delayed recheck"),
-        )
-    else:
+    if again.verdict not in SOFT_FAILURE_VERDICTS:
         results[first.url] = replace(
             again, attempts=attempts,
             detail=_add_detail(again.detail, f"recovered on a delayed recheck (first: {first.verdict})"),
         )
+    elif _fails_differently(first, again):
+        # Latest evidence kept, unconfirmed: the next run's failure confirms it.
+        results[first.url] = replace(
+            again, confirmed=False, attempts=attempts,
+            detail=_add_detail(again.detail, f"failed differently on a delayed recheck (first: {first.verdict}): not confirmed"),
+        )
+    else:
+        results[first.url] = replace(
+            again, confirmed=True, attempts=attempts, detail=_add_detail(again.detail, "failed again on a delayed recheck"),
+        )
     emit(results[first.url])
+
+
+def _fails_differently(first: LinkResult, again: LinkResult) -> bool:
+    """The recheck failed, but not as the first check did (a 503 after a timeout, a
+    timeout after a 503...), and not with hard evidence that confirms on its own (404)."""
+    return again.verdict in SOFT_FAILURE_VERDICTS and again.verdict is not first.verdict and not again.confirmed
 
 
 def verdict_counts(results: Sequence[LinkResult]) -> Counter[str]:

@@ -7,8 +7,8 @@ URL a live service carries, except OK results younger than ``recheck_ok_after_da
 
 - Hard evidence (404/410, NXDOMAIN, malformed URL) and deterministic verdicts
   (parked, soft 404, redirected, TLS errors...) are confirmed at once.
-- Timeouts, 5xx, resets and refusals are confirmed when they failed again on a delayed
-  recheck in this run, or when the previous check failed too (two runs in a row: such
+- Timeouts, 5xx, resets and refusals are confirmed when they failed again the same way
+  (same verdict) on a delayed recheck in this run, or when the previous check failed too (two runs in a row: such
   links get no recheck in the run, nothing would be learnt from it).
 - Links whose last check timed out or was slow are checked first (their waits overlap
   the rest of the run).
