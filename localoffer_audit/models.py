@@ -155,7 +155,7 @@ class FindingStatus(enum.StrEnum):
     # in its evidence (docs/rules.md, "One problem, one finding"): not fixed, never
     # reported as fixed.
     FOLDED = "folded"
-    # Closed because the council switched its rule off ([rules.<id>] enabled = false):
+    # Closed because the council switched its rule off ([content.rules.<id>] enabled = false):
     # nothing was fixed, so no list or email may say so.
     SWITCHED_OFF = "switched_off"
 

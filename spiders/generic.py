@@ -76,7 +76,9 @@ class GenericSpider(AuditSpider):
         assert self.selectors is not None
         # No field selectors (or a guidance page, which has none of the record's fields):
         # the page is read from its structure, which also says whether it is guidance.
-        if not self.selectors.fields or page_kind(response.selector) == ADVICE_KIND:
+        # With selectors, only a guidance content type overrules them (records may be
+        # kept in a basic Drupal page).
+        if not self.selectors.fields or page_kind(response.selector, plain_is_advice=False) == ADVICE_KIND:
             item = parse_structured_service(response, self.parse_settings)
             item.directory_id = service_id_from_url(response.url, self.selectors.id_pattern)
             # Listed like a record, but the page says it is guidance: stored as such.

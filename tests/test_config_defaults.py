@@ -38,7 +38,6 @@ STARTER_CHOICES = {
     ("directory", "name"),  # the council names its own directory
     ("directory", "platform"),  # "auto": told from the start page (default "fsd")
     ("directory", "start_urls"),  # required: an example to replace
-    ("directory", "read_advice_pages"),  # on in the starter, off for an older config
 }
 
 

@@ -219,3 +219,28 @@ def test_the_dry_run_names_the_advice_pages_apart_from_the_records(tmp_path):
     assert ("information/advice pages read 3 (their links are checked, for the Local Offer team): "
             "'Education, health and care plans', 'Preparing for adulthood', 'Short breaks explained'") in result.output
     assert "record /send-local-offer/provider-001-support: 'Provider 1 support'" in result.output
+
+
+def test_a_guidance_class_names_the_row_not_a_category_that_contains_the_word():
+    """ "Advice and support" is a common SEND category: a record row whose class names it
+    (service-type-advice-and-support) stays a record; the word itself, a BEM modifier or
+    the word naming the row says guidance."""
+    def kind(row_class: str) -> dict[str, str]:
+        html = (f'<html><body><ul><li class="{row_class}"><h3><a href="/r/1">One</a></h3></li>'
+                '<li class="result"><h3><a href="/r/2">Two</a></h3></li></ul></body></html>')
+        return listing_row_kinds(Selector(text=html), "https://lo.example/")
+
+    for record in ("result service-type-advice-and-support", "category-advice", "tag-guidance result",
+                   "advice-and-support", "guided-walks"):
+        assert kind(record) == {}, record
+    for guidance in ("result-item advice", "search-result search-result--advice", "guidance-item", "advice_card",
+                     "result guide"):
+        assert kind(guidance) == {"https://lo.example/r/1": ADVICE_KIND}, guidance
+
+
+def test_a_basic_drupal_page_does_not_overrule_configured_selectors():
+    basic = Selector(text='<html><body class="page-node-type-page"><main><h1>Swim club</h1></main></body></html>')
+    assert page_kind(basic) == ADVICE_KIND  # a LocalGov site's basic page is guidance
+    assert page_kind(basic, plain_is_advice=False) is None
+    guide = Selector(text='<html><body class="page-node-type-localgov-guides-page"><h1>x</h1></body></html>')
+    assert page_kind(guide, plain_is_advice=False) == ADVICE_KIND

@@ -149,3 +149,37 @@ def test_a_placeholder_stored_before_its_fold_closes_quietly_too(db, tmp_path: P
     summary = run_findings(db, config, today=TODAY)
     assert summary.counts["fixed"] == 0 and summary.counts["folded"] == 1
     assert ("placeholder_text", "description", "folded") in rows(db)
+
+
+def test_a_folded_finding_whose_problem_went_is_fixed_and_its_return_is_back_again(db, tmp_path: Path) -> None:
+    """The carrier goes and the folded problem is not seen on its own: fixed, like any
+    other. Left folded, its return months later would be "listed on its own again", with
+    no reopened event, so the nightly alert for new serious problems would miss it."""
+    put_service(db, description="TBC")
+    crawl(db)
+    config = make_config(tmp_path)
+    collected = collect_findings(db, config, TODAY)
+    [short] = [f for f in collected.findings if f.rule == "short_description"]
+    old_placeholder = Finding("s1", "placeholder_text", "description", short.severity, "Placeholder text left in",
+                              'The description still says "TBC".', "Replace it.", {"value": "TBC"})
+    run_id = start_run(db, RunKind.CONTENT)
+    reconcile(db, Collected(findings=[short, old_placeholder], unsettled_links=set()), run_id=run_id, complete=True)
+    finish_run(db, run_id, RunStatus.COMPLETE)
+    crawl(db)
+    run_findings(db, config, today=TODAY)
+    assert ("placeholder_text", "description", "folded") in rows(db)
+
+    # The provider writes a real description: both problems have gone.
+    put_service(db, description=DESCRIPTION)
+    crawl(db)
+    gone = run_findings(db, config, today=TODAY)
+    assert rows(db) == [("placeholder_text", "description", "fixed"), ("short_description", "description", "fixed")]
+    assert gone.counts["fixed"] == 2
+
+    # Later the placeholder comes back inside a real description: back again, on its own.
+    put_service(db, description=f"{DESCRIPTION} Sessions cost TBC.")
+    crawl(db)
+    back = run_findings(db, config, today=TODAY)
+    assert back.counts["reopened"] == 1
+    assert ("placeholder_text", "description", "reopened") in rows(db)
+    assert events(db, "placeholder_text")[-2:] == ["fixed", "reopened"]

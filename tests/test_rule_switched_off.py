@@ -77,6 +77,6 @@ def test_switching_a_rule_off_closes_its_findings_without_calling_them_fixed(
 
 
 def with_rule_off(config: Config, rule_id: str) -> Config:
-    """``config`` with ``[rules.<rule_id>] enabled = false``, as a council writes it."""
+    """``config`` with ``[content.rules.<rule_id>] enabled = false``, as a council writes it."""
     rules = {**config.content.rules, rule_id: RuleSetting(enabled=False)}
     return config.model_copy(update={"content": config.content.model_copy(update={"rules": rules})})

@@ -247,6 +247,23 @@ def test_the_link_finding_of_the_same_link_is_folded_into_the_safeguarding_one()
     assert result.good_pages == []
 
 
+def test_with_the_safeguarding_rule_switched_off_the_link_keeps_its_own_finding() -> None:
+    """Folded into a finding that is never reported, the link's own finding would be
+    dropped and its stored row marked fixed: the manager thanked for a fix nobody made."""
+    from localoffer_audit.config import ContentConfig, RuleSetting
+
+    moved = Finding("svc-1", "link_moved_offsite", "https://www.littleacornschildminding.co.uk/", Severity.MEDIUM,
+                    "Link now leads to another website", "m", "h", {})
+    url = "https://www.littleacornschildminding.co.uk/"
+    stored = StoredPages(url, snap("https://www.leedslocksmiths.co.uk/", ROOFING), "t2", None, None,
+                         snap(url, ACORNS_PAGE), "t1")
+    off = RuleContext(today=CONTEXT.today, config=ContentConfig(rules={"link_repurposed": RuleSetting(enabled=False)}),
+                      own_hosts=CONTEXT.own_hosts)
+    result = safeguarding_findings(off, [ACORNS], [_observe(ACORNS, url, "moved_offsite")], {url: stored}, [moved])
+    assert result.findings == [] and result.folded == set()
+    assert result.good_pages == []  # still not a page to learn from
+
+
 def test_a_page_judged_good_may_become_the_baseline_and_an_unconfirmed_one_is_not_judged() -> None:
     url = "https://www.littleacornschildminding.co.uk/"
     stored = StoredPages(url, snap(url, ACORNS_PAGE), "t2", None, None, None, None)

@@ -54,6 +54,7 @@ def test_an_unknown_stored_verdict_makes_no_finding_and_one_warning(tmp_path: Pa
     assert sorted((f.service_id, f.subject) for f in findings) == [
         ("s1", "https://gone.example/"), ("s2", "https://gone.example/"),
     ]
-    assert unsettled == set()
+    # Nothing is known of it: a finding it already has is kept, neither refreshed nor fixed.
+    assert unsettled == {("s1", "https://future.example/"), ("s2", "https://future.example/")}
     # Safeguarding reads the same text the same way: left out, no error.
     assert safeguarding_findings(context, services, observations, {}).findings == []

@@ -130,7 +130,12 @@ def link_findings(
     unsettled: set[tuple[str, str]] = set()
     for seen in observations:
         verdict = LinkVerdict.parse(seen.verdict)
-        if verdict is None or verdict not in LINK_RULE_SEVERITY:
+        if verdict is None:
+            # A verdict this version cannot read (stored by a newer one): nothing is known
+            # about the link, so its finding is neither refreshed nor marked fixed.
+            unsettled.add((seen.service_id, seen.url))
+            continue
+        if verdict not in LINK_RULE_SEVERITY:
             continue
         if not seen.confirmed:
             unsettled.add((seen.service_id, seen.url))

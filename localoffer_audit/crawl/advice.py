@@ -46,16 +46,23 @@ GUIDANCE_NODE_TYPES = frozenset({
     "localgov-services-landing", "localgov-services-sublanding", "localgov-services-page",
     "localgov-step-by-step-overview", "localgov-step-by-step-page",
     "localgov-publication-page", "localgov-publication-cover-page",
-    "page", "article",
 })
+# Drupal's basic page and article: guidance on a LocalGov site, but a bespoke Drupal
+# directory may keep its records in them, so they never overrule configured selectors.
+PLAIN_NODE_TYPES = frozenset({"page", "article"})
 ENTRY_NODE_TYPES = frozenset({
     "localgov-directories-venue", "localgov-directories-page", "localgov-directories-org",
     "localgov-directory-promo-page",
 })
 _BODY_TYPE = re.compile(r"(?:^|\s)page-node-type-([a-z0-9-]+)")
 _NODE_TYPE = re.compile(r"(?:^|\s)node--type-([a-z0-9-]+)")
-# Class words a listing row carries when it is guidance, not a record.
-_GUIDANCE_CLASS_WORDS = frozenset({"advice", "guidance", "guide"})
+# A listing row's class that says it is guidance, not a record: the word itself
+# ("result-item advice"), a BEM modifier ("search-result--advice") or the word naming
+# the row ("guidance-item", "advice_card"). Not any class that contains the word:
+# "service-type-advice-and-support" is a record's category, common on SEND directories.
+_GUIDANCE_CLASS = re.compile(
+    r"(?:[a-z0-9]+(?:-[a-z0-9]+)*--)?(?:advice|guidance|guides?)(?:[-_](?:page|item|row|card|teaser|result|entry|article))?"
+)
 # How far up from a link its row can be (a row is a few wrappers around the title link).
 _ROW_DEPTH = 5
 # A row links its record, perhaps a website and a category or two; more is a list of rows.
@@ -74,26 +81,27 @@ _FILE_PATH = re.compile(r"\.(?:pdf|docx?|xlsx?|pptx?|odt|rtf|csv|zip|jpe?g|png|g
 _HEADING_TAGS = ("h2", "h3", "h4")
 
 
-def kind_of_node_type(node_type: str) -> str | None:
-    if node_type in GUIDANCE_NODE_TYPES:
+def kind_of_node_type(node_type: str, *, plain_is_advice: bool = True) -> str | None:
+    if node_type in GUIDANCE_NODE_TYPES or (plain_is_advice and node_type in PLAIN_NODE_TYPES):
         return ADVICE_KIND
     if node_type in ENTRY_NODE_TYPES:
         return ENTRY_KIND
     return None
 
 
-def page_kind(sel: Selector) -> str | None:
-    """What the page says it is: ``advice``, ``entry`` (a directory record) or None."""
+def page_kind(sel: Selector, *, plain_is_advice: bool = True) -> str | None:
+    """What the page says it is: ``advice``, ``entry`` (a directory record) or None.
+    With ``plain_is_advice`` false, a basic page or article says nothing."""
     body = _BODY_TYPE.search(" ".join(sel.xpath("//body/@class").getall()))
     if body:
-        return kind_of_node_type(body.group(1))
+        return kind_of_node_type(body.group(1), plain_is_advice=plain_is_advice)
     # Without the body class: the page's own node (the full view of the main article).
     for article in sel.xpath("//article[contains(@class, 'node--type-')]"):
         classes = article.attrib.get("class") or ""
         if "node--view-mode-full" in classes or not article.xpath("ancestor::article"):
             found = _NODE_TYPE.search(classes)
             if found and "node--view-mode-search-result" not in classes and "node--view-mode-teaser" not in classes:
-                return kind_of_node_type(found.group(1))
+                return kind_of_node_type(found.group(1), plain_is_advice=plain_is_advice)
     return None
 
 
@@ -113,8 +121,7 @@ def row_kind(anchor: Selector) -> str | None:
         found = _NODE_TYPE.search(classes)
         if found:
             return kind_of_node_type(found.group(1))
-        words = {w for part in classes.lower().split() for w in re.split(r"[-_]", part)}
-        if words & _GUIDANCE_CLASS_WORDS:
+        if any(_GUIDANCE_CLASS.fullmatch(token) for token in classes.lower().split()):
             return ADVICE_KIND
     return None
 

@@ -146,8 +146,6 @@ def collect_findings(db: Database, config: Config, today: date) -> Collected:
 
 # --- reconciling --------------------------------------------------------------------
 
-# Closed findings a run leaves as they are when it does not see them.
-CLOSED_STATUSES = frozenset((FindingStatus.FIXED, FindingStatus.FOLDED, FindingStatus.SWITCHED_OFF))
 
 
 def reconcile(
@@ -207,7 +205,11 @@ def reconcile(
         if complete:
             carriers = folded_into(collected.findings)
             for key, existing in stored.items():
-                if key in seen_keys or existing.status in CLOSED_STATUSES:
+                # A folded row is looked at too: once nothing carries it and it is not seen
+                # on its own, its problem has gone, and it is fixed like any other; left
+                # folded, a return months later would be "listed on its own again", not
+                # "back again", and raise no alert.
+                if key in seen_keys or existing.status in (FindingStatus.FIXED, FindingStatus.SWITCHED_OFF):
                     continue
                 service_id, rule, subject = key
                 if rule in collected.switched_off:
@@ -222,6 +224,8 @@ def reconcile(
                     continue
                 carrier = carriers.get(key)
                 if carrier is not None:
+                    if existing.status == FindingStatus.FOLDED:
+                        continue
                     # The problem is still there, on another line: not a fix to announce.
                     updates.append((existing.id, {"status": str(FindingStatus.FOLDED)}))
                     counts["folded"] += 1

@@ -118,14 +118,17 @@ def safeguarding_findings(
                 held.add(seen.url)
             continue
         flagged.add(seen.url)
+        if not context.enabled(finding.rule):
+            # Switched off: nothing carries the link's own finding, so it is not folded
+            # (folded into a finding that is never reported, it would read as fixed).
+            continue
         if finding.rule in (HARMFUL, REPURPOSED):
             folded = own.get((seen.service_id, seen.url))
             if folded is not None:
                 result.folded.add((seen.service_id, seen.url))
                 finding.evidence["folded"] = [{"rule": folded.rule, "subject": folded.subject, "title": folded.title,
                                                 "message": folded.message}]
-        if context.enabled(finding.rule):
-            result.findings.append(finding)
+        result.findings.append(finding)
     result.good_pages = sorted(
         url for url in judged if url not in flagged and url not in held and not _harmful(pages[url].current)
     )
