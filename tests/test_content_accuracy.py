@@ -206,8 +206,9 @@ def test_mistyped_hrefs_are_kept_and_their_fix_is_named(scored: dict[str, Any]) 
     assert len(planted) >= 5 and {link["behaviour"] for link in manifest["links"].values()} >= {"mistyped_scheme", "no_scheme"}
     said = {(sid, subject): text for sid, rule, subject, text in scored["link_findings"] if rule == "link_broken"}
     found = {key for key in planted if key in said}
-    flagged_mistyped = {key for key in said if key[1] in manifest["links"]
-                        and manifest["links"][key[1]]["behaviour"] in ("mistyped_scheme", "no_scheme")}
+    # Every broken-link finding that names an address it meant, on any URL: a false one on
+    # an ordinary link lowers precision.
+    flagged_mistyped = {key for key, text in said.items() if "change it to" in text}
     precision = len(found) / max(1, len(flagged_mistyped))
     recall = len(found) / len(planted)
     print(f"mistyped hrefs: {len(planted)} planted, precision {precision:.2f} recall {recall:.2f}")
