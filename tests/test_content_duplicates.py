@@ -129,26 +129,62 @@ def test_trap_table_one_finding_per_real_pair_none_for_traps(first: ServiceItem,
         assert "telephone 01134960001" in findings[0].evidence["matched"]
 
 
-def test_a_copy_written_in_everyday_words_is_found_inside_a_big_council_block() -> None:
-    """One council-wide organisation, one postcode (blocks far over MAX_BLOCK, compared only
-    with name-order neighbours) and descriptions drawn from 30 everyday words, so no word
-    is rare. A copy whose name words are reordered shares no name key and sits far from its
-    original in name order: only the sketch's rarer word pairs bring the two together
-    (words alone gave no sketch at all, and the copy was missed)."""
+COUNCIL = "Northshire County Council"
+
+
+def council_directory(vocabulary: list[str], seed: int) -> list[ServiceItem]:
+    """300 entries of one council-wide organisation at one postcode (blocks far over
+    MAX_BLOCK, compared only with name-order neighbours), each description 40 words drawn
+    at random from the vocabulary."""
     import random
 
-    rng = random.Random(3)
-    vocabulary = ("support children young people families autism sensory play music swim club group holiday "
-                  "sessions parents carers advice short breaks weekly friendly activities trips games cooking "
-                  "art drama sport youth").split()
+    rng = random.Random(seed)
     places = "Northtown Southgate Riverside Hillcrest Oakwood Millbrook Ashford Kingsley".split()
-    entries = [
+    return [
         item(f"s{n:03d}", f"{rng.choice(places)} {' '.join(rng.sample(vocabulary, 3)).title()} {n}",
-             " ".join(rng.choice(vocabulary) for _ in range(40)) + ".", organisation="Northshire County Council")
+             " ".join(rng.choice(vocabulary) for _ in range(40)) + ".", organisation=COUNCIL)
         for n in range(300)
     ]
-    original = entries[17]
+
+
+def rekeyed_copy(original: ServiceItem) -> ServiceItem:
+    """The original re-entered with its name words reordered ("Swim Club Riverside Club" for
+    "Riverside Swim Club"): no name key in common, far from the original in name order."""
     first, *rest = original.name.split()
-    copy = item("c001", " ".join([*rest, first, "Club"]), original.description, organisation="Northshire County Council")
-    pairs = {(p.first, p.second) for p in near_duplicate_pairs([*entries, copy])}
+    return item("c001", " ".join([*rest, first, "Club"]), original.description, organisation=COUNCIL)
+
+
+def test_a_copy_written_in_everyday_words_is_found_inside_a_big_council_block() -> None:
+    """Descriptions drawn from 30 everyday words, so no word is rare. A re-keyed copy shares
+    no name key and sits far from its original in name order: only the sketch's rarer runs
+    of words bring the two together (words alone gave no sketch at all, and the copy was
+    missed)."""
+    entries = council_directory(
+        ("support children young people families autism sensory play music swim club group holiday "
+         "sessions parents carers advice short breaks weekly friendly activities trips games cooking "
+         "art drama sport youth").split(), seed=3)
+    pairs = {(p.first, p.second) for p in near_duplicate_pairs([*entries, rekeyed_copy(entries[17])])}
     assert ("c001", "s017") in pairs
+
+
+def test_a_copy_sharing_only_rare_three_word_runs_is_found() -> None:
+    """Descriptions drawn from ten everyday words: every word and every pair of adjacent
+    words is on far more than SKETCH_MAX_ENTRIES entries (stock wording), so only runs of
+    three words are rare enough to be sketch keys, and a re-keyed copy in the council's
+    block is found through them alone. Before the sketch had three-word runs (words and
+    pairs only, a rarity cut of one entry in 50), the copy was missed."""
+    from localoffer_audit.content.duplicates import SKETCH_MAX_ENTRIES
+
+    entries = council_directory("support children families autism play music club group holiday sessions".split(), seed=5)
+    original = entries[42]
+
+    def runs(text: str | None, size: int) -> set[tuple[str, ...]]:
+        words = (text or "").rstrip(".").split()
+        return {tuple(words[i : i + size]) for i in range(len(words) - size + 1)}
+
+    # The premise: the original's words and pairs are stock wording here; its triples are not.
+    for size, stock in ((1, True), (2, True), (3, False)):
+        on_entries = [sum(run in runs(e.description, size) for e in entries) for run in runs(original.description, size)]
+        assert (min(on_entries) > SKETCH_MAX_ENTRIES) is stock
+    pairs = {(p.first, p.second) for p in near_duplicate_pairs([*entries, rekeyed_copy(original)])}
+    assert ("c001", "s042") in pairs

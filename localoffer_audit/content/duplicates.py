@@ -2,14 +2,15 @@
 
 Comparing every pair is quadratic (200 million pairs at 20,000 services), so entries are
 first put into blocks by several keys: the whole base name, its sorted words, the
-organisation, the postcode, each telephone number / email / website host, and the
-smallest hashes of the description's rarer words and word pairs (template wording shared
-by many entries is left out). A block of up to MAX_BLOCK entries is compared pair by
-pair; a bigger one (a shared venue or helpline; a bigger sketch block is stock wording
-and skipped) by sorted neighbourhood: each entry with the WINDOW entries
-next to it in name order. So copies are found at much the same rate whatever the
-directory's size, at a cost near n log n (benchmarks/bench_content.py measures both,
-docs/rules.md has the figures). Candidates are compared with rapidfuzz. A pair is a possible duplicate when:
+organisation, the postcode, each telephone number / email / website host, and each
+rare shingle of the description (a word, or a run of two or three words, on at most
+SKETCH_MAX_ENTRIES entries: template wording shared by many entries is left out). A block
+of up to MAX_BLOCK entries is compared pair by pair; a bigger one (a shared venue or
+helpline) by sorted neighbourhood: each entry with the WINDOW entries next to it in name
+order. Every cap is a fixed number of entries, never a share of the directory, so the
+pairs compared per entry do not grow with it and copies are found at much the same rate
+whatever its size (benchmarks/bench_content.py measures both, docs/rules.md has the
+figures). Candidates are compared with rapidfuzz. A pair is a possible duplicate when:
 
 - the organisations agree (or one is missing), and the titles do not name different
   providers ("Specialist Nursery Places (Larkspur Family Trust)" / "(Oakfield Trust)");
@@ -32,9 +33,9 @@ venues or keep both up to date.
 
 from __future__ import annotations
 
+import gc
 import re
-import zlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations, pairwise
@@ -84,14 +85,18 @@ def base_name(name: str | None) -> str:
     return normalise_name(split_title(name).service)
 
 
-# Sketch: the SKETCH_KEEP smallest hashes of the description's rarer shingles (its words
-# and its pairs of adjacent words), each one block key. Two descriptions whose rarer
-# shingles are J alike (Jaccard) share none of those keys only if none of the SKETCH_KEEP
-# smallest of their union is common to both: about (1 - J) ** SKETCH_KEEP (J = 0.5, a
-# copy about 80% alike: under 0.4%), counting only keys on at most MAX_BLOCK entries. Pairs of words, not only words, because descriptions
-# written in the sector's everyday words ("support", "autism", "holiday club") have few
-# rare words but many rare pairs: words alone left most entries with no sketch at all.
-SKETCH_KEEP = 8
+# Sketch: every shingle of the description (a word, two or three adjacent words) that is
+# on at least 2 and at most SKETCH_MAX_ENTRIES entries is a block key. The cap is a fixed
+# number of entries, not a share of the directory, so that what counts as rare wording,
+# and the size of every sketch block, do not grow with the directory: the sketch compares
+# at most (shingles per entry) x SKETCH_MAX_ENTRIES pairs per entry at any size. All of
+# an entry's rare shingles, not the few smallest hashes: among 20,000 entries many
+# shingles are on a handful of entries by chance, and a copy's shared ones were crowded
+# out of a bottom-8 (re-keyed copies found: 0.71-0.74). Three-word shingles because a
+# description written in the sector's everyday words ("support", "autism", "holiday
+# club") has few rare words, fewer rare pairs as the directory grows, but many rare
+# triples; a copy 80% alike keeps about half of them (benchmarks/bench_content.py).
+SKETCH_MAX_ENTRIES = 20
 # A block larger than MAX_BLOCK is compared by sorted neighbourhood (each entry with the
 # WINDOW entries next to it in name order) instead of every pair: cost n x WINDOW, not n^2.
 WINDOW = 6
@@ -109,11 +114,13 @@ def _names_provider(qual: str) -> bool:
 
 
 def _shingles(description: str) -> set[int]:
-    """The description's words of three letters or more and its pairs of adjacent words,
-    hashed (ints keep 20,000 entries' sets small)."""
+    """The description's words of three letters or more and its runs of two and three
+    adjacent words, hashed (ints keep 20,000 entries' sets small; Python's own hash, which
+    differs between runs but not within one, is all a block key needs)."""
     words = description.split()
-    found = {zlib.crc32(word.encode()) for word in words if len(word) > 2}
-    found.update(zlib.crc32(f"{first} {second}".encode()) for first, second in pairwise(words))
+    found = {hash(word) for word in words if len(word) > 2}
+    found.update(hash(pair) for pair in pairwise(words))
+    found.update(hash(triple) for triple in zip(words, words[1:], words[2:], strict=False))
     return found
 
 
@@ -169,16 +176,15 @@ def _domains(contacts: frozenset[str]) -> frozenset[str]:
     return frozenset(found)
 
 
-def _candidates(prepared: list[_Prepared]) -> set[tuple[int, int]]:
+def _candidates(prepared: list[_Prepared]) -> set[int]:
     """Pairs sharing a block: whole base name, its sorted words, organisation, postcode,
-    each contact value, and each key of the description sketch."""
-    frequency: dict[int, int] = defaultdict(int)
+    each contact value, and each key of the description sketch. Each pair (i, j), i < j,
+    is the one number i * len(prepared) + j: a million pairs as numbers rather than tuples
+    take a third of the memory and no work from the garbage collector."""
     shingle_sets = [_shingles(item.description) for item in prepared]
+    frequency: Counter[int] = Counter()
     for shingles in shingle_sets:
-        for shingle in shingles:
-            frequency[shingle] += 1
-    # Template wording shared by many entries says nothing about a copy: left out of the sketch.
-    common = max(20, len(prepared) // 50)
+        frequency.update(shingles)
     blocks: dict[tuple[object, ...], list[int]] = defaultdict(list)
     for index, item in enumerate(prepared):
         keys: set[tuple[object, ...]] = set()
@@ -190,37 +196,34 @@ def _candidates(prepared: list[_Prepared]) -> set[tuple[int, int]]:
         if item.postcode:
             keys.add(("postcode", item.postcode))
         keys.update(("contact", value) for value in item.contacts)
-        rare = sorted(h for h in shingle_sets[index] if frequency[h] <= common)
-        if len(rare) >= 3:  # a few words of stock text ("See website.") are no evidence
-            keys.update(("sketch", h) for h in rare[:SKETCH_KEEP])
+        keys.update(("sketch", h) for h in _sketch(shingle_sets[index], frequency))
         for key in keys:
             blocks[key].append(index)
-    candidates: set[tuple[int, int]] = set()
-    for key, members in blocks.items():
+    size = len(prepared)
+    candidates: set[int] = set()
+    for members in blocks.values():
         if len(members) < 2:
             continue
         if len(members) <= MAX_BLOCK:
-            candidates.update(combinations(members, 2))
-            continue
-        if key[0] == "sketch":
-            # Wording in the sketch of this many entries is stock phrasing, and name order
-            # says nothing about it: a copy is found by its other sketch keys. (Compared by
-            # name-order neighbours, these blocks tripled the candidates for little recall.)
+            candidates.update(i * size + j for i, j in combinations(members, 2))
             continue
         ordered = sorted(members, key=lambda i: (prepared[i].base, prepared[i].description[:40]))
         for pos, i in enumerate(ordered):
             for j in ordered[pos + 1 : pos + 1 + WINDOW]:
-                candidates.add((min(i, j), max(i, j)))
+                candidates.add(min(i, j) * size + max(i, j))
     return candidates
 
 
-def near_duplicate_pairs(
-    services: Sequence[ServiceItem],
-    *,
-    name_similarity: float = _DEFAULTS.near_duplicate_name_similarity,
-    description_similarity: float = _DEFAULTS.near_duplicate_description_similarity,
-) -> list[DuplicatePair]:
-    prepared = [
+def _sketch(shingles: set[int], frequency: Counter[int]) -> list[int]:
+    """The shingles on at most SKETCH_MAX_ENTRIES entries that another entry also has."""
+    rare = [h for h in shingles if frequency[h] <= SKETCH_MAX_ENTRIES]
+    if len(rare) < 3:  # a few words of stock text ("See website.") are no evidence
+        return []
+    return [h for h in rare if frequency[h] > 1]
+
+
+def _prepare(services: Sequence[ServiceItem]) -> list[_Prepared]:
+    return [
         _Prepared(
             id=s.directory_id,
             name=normalise_name(s.name),
@@ -236,6 +239,36 @@ def near_duplicate_pairs(
         # The directory's own guidance pages are not service entries.
         if s.extra.get("page_kind") != "advice"
     ]
+
+
+def candidate_pair_count(services: Sequence[ServiceItem]) -> int:
+    """How many pairs the search compares (the benchmark prints it: unlike time, it does
+    not depend on what else the machine is doing)."""
+    return len(_candidates(_prepare(services)))
+
+
+def near_duplicate_pairs(
+    services: Sequence[ServiceItem],
+    *,
+    name_similarity: float = _DEFAULTS.near_duplicate_name_similarity,
+    description_similarity: float = _DEFAULTS.near_duplicate_description_similarity,
+) -> list[DuplicatePair]:
+    # The search builds a few hundred objects per entry (shingle sets, block lists), none of
+    # which refer to each other in a cycle; the garbage collector, left on, scans them all
+    # again and again as they pile up: 6% of the search's time at 5,000 entries and 13% at
+    # 20,000 on the benchmark's directories (docs/rules.md). Memory is still freed as usual
+    # (by reference counting); only the hunt for cycles waits until the search returns.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _search(services, name_similarity, description_similarity)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _search(services: Sequence[ServiceItem], name_similarity: float, description_similarity: float) -> list[DuplicatePair]:
+    prepared = _prepare(services)
     # A contact value on many entries (the council's switchboard or inbox given for dozens
     # of providers) says nothing about two entries being one service.
     on_entries: dict[str, int] = defaultdict(int)
@@ -243,14 +276,16 @@ def near_duplicate_pairs(
         for value in item.contacts:
             on_entries[value] += 1
     common_limit = max(COMMON_CONTACT_MIN, len(prepared) // COMMON_CONTACT_SHARE)
-    # Candidates are many (about 40 per entry), pairs few: the pairs are put in candidate
+    # Candidates are many (50 to 80 per entry), pairs few: the pairs are put in candidate
     # order at the end, rather than every candidate sorted first (most of the search's time).
     pairs: list[tuple[tuple[int, int], DuplicatePair]] = []
-    for i, j in _candidates(prepared):
+    for number in _candidates(prepared):
+        i, j = divmod(number, len(prepared))
         a, b = prepared[i], prepared[j]
         if a.id == b.id or not a.name or not b.name:
             continue
-        if a.organisation and b.organisation and fuzz.token_sort_ratio(a.organisation, b.organisation) < 90:
+        if (a.organisation and b.organisation and a.organisation != b.organisation
+                and fuzz.token_sort_ratio(a.organisation, b.organisation) < 90):
             continue
         # Titles that name different providers ("... (Larkspur Family Trust)" / "... (Oakfield Trust)").
         if a.qualifier and b.qualifier and a.qualifier != b.qualifier and (
