@@ -9,7 +9,9 @@ and reconciles them with the ``findings`` table, one row per (service, rule, sub
 - a fixed finding seen again is ``reopened`` (``reopened_at``, ``times_reopened``);
 - a finding no longer seen because another finding of the entry now carries its fix
   and names it in ``evidence.folded`` becomes ``folded``, quietly: it is not fixed, so no
-  worklist, email or report says so (seen on its own again, it is ``open`` again);
+  worklist, email or report says so (seen on its own again, it is ``open`` again; once
+  nothing carries it and it is not seen, it is ``fixed`` like any other);
+- a finding of a rule the config switches off becomes ``switched_off``, not fixed;
 - an *incomplete* run (the crawl saw too little to be trusted) adds and refreshes
   findings but never marks one fixed.
 
