@@ -133,11 +133,11 @@ def test_a_folded_finding_reported_on_its_own_again_is_open_again(db, tmp_path: 
     assert summary.counts["new"] == 0 and summary.counts["reopened"] == 0
 
 
-def test_a_placeholder_stored_before_its_fold_closes_quietly_too(db, tmp_path: Path) -> None:
-    """The same rule for every fold: here the placeholder folded into short_description."""
+def _placeholder_as_the_version_before_wrote_it(db, config) -> None:
+    """A description "TBC": run 1 stores the placeholder beside the short description, as
+    before that fold existed; then the next crawl."""
     put_service(db, description="TBC")
     crawl(db)
-    config = make_config(tmp_path)
     collected = collect_findings(db, config, TODAY)
     [short] = [f for f in collected.findings if f.rule == "short_description"]
     old_placeholder = Finding("s1", "placeholder_text", "description", short.severity, "Placeholder text left in",
@@ -146,6 +146,12 @@ def test_a_placeholder_stored_before_its_fold_closes_quietly_too(db, tmp_path: P
     reconcile(db, Collected(findings=[short, old_placeholder], unsettled_links=set()), run_id=run_id, complete=True)
     finish_run(db, run_id, RunStatus.COMPLETE)
     crawl(db)
+
+
+def test_a_placeholder_stored_before_its_fold_closes_quietly_too(db, tmp_path: Path) -> None:
+    """The same rule for every fold: here the placeholder folded into short_description."""
+    config = make_config(tmp_path)
+    _placeholder_as_the_version_before_wrote_it(db, config)
     summary = run_findings(db, config, today=TODAY)
     assert summary.counts["fixed"] == 0 and summary.counts["folded"] == 1
     assert ("placeholder_text", "description", "folded") in rows(db)
@@ -155,17 +161,8 @@ def test_a_folded_finding_whose_problem_went_is_fixed_and_its_return_is_back_aga
     """The carrier goes and the folded problem is not seen on its own: fixed, like any
     other. Left folded, its return months later would be "listed on its own again", with
     no reopened event, so the nightly alert for new serious problems would miss it."""
-    put_service(db, description="TBC")
-    crawl(db)
     config = make_config(tmp_path)
-    collected = collect_findings(db, config, TODAY)
-    [short] = [f for f in collected.findings if f.rule == "short_description"]
-    old_placeholder = Finding("s1", "placeholder_text", "description", short.severity, "Placeholder text left in",
-                              'The description still says "TBC".', "Replace it.", {"value": "TBC"})
-    run_id = start_run(db, RunKind.CONTENT)
-    reconcile(db, Collected(findings=[short, old_placeholder], unsettled_links=set()), run_id=run_id, complete=True)
-    finish_run(db, run_id, RunStatus.COMPLETE)
-    crawl(db)
+    _placeholder_as_the_version_before_wrote_it(db, config)
     run_findings(db, config, today=TODAY)
     assert ("placeholder_text", "description", "folded") in rows(db)
 
