@@ -201,9 +201,14 @@ class ShownDate:
     value: date | None = None
 
 
+# ``ServiceItem.extra["page_kind"]`` of the directory's own information and advice pages
+# (crawl/advice.py): stored beside the services, read as pages, never as services.
+ADVICE_PAGE_KIND = "advice"
+
+
 @dataclass(slots=True)
 class ServiceItem:
-    """One service entry as the crawl saw it."""
+    """One service entry as the crawl saw it (or one of the directory's advice pages)."""
 
     directory_id: str
     url: str
@@ -227,6 +232,12 @@ class ServiceItem:
     # Platform-specific extras worth keeping (ORUK status, assured_date...).
     extra: dict[str, Any] = field(default_factory=dict)
     content_hash: str = ""
+
+    @property
+    def is_advice_page(self) -> bool:
+        """The directory's own guidance page, not a service: its links are checked, no
+        content rule reads it, its findings go to the Local Offer team."""
+        return self.extra.get("page_kind") == ADVICE_PAGE_KIND
 
 
 @dataclass(slots=True)

@@ -82,7 +82,7 @@ class GenericSpider(AuditSpider):
             item = parse_structured_service(response, self.parse_settings)
             item.directory_id = service_id_from_url(response.url, self.selectors.id_pattern)
             # Listed like a record, but the page says it is guidance: stored as such.
-            return as_advice(item) if item.extra.get("page_kind") == ADVICE_KIND else item
+            return as_advice(item) if item.is_advice_page else item
         return parse_generic_service(response, self.selectors, self.parse_settings)
 
     def parse_advice(self, response: Response) -> Iterator[Any]:

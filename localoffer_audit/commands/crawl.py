@@ -138,8 +138,8 @@ def dry_run_report(config: Config) -> str:
         finally:
             db.close()
     # The directory's own guidance pages are read too, but are not its records.
-    advice = [s for s in stored if s.extra.get("page_kind") == "advice"]
-    samples = [s for s in stored if s.extra.get("page_kind") != "advice"][:DRY_RUN_SAMPLES]
+    advice = [s for s in stored if s.is_advice_page]
+    samples = [s for s in stored if not s.is_advice_page][:DRY_RUN_SAMPLES]
     counts = summary.counts
     platform = counts.get("detected_platform") or config.directory.platform
     lines = [f"Dry run (nothing stored; at most {DRY_RUN_PAGES} pages read)", f"  platform: {platform}"]

@@ -237,7 +237,7 @@ def _prepare(services: Sequence[ServiceItem]) -> list[_Prepared]:
         )
         for s in services
         # The directory's own guidance pages are not service entries.
-        if s.extra.get("page_kind") != "advice"
+        if not s.is_advice_page
     ]
 
 

@@ -211,7 +211,7 @@ def archive_candidates(
     limit = context.config.archive_after_days
     result = []
     for service in services:
-        if service.extra.get("page_kind") == "advice":
+        if service.is_advice_page:
             continue  # the directory's own guidance page: only its links are checked
         closed = closure_evidence(service)
         if closed is not None:

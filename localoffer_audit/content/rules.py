@@ -564,7 +564,7 @@ RULES: tuple[tuple[tuple[str, ...], Rule], ...] = (
 
 def check_service(service: ServiceItem, context: RuleContext) -> list[Finding]:
     """Every enabled per-entry content rule over one service (near duplicates are separate)."""
-    if service.extra.get("page_kind") == "advice":
+    if service.is_advice_page:
         return []  # the directory's own guidance page: only its links are checked
     findings: list[Finding] = []
     for rule_ids, rule in RULES:

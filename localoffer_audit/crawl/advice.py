@@ -34,10 +34,10 @@ from urllib.parse import urlsplit
 from parsel import Selector
 
 from localoffer_audit.crawl.common import absolute_url, finalise, host_of, is_chrome
-from localoffer_audit.models import ServiceItem
+from localoffer_audit.models import ADVICE_PAGE_KIND, ServiceItem
 
-# Stored pages of this kind carry ``extra.page_kind = "advice"``.
-ADVICE_KIND = "advice"
+# Stored pages of this kind carry ``extra.page_kind = "advice"`` (ServiceItem.is_advice_page).
+ADVICE_KIND = ADVICE_PAGE_KIND
 ENTRY_KIND = "entry"
 
 # Drupal content types (as printed in classes: underscores become hyphens).

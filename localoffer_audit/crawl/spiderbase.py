@@ -19,7 +19,6 @@ from twisted.python.failure import Failure
 
 from localoffer_audit.config import Config
 from localoffer_audit.models import ServiceItem
-from localoffer_audit.crawl.advice import ADVICE_KIND
 from localoffer_audit.crawl.common import FailedServicePage, ParseSettings, finalise
 from localoffer_audit.crawl.fsd import ResultsPage
 from localoffer_audit.crawl.report import CrawlReport
@@ -247,7 +246,7 @@ class AuditSpider(scrapy.Spider):
             )
             return
         item.directory_id = directory_id
-        if item.extra.get("page_kind") == ADVICE_KIND and not self.reads_advice:
+        if item.is_advice_page and not self.reads_advice:
             # Listed like a record, but the page says it is guidance ([directory] read_advice_pages is off).
             self.report.note(f"not stored: {response.url} is an information/advice page and [directory] read_advice_pages is off")
             return

@@ -11,14 +11,14 @@ from sqlite_utils import Database
 
 from localoffer_audit.store.db import from_json, to_json
 from localoffer_audit.parsing.urls import canonical_link_url
-from localoffer_audit.models import Contact, LinkPlace, ServiceItem, ServiceState, ShownDate
+from localoffer_audit.models import ADVICE_PAGE_KIND, Contact, LinkPlace, ServiceItem, ServiceState, ShownDate
 from localoffer_audit.redact import mask_credentials
 
 
 # An information and advice page the crawl read (crawl/advice.py stores it with
 # ``extra.page_kind = "advice"``): a row of the services table that is not a service.
 # ``{s}`` is the services table's alias in the query.
-ADVICE_PAGE = "COALESCE(json_extract({s}.extra, '$.page_kind'), '') = 'advice'"
+ADVICE_PAGE = "COALESCE(json_extract({s}.extra, '$.page_kind'), '') = '" + ADVICE_PAGE_KIND + "'"
 
 
 def service_from_row(row: dict[str, Any], links: list[LinkPlace] | None = None) -> ServiceItem:
