@@ -2,8 +2,8 @@
 
 A link that never answers gets at most two tries in a run (the first, then one delayed
 recheck started as soon as the failure is known, alongside the rest of the run); a host
-that hung is never asked HEAD-then-GET; a recheck that would more than double the stage
-is left to the next run, and two failing runs confirm. Precision does not move: a
+that hung is never asked HEAD-then-GET; a recheck that would end after the stage has
+doubled is left to the next run, and two failing runs confirm. Precision does not move: a
 timeout is only ever confirmed by a second failure, and never becomes `broken`.
 """
 
@@ -216,6 +216,25 @@ async def test_a_recheck_that_would_dominate_is_left_to_the_next_run(web_port: i
     assert LEFT_TO_NEXT_RUN in (result.detail or "")
     assert requests_for("hang.test") == ["GET"]
     assert time.monotonic() - started < 3.0  # the 3 s confirmation delay was not waited for
+
+
+@pytest.mark.asyncio
+async def test_a_recheck_due_in_time_but_ending_late_is_left_to_the_next_run(web_port: int) -> None:
+    # One at a time on hang.test: the first link times out at about 1 s (recheck due at
+    # 3.6 s), the second at about 2 s (no second round for a hanging host). The stage may
+    # last twice its 2 s: the recheck is *due* inside that (3.6 < 4) but would *end* a
+    # timeout later (4.6), so the first rule waited 2.6 s more for it; now the next run
+    # confirms both links.
+    settings = settings_for_port(
+        web_port, read_timeout=1.0, total_timeout=3.0, confirm_delay=2.6, recheck_wait_share=1.0, per_host=1,
+    )
+    started = time.monotonic()
+    results = await check_urls(["http://hang.test/a", "http://hang.test/b"], settings)
+    assert [r.verdict for r in results] == [LinkVerdict.TIMEOUT] * 2
+    assert not any(r.confirmed for r in results)
+    assert all(LEFT_TO_NEXT_RUN in (r.detail or "") for r in results), results
+    assert requests_for("hang.test") == ["GET", "GET"]  # one try each: the recheck never started
+    assert time.monotonic() - started < 3.6
 
 
 @pytest.mark.asyncio

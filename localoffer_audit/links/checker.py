@@ -28,7 +28,7 @@ How one http(s) link is checked:
    be and confirms nothing). A link that failed at
    its previous check too needs no recheck (two runs in a row confirm it). A hanging
    host gets one round of rechecks (``per_host`` of its timeouts), and a timeout's
-   recheck that would more than double the stage is left to the next run.
+   recheck that would end after the stage has doubled is left to the next run.
    Links known slow or hanging from earlier runs (``first``) are started first, so
    their waits overlap the rest. A site that was fine before and now fails repeatedly
    is paused: its remaining links are left unverified this run.
@@ -907,11 +907,13 @@ async def check_urls(
             # and a quick answer: always waited for.
             await asyncio.gather(*(task for task, _due, slow in list(rechecks.values()) if not slow))
             # A timeout's recheck costs the delay and another timeout: waited for only if
-            # it is due before the stage has run (1 + recheck_wait_share) times as long as
-            # it has so far; the others are left to the next run, whose failure confirms.
+            # it would end (due, plus one more first-byte wait) before the stage has run
+            # (1 + recheck_wait_share) times as long as it has so far; the others are left
+            # to the next run, whose failure confirms. Judged by its end, not its start: a
+            # recheck due just inside the horizon still holds the stage a whole timeout.
             horizon = started + (loop.time() - started) * (1 + settings.recheck_wait_share)
             for url, (task, due, slow) in list(rechecks.items()):
-                if slow and not task.done() and due > horizon:
+                if slow and not task.done() and due + settings.read_timeout > horizon:
                     task.cancel()
                     first_result = results[url]
                     results[url] = replace(first_result, detail=_add_detail(first_result.detail, LEFT_TO_NEXT_RUN))
