@@ -210,8 +210,9 @@ def link_bound(db, run_id: int, world, config) -> dict[str, float]:
     working http link, one soft-404 probe at its latency) shared by ``per_host`` slots, a request to a
     hanging link costing ``read_timeout_seconds``; and, for a host with a link rechecked
     in the run, that link's chain (first try, the confirmation delay, the recheck), which
-    runs alongside the host's other requests. The bound is the slowest host's larger of
-    the two: the least a correct checker at these limits can take.
+    runs alongside the host's other requests; and its timed-out requests in rounds of
+    ``per_host`` (each holds a slot a whole timeout). The bound is the slowest host's
+    largest figure: the least a correct checker at these limits can take.
     """
     links = config.links
     rows = db.execute(
@@ -222,6 +223,7 @@ def link_bound(db, run_id: int, world, config) -> dict[str, float]:
     work: dict[str, float] = {}
     longest: dict[str, float] = {}
     chain: dict[str, float] = {}
+    hung: dict[str, int] = {}  # per host, its requests that waited a whole timeout
     timeouts = rechecked = 0
     for host, url, verdict, attempts, detail in rows:
         host = host or ""
@@ -239,11 +241,19 @@ def link_bound(db, run_id: int, world, config) -> dict[str, float]:
         # The soft-404 probe: asked of a host that answers, once a run.
         probe = latency if host not in work and links.soft_404_probe else 0.0
         work[host] = work.get(host, 0.0) + requests * cost + probe
+        if timed_out:
+            hung[host] = hung.get(host, 0) + requests
         longest[host] = max(longest.get(host, 0.0), cost)
         if again:
             rechecked += 1
             chain[host] = max(chain.get(host, 0.0), cost + links.confirm_delay_seconds + cost)
-    per_host = {host: max(work[host] / links.per_host, longest[host], chain.get(host, 0.0)) for host in work}
+    # k requests that each wait a whole timeout cannot share slots: some slot takes
+    # ceil(k / per_host) of them end to end (3 on 2 slots: 20 s at 10 s, not 15 s).
+    per_host = {
+        host: max(work[host] / links.per_host, longest[host], chain.get(host, 0.0),
+                  -(-hung.get(host, 0) // links.per_host) * timeout)
+        for host in work
+    }
     slowest = max(per_host, key=per_host.__getitem__, default="")
     return {"bound_s": per_host.get(slowest, 0.0), "schedule_s": work.get(slowest, 0.0) / links.per_host,
             "chain_s": chain.get(slowest, 0.0), "host": slowest, "timeouts": timeouts, "rechecked": rechecked}
