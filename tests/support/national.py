@@ -305,7 +305,8 @@ def council_config(folder: Path, web_: LoopbackWeb, slug: str, hosts: Path, *, p
                   "concurrent_requests_per_domain": 8, "timeout_seconds": 30.0, "retries": 1},
         "links": {"hosts_file": str(hosts), "hosts_file_only": True, "per_host": per_host, "concurrency": 50,
                   "check_https": False, "confirm_delay_seconds": 0.5, "retries": 1, "backoff_seconds": 0.1,
-                  "connect_timeout_seconds": 3.0, "read_timeout_seconds": 5.0, "total_timeout_seconds": 8.0},
+                  "connect_timeout_seconds": 3.0, "read_timeout_seconds": 5.0, "total_timeout_seconds": 8.0,
+                  "recheck_wait_share": ALWAYS_RECHECK},
         "database": {"path": str(folder / "audit.db")},
         "output": {"folder": str(folder / "output")},
     }
@@ -449,9 +450,15 @@ DEMO_COUNCILS = ["eastshire", "westmoor", "southdale", "northfield", "calderside
 # Shorter limits than the demo's, so its hanging and trickling hosts cost seconds; long
 # enough that a loaded 2-core machine does not time out an ordinary answer (the slow hosts
 # answer in 0.3-0.6 s here), which would make one run's verdict differ from another's.
+# A hanging link's recheck is always waited for (recheck_wait_share): by default it is
+# left to the next night when it would more than double the stage, and a council's own
+# stage and a shared batch last differently long, so one night's verdicts could differ
+# between the two modes by timing alone (both confirm by the next night).
+ALWAYS_RECHECK = 1000.0
 FAST_LINK_SETTINGS: dict[str, Any] = {
     "connect_timeout_seconds": 2.0, "read_timeout_seconds": 4.0, "total_timeout_seconds": 6.0,
     "confirm_delay_seconds": 0.5, "backoff_seconds": 0.1, "max_retry_after_seconds": 1.0,
+    "recheck_wait_share": ALWAYS_RECHECK,
 }
 
 
