@@ -229,6 +229,10 @@ class LinksConfig(_Section):
     # while the stage would last at most (1 + this) times as long; later ones are left
     # to the next run, whose failure confirms (a large value: always confirm in the run).
     recheck_wait_share: float = Field(default=1.0, ge=0, le=1000, allow_inf_nan=False)
+    # The nightly checks links while its crawl runs (links/early.py): those of services
+    # already stored, and new ones as the crawl stores them; nothing is stored unless
+    # the crawl is complete. Off: the link check starts when the crawl has ended.
+    check_during_crawl: bool = True
     # A host failing this many times in a row, after being fine before, is paused and
     # its other links left unverified this run (0 = never pause).
     host_pause_after_failures: int = Field(default=5, ge=0, le=10_000)

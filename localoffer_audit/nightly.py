@@ -28,7 +28,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from localoffer_audit.links.stage import Checker, run_link_checks
+from localoffer_audit.links.early import EarlyLinkCheck
+from localoffer_audit.links.stage import Checker, run_link_checks, settings_for
 from localoffer_audit.config import Config
 from localoffer_audit.crawl.runner import run_crawl
 from localoffer_audit.store.db import open_db
@@ -175,10 +176,16 @@ def _run_stages(
             blocked = f"the {name} stage failed"
         return outcome
 
-    crawl = guarded("crawl", lambda: crawl_stage(run_id) if crawl_stage else _crawl(config, db_path, run_id, accept_missing, crawl_progress))
-    if crawl is not None and crawl.status == StageStatus.INCOMPLETE:
-        blocked = "the crawl was incomplete"
-    links = guarded("links", lambda: _links(db, config, run_id, link_progress, link_checker))
+    # Links checked while the crawl runs (not in the national run: it checks links itself).
+    early = _early_link_check(config, db_path) if crawl_stage is None and link_checker is None else None
+    try:
+        crawl = guarded("crawl", lambda: crawl_stage(run_id) if crawl_stage else _crawl(config, db_path, run_id, accept_missing, crawl_progress))
+        if crawl is not None and crawl.status == StageStatus.INCOMPLETE:
+            blocked = "the crawl was incomplete"
+        links = guarded("links", lambda: _links(db, config, run_id, link_progress, link_checker, early))
+    finally:
+        if early is not None:
+            early.close()  # what the link stage did not take (a crawl that failed) is dropped
     if links is not None and links.status == StageStatus.INCOMPLETE:
         # The spike guard: far more failures than last time is a checker or network fault
         # first. Findings from it would fix and open link findings on untrusted evidence.
@@ -240,11 +247,26 @@ def _crawl(
                      progress=progress).stage_result()
 
 
+def _early_link_check(config: Config, db_path: Path) -> EarlyLinkCheck | None:
+    if not config.links.check_during_crawl:
+        return None
+    try:
+        return EarlyLinkCheck(db_path, config, settings_for(config)).start()
+    except Exception:  # the link stage after the crawl checks everything itself
+        log.warning("could not start checking links during the crawl; they are checked after it:\n%s",
+                    traceback.format_exc())
+        return None
+
+
 def _links(
     db: Database, config: Config, parent: int, progress: Callable[[int, int, Any], None] | None = None,
-    checker: Checker | None = None,
+    checker: Checker | None = None, early: EarlyLinkCheck | None = None,
 ) -> StageResult:
-    return run_link_checks(db, config, parent_run_id=parent, progress=progress, checker=checker).stage_result()
+    summary = run_link_checks(db, config, parent_run_id=parent, progress=progress,
+                              checker=early.checker if early else checker)
+    if early is not None:
+        summary.counts["done_during_crawl"] = early.done_during_crawl
+    return summary.stage_result()
 
 
 def _findings(db: Database, config: Config, parent: int, today: date, accept_missing: bool = False) -> StageResult:

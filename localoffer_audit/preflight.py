@@ -70,13 +70,20 @@ def check_file_writable(path: Path, what: str) -> None:
     if path.exists():
         if path.is_dir():
             raise PreflightError(f"the {what} {path} is a folder; it must be a file path")
-        try:
-            with path.open("r+b"):
-                pass
-        except OSError as exc:
-            raise PreflightError(
-                f"cannot write the {what} {path} ({describe_os_error(exc)}): make it writable for this user"
-            ) from exc
+        # Asked, not opened: closing any descriptor of an SQLite file drops every lock this
+        # process holds on it (POSIX record locks belong to the process), so a connection
+        # already open in the process could lose its read lock, and another process then
+        # delete the shared WAL index under it ("file is not a database").
+        if not os.access(path, os.W_OK):
+            reason = "the file system is read-only" if _read_only_file_system(path) else "permission denied"
+            raise PreflightError(f"cannot write the {what} {path} ({reason}): make it writable for this user")
+
+
+def _read_only_file_system(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 def check_free_space(path: Path, what: str, minimum: int | None = None) -> None:

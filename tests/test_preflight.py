@@ -177,3 +177,4 @@ def test_header_only_managers_file_via_cli(runner: CliRunner, tmp_path: Path) ->
     (tmp_path / "m.csv").write_text(HEADER, encoding="utf-8")
     line = one_line_error(runner.invoke(main, ["managers", "import", "m.csv"]))
     assert "header but no mapping rows" in line and "nothing imported" in line
+

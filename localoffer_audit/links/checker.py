@@ -98,6 +98,8 @@ __all__ = ["LinkCheckSettings", "check_urls", "default_user_agent", "user_agent_
 
 log = logging.getLogger(__name__)
 
+# Further URLs for a run under way, each batch with those that failed last time; None ends it.
+MoreURLs = asyncio.Queue[tuple[Sequence[str], Collection[str]] | None]
 # progress(done, total, result) after each URL.
 ProgressCallback = Callable[[int, int, LinkResult], None]
 
@@ -747,6 +749,7 @@ async def check_urls(
     on_result: Callable[[LinkResult], None] | None = None,
     first: Collection[str] = (),
     failed_last_time: Collection[str] = (),
+    more: MoreURLs | None = None,
 ) -> list[LinkResult]:
     """Check each distinct URL once; results in the order of ``urls`` (duplicates dropped).
 
@@ -766,6 +769,13 @@ async def check_urls(
     ``settings.max_run_seconds`` bounds the whole run, delayed rechecks included: links
     not checked by then come back unverified (``is_time_limited``), soft failures not
     rechecked by then stay unconfirmed.
+
+    ``more``: further URLs while the run goes on (links found while the crawl runs,
+    links/early.py), each batch with those of its URLs that failed last time; ``None``
+    ends the feed. The run ends once the feed has ended and every URL is done; its
+    results come after those of ``urls``, in the order fed. Such a run's length, for
+    ``recheck_wait_share``, is counted from the end of the feed: the part of it that
+    the night waits for.
     """
     distinct = list(dict.fromkeys(urls))
     total = len(distinct)
@@ -789,6 +799,8 @@ async def check_urls(
     done = 0
     held: set[str] = set()
     known_failing = set(failed_last_time)
+    # host key -> the queue its workers are taking URLs from, while they run.
+    working: dict[str, deque[str]] = {}
     loop = asyncio.get_running_loop()
     started = loop.time()
     deadline = started + settings.max_run_seconds if settings.max_run_seconds > 0 else None
@@ -889,20 +901,52 @@ async def check_urls(
         active_hosts = asyncio.Semaphore(max(limit + max_idle, 16))
 
         async def work_on_host(host_key: str, queue: deque[str]) -> None:
+            working[host_key] = queue
             try:
                 shared: dict[str, object] = {"streak": 0}
-                workers = len(queue) if host_key == "~other" else min(settings.per_host, len(queue))
-                await asyncio.gather(*(host_worker(host_key, queue, shared) for _ in range(min(workers, 50))))
+                # Again while URLs fed meanwhile wait in the queue. No await between the
+                # queue found empty and the host leaving ``working``: a URL fed is either
+                # seen here or starts the host anew.
+                while queue:
+                    workers = len(queue) if host_key == "~other" else min(settings.per_host, len(queue))
+                    await asyncio.gather(*(host_worker(host_key, queue, shared) for _ in range(min(workers, 50))))
             finally:
+                del working[host_key]
                 active_hosts.release()
 
         tasks: list[asyncio.Future[None]] = []
 
-        async def run_all() -> None:
-            for host_key, queue in _order_hosts(distinct, first):
+        async def start_hosts(urls_: Sequence[str]) -> None:
+            for host_key, queue in _order_hosts(urls_, first):
+                if host_key in working:  # its workers take these too
+                    working[host_key].extend(queue)
+                    continue
                 await active_hosts.acquire()
                 tasks.append(asyncio.ensure_future(work_on_host(host_key, queue)))
-            await asyncio.gather(*tasks)
+
+        fed_until: float | None = None  # loop time the feed ended
+
+        async def take_more(feed: MoreURLs) -> None:
+            nonlocal total, fed_until
+            while (batch := await feed.get()) is not None:
+                fed, failing = batch
+                new = [url for url in dict.fromkeys(fed) if url not in seen]
+                seen.update(new)
+                distinct.extend(new)
+                total += len(new)
+                known_failing.update(failing)
+                await start_hosts(new)
+            fed_until = loop.time()
+
+        seen = set(distinct)
+
+        async def run_all() -> None:
+            await start_hosts(distinct)
+            if more is not None:
+                await take_more(more)
+            # Hosts started later join ``tasks``: gathered until none is left running.
+            while not all(task.done() for task in tasks):
+                await asyncio.gather(*tasks)
             # Rechecks of fast failures (5xx, resets, refusals) cost the confirmation delay
             # and a quick answer: always waited for.
             await asyncio.gather(*(task for task, _due, slow in list(rechecks.values()) if not slow))
@@ -911,7 +955,10 @@ async def check_urls(
             # (1 + recheck_wait_share) times as long as it has so far; the others are left
             # to the next run, whose failure confirms. Judged by its end, not its start: a
             # recheck due just inside the horizon still holds the stage a whole timeout.
-            horizon = started + (loop.time() - started) * (1 + settings.recheck_wait_share)
+            # A fed run (``more``: links checked while the crawl runs) is measured from the
+            # end of its feed: what the night waits for is what comes after the crawl.
+            since = fed_until if fed_until is not None else started
+            horizon = since + (loop.time() - since) * (1 + settings.recheck_wait_share)
             for url, (task, due, slow) in list(rechecks.items()):
                 if slow and not task.done() and due + settings.read_timeout > horizon:
                     task.cancel()

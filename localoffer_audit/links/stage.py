@@ -237,6 +237,16 @@ async def run_link_checks_async(
         raise
 
 
+def due_links(db: Database, config: Config, now: datetime) -> list[tuple[str, bool]]:
+    """The links a link stage starting ``now`` would check, each with whether its previous
+    check failed: links/early.py feeds them to the checker while the crawl runs."""
+    to_check, _reused = _select(
+        links_of_live_services(db), only_failed=False,
+        recheck_after=timedelta(days=config.links.recheck_ok_after_days), now=now,
+    )
+    return [(link.url, _was_failing(link)) for link in to_check]
+
+
 def _select(
     stored: list[StoredLink], *, only_failed: bool, recheck_after: timedelta, now: datetime,
     resume_since: str | None = None,

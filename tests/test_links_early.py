@@ -1,0 +1,248 @@
+"""Links checked while the crawl runs (links/early.py), on a loopback directory and web.
+
+The directory answers each record page slowly, so its crawl lasts seconds; every request
+is logged server side with its time. Shown: links are asked while the crawl still runs
+and a hanging link's timeout is confirmed by its recheck during it; the results equal
+those of a night that checks links only after the crawl; links on the directory's own
+host wait for the crawl to end; a crawl that turns out incomplete stores nothing of what
+was checked meanwhile; and ``check_urls`` fed URLs as it runs keeps its per-host limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from localoffer_audit.config import Config, config_from_dict
+from localoffer_audit.links.checker import LinkCheckSettings, MoreURLs, check_urls
+from localoffer_audit.models import LinkVerdict, RunStatus
+from localoffer_audit.nightly import run_nightly
+
+from .support.links import ThreadedServer
+
+RECORDS = 20
+PAGE_SECONDS = 0.25  # each record page: the crawl lasts about RECORDS x (this + the delay)
+
+
+@dataclass
+class Web:
+    """One loopback server: the directory under /dir/ and provider hosts by Host name."""
+
+    log: list[tuple[str, str, str, float]] = field(default_factory=list)  # host, method, path, time
+    in_flight: Counter[str] = field(default_factory=Counter)
+    peak: Counter[str] = field(default_factory=Counter)
+    directory_down: bool = False
+    release: threading.Event = field(default_factory=threading.Event)
+    server: ThreadedServer | None = None
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None
+        return self.server.port
+
+    def times(self, host: str, path_start: str = "/") -> list[float]:
+        return [at for h, _m, path, at in self.log if h == host and path.startswith(path_start)]
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        host = (request.host or "").split(":")[0]
+        self.log.append((host, request.method, request.path, time.monotonic()))
+        self.in_flight[host] += 1
+        self.peak[host] = max(self.peak[host], self.in_flight[host])
+        try:
+            return await self._answer(host, request)
+        finally:
+            self.in_flight[host] -= 1
+
+    async def _answer(self, host: str, request: web.Request) -> web.StreamResponse:
+        page = "<html><head><title>{0}</title></head><body><h1 class='record-title'>{0}</h1>{1}</body></html>"
+        if host == "127.0.0.1":
+            if request.path == "/robots.txt":
+                return web.Response(text="User-agent: *\nAllow: /\n")
+            if self.directory_down:
+                return web.Response(status=503, text="down for maintenance")
+            if request.path == "/dir/list":
+                items = "".join(f'<li><a class="service-title" href="/dir/record/{i}">Service {i}</a></li>'
+                                for i in range(1, RECORDS + 1))
+                return web.Response(text=f"<html><body><main><ul>{items}</ul></main></body></html>",
+                                    content_type="text/html")
+            if request.path.startswith("/dir/record/"):
+                await asyncio.sleep(PAGE_SECONDS)
+                number = int(request.path.rsplit("/", 1)[1])
+                return web.Response(text=page.format(f"Service {number}", record_body(number, self.port)),
+                                    content_type="text/html")
+            return web.Response(text=page.format("About the Local Offer", "<p>" + "About us. " * 40 + "</p>"),
+                                content_type="text/html")
+        if host == "hang.test":
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
+            return web.Response(status=503)
+        if request.path.startswith("/gone"):
+            return web.Response(status=404, text="<html><body><h1>Not found</h1></body></html>", content_type="text/html")
+        return web.Response(text=page.format(f"Provider {request.path}", "<p>" + f"Our sessions {request.path}. " * 30 + "</p>"),
+                            content_type="text/html")
+
+
+def record_body(number: int, port: int) -> str:
+    links = [f"http://provider.test:{port}/page/{number}"]
+    if number == 2:
+        links.append(f"http://hang.test:{port}/whats-on")
+    if number == 3:
+        links.append(f"http://provider.test:{port}/gone/timetable")
+    anchors = "".join(f'<p>See <a href="{url}">more about this</a>.</p>' for url in links)
+    if number == RECORDS:  # a website on the directory's own host
+        anchors += f'<p><a class="website" href="http://127.0.0.1:{port}/dir/about">Website</a></p>'
+    return (f"<div class='description'><p>Sessions for children with additional needs, every week in term "
+            f"time, number {number}.</p>{anchors}</div><span class='phone'>0113 496 0{number:03d}</span>")
+
+
+@pytest.fixture
+def loopback_web() -> Iterator[Web]:
+    world = Web()
+    world.server = ThreadedServer(world.handle)
+    try:
+        yield world
+    finally:
+        world.release.set()
+        world.server.stop()
+
+
+def night_config(folder: Path, world: Web, *, during_crawl: bool = True, recheck_wait_share: float = 1.0) -> Config:
+    folder.mkdir(parents=True, exist_ok=True)
+    hosts = folder / "hosts"
+    hosts.write_text("127.0.0.1 provider.test hang.test\n", encoding="utf-8")
+    return config_from_dict({
+        "directory": {
+            "name": "Loopback Local Offer", "platform": "generic",
+            "start_urls": [f"http://127.0.0.1:{world.port}/dir/list"],
+            "generic": {"service_link": "main a.service-title", "id_pattern": r"/record/(\d+)",
+                        "fields": {"name": "h1.record-title::text", "description": "//div[@class='description']",
+                                   "phone": ".phone::text", "website": "a.website::attr(href)"}},
+        },
+        "crawl": {"allow_private_addresses": True, "download_delay_seconds": 0.05, "autothrottle": False,
+                  "concurrent_requests_per_domain": 1, "timeout_seconds": 10.0, "retries": 0},
+        "links": {"hosts_file": str(hosts), "hosts_file_only": True, "per_host": 2, "check_https": False,
+                  "soft_404_probe": False, "connect_timeout_seconds": 1.0, "read_timeout_seconds": 0.5,
+                  "total_timeout_seconds": 1.5, "confirm_delay_seconds": 0.3, "retries": 1, "backoff_seconds": 0.05,
+                  "check_during_crawl": during_crawl, "recheck_wait_share": recheck_wait_share},
+        "database": {"path": str(folder / "audit.db")},
+        "output": {"folder": str(folder / "output")},
+    })
+
+
+def stored_links(config: Config) -> dict[str, tuple[str, int, str]]:
+    with closing(sqlite3.connect(config.database.path)) as conn:
+        return {url: (verdict, confirmed, checked) for url, verdict, confirmed, checked in conn.execute(
+            "SELECT url, verdict, confirmed, last_checked_at FROM links")}
+
+
+def findings(config: Config) -> set[tuple[str, str]]:
+    with closing(sqlite3.connect(config.database.path)) as conn:
+        return {(rule, subject) for rule, subject in conn.execute("SELECT rule, subject FROM findings WHERE status = 'open'")}
+
+
+def test_links_are_checked_while_the_crawl_runs_with_the_verdicts_of_a_night_that_waits(
+    loopback_web: Web, tmp_path: Path
+) -> None:
+    port = loopback_web.port
+    config = night_config(tmp_path / "during", loopback_web)
+    summary = run_nightly(config, send_email=False)
+    assert summary.status == RunStatus.COMPLETE, summary.messages
+
+    last_page = max(loopback_web.times("127.0.0.1", "/dir/record/"))
+    # Asked while the crawl was still fetching record pages, not after it.
+    assert min(loopback_web.times("provider.test")) < last_page - 1.0
+    hung = loopback_web.times("hang.test")
+    assert len(hung) == 2 and hung[1] < last_page, "the timeout and its recheck both fell inside the crawl"
+    # The directory's own page waited for the crawl: its host was busy being crawled.
+    assert min(loopback_web.times("127.0.0.1", "/dir/about")) > last_page
+
+    links = stored_links(config)
+    assert links[f"http://hang.test:{port}/whats-on"][:2] == (LinkVerdict.TIMEOUT.value, 1)
+    assert links[f"http://provider.test:{port}/gone/timetable"][:2] == (LinkVerdict.BROKEN.value, 1)
+    assert links[f"http://127.0.0.1:{port}/dir/about"][0] == LinkVerdict.OK.value
+    stage = next(s for s in summary.stages if s.name == "links")
+    assert stage.counts["done_during_crawl"] >= RECORDS // 2  # the last pages' links are fed as it ends
+
+    # The same world, links checked only after the crawl: the same verdicts and findings.
+    # Its short link stage would leave the timeout's recheck to the next night (it more
+    # than doubles the stage): told to wait, so that one night's verdicts compare.
+    after = night_config(tmp_path / "after", loopback_web, during_crawl=False, recheck_wait_share=100.0)
+    assert run_nightly(after, send_email=False).status == RunStatus.COMPLETE
+    assert {url: v[:2] for url, v in stored_links(after).items()} == {url: v[:2] for url, v in links.items()}
+    assert findings(after) == findings(config)
+    assert any(rule == "link_timeout" for rule, _ in findings(config))
+
+
+def test_an_incomplete_crawl_stores_nothing_checked_during_it(loopback_web: Web, tmp_path: Path) -> None:
+    config = night_config(tmp_path, loopback_web)
+    assert run_nightly(config, send_email=False).status == RunStatus.COMPLETE
+    before = stored_links(config)
+    gone = f"http://provider.test:{loopback_web.port}/gone/timetable"
+    asked_before = len(loopback_web.times("provider.test", "/gone/"))
+
+    loopback_web.directory_down = True
+    summary = run_nightly(config, send_email=False)
+    assert summary.status == RunStatus.INCOMPLETE
+    assert [s.status for s in summary.stages if s.name == "links"] == ["skipped"]
+    # The failing link (always checked again) was asked during the crawl ...
+    assert len(loopback_web.times("provider.test", "/gone/")) > asked_before
+    # ... and nothing of it was stored: the previous complete state stands.
+    assert stored_links(config) == before and before[gone][0] == LinkVerdict.BROKEN.value
+    assert not [t for t in threading.enumerate() if t.name == "early-link-check"], "the checker's thread stopped"
+
+
+@pytest.mark.asyncio
+async def test_urls_fed_while_the_check_runs_keep_the_per_host_limit(loopback_web: Web) -> None:
+    port = loopback_web.port
+    settings = LinkCheckSettings(
+        connect_timeout=1.0, read_timeout=1.0, total_timeout=2.0, per_host=2, check_https=False,
+        soft_404_probe=False, hosts={"provider.test": ["127.0.0.1"]}, hosts_only=True,
+        trusted_hosts=frozenset({"127.0.0.1"}),
+    )
+    feed: MoreURLs = asyncio.Queue()
+    first = [f"http://127.0.0.1:{port}/dir/record/{i}" for i in range(1, 4)]
+    fed = [[f"http://127.0.0.1:{port}/dir/record/{i}" for i in range(n, n + 3)] for n in (4, 7, 10)]
+    fed.append([f"http://provider.test:{port}/page/1", first[0]])  # a new host, and a URL already asked
+
+    async def feed_slowly() -> None:
+        for batch in fed:
+            await asyncio.sleep(PAGE_SECONDS)  # while the host's first URLs are still being answered
+            await feed.put((batch, []))
+        await feed.put(None)
+
+    feeding = asyncio.ensure_future(feed_slowly())
+    results = await check_urls(first, settings, more=feed)
+    await feeding
+    expected = list(dict.fromkeys(first + [url for batch in fed for url in batch]))
+    assert [r.url for r in results] == expected
+    assert all(r.verdict is LinkVerdict.OK for r in results), results
+    records = [path for host, _m, path, _t in loopback_web.log if host == "127.0.0.1"]
+    assert sorted(Counter(records).values()) == [1] * 12, "each URL asked once"
+    assert loopback_web.peak["127.0.0.1"] == 2, "never more than per_host at once, across batches"
+
+
+def test_a_connection_left_open_in_the_process_does_not_break_the_next_night(loopback_web: Web, tmp_path: Path) -> None:
+    # The nightly's "is the database writable" check used to open and close the file:
+    # that dropped every lock this process held on it (POSIX locks belong to the
+    # process), so the crawl's process, closing, took itself for the last user and
+    # deleted the WAL index under the night's connection ("file is not a database").
+    config = night_config(tmp_path, loopback_web)
+    assert run_nightly(config, send_email=False).status == RunStatus.COMPLETE
+    reader = sqlite3.connect(config.database.path)
+    try:
+        assert reader.execute("SELECT COUNT(*) FROM links").fetchone()[0] > 0
+        loopback_web.directory_down = True  # an incomplete crawl: the night's shortest path
+        assert run_nightly(config, send_email=False).status == RunStatus.INCOMPLETE
+        assert reader.execute("PRAGMA quick_check").fetchone() == ("ok",)
+    finally:
+        reader.close()
