@@ -82,6 +82,8 @@ class Web:
                                     content_type="text/html")
             return web.Response(text=page.format("About the Local Offer", "<p>" + "About us. " * 40 + "</p>"),
                                 content_type="text/html")
+        if host == "down.test":  # a site in the middle of an outage
+            return web.Response(status=503, text="Service unavailable")
         if host == "hang.test":
             while not self.release.is_set():
                 await asyncio.sleep(0.05)
@@ -246,3 +248,33 @@ def test_a_connection_left_open_in_the_process_does_not_break_the_next_night(loo
         assert reader.execute("PRAGMA quick_check").fetchone() == ("ok",)
     finally:
         reader.close()
+
+
+@pytest.mark.asyncio
+async def test_a_site_failing_across_fed_batches_is_paused_all_the_same(loopback_web: Web) -> None:
+    # A site that was fine before and now fails every link is paused after
+    # host_pause_after failures in a row (its other links left unverified, nothing
+    # confirmed during what is likely an outage), however its links are fed: here two at
+    # a time, each pair done before the next arrives.
+    port = loopback_web.port
+    settings = LinkCheckSettings(
+        connect_timeout=1.0, read_timeout=1.0, total_timeout=2.0, per_host=1, retries=0, confirm_delay=0.0,
+        check_https=False, soft_404_probe=False, host_pause_after=3, hosts={"down.test": ["127.0.0.1"]},
+        hosts_only=True,
+    )
+    feed: MoreURLs = asyncio.Queue()
+    pairs = [[f"http://down.test:{port}/service/{n}", f"http://down.test:{port}/service/{n + 1}"] for n in range(0, 8, 2)]
+
+    async def feed_in_pairs() -> None:
+        for pair in pairs:
+            await feed.put((pair, []))
+            await asyncio.sleep(0.3)
+        await feed.put(None)
+
+    feeding = asyncio.ensure_future(feed_in_pairs())
+    results = await check_urls([], settings, host_failure_baseline={"down.test": 0.0}, more=feed)
+    await feeding
+    assert len(results) == 8
+    checked = [r for r in results if not r.unverified]
+    assert len(checked) == 3 and all(r.verdict is LinkVerdict.SERVER_ERROR for r in checked), results
+    assert all("paused after 3 failures" in (r.detail or "") for r in results if r.unverified)

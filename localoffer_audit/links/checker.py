@@ -900,10 +900,14 @@ async def check_urls(
         # that the idle pool keeps their connections alive between requests.
         active_hosts = asyncio.Semaphore(max(limit + max_idle, 16))
 
+        # Per host, its failure streak and pause: kept for the whole run, so a host whose
+        # links come in several batches (fed while the crawl runs) is paused all the same.
+        pauses: defaultdict[str, dict[str, object]] = defaultdict(lambda: {"streak": 0})
+
         async def work_on_host(host_key: str, queue: deque[str]) -> None:
             working[host_key] = queue
             try:
-                shared: dict[str, object] = {"streak": 0}
+                shared = pauses[host_key]
                 # Again while URLs fed meanwhile wait in the queue. No await between the
                 # queue found empty and the host leaving ``working``: a URL fed is either
                 # seen here or starts the host anew.
