@@ -278,3 +278,93 @@ async def test_a_site_failing_across_fed_batches_is_paused_all_the_same(loopback
     checked = [r for r in results if not r.unverified]
     assert len(checked) == 3 and all(r.verdict is LinkVerdict.SERVER_ERROR for r in checked), results
     assert all("paused after 3 failures" in (r.detail or "") for r in results if r.unverified)
+
+
+@pytest.mark.asyncio
+async def test_a_host_in_two_batches_queued_back_to_back_is_worked_once(loopback_web: Web) -> None:
+    # The second batch is waiting before the first has started its host: the host must
+    # not be started twice (each copy then removed the other's entry and failed the run).
+    port = loopback_web.port
+    feed: MoreURLs = asyncio.Queue()
+    for n in (2, 3):
+        feed.put_nowait(([f"http://provider.test:{port}/page/{n}"], []))
+    feed.put_nowait(None)
+    settings = LinkCheckSettings(connect_timeout=1.0, read_timeout=1.0, total_timeout=2.0, per_host=2,
+                                 check_https=False, soft_404_probe=False, hosts={"provider.test": ["127.0.0.1"]},
+                                 hosts_only=True)
+    results = await check_urls([f"http://provider.test:{port}/page/1"], settings, more=feed)
+    assert [r.verdict for r in results] == [LinkVerdict.OK] * 3
+
+
+@pytest.mark.asyncio
+async def test_a_fed_runs_time_limit_counts_from_the_end_of_its_feed(loopback_web: Web) -> None:
+    port = loopback_web.port
+    settings = LinkCheckSettings(connect_timeout=0.5, read_timeout=5.0, total_timeout=10.0, per_host=2,
+                                 check_https=False, soft_404_probe=False, max_run_seconds=1.0,
+                                 hosts={"provider.test": ["127.0.0.1"], "hang.test": ["127.0.0.1"]}, hosts_only=True)
+    feed: MoreURLs = asyncio.Queue()
+
+    async def feed_for_two_seconds() -> None:
+        for n in range(4):
+            await asyncio.sleep(0.5)  # a crawl longer than the time limit
+            await feed.put(([f"http://provider.test:{port}/page/{n}"], []))
+        await feed.put(([f"http://hang.test:{port}/whats-on"], []))
+        await feed.put(None)
+
+    feeding = asyncio.ensure_future(feed_for_two_seconds())
+    started = time.monotonic()
+    results = await check_urls([], settings, more=feed)
+    await feeding
+    assert 2.5 < time.monotonic() - started < 6, "stopped about a second after the feed ended"
+    assert [r.verdict for r in results[:4]] == [LinkVerdict.OK] * 4
+    assert results[4].unverified and "time limit" in (results[4].detail or "")
+
+
+def _early_check_on(world: Web, folder: Path) -> tuple[Config, list[str]]:
+    """A store whose live services carry three provider pages and one hanging link."""
+    from localoffer_audit.store.db import open_db
+
+    from .support.links import add_services
+
+    config = night_config(folder, world, recheck_wait_share=100.0)  # the hanging link's recheck waited for
+    urls = [f"http://provider.test:{world.port}/page/{n}" for n in range(3)] + [f"http://hang.test:{world.port}/whats-on"]
+    db = open_db(config.database.path)
+    add_services(db, {"s1": urls[:2], "s2": urls[2:]})
+    db.close()
+    return config, urls
+
+
+def test_the_stage_gets_results_as_they_come_and_the_ordinary_check_if_the_early_run_failed(
+    loopback_web: Web, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from localoffer_audit.links import early as early_module
+    from localoffer_audit.links.early import EarlyLinkCheck
+    from localoffer_audit.links.stage import settings_for
+
+    config, urls = _early_check_on(loopback_web, tmp_path / "streamed")
+    run = EarlyLinkCheck(config.database.path, config, settings_for(config)).start()
+    handed: list[tuple[str, float]] = []
+    try:
+        results = asyncio.run(run.checker(urls, settings_for(config), on_result=lambda r: handed.append((r.url, time.monotonic()))))
+    finally:
+        run.close()
+    assert [r.url for r in results] == urls and results[3].verdict is LinkVerdict.TIMEOUT
+    # The provider pages reached the stage (to be stored) while the hanging link was still waited for.
+    assert handed[-1][0] == urls[3] and max(at for url, at in handed[:-1]) < handed[-1][1] - 0.3
+
+    # A fault of ours in the run during the crawl: the stage's links are checked anyway.
+    real = early_module.check_urls
+
+    async def failing_when_fed(*args, **kwargs):  # noqa: ANN002, ANN003
+        if kwargs.get("more") is not None:
+            raise RuntimeError("a bug in the checker")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(early_module, "check_urls", failing_when_fed)
+    config, urls = _early_check_on(loopback_web, tmp_path / "failed")
+    run = EarlyLinkCheck(config.database.path, config, settings_for(config)).start()
+    try:
+        results = asyncio.run(run.checker(urls, settings_for(config)))
+    finally:
+        run.close()
+    assert [r.verdict for r in results] == [LinkVerdict.OK] * 3 + [LinkVerdict.TIMEOUT]

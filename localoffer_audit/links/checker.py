@@ -94,7 +94,7 @@ from localoffer_audit.links.resolver import (
 )
 from localoffer_audit.links.settings import LinkCheckSettings, default_user_agent, user_agent_for
 
-__all__ = ["LinkCheckSettings", "check_urls", "default_user_agent", "user_agent_for", "ProgressCallback"]
+__all__ = ["LinkCheckSettings", "MoreURLs", "check_urls", "default_user_agent", "user_agent_for", "ProgressCallback"]
 
 log = logging.getLogger(__name__)
 
@@ -803,7 +803,8 @@ async def check_urls(
     working: dict[str, deque[str]] = {}
     loop = asyncio.get_running_loop()
     started = loop.time()
-    deadline = started + settings.max_run_seconds if settings.max_run_seconds > 0 else None
+    # A fed run's limit starts when its feed ends (take_more sets it then).
+    deadline = started + settings.max_run_seconds if settings.max_run_seconds > 0 and more is None else None
     # url -> (delayed recheck task, loop time its attempt is due, the first failure was a timeout)
     rechecks: dict[str, tuple[asyncio.Task[None], float, bool]] = {}
     timeout_rechecks: Counter[str] = Counter()  # per host:port
@@ -905,7 +906,6 @@ async def check_urls(
         pauses: defaultdict[str, dict[str, object]] = defaultdict(lambda: {"streak": 0})
 
         async def work_on_host(host_key: str, queue: deque[str]) -> None:
-            working[host_key] = queue
             try:
                 shared = pauses[host_key]
                 # Again while URLs fed meanwhile wait in the queue. No await between the
@@ -915,7 +915,8 @@ async def check_urls(
                     workers = len(queue) if host_key == "~other" else min(settings.per_host, len(queue))
                     await asyncio.gather(*(host_worker(host_key, queue, shared) for _ in range(min(workers, 50))))
             finally:
-                del working[host_key]
+                if working.get(host_key) is queue:
+                    del working[host_key]
                 active_hosts.release()
 
         tasks: list[asyncio.Future[None]] = []
@@ -926,12 +927,18 @@ async def check_urls(
                     working[host_key].extend(queue)
                     continue
                 await active_hosts.acquire()
+                if host_key in working:  # started while this waited for a slot
+                    working[host_key].extend(queue)
+                    active_hosts.release()
+                    continue
+                # Registered before the task runs: a batch right behind this one finds it.
+                working[host_key] = queue
                 tasks.append(asyncio.ensure_future(work_on_host(host_key, queue)))
 
         fed_until: float | None = None  # loop time the feed ended
 
-        async def take_more(feed: MoreURLs) -> None:
-            nonlocal total, fed_until
+        async def take_more(feed: MoreURLs, time_limit: asyncio.Timeout) -> None:
+            nonlocal total, fed_until, deadline
             while (batch := await feed.get()) is not None:
                 fed, failing = batch
                 new = [url for url in dict.fromkeys(fed) if url not in seen]
@@ -941,16 +948,17 @@ async def check_urls(
                 known_failing.update(failing)
                 await start_hosts(new)
             fed_until = loop.time()
+            if settings.max_run_seconds > 0:  # a fed run's time limit counts from here
+                deadline = fed_until + settings.max_run_seconds
+                time_limit.reschedule(deadline)
 
         seen = set(distinct)
 
-        async def run_all() -> None:
+        async def run_all(time_limit: asyncio.Timeout) -> None:
             await start_hosts(distinct)
             if more is not None:
-                await take_more(more)
-            # Hosts started later join ``tasks``: gathered until none is left running.
-            while not all(task.done() for task in tasks):
-                await asyncio.gather(*tasks)
+                await take_more(more, time_limit)
+            await asyncio.gather(*tasks)
             # Rechecks of fast failures (5xx, resets, refusals) cost the confirmation delay
             # and a quick answer: always waited for.
             await asyncio.gather(*(task for task, _due, slow in list(rechecks.values()) if not slow))
@@ -960,9 +968,14 @@ async def check_urls(
             # to the next run, whose failure confirms. Judged by its end, not its start: a
             # recheck due just inside the horizon still holds the stage a whole timeout.
             # A fed run (``more``: links checked while the crawl runs) is measured from the
-            # end of its feed: what the night waits for is what comes after the crawl.
-            since = fed_until if fed_until is not None else started
-            horizon = since + (loop.time() - since) * (1 + settings.recheck_wait_share)
+            # end of its feed, what the night waits for after the crawl, and counts as at
+            # least one first-byte wait: a recheck under way as the crawl ends is not
+            # dropped because little else was left.
+            if fed_until is not None:
+                so_far = max(loop.time() - fed_until, settings.read_timeout)
+                horizon = fed_until + so_far * (1 + settings.recheck_wait_share)
+            else:
+                horizon = started + (loop.time() - started) * (1 + settings.recheck_wait_share)
             for url, (task, due, slow) in list(rechecks.items()):
                 if slow and not task.done() and due + settings.read_timeout > horizon:
                     task.cancel()
@@ -972,8 +985,8 @@ async def check_urls(
             await asyncio.gather(*(task for task, _due, _slow in rechecks.values()), return_exceptions=True)
 
         try:
-            async with asyncio.timeout_at(deadline):
-                await run_all()
+            async with asyncio.timeout_at(deadline) as time_limit:
+                await run_all(time_limit)
         except TimeoutError:
             if deadline is None or loop.time() < deadline:
                 raise
