@@ -33,7 +33,9 @@ log = logging.getLogger(__name__)
 @pass_app
 def nightly(app: AppContext, today, send: bool | None, accept_missing: bool) -> None:
     """Run the whole audit once: crawl, check links, check content, update findings,
-    write worklists, send email (if configured) and the run report.
+    write worklists, send email (if configured) and the run report. Links are checked
+    while the crawl runs ([links] check_during_crawl) and stored only once the crawl
+    is complete.
 
     Safe under cron: one run at a time per database (a second exits with code 4), no
     terminal needed, progress only when run at a terminal (each stage, and the crawl's
