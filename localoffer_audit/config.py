@@ -14,6 +14,7 @@ import tomllib
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -129,6 +130,10 @@ class DirectoryConfig(_Section):
 
     def http_password(self) -> str | None:
         return os.environ.get(self.http_password_env) or None
+
+    def hosts(self) -> frozenset[str]:
+        """The host names of the start URLs, lower-cased: the directory's own hosts."""
+        return frozenset((urlsplit(url).hostname or "").lower() for url in self.start_urls) - {""}
 
     @model_validator(mode="after")
     def _generic_needs_selectors(self) -> DirectoryConfig:

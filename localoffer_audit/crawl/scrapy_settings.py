@@ -22,8 +22,7 @@ def user_agent(config: Config) -> str:
 
 def directory_hosts(config: Config) -> set[str]:
     """The hosts of the start URLs: the only ones the spiders fetch (at least one)."""
-    hosts = {(urlsplit(url).hostname or "").lower() for url in config.directory.start_urls} - {""}
-    return hosts or {""}
+    return set(config.directory.hosts()) or {""}
 
 
 def scrapy_settings(config: Config, db_path: Path, run_id: int) -> dict[str, Any]:

@@ -33,13 +33,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from sqlite_utils import Database
+
 from localoffer_audit.config import Config
 from localoffer_audit.links.checker import MoreURLs, ProgressCallback, check_urls, checker_error_result
 from localoffer_audit.links.settings import LinkCheckSettings
 from localoffer_audit.links.stage import SLOW_LINK_MS, due_links
 from localoffer_audit.models import LinkResult
-from sqlite_utils import Database
-
 from localoffer_audit.store.db import open_db
 from localoffer_audit.store.links import host_failure_shares, slow_or_hanging_urls
 
@@ -53,11 +53,6 @@ POLL_SHARE_LIMIT = 10
 HAND_OVER_SECONDS = 0.5
 
 
-def directory_hosts(config: Config) -> frozenset[str]:
-    """The host names of the directory's start URLs (the hosts the crawl is asking)."""
-    return frozenset((urlsplit(url).hostname or "").lower() for url in config.directory.start_urls) - {""}
-
-
 class EarlyLinkCheck:
     """One ``check_urls`` run fed while the crawl goes on; see the module docstring.
     Links are chosen by the link stage's own selection (``due_links``)."""
@@ -66,7 +61,7 @@ class EarlyLinkCheck:
         self.db_path = db_path
         self.config = config
         self.settings = settings
-        self.wait_for_crawl = directory_hosts(config)
+        self.wait_for_crawl = config.directory.hosts()  # the hosts the crawl is asking
         self.fed: set[str] = set()
         self.results: dict[str, LinkResult] = {}  # written by the checker's thread only
         self.loop = asyncio.new_event_loop()

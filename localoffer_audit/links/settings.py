@@ -44,9 +44,7 @@ def directory_hosts_to_trust(config: Config) -> frozenset[str]:
     """
     if not config.crawl.allow_private_addresses:
         return frozenset()
-    return frozenset(
-        (urlsplit(url).hostname or "").lower() for url in config.directory.start_urls if urlsplit(url).hostname
-    )
+    return config.directory.hosts()
 
 
 def directory_ports_to_trust(config: Config) -> dict[str, frozenset[int]]:
