@@ -352,6 +352,8 @@ def test_the_stage_gets_results_as_they_come_and_the_ordinary_check_if_the_early
     # The provider pages reached the stage (to be stored) while the hanging link was still waited for.
     # (Handed over every half second: earlier by any margin means not in one burst at the end.)
     assert handed[-1][0] == urls[3] and max(at for url, at in handed[:-1]) < handed[-1][1] - 0.1
+    # Closed, it lets go of them (the nightly keeps the object until its end, past the findings stage).
+    assert not run.thread.is_alive() and run.results == {} and run.run is None
 
     # A fault of ours in the run during the crawl: the stage's links are checked anyway.
     real = early_module.check_urls
