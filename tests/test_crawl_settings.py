@@ -3,6 +3,7 @@ components they switch on, and their effect on a loopback directory."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -158,6 +159,12 @@ def _mean_gap(times: list[tuple[float, float]]) -> float:
     return (starts[-1] - starts[0]) / (len(starts) - 1)
 
 
+def _min_gap(times: list[tuple[float, float]]) -> float:
+    """The shortest time between two service pages arriving at the server."""
+    starts = sorted(arrived for arrived, _ in times)
+    return min(later - earlier for earlier, later in pairwise(starts))
+
+
 def _in_flight(times: list[tuple[float, float]]) -> tuple[float, int]:
     """(mean, peak) service pages being answered at once, as the server saw them."""
     busy = sum(answered - arrived for arrived, answered in times)
@@ -177,9 +184,11 @@ def test_the_default_pace_follows_the_servers_latency(tmp_path):
     instant, slow = FakeSite(services=14), FakeSite(services=14, service_delay=0.5)
     _default_pace_crawl(instant, tmp_path / "instant.db")
     _default_pace_crawl(slow, tmp_path / "slow.db")
-    # An instant directory is asked no faster than one page per download_delay_seconds
-    # (on average: Scrapy varies each delay by +-50%), never more than the per-domain limit at once.
-    assert _mean_gap(instant.service_times) >= 0.75 * default.download_delay_seconds
+    # An instant directory is asked no faster than one page per download_delay_seconds,
+    # every gap (Scrapy's own default varies each from half to one and a half times the
+    # delay; 0.8 leaves room for the server's timing), never more than the per-domain limit at once.
+    assert _min_gap(instant.service_times) >= 0.8 * default.download_delay_seconds
+    assert _mean_gap(instant.service_times) >= 0.95 * default.download_delay_seconds
     assert _in_flight(instant.service_times)[1] <= default.concurrent_requests_per_domain
     # One taking 0.5 s a page is asked about once per 0.5 s once its first answers are in
     # (AutoThrottle: latency / target concurrency 1), so it works on one of our requests at a
