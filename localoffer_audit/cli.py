@@ -17,6 +17,7 @@ from localoffer_audit import __version__, commands
 from localoffer_audit.commands.common import AppContext, configure_logging
 from localoffer_audit.errors import AuditError, LockedError
 from localoffer_audit.exitcodes import ExitCode
+from localoffer_audit.malloc import hold_mmap_threshold
 from localoffer_audit.national.commands import national
 
 
@@ -64,6 +65,7 @@ def main(ctx: click.Context, config_option: Path | None, db_option: Path | None,
         localoffer-audit status
     """
     configure_logging(verbose)
+    hold_mmap_threshold()  # large freed buffers go back to the system (malloc.py)
     ctx.obj = AppContext(config_option=config_option, db_option=db_option, verbose=verbose)
 
 

@@ -21,6 +21,7 @@ from scrapy.crawler import CrawlerProcess
 from localoffer_audit.config import config_from_dict
 from localoffer_audit.crawl.report import CrawlReport
 from localoffer_audit.crawl.scrapy_settings import scrapy_settings
+from localoffer_audit.malloc import hold_mmap_threshold
 
 
 def spider_class(platform: str) -> type:
@@ -67,6 +68,7 @@ def exit_when_orphaned(parent_pid: int, interval: float = PARENT_CHECK_SECONDS) 
 
 
 def main(argv: list[str]) -> int:
+    hold_mmap_threshold()  # large freed buffers go back to the system (malloc.py)
     job = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
     # The pid the parent wrote, not getppid(): on a loaded machine the imports above can
     # outlast a parent that was killed meanwhile, and getppid() would name its adopter.
