@@ -188,15 +188,21 @@ def run_nightly_process(config_path, today) -> dict[str, float]:
     import subprocess
     import sys
 
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "localoffer_audit", "--config", str(config_path), "nightly", "--no-send",
-         "--today", today.isoformat()],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    stderr = process.stderr.read().decode("utf-8", "replace") if process.stderr else ""
+    import tempfile
+
+    # Its stderr to a file, not a pipe: a pipe read only after the exit would stop a night
+    # that writes more than the pipe holds (64 KiB), and os.wait4 would wait for ever.
+    with tempfile.TemporaryFile() as errors:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "localoffer_audit", "--config", str(config_path), "nightly", "--no-send",
+             "--today", today.isoformat()],
+            stdout=subprocess.DEVNULL, stderr=errors, stdin=subprocess.DEVNULL,
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        errors.seek(0)
+        stderr = errors.read().decode("utf-8", "replace")
     process.returncode = os.waitstatus_to_exitcode(status)
     return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": usage.ru_maxrss / 1024,
             "exit_code": process.returncode, "stderr_tail": stderr.strip().splitlines()[-3:]}

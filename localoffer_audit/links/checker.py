@@ -775,7 +775,8 @@ async def check_urls(
     ends the feed. The run ends once the feed has ended and every URL is done; its
     results come after those of ``urls``, in the order fed. Such a run's length, for
     ``recheck_wait_share``, is counted from the end of the feed: the part of it that
-    the night waits for.
+    the night waits for; and its quick failures' rechecks meet that horizon too (a run
+    of its own always waits for them).
     """
     distinct = list(dict.fromkeys(urls))
     total = len(distinct)
