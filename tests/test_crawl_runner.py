@@ -518,3 +518,20 @@ def test_the_crawl_process_stops_when_the_process_that_started_it_is_killed(tmp_
             except ProcessLookupError:
                 pass
         listener.close()
+
+
+def test_a_clean_crawl_writes_nothing_to_its_error_output(tmp_path):
+    # The last line of the crawl process's stderr is what a failed crawl's message quotes,
+    # so a library's warning there (Scrapy's deprecation of install_root_handler) would be
+    # what a council reads instead of the error.
+    from localoffer_audit.crawl.runner import _run_child
+    from localoffer_audit.models import RunKind
+    from localoffer_audit.store import runs as run_store
+
+    db = open_db(tmp_path / "a.db")
+    run_id = run_store.start_run(db, RunKind.CRAWL, platform="fsd")
+    db.close()
+    with serve(FakeSite(services=3)) as base:
+        outcome = _run_child(config_from_dict(crawl_config(fsd_start(base))), tmp_path / "a.db", run_id, None)
+    assert outcome.returncode == 0 and outcome.result is not None
+    assert outcome.stderr_tail == ""

@@ -76,7 +76,7 @@ def main(argv: list[str]) -> int:
     config = config_from_dict(job["config"])
     report = CrawlReport(stream=sys.stdout)
     settings = scrapy_settings(config, Path(job["db_path"]), int(job["run_id"]))
-    process = CrawlerProcess(settings, install_root_handler=False)
+    process = CrawlerProcess(settings)  # LOG_INSTALL_ROOT_HANDLER off: logging is set up below
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     for name in ("scrapy", "twisted", "py.warnings"):
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -50,7 +50,7 @@ def scrapy_settings(config: Config, db_path: Path, run_id: int) -> dict[str, Any
         # User-Agent says what it is), so it sometimes asked twice in half the delay; and
         # as it draws the delay again each time it looks, the gaps averaged 1.23 times the
         # delay (bench_demo.py, 400 services: 57 s for 459 pages at 0.1 s).
-        "RANDOMIZE_DOWNLOAD_DELAY": False,
+        "DOWNLOAD_DELAY_JITTER": 0.0,
         "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
         "AUTOTHROTTLE_START_DELAY": max(crawl.download_delay_seconds, 0.25),
         "AUTOTHROTTLE_TARGET_CONCURRENCY": float(
@@ -74,6 +74,8 @@ def scrapy_settings(config: Config, db_path: Path, run_id: int) -> dict[str, Any
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": "WARNING",
+        # The crawl's process sets up its own logging (crawl/child.py).
+        "LOG_INSTALL_ROOT_HANDLER": False,
         "LOG_STDOUT": False,
         "MEMUSAGE_ENABLED": False,
         "DOWNLOADER_MIDDLEWARES": {"localoffer_audit.crawl.middleware.PrivateAddressMiddleware": 50},
