@@ -14,6 +14,7 @@ default, none with it (tests/test_malloc.py).
 from __future__ import annotations
 
 import ctypes
+import os
 
 # mallopt's parameter number for the threshold (glibc malloc.h), and its own default.
 M_MMAP_THRESHOLD = -3
@@ -22,7 +23,10 @@ MMAP_THRESHOLD_BYTES = 128 * 1024
 
 def hold_mmap_threshold() -> bool:
     """Keep glibc's mmap threshold at its default for this process (setting it switches
-    the dynamic raising off). True if it was set; False where there is no glibc."""
+    the dynamic raising off). True if it was set; False where there is no glibc, or
+    where whoever started the process chose the allocator's settings themselves."""
+    if _tuned_by_the_environment():
+        return False
     try:
         # The process's own symbols, which on Linux include the C library's.
         mallopt = ctypes.CDLL(None).mallopt
@@ -31,3 +35,9 @@ def hold_mmap_threshold() -> bool:
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
     return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES))
+
+
+def _tuned_by_the_environment() -> bool:
+    """An operator's own allocator settings (glibc's MALLOC_* variables or tunables, or
+    another allocator preloaded) are theirs to keep."""
+    return any(name.startswith("MALLOC_") or name in ("GLIBC_TUNABLES", "LD_PRELOAD") for name in os.environ)

@@ -9,6 +9,7 @@ memory falls back to those, on glibc's default it does not.
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import sys
@@ -32,8 +33,15 @@ BUFFERS = textwrap.dedent("""
 """)
 
 
-def _kept_mb(setup: str) -> int:
-    done = subprocess.run([sys.executable, "-c", setup + "\n" + BUFFERS], capture_output=True, text=True, check=True)
+def _clean_environment() -> dict[str, str]:
+    """This environment without allocator settings (the function leaves those alone)."""
+    return {name: value for name, value in os.environ.items()
+            if not (name.startswith("MALLOC_") or name in ("GLIBC_TUNABLES", "LD_PRELOAD"))}
+
+
+def _kept_mb(setup: str, env: dict[str, str] | None = None) -> int:
+    done = subprocess.run([sys.executable, "-c", setup + "\n" + BUFFERS], capture_output=True, text=True,
+                          check=True, env=env if env is not None else _clean_environment())
     return int(done.stdout.split()[-1])
 
 
@@ -47,7 +55,19 @@ def test_the_command_line_gives_freed_buffers_back():
     assert _kept_mb(setup) <= 45
 
 
-def test_hold_mmap_threshold_says_it_was_set():
+def test_an_operators_own_allocator_settings_are_left_alone():
+    setup = "from localoffer_audit.cli import main\nmain(['rules'], standalone_mode=False)"
+    # A threshold chosen by whoever runs it (here glibc's largest, so nothing is mapped
+    # on its own): kept, so the freed buffers stay, as that setting says they should.
+    assert _kept_mb(setup, {**_clean_environment(), "MALLOC_MMAP_THRESHOLD_": str(32 * 1024 * 1024)}) >= 90
+
+
+def test_hold_mmap_threshold_says_whether_it_was_set(monkeypatch):
     from localoffer_audit.malloc import hold_mmap_threshold
 
+    for name in list(os.environ):
+        if name.startswith("MALLOC_") or name in ("GLIBC_TUNABLES", "LD_PRELOAD"):
+            monkeypatch.delenv(name)
     assert hold_mmap_threshold() is True
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=262144")
+    assert hold_mmap_threshold() is False

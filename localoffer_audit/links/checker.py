@@ -28,7 +28,9 @@ How one http(s) link is checked:
    be and confirms nothing). A link that failed at
    its previous check too needs no recheck (two runs in a row confirm it). A hanging
    host gets one round of rechecks (``per_host`` of its timeouts), and a timeout's
-   recheck that would end after the stage has doubled is left to the next run.
+   recheck that would end after the stage has doubled is left to the next run; in a
+   run fed while the crawl goes on, so is a quick failure's found before the feed
+   ended whose recheck falls due after that horizon.
    Links known slow or hanging from earlier runs (``first``) are started first, so
    their waits overlap the rest. A site that was fine before and now fails repeatedly
    is paused: its remaining links are left unverified this run.
@@ -973,17 +975,22 @@ async def check_urls(
             # end of its feed, what the night waits for after the crawl, and counts as at
             # least one first-byte wait: a recheck under way as the crawl ends is not
             # dropped because little else was left. There the fast failures' rechecks
-            # meet the same horizon: theirs are the failures of the last services the
-            # crawl stored (earlier ones were rechecked during it), and waiting a whole
-            # confirmation delay for them was most of what a first night waited for
-            # after its crawl (bench_demo.py, 400 services: 26 s of 85).
+            # meet the same horizon when the failure was found before the feed ended:
+            # theirs are the failures of the last services the crawl stored (earlier
+            # ones were rechecked during it), and waiting a whole confirmation delay for
+            # them was most of what a first night waited for after its crawl
+            # (bench_demo.py, 400 services: 26 s of 85). A fast failure found after it
+            # (the last batch: the directory's own site, links not fed yet) is checked
+            # as in a run of its own, its recheck always waited for.
             if fed_until is not None:
                 so_far = max(loop.time() - fed_until, settings.read_timeout)
                 horizon = fed_until + so_far * (1 + settings.recheck_wait_share)
             else:
                 horizon = started + (loop.time() - started) * (1 + settings.recheck_wait_share)
             for url, (task, due, slow) in list(rechecks.items()):
-                if task.done() or not (slow or fed_until is not None):
+                if task.done():
+                    continue
+                if not slow and (fed_until is None or due - settings.confirm_delay >= fed_until):
                     continue
                 if due + (settings.read_timeout if slow else 0) > horizon:
                     task.cancel()
